@@ -1,0 +1,2 @@
+app_name = "proctor"
+urlpatterns: list = []

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEvent, User, UserRole
+
+
+class UserRoleInline(admin.TabularInline):
+    model = UserRole
+    extra = 1
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    inlines = [UserRoleInline]
+    list_display = ("username", "last_name", "first_name", "middle_name", "role_list", "is_active")
+    list_filter = ("role_set__role", "is_active")
+    search_fields = ("username", "last_name", "first_name", "middle_name", "email")
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("Школа"), {"fields": ("middle_name", "must_change_password")}),
+    )
+
+    @admin.display(description=_("роли"))
+    def role_list(self, obj: User) -> str:
+        return ", ".join(r.get_role_display() for r in obj.role_set.all())
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "kind", "username", "actor", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("username", "kind")
+    readonly_fields = ("at", "kind", "actor", "subject", "username", "ip_address", "details")
+
+    def has_add_permission(self, request, obj=None) -> bool:  # the log is append-only
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

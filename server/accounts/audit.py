@@ -1,0 +1,40 @@
+"""Writing the security audit log; the one entry point other apps use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from .models import AuditEvent, User
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The client's address as the server saw it (no proxy headers are trusted)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record(
+    kind: str,
+    *,
+    actor: User | None = None,
+    subject: User | None = None,
+    request: HttpRequest | None = None,
+    username: str = "",
+    **details: Any,
+) -> AuditEvent:
+    """Append one event to the audit log and return it."""
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    if not username:
+        username = (subject or actor).username if (subject or actor) else ""
+    return AuditEvent.objects.create(
+        kind=kind,
+        actor=actor,
+        subject=subject,
+        username=username[:150],
+        ip_address=client_ip(request),
+        details=details,
+    )

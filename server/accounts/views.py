@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import base64
+
+from django import forms
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+
+from server.school.access import visible_groups
+
+from . import audit
+from .importing import MAX_FILE_BYTES, ImportRejected, import_users, sheet_csv
+from .models import Role
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Changing the password also clears the school-issued one-time flag."""
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        user = form.user
+        if user.must_change_password:
+            user.must_change_password = False
+            user.save(update_fields=["must_change_password"])
+        audit.record("auth.password_changed", actor=user, subject=user, request=self.request)
+        return response
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV-файл"), help_text=_("UTF-8 или Windows-1251, до 1 МБ"))
+
+
+class ImportUsersView(LoginRequiredMixin, View):
+    """Administrators and curators issue logins from a CSV list (all-or-nothing)."""
+
+    template_name = "accounts/import.html"
+
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.user.is_authenticated and not request.user.has_role(Role.ADMIN, Role.CURATOR):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render(request, ImportForm())
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render(request, form, status=400)
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            return self.render(request, form, errors=[(0, _("Файл больше 1 МБ."))], status=400)
+        try:
+            issued = import_users(upload.read(), actor=request.user)
+        except ImportRejected as rejected:
+            audit.record("accounts.import_rejected", actor=request.user, request=request, errors=len(rejected.errors))
+            return self.render(request, form, errors=rejected.errors, status=400)
+        csv_b64 = base64.b64encode(sheet_csv(issued).encode()).decode()
+        return render(request, "accounts/login_sheet.html", {"issued": issued, "csv_b64": csv_b64})
+
+    def render(self, request: HttpRequest, form: forms.Form, errors=None, status: int = 200) -> HttpResponse:
+        context = {"form": form, "errors": errors or [], "groups": visible_groups(request.user)}
+        return render(request, self.template_name, context, status=status)

@@ -1,0 +1,46 @@
+"""Persist a notification, then push it to every open tab of its user.
+
+Storing first means a user who is offline (or whose socket is on another
+daphne process) loses nothing: the home page lists unread notifications and
+the socket pushes only what happens while it is open.
+"""
+
+from __future__ import annotations
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from server.accounts.models import User
+
+from .models import Notification
+
+
+def user_group(user_id: int) -> str:
+    return f"user.{user_id}"
+
+
+def push(user_id: int, event: dict) -> None:
+    """Send an event to the user's open sockets on every process (after commit)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "notification.event", "event": event}
+    transaction.on_commit(lambda: async_to_sync(layer.group_send)(user_group(user_id), message))
+
+
+def notify(user: User, kind: str, text: str, url: str = "") -> Notification:
+    notification = Notification.objects.create(user=user, kind=kind, text=text[:500], url=url[:300])
+    push(user.pk, {"type": "notification.new", "notification": notification.as_event()})
+    return notification
+
+
+def mark_read(user: User, ids: list[int]) -> list[int]:
+    """Mark the user's own notifications read; return the ids that changed."""
+    unread = Notification.objects.filter(user=user, pk__in=ids, read_at__isnull=True)
+    changed = list(unread.values_list("pk", flat=True))
+    unread.update(read_at=timezone.now())
+    if changed:
+        push(user.pk, {"type": "notification.read", "ids": changed})
+    return changed

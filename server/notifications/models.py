@@ -1,0 +1,32 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """Something a user should see (a mention, a warning, an overdue question)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("вид"), max_length=32)
+    text = models.CharField(_("текст"), max_length=500)
+    url = models.CharField(_("ссылка"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("создано"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("прочитано"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("уведомление")
+        verbose_name_plural = _("уведомления")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text
+
+    def as_event(self) -> dict:
+        return {
+            "id": self.pk,
+            "kind": self.kind,
+            "text": self.text,
+            "url": self.url,
+            "created_at": self.created_at.isoformat(),
+            "read": self.read_at is not None,
+        }

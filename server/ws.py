@@ -1,0 +1,66 @@
+"""The base every JSON WebSocket consumer builds on.
+
+It enforces the rules all our sockets share: only authenticated users, text
+frames of bounded size, JSON objects with a string ``type``; anything else is
+answered with an ``error`` frame and the socket stays open.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+
+
+class ProtocolError(Exception):
+    """A client message that cannot be processed; reported in an error frame."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
+    max_frame_bytes = 16_384
+
+    async def websocket_connect(self, message: dict) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        await super().websocket_connect(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if text_data is None:
+            await self.send_error("bad_frame", "binary frames are not accepted")
+            return
+        if len(text_data.encode()) > self.max_frame_bytes:
+            await self.send_error("too_large", f"frame exceeds {self.max_frame_bytes} bytes")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_json", "frame is not valid JSON")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error("bad_message", "a message is a JSON object with a string 'type'")
+            return
+        try:
+            await self.receive_json(content)
+        except ProtocolError as error:
+            await self.send_error(error.code, error.detail, ref=content.get("ref"))
+
+    async def send_error(self, code: str, detail: str, ref: Any = None) -> None:
+        frame: dict[str, Any] = {"type": "error", "error": code, "detail": detail}
+        if isinstance(ref, (str, int)):
+            frame["ref"] = ref
+        await self.send_json(frame)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"))
