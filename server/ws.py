@@ -31,6 +31,8 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
     async def websocket_connect(self, message: dict) -> None:
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
+            # Accept first so the client learns why (a close before accept is a bare HTTP 403).
+            await self.accept()
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         await super().websocket_connect(message)

@@ -1,0 +1,38 @@
+# Classroom Live — the two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PORT ?= 8000
+HOST ?= 127.0.0.1
+VENV := .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: setup setup-test run test lint format bench
+
+setup:
+	@scripts/setup.sh
+
+setup-test:
+	@scripts/setup.sh --test
+
+run: setup
+	@$(PY) manage.py seed_demo
+	@echo
+	@echo "Classroom Live: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	@exec $(PY) -m server.run --host $(HOST) --port $(PORT)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Tests run inside a private network namespace (root), so media never leaves the machine.
+test: setup-test lint
+	@if [ "$$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then \
+		unshare -n scripts/in-private-network.sh $(VENV)/bin/pytest $(PYTEST_ARGS); \
+	else \
+		echo "warning: not root or no unshare: media tests will fail (they need a private network namespace)"; \
+		$(VENV)/bin/pytest $(PYTEST_ARGS); \
+	fi

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Idempotent set-up shared by `make run` and `make test`.
+#   scripts/setup.sh          – what the platform needs to run
+#   scripts/setup.sh --test   – plus what the tests need (redis-server, chromium, test pips)
+# A second run with nothing changed only checks stamps and hashes (seconds).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WITH_TEST=0
+[ "${1:-}" = "--test" ] && WITH_TEST=1
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null || PYTHON=python3
+VENV=.venv
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# 1. Debian packages (only the missing ones; needs root when something is missing).
+APT_PACKAGES=(gettext libegl1 libgles2 janus)
+[ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server chromium iproute2 util-linux)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo -n"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Virtualenv with pinned requirements (re-installed only when a requirements file changes).
+[ -x "$VENV/bin/python" ] || { step "python venv in $VENV"; "$PYTHON" -m venv "$VENV"; }
+REQ=requirements.txt
+[ "$WITH_TEST" = 1 ] && REQ=requirements-dev.txt
+stamp="$VENV/.installed-$(cat requirements.txt "$REQ" | sha256sum | cut -c1-16)-$WITH_TEST"
+if [ ! -e "$stamp" ]; then
+  step "pip install -r $REQ"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
+  # mediapipe drags in opencv-contrib-python, whose cv2 overwrites the headless build: reinstall it last.
+  headless=$(grep -E '^opencv-python-headless==' requirements.txt)
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$headless"
+  rm -f "$VENV"/.installed-*
+  touch "$stamp"
+fi
+
+# 3. Model files (sha256-verified; a no-op when present and intact).
+step "models"
+"$VENV/bin/python" -m models fetch
+
+# 4. Database, translations, demo data.
+step "database and translations"
+"$VENV/bin/python" manage.py migrate --noinput -v0
+"$VENV/bin/python" manage.py compilemessages -v0 --ignore=.venv
+"$VENV/bin/python" manage.py seed_demo --quiet-logins

@@ -1,0 +1,98 @@
+"""Shared fixtures: real redis-server, live daphne processes, headless Chromium.
+
+* ``redis_server`` – a redis-server on a free loopback port for the session.
+* ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school.
+* ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database;
+  all are stopped at the end of the test.
+* ``daphne_server`` – one daphne on the in-memory channel layer, shared by the session.
+* ``browser_factory(fake_video=None)`` / ``browser`` – Playwright Chromium (Debian binary).
+* ``private_network`` – the address of the private network namespace; media tests need it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.browser import launch_args, require_chromium
+from tests.support.paths import ARTIFACTS
+from tests.support.servers import DaphneServer, LiveEnvironment, RedisServer, stop
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer.start()
+    yield server
+    stop(server.process)
+
+
+@pytest.fixture(scope="session")
+def live_env(tmp_path_factory: pytest.TempPathFactory) -> LiveEnvironment:
+    return LiveEnvironment.create(tmp_path_factory.mktemp("live"))
+
+
+@pytest.fixture
+def daphne_factory(live_env: LiveEnvironment) -> Iterator[Callable[..., DaphneServer]]:
+    started: list[DaphneServer] = []
+
+    def start(redis_url: str | None = None, extra_env: dict[str, str] | None = None) -> DaphneServer:
+        server = DaphneServer.start(live_env, redis_url=redis_url, extra_env=extra_env)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def daphne_server(live_env: LiveEnvironment) -> Iterator[DaphneServer]:
+    server = DaphneServer.start(live_env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def private_network() -> str:
+    """The private namespace's address (10.99.0.1); `make test` runs pytest inside it."""
+    address = os.environ.get("CLASSROOM_PRIVATE_NETWORK")
+    if not address:
+        pytest.fail(
+            "media tests must run in the private network namespace: use `make test` "
+            "(or `unshare -n scripts/in-private-network.sh .venv/bin/pytest ...` as root)"
+        )
+    return address
+
+
+@pytest.fixture
+async def browser_factory() -> AsyncIterator[Callable]:
+    from playwright.async_api import async_playwright
+
+    executable = require_chromium()
+    async with async_playwright() as playwright:
+        browsers = []
+
+        async def launch(fake_video: Path | None = None, extra_args: list[str] | None = None):
+            browser = await playwright.chromium.launch(
+                executable_path=str(executable), headless=True, args=launch_args(fake_video) + (extra_args or [])
+            )
+            browsers.append(browser)
+            return browser
+
+        yield launch
+        for browser in browsers:
+            await browser.close()
+
+
+@pytest.fixture
+async def browser(browser_factory: Callable):
+    return await browser_factory()

@@ -1,0 +1,165 @@
+"""Real servers for integration tests: redis-server and daphne as subprocesses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import REPO_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0, what: str = "server") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"{what} did not listen on port {port} within {timeout} s")
+
+
+def stop(process: subprocess.Popen, timeout: float = 10.0) -> float:
+    """SIGTERM, wait, SIGKILL if needed; return seconds taken to exit after SIGTERM."""
+    if process.poll() is not None:
+        return 0.0
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return time.monotonic() - started
+
+
+@dataclass
+class RedisServer:
+    port: int
+    process: subprocess.Popen
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def start(cls) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run `make setup-test` (apt package redis-server)")
+        port = free_port()
+        process = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(port, process, what="redis-server")
+        return cls(port, process)
+
+
+@dataclass
+class LiveEnvironment:
+    """A private VAR_DIR with a migrated SQLite database holding the demo school."""
+
+    var_dir: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+        env.update(
+            VAR_DIR=str(self.var_dir),
+            DATABASE_URL=f"sqlite:///{self.var_dir / 'db.sqlite3'}",
+            MODELS_CACHE_DIR=os.environ.get("MODELS_CACHE_DIR", str(REPO_ROOT / "var" / "models")),
+            DJANGO_SETTINGS_MODULE="server.settings",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, str(REPO_ROOT / "manage.py"), *args],
+            env={**self.env, **(extra_env or {})},
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    def shell(self, code: str) -> str:
+        """Run Python code with Django set up against this environment's database."""
+        return self.manage("shell", "-c", code)
+
+    @classmethod
+    def create(cls, var_dir: Path) -> LiveEnvironment:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        live = cls(var_dir)
+        live.manage("migrate", "--noinput", "-v0")
+        live.manage("seed_demo", "--quiet-logins")
+        return live
+
+
+@dataclass
+class DaphneServer:
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> float:
+        return stop(self.process)
+
+    @classmethod
+    def start(
+        cls,
+        live: LiveEnvironment,
+        redis_url: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        host: str = "127.0.0.1",
+    ) -> DaphneServer:
+        port = free_port()
+        env = {**live.env, **(extra_env or {})}
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        log_path = live.var_dir / f"daphne-{port}.log"
+        log = log_path.open("w")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "server.asgi:application"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(port, process, what="daphne")
+        except Exception as error:
+            raise RuntimeError(f"{error}\n{log_path.read_text(errors='replace')[-3000:]}") from error
+        return cls(port, process, log_path, env)
