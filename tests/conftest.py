@@ -22,6 +22,12 @@ from tests.support.paths import ARTIFACTS
 from tests.support.servers import DaphneServer, LiveEnvironment, RedisServer, stop
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """In-process tests create many users; the production hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer.start()
