@@ -1,1 +1,7 @@
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from .exam_socket import ExamSessionConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/rtc/sessions/<int:session_id>/", ExamSessionConsumer.as_asgi()),
+]

@@ -8,6 +8,7 @@ the list of variables.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -187,6 +188,15 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: views check permissions first
+
+# Proctored exams (rtc/, proctor/): ICE servers for the aiortc peers, as JSON, e.g.
+# '[{"urls": ["turn:turn.school.example:3478"], "username": "u", "credential": "p"}]'.
+# Empty by default: never aiortc's built-in Google STUN.
+RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS", "[]"))
+PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
+PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
+PROCTOR_ANALYSIS_RATE = float(os.environ.get("PROCTOR_ANALYSIS_RATE", "2"))  # analysed frames per second per student
+PROCTOR_EVIDENCE_RETENTION_DAYS = int(os.environ.get("PROCTOR_EVIDENCE_RETENTION_DAYS", "90"))
 
 MODELS_CACHE_DIR = Path(os.environ.get("MODELS_CACHE_DIR", VAR_DIR / "models"))
 

@@ -1,0 +1,30 @@
+from django.contrib import admin
+
+from .models import Episode, Exam, ExamSession
+
+
+@admin.register(Exam)
+class ExamAdmin(admin.ModelAdmin):
+    list_display = ("title", "group", "opens_at", "closes_at", "duration_minutes")
+    list_filter = ("group",)
+    search_fields = ("title",)
+    filter_horizontal = ("proctors",)
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(ExamSession)
+class ExamSessionAdmin(admin.ModelAdmin):
+    list_display = ("exam", "student", "state", "identity", "verdict")
+    list_filter = ("state", "identity", "verdict")
+    readonly_fields = ("exam", "student")
+
+
+@admin.register(Episode)
+class EpisodeAdmin(admin.ModelAdmin):
+    list_display = ("session", "kind", "started_at", "ended_at", "review")
+    list_filter = ("kind", "review")
+    readonly_fields = ("session", "evidence_token", "evidence")

@@ -1,0 +1,205 @@
+"""Exam session state changes and episode records (synchronous ORM code; consumers wrap it).
+
+Each function takes primary keys, re-reads the row and returns plain dicts that can
+go straight into WebSocket frames, so callers never share ORM objects across threads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from server.accounts import audit
+from server.accounts.models import User
+
+from ..models import Episode, Exam, ExamSession
+
+State = ExamSession.State
+Identity = ExamSession.Identity
+
+
+class SessionClosed(Exception):
+    """The session has ended (or its grace period ran out); it cannot be resumed."""
+
+
+def session_summary(session: ExamSession) -> dict:
+    open_count = session.episodes.filter(ended_at__isnull=True).count()
+    return {
+        "session": session.pk,
+        "student": session.student.full_name or session.student.username,
+        "state": session.state,
+        "state_label": str(session.get_state_display()),
+        "identity": session.identity,
+        "identity_label": str(session.get_identity_display()),
+        "open_episodes": open_count,
+        "episodes": session.episodes.count(),
+        "end_reason": session.end_reason,
+    }
+
+
+def episode_payload(episode: Episode) -> dict:
+    return {
+        "id": episode.pk,
+        "session": episode.session_id,
+        "kind": episode.kind,
+        "started_at": episode.started_at.isoformat(),
+        "ended_at": episode.ended_at.isoformat() if episode.ended_at else None,
+        "peak": episode.peak,
+        "has_evidence": bool(episode.evidence),
+    }
+
+
+def open_session(exam: Exam, student: User) -> ExamSession:
+    """The student's session for this exam, created on first visit (the exam must be open)."""
+    session, created = ExamSession.objects.get_or_create(exam=exam, student=student)
+    if created:
+        audit.record("proctor.session_opened", actor=student, exam=exam.pk, session=session.pk)
+    return session
+
+
+def expire_if_due(session: ExamSession, now: datetime | None = None) -> ExamSession:
+    """End a session whose grace period or time limit has passed (lazy check on every access)."""
+    now = now or timezone.now()
+    if session.state == State.PAUSED and session.disconnected_at is not None:
+        if now - session.disconnected_at >= timedelta(seconds=settings.PROCTOR_RESUME_GRACE_SECONDS):
+            end_session(session.pk, ExamSession.EndReason.CAMERA_LOST, at=now)
+            session.refresh_from_db()
+    elif session.state == State.RUNNING and session.deadline and now >= session.deadline:
+        end_session(session.pk, ExamSession.EndReason.TIMEOUT, at=now)
+        session.refresh_from_db()
+    return session
+
+
+@transaction.atomic
+def connect(session_id: int, student_id: int) -> dict:
+    """The student's socket (re)connected: resume a paused session within its grace period."""
+    session = ExamSession.objects.select_for_update().select_related("exam", "student").get(pk=session_id)
+    if session.student_id != student_id:
+        raise PermissionError("not your session")
+    expire_if_due(session)
+    if session.state == State.ENDED:
+        raise SessionClosed(session.end_reason)
+    if session.state == State.PAUSED:
+        now = timezone.now()
+        session.episodes.filter(kind="camera_lost", ended_at__isnull=True).update(ended_at=now)
+        session.state = State.RUNNING if session.started_at else State.WAITING_CHECK
+        session.disconnected_at = None
+        session.save(update_fields=["state", "disconnected_at"])
+        audit.record("proctor.session_resumed", actor=session.student, session=session.pk)
+    return session_summary(session)
+
+
+@transaction.atomic
+def disconnect(session_id: int) -> tuple[dict, dict | None]:
+    """The student's socket went away: pause, and record camera_lost if the exam was running."""
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    episode = None
+    if session.state != State.ENDED:
+        now = timezone.now()
+        if session.started_at:
+            episode = episode_payload(
+                Episode.objects.create(session=session, kind="camera_lost", started_at=now, details={"source": "ws"})
+            )
+        session.state = State.PAUSED
+        session.disconnected_at = now
+        session.save(update_fields=["state", "disconnected_at"])
+    return session_summary(session), episode
+
+
+@transaction.atomic
+def expire_after_grace(session_id: int, disconnected_at: datetime | None) -> dict | None:
+    """Called when the grace period has run: end the session unless the student came back."""
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.state != State.PAUSED or session.disconnected_at != disconnected_at:
+        return None
+    end_session(session.pk, ExamSession.EndReason.CAMERA_LOST)
+    session.refresh_from_db()
+    return session_summary(session)
+
+
+@transaction.atomic
+def end_session(session_id: int, reason: str, actor: User | None = None, at: datetime | None = None) -> dict:
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.state != State.ENDED:
+        now = at or timezone.now()
+        session.episodes.filter(ended_at__isnull=True).update(ended_at=now)
+        session.state = State.ENDED
+        session.ended_at = now
+        session.end_reason = reason
+        session.save(update_fields=["state", "ended_at", "end_reason"])
+        audit.record("proctor.session_ended", actor=actor, subject=session.student, session=session.pk, reason=reason)
+    return session_summary(session)
+
+
+@transaction.atomic
+def media_ready(session_id: int) -> dict:
+    """The camera stream works (first frame decoded): move on to the identity check."""
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.state == State.WAITING_CHECK:
+        session.state = (
+            State.RUNNING if session.identity in (Identity.VERIFIED, Identity.ADMITTED) else (State.IDENTITY_PENDING)
+        )
+        if session.state == State.RUNNING and session.started_at is None:
+            session.started_at = timezone.now()
+        session.save(update_fields=["state", "started_at"])
+    return session_summary(session)
+
+
+@transaction.atomic
+def identity_result(session_id: int, passed: bool, score: float | None) -> dict:
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.state == State.ENDED or session.identity in (Identity.VERIFIED, Identity.ADMITTED):
+        return session_summary(session)
+    session.identity = Identity.VERIFIED if passed else Identity.FAILED
+    session.identity_score = score
+    if passed:
+        _start(session)
+    session.save()
+    audit.record("proctor.identity_check", subject=session.student, session=session.pk, passed=passed, score=score)
+    return session_summary(session)
+
+
+@transaction.atomic
+def admit(session_id: int, proctor: User) -> dict:
+    """A proctor looked at the student and admits them without a face match (audited)."""
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.state == State.ENDED:
+        raise SessionClosed(session.end_reason)
+    session.identity = Identity.ADMITTED
+    session.admitted_by = proctor
+    _start(session)
+    session.save()
+    audit.record("proctor.manual_admit", actor=proctor, subject=session.student, session=session.pk)
+    return session_summary(session)
+
+
+def _start(session: ExamSession) -> None:
+    if session.state in (State.IDENTITY_PENDING, State.WAITING_CHECK):
+        session.state = State.RUNNING
+    if session.started_at is None:
+        session.started_at = timezone.now()
+
+
+def open_episode(session_id: int, kind: str, at: datetime, peak: float, token: str, evidence: str) -> dict:
+    episode = Episode.objects.create(
+        session_id=session_id, kind=kind, started_at=at, peak=peak, evidence_token=token, evidence=evidence
+    )
+    return episode_payload(episode)
+
+
+def close_episode(session_id: int, kind: str, at: datetime) -> dict | None:
+    episode = Episode.objects.filter(session_id=session_id, kind=kind, ended_at__isnull=True).order_by("-id").first()
+    if episode is None:
+        return None
+    episode.ended_at = max(at, episode.started_at)
+    episode.save(update_fields=["ended_at"])
+    return episode_payload(episode)
+
+
+def instant_episode(session_id: int, kind: str, at: datetime, details: dict) -> dict:
+    return episode_payload(
+        Episode.objects.create(session_id=session_id, kind=kind, started_at=at, ended_at=at, details=details)
+    )

@@ -1,0 +1,1 @@
+from .exams import Episode, Exam, ExamSession  # noqa: F401

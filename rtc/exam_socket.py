@@ -1,0 +1,309 @@
+"""The student's exam socket: WebRTC signalling for the camera, browser events, session control.
+
+One socket per exam page. The aiortc peer lives as long as the socket; it is closed on
+disconnect and also when daphne cancels the consumer at shutdown (the try/finally
+around ``__call__``), otherwise daphne never exits (../shared/STACK.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from proctor.live import broadcast, enrolment
+from proctor.live import sessions as live_sessions
+from proctor.live.pipeline import StreamResult, pipeline, spawn
+from proctor.live.tracker import BROWSER_EVENTS, EpisodeTracker, browser_transition
+from proctor.models import ExamSession
+from proctor.models.exams import evidence_token
+from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
+
+from .peer import MAX_SDP_BYTES, StudentPeer
+
+log = logging.getLogger(__name__)
+
+CLOSE_SESSION_OVER = 4410
+GRADES = {
+    # what the browser applies with RTCRtpSender.setParameters (no renegotiation)
+    "analysis": {"maxWidth": 320, "maxHeight": 240, "maxFramerate": 5, "maxBitrate": 200_000},
+    "live": {"maxWidth": 640, "maxHeight": 480, "maxFramerate": 15, "maxBitrate": 900_000},
+}
+EVENT_BURST = 20  # browser events accepted per EVENT_WINDOW seconds
+EVENT_WINDOW = 10.0
+TEARDOWN_TIMEOUT = 2.0
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+def _load(session_id: int) -> tuple[int, Any, dict]:
+    session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
+    return session.exam_id, enrolment.reference_embedding(session.student), session.exam.policy or {}
+
+
+class ExamSessionConsumer(JsonProtocolConsumer):
+    max_frame_bytes = MAX_SDP_BYTES + 1024
+
+    session_id: int | None = None
+    exam_id: int | None = None
+    peer: StudentPeer | None = None
+    media_reported = False
+    ended = False
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._teardown()
+
+    # --- connection -------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        user = self.scope["user"]
+        session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        try:
+            summary = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
+        except (ExamSession.DoesNotExist, PermissionError):
+            await self.accept()
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        except live_sessions.SessionClosed:
+            await self.accept()
+            await self.send_json({"type": "session.ended", "reason": "already_ended"})
+            await self.close(code=CLOSE_SESSION_OVER)
+            return
+        self.session_id = session_id
+        self.exam_id, reference, policy = await database_sync_to_async(_load)(session_id)
+        self.event_times: list[float] = []
+        tracker = EpisodeTracker(
+            open_after=float(policy.get("open_after_s", 1.0)), close_after=float(policy.get("close_after_s", 1.5))
+        )
+        pipeline().register(session_id, self._deliver, tracker, reference)
+        pipeline().configure(session_id, monitoring=summary["state"] == ExamSession.State.RUNNING)
+        await self.channel_layer.group_add(broadcast.session_group(session_id), self.channel_name)
+        await self.accept()
+        await self.send_json(
+            {
+                "type": "session.state",
+                **summary,
+                "has_reference": reference is not None,
+                "ice_servers": settings.RTC_ICE_SERVERS,
+                "grade": GRADES["analysis"],
+            }
+        )
+        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+
+    async def _teardown(self) -> None:
+        """Close the peer and pause the session; runs on disconnect and on cancellation."""
+        if self.session_id is None:
+            return
+        session_id, self.session_id = self.session_id, None
+        pipeline().unregister(session_id)
+        if self.peer is not None:
+            peer, self.peer = self.peer, None
+            await peer.close()
+        if self.ended:
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self._pause(session_id), TEARDOWN_TIMEOUT)
+
+    async def _pause(self, session_id: int) -> None:
+        await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
+        summary, episode = await database_sync_to_async(live_sessions.disconnect)(session_id)
+        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+        if episode:
+            await self._announce_episode("episode.opened", episode, time.time())
+        if summary["state"] == ExamSession.State.PAUSED:
+            asyncio.get_running_loop().call_later(
+                settings.PROCTOR_RESUME_GRACE_SECONDS + 0.5,
+                lambda: spawn(self._expire(session_id, self.exam_id)),
+            )
+
+    @staticmethod
+    async def _expire(session_id: int, exam_id: int) -> None:
+        def check() -> dict | None:
+            session = ExamSession.objects.get(pk=session_id)
+            return live_sessions.expire_after_grace(session_id, session.disconnected_at)
+
+        summary = await database_sync_to_async(check)()
+        if summary:
+            await broadcast.to_dashboard(exam_id, {"type": "session.updated", **summary})
+
+    # --- messages from the browser ----------------------------------------------------------
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if self.session_id is None:
+            raise ProtocolError("no_session", "the session is not open on this socket")
+        handler = {
+            "offer": self._offer,
+            "identity.check": self._identity_check,
+            "browser_event": self._browser_event,
+            "submit": self._submit,
+            "ping": self._ping,
+        }.get(content["type"])
+        if handler is None:
+            raise ProtocolError("unknown_type", f"unknown message type {content['type']!r}")
+        await handler(content)
+
+    async def _ping(self, content: dict) -> None:
+        await self.send_json({"type": "pong"})
+
+    async def _offer(self, content: dict) -> None:
+        sdp = content.get("sdp")
+        if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_BYTES:
+            raise ProtocolError("bad_sdp", f"sdp: a complete SDP offer (v=0...) of at most {MAX_SDP_BYTES} bytes")
+        if "m=video" not in sdp:
+            raise ProtocolError("bad_sdp", "the offer must carry the camera (m=video)")
+        if self.peer is not None:
+            old, self.peer = self.peer, None
+            await old.close()
+        self.media_reported = False
+        self.peer = StudentPeer(on_frame=self._frame, on_state=self._peer_state)
+        try:
+            answer = await self.peer.answer(sdp)
+        except Exception as error:  # aiortc raises ValueError/others on malformed SDP
+            peer, self.peer = self.peer, None
+            await peer.close()
+            raise ProtocolError("bad_sdp", f"the offer was rejected: {error}") from None
+        await self.send_json({"type": "answer", "sdp": answer})
+
+    def _frame(self, frame: Any) -> None:
+        if self.session_id is None:
+            return
+        pipeline().offer(self.session_id, frame)
+        if not self.media_reported:
+            self.media_reported = True
+            spawn(self._media_ready())
+
+    async def _media_ready(self) -> None:
+        if self.session_id is None:
+            return
+        summary = await database_sync_to_async(live_sessions.media_ready)(self.session_id)
+        await self.send_json({"type": "media.ok", **summary})
+        await self._state_changed(summary)
+
+    def _peer_state(self, state: str) -> None:
+        if state in ("failed", "closed", "track_ended"):
+            spawn(self._safe_send({"type": "media.lost", "state": state}))
+
+    async def _safe_send(self, frame: dict) -> None:
+        with contextlib.suppress(Exception):
+            await self.send_json(frame)
+
+    async def _identity_check(self, content: dict) -> None:
+        reference = await database_sync_to_async(_load)(self.session_id)
+        if reference[1] is None:
+            raise ProtocolError("no_reference", "upload or take a reference photo first")
+        pipeline().configure(self.session_id, reference=reference[1], checking_identity=True)
+        await self.send_json({"type": "identity.checking"})
+
+    async def _browser_event(self, content: dict) -> None:
+        event = content.get("event")
+        if not isinstance(event, str) or event not in BROWSER_EVENTS:
+            raise ProtocolError("bad_event", f"event: one of {', '.join(sorted(BROWSER_EVENTS))}")
+        now = time.time()
+        self.event_times = [t for t in self.event_times if now - t < EVENT_WINDOW][-EVENT_BURST:]
+        if len(self.event_times) >= EVENT_BURST:
+            raise ProtocolError("rate_limited", f"at most {EVENT_BURST} events per {EVENT_WINDOW:.0f} s")
+        self.event_times.append(now)
+        transition = browser_transition(event, now)
+        kind, opens = BROWSER_EVENTS[event]
+        if opens is None:
+            episode = await database_sync_to_async(live_sessions.instant_episode)(
+                self.session_id, kind, _when(now), {"event": event}
+            )
+            await self._announce_episode("episode.opened", episode, now)
+        elif transition.opened:
+            episode = await database_sync_to_async(live_sessions.open_episode)(
+                self.session_id, kind, _when(now), 1.0, evidence_token(), ""
+            )
+            await self._announce_episode("episode.opened", episode, now)
+        else:
+            episode = await database_sync_to_async(live_sessions.close_episode)(self.session_id, kind, _when(now))
+            if episode:
+                await self._announce_episode("episode.closed", episode, now)
+        await self.send_json({"type": "event.recorded", "event": event})
+
+    async def _submit(self, content: dict) -> None:
+        await self._end(ExamSession.EndReason.SUBMITTED)
+
+    async def _end(self, reason: str, actor=None) -> None:
+        summary = await database_sync_to_async(live_sessions.end_session)(self.session_id, reason, actor)
+        self.ended = True
+        await self.send_json({"type": "session.ended", "reason": reason})
+        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+        await self.close(code=CLOSE_SESSION_OVER)
+
+    # --- results of analysis (posted from the worker threads) -----------------------------------
+
+    async def _deliver(self, result: StreamResult) -> None:
+        if self.session_id is None:
+            return
+        if result.identity is not None:
+            passed, score = result.identity
+            summary = await database_sync_to_async(live_sessions.identity_result)(self.session_id, passed, score)
+            await self.send_json({"type": "identity.result", "passed": passed, "score": score, **summary})
+            await self._state_changed(summary)
+        for transition, evidence in result.transitions:
+            if transition.opened:
+                episode = await database_sync_to_async(live_sessions.open_episode)(
+                    self.session_id,
+                    transition.kind,
+                    _when(transition.at),
+                    transition.peak,
+                    evidence.token if evidence else evidence_token(),
+                    evidence.relative_path if evidence else "",
+                )
+                await self._announce_episode("episode.opened", episode, transition.at)
+            else:
+                episode = await database_sync_to_async(live_sessions.close_episode)(
+                    self.session_id, transition.kind, _when(transition.at)
+                )
+                if episode:
+                    await self._announce_episode("episode.closed", episode, transition.at)
+        if result.thumbnail:
+            await broadcast.to_dashboard(
+                self.exam_id, {"type": "thumbnail", "session": self.session_id, "image": result.thumbnail}
+            )
+
+    async def _announce_episode(self, kind: str, episode: dict, decided_at: float) -> None:
+        await broadcast.to_dashboard(self.exam_id, {"type": kind, "episode": episode, "decided_at": decided_at})
+
+    async def _state_changed(self, summary: dict) -> None:
+        running = summary["state"] == ExamSession.State.RUNNING
+        pipeline().configure(self.session_id, monitoring=running)
+        await self.send_json({"type": "session.state", **summary})
+        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+
+    # --- control from proctors (channel layer) ----------------------------------------------
+
+    async def session_control(self, message: dict) -> None:
+        if self.session_id is None:
+            return
+        action = message["action"]
+        if action == "grade":
+            grade = message["grade"]
+            pipeline().configure(self.session_id, watched=grade == "live")
+            await self.send_json({"type": "grade", "name": grade, "grade": GRADES[grade]})
+        elif action == "warning":
+            await self.send_json({"type": "warning", "text": message["text"]})
+        elif action == "admitted":
+            summary = await database_sync_to_async(_summary)(self.session_id)
+            pipeline().configure(self.session_id, checking_identity=False)
+            await self._state_changed(summary)
+        elif action == "ended":
+            self.ended = True
+            await self.send_json({"type": "session.ended", "reason": message["reason"]})
+            await self.close(code=CLOSE_SESSION_OVER)
+
+
+def _summary(session_id: int) -> dict:
+    return live_sessions.session_summary(ExamSession.objects.select_related("student").get(pk=session_id))

@@ -1,0 +1,103 @@
+"""Analysis scheduling: keep only the newest frame per stream, analyse the most overdue stream.
+
+Frames arrive from the decoders at the sent rate; analysis runs at ``rate`` per stream
+on a small pool of worker threads. A frame that is not picked before the next one
+arrives is dropped (never queued), so analysis never falls behind real time; when
+the pool is saturated every stream is served in order of how overdue it is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class _Slot:
+    interval: float
+    next_due: float
+    frame: Any = None
+    busy: bool = False
+    processed: int = 0
+    dropped: int = 0
+
+
+class AnalysisScheduler:
+    def __init__(self, process: Callable[[Hashable, Any], None], workers: int = 2, rate: float = 2.0) -> None:
+        self._process = process
+        self._rate = rate
+        self._slots: dict[Hashable, _Slot] = {}
+        self._cond = threading.Condition()
+        self._stopped = False
+        self._threads = [
+            threading.Thread(target=self._work, name=f"analysis-{i}", daemon=True) for i in range(max(1, workers))
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def add(self, key: Hashable, rate: float | None = None) -> None:
+        with self._cond:
+            self._slots[key] = _Slot(interval=1.0 / (rate or self._rate), next_due=time.monotonic())
+
+    def set_rate(self, key: Hashable, rate: float) -> None:
+        with self._cond:
+            if key in self._slots:
+                self._slots[key].interval = 1.0 / rate
+
+    def remove(self, key: Hashable) -> None:
+        with self._cond:
+            self._slots.pop(key, None)
+
+    def offer(self, key: Hashable, frame: Any) -> None:
+        """Hand over the newest frame of a stream; an unanalysed older one is dropped."""
+        with self._cond:
+            slot = self._slots.get(key)
+            if slot is None:
+                return
+            if slot.frame is not None:
+                slot.dropped += 1
+            slot.frame = frame
+            self._cond.notify()
+
+    def stats(self) -> dict[Hashable, tuple[int, int]]:
+        with self._cond:
+            return {key: (slot.processed, slot.dropped) for key, slot in self._slots.items()}
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
+
+    def _next(self) -> tuple[Hashable, Any] | None:
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                ready = [(s.next_due, key) for key, s in self._slots.items() if s.frame is not None and not s.busy]
+                if ready:
+                    due, key = min(ready, key=lambda item: item[0])
+                    if due <= now:
+                        slot = self._slots[key]
+                        frame, slot.frame, slot.busy = slot.frame, None, True
+                        # Pace from the due time, but never build up a backlog of "catch-up" turns.
+                        slot.next_due = max(due + slot.interval, now)
+                        return key, frame
+                    self._cond.wait(due - now)
+                else:
+                    self._cond.wait(1.0)
+            return None
+
+    def _work(self) -> None:
+        while (item := self._next()) is not None:
+            key, frame = item
+            try:
+                self._process(key, frame)
+            finally:
+                with self._cond:
+                    slot = self._slots.get(key)
+                    if slot is not None:
+                        slot.busy = False
+                        slot.processed += 1
+                    self._cond.notify()
