@@ -1,0 +1,231 @@
+"""``/ws/chat/``: one socket per browser tab, multiplexing every room the user opens.
+
+The protocol is documented in docs/chat-protocol.md; the schemas live in :mod:`chat.protocol`.
+Room events reach this socket through the process's :class:`chat.hub.Hub`, which writes them
+directly — a socket has no channel-layer channel of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+
+from server.accounts.models import User
+from server.ws import JsonProtocolConsumer, ProtocolError
+
+from . import queries, store
+from .access import RoomAccess
+from .conf import LIMITS
+from .hub import Hub, get_hub
+from .limits import RateLimit
+from .payloads import PROTOCOL_VERSION, message_frame, person, updated_frame
+from .protocol import validate
+from .rooms import DirectChatForbidden, open_direct
+
+USER_SENDS = RateLimit("messages from you", *LIMITS.user_rate)
+ROOM_SENDS = RateLimit("messages in this room", *LIMITS.room_rate)
+TYPING = RateLimit("typing notices", *LIMITS.typing_rate)
+READS = RateLimit("read receipts", 10, 5)
+CHANGES = RateLimit("requests", 60, 10)
+
+db = database_sync_to_async
+
+
+class ChatConsumer(JsonProtocolConsumer):
+    # No channel-layer channel per socket: the hub holds one per process (see chat/hub.py).
+    channel_layer_alias = "chat.no-channel-per-socket"
+
+    async def dispatch(self, message: dict) -> None:
+        """Like AsyncConsumer.dispatch without its per-frame thread hop (``aclose_old_connections``).
+
+        Every database call here goes through ``database_sync_to_async``, which manages connections itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        self.user: User = self.scope["user"]
+        self.user_id = self.user.pk
+        self.delivered: dict[int, int] = {}
+        self.access: dict[int, RoomAccess] = {}
+        self.hub: Hub = await get_hub()
+        await self.accept()
+        limits = {"max_text_chars": LIMITS.max_text_chars, "edit_window_seconds": LIMITS.edit_window_seconds}
+        await self.send_json({"type": "welcome", "version": PROTOCOL_VERSION, "user": person(self.user), **limits})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "hub"):
+            await self.hub.leave_all(self)
+
+    async def write(self, frame: dict[str, str]) -> None:
+        """Called by the hub with an already encoded frame."""
+        await self.base_send(frame)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        values = validate(content)
+        kind = content["type"]
+        try:
+            reply = await getattr(self, f"on_{kind}")(**values)
+        except store.MessageBlocked as blocked:
+            await self.send_json(
+                {
+                    "type": "error",
+                    "error": "blocked",
+                    "detail": blocked.reason_en,
+                    "reason": blocked.reason,
+                    "reason_en": blocked.reason_en,
+                    "client_id": values.get("client_id"),
+                    **({"ref": content["ref"]} if "ref" in content else {}),
+                }
+            )
+            return
+        if reply is not None:
+            if "ref" in content:
+                reply["ref"] = content["ref"]
+            await self.send_json(reply)
+
+    def subscribed_access(self, room: int) -> RoomAccess:
+        access = self.access.get(room)
+        if access is None:
+            raise ProtocolError("not_subscribed", f"subscribe to room {room} first")
+        return access
+
+    # -- handlers: each returns the reply frame (or None) ----------------------------------------
+    async def on_ping(self) -> dict:
+        return {"type": "pong"}
+
+    async def on_rooms(self) -> dict:
+        return {"type": "rooms", "rooms": await db(queries.rooms_for)(self.user)}
+
+    async def on_subscribe(self, rooms: list[dict[str, Any]]) -> None:
+        for entry in rooms:
+            room_id = entry["room"]
+            room, access = await db(store.load_room)(self.user, room_id)
+            if room_id in self.access:
+                await self.hub.leave(self, room_id)
+            self.access[room_id] = access
+
+            def feed_online(room_id: int = room_id) -> list[int]:
+                feed = self.hub.feeds.get(room_id)
+                return feed.online() if feed else []
+
+            async def before_live(
+                delivered: int, room=room, access=access, entry=entry, feed_online=feed_online
+            ) -> None:
+                if entry["changes_after"] is not None and entry["after"] is not None:
+                    changed = await db(queries.changed_frames)(
+                        room.pk, entry["changes_after"], min(entry["after"], delivered), 1000
+                    )
+                    for text in changed:
+                        await self.write({"type": "websocket.send", "text": text})
+                await self.send_json(
+                    {
+                        "type": "subscribed",
+                        "room": room.pk,
+                        "seq": delivered,
+                        "last_change": room.last_change,
+                        "role": access.membership.role if access.membership else None,
+                        "can_write": access.write,
+                        "can_moderate": access.moderate,
+                        "online": feed_online(),
+                    }
+                )
+
+            await self.hub.join(self, room_id, entry["after"], before_live)
+
+    async def on_unsubscribe(self, room: int) -> dict:
+        self.access.pop(room, None)
+        await self.hub.leave(self, room)
+        return {"type": "unsubscribed", "room": room}
+
+    async def on_send(self, room: int, client_id: str, text: str, reply_to: int | None) -> dict:
+        USER_SENDS.take(self.user_id)
+        ROOM_SENDS.take(room)
+        message, duplicate = await db(store.post_message)(self.user, room, client_id, text, reply_to)
+        if not duplicate:
+            await self.hub.publish_message(room, message.seq, message_frame(message))
+        return {
+            "type": "ack",
+            "room": room,
+            "client_id": client_id,
+            "id": message.pk,
+            "seq": message.seq,
+            "duplicate": duplicate,
+        }
+
+    async def on_history(self, room: int, before: int | None, limit: int | None) -> dict:
+        page = await db(queries.history)(self.user, room, before, limit or 50)
+        return {"type": "history", **page}
+
+    async def on_read(self, room: int, seq: int) -> None:
+        READS.take(self.user_id)
+        position = await db(store.mark_read)(self.user, room, seq)
+        if position is not None:
+            await self.hub.publish_event(room, {"type": "read", "room": room, "user": self.user_id, "seq": position})
+
+    async def on_receipts(self, room: int, seq: int) -> dict:
+        readers = await db(queries.receipts)(self.user, room, seq)
+        return {"type": "receipts", "room": room, "seq": seq, "readers": readers}
+
+    async def on_typing(self, room: int) -> None:
+        if not self.subscribed_access(room).write:
+            raise ProtocolError("read_only", "you may read this room but not write to it")
+        TYPING.take((self.user_id, room))
+        await self.hub.publish_event(room, {"type": "typing", "room": room, "user": person(self.user)})
+
+    async def on_edit(self, room: int, seq: int, text: str) -> dict:
+        CHANGES.take(self.user_id)
+        message = await db(store.edit_message)(self.user, room, seq, text)
+        await self.hub.publish_update(room, seq, updated_frame(message))
+        return {"type": "done", "op": "edit", "room": room, "seq": seq}
+
+    async def on_delete(self, room: int, seq: int) -> dict:
+        CHANGES.take(self.user_id)
+        message = await db(store.delete_message)(self.user, room, seq)
+        await self.hub.publish_update(room, seq, updated_frame(message))
+        return {"type": "done", "op": "delete", "room": room, "seq": seq}
+
+    async def on_revisions(self, room: int, seq: int) -> dict:
+        return {
+            "type": "revisions",
+            "room": room,
+            "seq": seq,
+            "revisions": await db(queries.revisions)(self.user, room, seq),
+        }
+
+    async def on_report(self, room: int, seq: int, reason: str | None) -> dict:
+        CHANGES.take(self.user_id)
+        await db(store.report_message)(self.user, room, seq, reason or "")
+        return {"type": "done", "op": "report", "room": room, "seq": seq}
+
+    async def on_reports(self, room: int) -> dict:
+        return {"type": "reports", "room": room, "reports": await db(queries.reports)(self.user, room)}
+
+    async def on_members(self, room: int) -> dict:
+        await db(store.load_room)(self.user, room)
+        return {"type": "members", "room": room, "members": await db(queries.members_of)(room)}
+
+    async def on_mute(self, room: int, user: int, minutes: int) -> dict:
+        membership = await db(store.mute_member)(self.user, room, user, minutes)
+        until = membership.muted_until.isoformat() if membership.muted_until else None
+        await self.hub.publish_event(room, {"type": "muted", "room": room, "user": user, "until": until})
+        return {"type": "done", "op": "mute", "room": room, "user": user, "until": until}
+
+    async def on_open_direct(self, user: int) -> dict:
+        try:
+            payload = await db(_open_direct)(self.user, user)
+        except DirectChatForbidden as refused:
+            raise ProtocolError("forbidden", "the school rules do not allow this private chat") from refused
+        return {"type": "room", "room": payload}
+
+
+def _open_direct(user: User, other_id: int) -> dict[str, Any]:
+    other = User.objects.filter(pk=other_id, is_active=True).first()
+    if other is None:
+        raise ProtocolError("not_found", f"user {other_id} does not exist")
+    room = open_direct(user, other)
+    return next(r for r in queries.rooms_for(user) if r["id"] == room.pk)
