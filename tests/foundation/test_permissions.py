@@ -91,9 +91,7 @@ def test_director_reads_admin_but_cannot_edit(school, client_for):
     student = school["student"]
     assert director.get("/admin/accounts/user/").status_code == 200
     assert director.get(f"/admin/accounts/user/{student.pk}/change/").status_code == 200
-    response = director.post(
-        f"/admin/accounts/user/{student.pk}/change/", {"username": "hacked", "last_name": "X"}
-    )
+    response = director.post(f"/admin/accounts/user/{student.pk}/change/", {"username": "hacked", "last_name": "X"})
     assert response.status_code == 403
     assert director.get("/admin/school/studygroup/add/").status_code == 403
     student.refresh_from_db()
