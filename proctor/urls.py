@@ -1,2 +1,20 @@
+from django.urls import path
+
+from . import exam_views
+
 app_name = "proctor"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", exam_views.exam_list, name="exam_list"),
+    path("exams/<int:exam_id>/take/", exam_views.take_exam, name="take_exam"),
+    path("exams/<int:exam_id>/dashboard/", exam_views.dashboard, name="dashboard"),
+    path("exams/<int:exam_id>/report/", exam_views.report, name="report"),
+    path("exams/<int:exam_id>/report.csv", exam_views.report_csv, name="report_csv"),
+    path("exams/<int:exam_id>/report.pdf", exam_views.report_pdf, name="report_pdf"),
+    path("consent/", exam_views.consent, name="consent"),
+    path("reference/", exam_views.reference, name="reference"),
+    path("sessions/<int:session_id>/", exam_views.session_detail, name="session_detail"),
+    path("sessions/<int:session_id>/verdict/", exam_views.set_verdict, name="verdict"),
+    path("episodes/<int:episode_id>/review/", exam_views.review_episode, name="review_episode"),
+    path("episodes/<int:episode_id>/comment/", exam_views.student_comment, name="student_comment"),
+    path("evidence/<str:token>/", exam_views.evidence, name="evidence"),
+]

@@ -44,6 +44,12 @@ ENTRIES: list[Entry] = [
         "admin:index",
         (Role.ADMIN, Role.DIRECTOR),
     ),
+    Entry(
+        _("Экзамены"),
+        _("Экзамены с прокторингом: сдать, наблюдать, проверить"),
+        "proctor:exam_list",
+        (Role.ADMIN, Role.DIRECTOR, Role.CURATOR, Role.TEACHER, Role.PROCTOR, Role.STUDENT),
+    ),
     Entry(_("Сменить пароль"), _("Пароль для входа"), "password_change", EVERYONE),
 ]
 

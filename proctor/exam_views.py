@@ -1,0 +1,218 @@
+"""HTTP views of proctored exams: the student's exam page, the proctor's dashboard, review and reports."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from server.accounts.models import Role
+
+from . import exam_access, reports, review
+from .live import enrolment
+from .live import sessions as live_sessions
+from .models import Episode, Exam, ExamSession
+
+MAX_COMMENT_CHARS = 2000
+
+
+@login_required
+def exam_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    sitting = []
+    for exam in exam_access.student_exams(user).order_by("opens_at"):
+        session = ExamSession.objects.filter(exam=exam, student=user).first()
+        sitting.append({"exam": exam, "session": session, "open": exam.is_open()})
+    supervised = (
+        exam_access.staff_exams(user)
+        .select_related("group")
+        .annotate(sitting=Count("sessions", filter=~Q(sessions__state=ExamSession.State.ENDED)))
+    )
+    return render(request, "proctor/exam_list.html", {"sitting": sitting, "supervised": supervised})
+
+
+@login_required
+def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = get_object_or_404(exam_access.student_exams(request.user), pk=exam_id)
+    session = ExamSession.objects.filter(exam=exam, student=request.user).first()
+    if session is None:
+        if not exam.is_open():
+            return render(request, "proctor/exam_closed.html", {"exam": exam}, status=403)
+        session = live_sessions.open_session(exam, request.user)
+    session = live_sessions.expire_if_due(session)
+    if session.is_over:
+        return render(request, "proctor/exam_closed.html", {"exam": exam, "session": session}, status=200)
+    context = {
+        "exam": exam,
+        "session": session,
+        "config": {
+            "session": session.pk,
+            "socket": f"/ws/rtc/sessions/{session.pk}/",
+            "consent_url": reverse("proctor:consent"),
+            "reference_url": reverse("proctor:reference"),
+            "has_consent": enrolment.has_consent(request.user),
+            "has_reference": enrolment.reference_path(request.user) is not None,
+            "deadline": session.deadline.isoformat() if session.deadline else None,
+            "duration_s": exam.duration_minutes * 60,
+        },
+    }
+    return render(request, "proctor/take_exam.html", context)
+
+
+@login_required
+@require_POST
+def consent(request: HttpRequest) -> JsonResponse:
+    enrolment.record_consent(request.user, request)
+    return JsonResponse({"ok": True})
+
+
+@login_required
+@require_POST
+def reference(request: HttpRequest) -> JsonResponse:
+    """Take a reference photo now (JPEG body); only after consent; through the quality gate."""
+    if not enrolment.has_consent(request.user):
+        return JsonResponse({"ok": False, "error": "сначала дайте согласие на обработку биометрии"}, status=403)
+    try:
+        enrolment.store_reference(request.user, request.body, source="webcam", request=request)
+    except ValueError as error:
+        return JsonResponse({"ok": False, "error": str(error)}, status=400)
+    return JsonResponse({"ok": True})
+
+
+@login_required
+def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = get_object_or_404(Exam, pk=exam_id)
+    if not exam_access.can_supervise(request.user, exam):
+        raise Http404
+    config = {
+        "socket": f"/ws/proctor/exams/{exam.pk}/",
+        "session_url": reverse("proctor:session_detail", args=[0]),
+        "labels": review.KIND_LABELS,
+    }
+    return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
+
+
+def _visible_session(request: HttpRequest, session_id: int) -> ExamSession:
+    session = get_object_or_404(ExamSession.objects.select_related("exam", "student"), pk=session_id)
+    if not exam_access.can_view_session(request.user, session):
+        raise Http404
+    return session
+
+
+@login_required
+def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _visible_session(request, session_id)
+    own = session.student_id == request.user.pk
+    if own and not session.reviewed:
+        return render(request, "proctor/session_pending.html", {"session": session})
+    context = {
+        "session": session,
+        "own": own,
+        "can_review": not own and exam_access.can_review(request.user, session.exam),
+        "episodes": session.episodes.select_related("reviewer"),
+        "credibility": review.credibility(session),
+        "labels": review.KIND_LABELS,
+        "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
+    }
+    return render(request, "proctor/session_detail.html", context)
+
+
+def _reviewable_episode(request: HttpRequest, episode_id: int) -> Episode:
+    episode = get_object_or_404(Episode.objects.select_related("session__exam", "session__student"), pk=episode_id)
+    if not exam_access.can_review(request.user, episode.session.exam):
+        raise Http404
+    return episode
+
+
+def _comment(request: HttpRequest) -> str:
+    text = request.POST.get("comment", "").strip()
+    if len(text) > MAX_COMMENT_CHARS:
+        raise PermissionDenied(f"comment: at most {MAX_COMMENT_CHARS} characters")
+    return text
+
+
+@login_required
+@require_POST
+def review_episode(request: HttpRequest, episode_id: int) -> HttpResponse:
+    episode = _reviewable_episode(request, episode_id)
+    try:
+        review.decide(episode, request.POST.get("decision", ""), request.user, _comment(request))
+    except ValueError as error:
+        return JsonResponse({"ok": False, "error": str(error)}, status=400)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse({"ok": True, "review": episode.review})
+    return redirect("proctor:session_detail", episode.session_id)
+
+
+@login_required
+@require_POST
+def set_verdict(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = _visible_session(request, session_id)
+    if not exam_access.can_review(request.user, session.exam):
+        raise Http404
+    try:
+        review.set_verdict(session, request.POST.get("verdict", ""), request.user)
+    except ValueError as error:
+        return JsonResponse({"ok": False, "error": str(error)}, status=400)
+    return redirect("proctor:session_detail", session.pk)
+
+
+@login_required
+@require_POST
+def student_comment(request: HttpRequest, episode_id: int) -> HttpResponse:
+    """The student answers a flag on their own reviewed session."""
+    episode = get_object_or_404(Episode.objects.select_related("session"), pk=episode_id)
+    if episode.session.student_id != request.user.pk or not episode.session.reviewed:
+        raise Http404
+    episode.student_comment = _comment(request)
+    episode.save(update_fields=["student_comment"])
+    return redirect("proctor:session_detail", episode.session_id)
+
+
+@login_required
+def evidence(request: HttpRequest, token: str) -> FileResponse:
+    """An evidence snapshot: found only by its random token, and only for those who may see the episode."""
+    episode = Episode.objects.select_related("session").filter(evidence_token=token).exclude(evidence="").first()
+    if episode is None or not exam_access.can_view_episode(request.user, episode):
+        raise Http404
+    path = reports.evidence_path(episode)
+    if path is None:
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _reportable_exam(request: HttpRequest, exam_id: int) -> Exam:
+    exam = get_object_or_404(exam_access.staff_exams(request.user), pk=exam_id)
+    if request.user.has_role(Role.STUDENT) and not request.user.has_role(Role.ADMIN):
+        raise Http404
+    return exam
+
+
+@login_required
+def report(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = _reportable_exam(request, exam_id)
+    rows = reports.rows(exam)
+    return render(request, "proctor/report.html", {"exam": exam, "rows": rows, "now": timezone.now()})
+
+
+@login_required
+def report_csv(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = _reportable_exam(request, exam_id)
+    response = HttpResponse(reports.as_csv(exam), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}-report.csv"'
+    return response
+
+
+@login_required
+def report_pdf(request: HttpRequest, exam_id: int) -> HttpResponse:
+    exam = _reportable_exam(request, exam_id)
+    response = HttpResponse(reports.as_pdf(exam), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}-report.pdf"'
+    return response

@@ -1,0 +1,119 @@
+"""The exam report: one row per session with its episodes, verdict and credibility score; CSV and PDF."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from django.conf import settings
+
+from .models import Episode, Exam, ExamSession
+from .review import KIND_LABELS, credibility
+
+PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core: has Cyrillic
+
+
+def evidence_path(episode: Episode) -> Path | None:
+    """The evidence file, only if it really lies under MEDIA_ROOT/evidence."""
+    if not episode.evidence:
+        return None
+    root = (Path(settings.MEDIA_ROOT) / "evidence").resolve()
+    path = (Path(settings.MEDIA_ROOT) / episode.evidence).resolve()
+    return path if path.is_relative_to(root) and path.is_file() else None
+
+
+def rows(exam: Exam) -> list[dict]:
+    result = []
+    sessions = ExamSession.objects.filter(exam=exam).select_related("student").order_by("student__last_name")
+    for session in sessions:
+        score = credibility(session)
+        episodes = list(session.episodes.all())
+        result.append(
+            {
+                "session": session,
+                "student": session.student.full_name or session.student.username,
+                "episodes": episodes,
+                "confirmed": sum(1 for e in episodes if e.review == Episode.Review.CONFIRMED),
+                "pending": sum(1 for e in episodes if e.review == Episode.Review.PENDING),
+                "score": score,
+            }
+        )
+    return result
+
+
+def as_csv(exam: Exam) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["ученик", "состояние", "личность", "эпизод", "начало", "конец", "проверка", "комментарий", "балл", "решение"]
+    )
+    for row in rows(exam):
+        session = row["session"]
+        common = [row["student"], session.get_state_display(), session.get_identity_display()]
+        tail = [row["score"].score, session.get_verdict_display() if session.verdict else ""]
+        if not row["episodes"]:
+            writer.writerow([*common, "", "", "", "", "", *tail])
+        for episode in row["episodes"]:
+            writer.writerow(
+                [
+                    *common,
+                    KIND_LABELS.get(episode.kind, episode.kind),
+                    episode.started_at.isoformat(),
+                    episode.ended_at.isoformat() if episode.ended_at else "",
+                    episode.get_review_display(),
+                    episode.comment,
+                    *tail,
+                ]
+            )
+    return "\ufeff" + out.getvalue()  # BOM: Excel opens Cyrillic CSV correctly
+
+
+def as_pdf(exam: Exam) -> bytes:
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    font = "Helvetica"
+    if PDF_FONT.is_file():
+        pdfmetrics.registerFont(TTFont("DejaVuSans", str(PDF_FONT)))
+        font = "DejaVuSans"
+    styles = getSampleStyleSheet()
+    for style in styles.byName.values():
+        style.fontName = font
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=landscape(A4), title=f"Отчёт: {exam.title}")
+    table = [["Ученик", "Состояние", "Личность", "Эпизоды (подтв./всего)", "Балл доверия", "Решение"]]
+    for row in rows(exam):
+        session = row["session"]
+        table.append(
+            [
+                row["student"],
+                session.get_state_display(),
+                session.get_identity_display(),
+                f"{row['confirmed']}/{len(row['episodes'])}",
+                str(row["score"].score),
+                session.get_verdict_display() if session.verdict else "—",
+            ]
+        )
+    grid = Table(table, repeatRows=1)
+    grid.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), font),
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+            ]
+        )
+    )
+    story = [
+        Paragraph(f"Отчёт по экзамену «{exam.title}», группа {exam.group}", styles["Title"]),
+        Paragraph("Балл доверия = 100 − сумма весов подтверждённых нарушений.", styles["Normal"]),
+        Spacer(1, 12),
+        grid,
+    ]
+    document.build(story)
+    return buffer.getvalue()

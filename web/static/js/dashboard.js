@@ -1,0 +1,77 @@
+// The proctor's live dashboard: one tile per student (thumbnail, status, open violations),
+// a live violation feed, and per-student actions (watch live, admit, warn, end).
+"use strict";
+(() => {
+  const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
+  const grid = document.getElementById("grid"), feed = document.getElementById("feed");
+  const labels = cfg.labels;
+  const tiles = new Map();
+  let ws = null, watched = null;
+
+  function send(msg) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); }
+
+  function tile(id) {
+    let t = tiles.get(id);
+    if (t) return t;
+    const li = document.createElement("li");
+    li.className = "tile card"; li.dataset.session = id;
+    li.innerHTML = '<img alt="" width="160" height="120"><div class="tile-name"></div><div class="tile-state"></div>' +
+      '<div class="tile-flags"></div><div class="tile-actions">' +
+      '<button type="button" data-act="watch">Смотреть</button> <button type="button" data-act="admit">Допустить</button> ' +
+      '<button type="button" data-act="warn">Предупредить</button> <button type="button" data-act="end">Завершить</button> ' +
+      '<a data-act="timeline">Хронология</a></div>';
+    li.querySelector('[data-act="timeline"]').href = cfg.session_url.replace("0", id);
+    li.addEventListener("click", (e) => act(id, e.target.dataset.act));
+    grid.appendChild(li);
+    t = { li, img: li.querySelector("img") };
+    tiles.set(id, t);
+    return t;
+  }
+
+  function act(id, action) {
+    if (action === "watch") {
+      if (watched !== null) { send({ type: "watch", session: watched, on: false }); tile(watched).li.classList.remove("watched"); }
+      if (watched === id) { watched = null; return; }
+      watched = id; tile(id).li.classList.add("watched"); send({ type: "watch", session: id, on: true });
+    } else if (action === "admit") {
+      if (confirm("Вы сверили лицо ученика с фото и допускаете его к экзамену?")) send({ type: "admit", session: id });
+    } else if (action === "warn") {
+      const text = prompt("Текст предупреждения"); if (text) send({ type: "warn", session: id, text });
+    } else if (action === "end") {
+      if (confirm("Завершить экзамен этого ученика?")) send({ type: "end", session: id });
+    }
+  }
+
+  function update(s) {
+    const t = tile(s.session);
+    t.li.querySelector(".tile-name").textContent = s.student;
+    t.li.querySelector(".tile-state").textContent = s.state_label + " · " + s.identity_label;
+    t.li.querySelector(".tile-flags").textContent = s.open_episodes ? "Открытых нарушений: " + s.open_episodes : "";
+    t.li.dataset.state = s.state; t.li.dataset.identity = s.identity;
+    t.li.classList.toggle("alert", s.open_episodes > 0);
+  }
+
+  function episode(msg) {
+    const e = msg.episode, li = document.createElement("li");
+    const name = tiles.has(e.session) ? tile(e.session).li.querySelector(".tile-name").textContent : "#" + e.session;
+    li.dataset.kind = e.kind; li.dataset.session = e.session; li.dataset.event = msg.type;
+    li.textContent = new Date(e.started_at).toLocaleTimeString() + " · " + name + " · " + (labels[e.kind] || e.kind) +
+      (msg.type === "episode.closed" ? " (закончилось)" : "");
+    feed.prepend(li);
+    while (feed.children.length > 200) feed.lastChild.remove();
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(scheme + location.host + cfg.socket);
+    ws.onmessage = (ev) => {
+      const msg = JSON.parse(ev.data);
+      if (msg.type === "snapshot") msg.sessions.forEach(update);
+      else if (msg.type === "session.updated") update(msg);
+      else if (msg.type === "thumbnail") tile(msg.session).img.src = msg.image;
+      else if (msg.type === "episode.opened" || msg.type === "episode.closed") episode(msg);
+    };
+    ws.onclose = (e) => { if (e.code !== 4403) setTimeout(connect, 2000); };
+  }
+  connect();
+})();

@@ -1,0 +1,211 @@
+// The student's exam page: system check -> consent -> reference photo -> identity check -> exam.
+// The camera goes to the server over WebRTC (aiortc) from the system check until the exam ends;
+// browser events (tab hidden, blur, fullscreen exit, copy/paste, devtools) go over the same socket.
+"use strict";
+(() => {
+  const cfg = JSON.parse(document.getElementById("exam-config").textContent);
+  const $ = (id) => document.getElementById(id);
+  const steps = ["step-check", "step-consent", "step-reference", "step-identity", "step-exam", "step-ended"];
+  const endReasons = {
+    submitted: "Вы сдали экзамен.", timeout: "Время вышло.", logout: "Вы вышли из системы.",
+    proctor: "Экзамен завершён проктором.", camera_lost: "Камера не вернулась вовремя.", already_ended: "Экзамен уже завершён.",
+  };
+  let ws = null, pc = null, sender = null, stream = null, state = null, ended = false, retryTimer = null;
+  let grade = null, watchingEvents = false, timerHandle = null;
+
+  function show(step) { for (const s of steps) $(s).hidden = s !== step; document.body.dataset.step = step; }
+  function mark(id, ok, text) { const el = $(id); el.dataset.ok = ok ? "1" : "0"; el.classList.toggle("ok", ok); if (text) el.title = text; }
+  function csrf() { const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/); return m ? decodeURIComponent(m[1]) : ""; }
+  function send(msg) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); }
+
+  async function systemCheck() {
+    $("check-error").textContent = ""; $("check-retry").hidden = true;
+    const supported = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.RTCPeerConnection
+      && window.RTCRtpSender && RTCRtpSender.prototype.setParameters && window.WebSocket);
+    mark("check-browser", supported);
+    if (!supported) return fail("Браузер не поддерживается: нужен современный Chrome, Edge, Firefox или Safari.");
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+    } catch (error) {
+      return fail("Нет доступа к камере или микрофону: разрешите доступ в настройках браузера (" + error.name + ").");
+    }
+    mark("check-camera", stream.getVideoTracks().length > 0);
+    mark("check-mic", stream.getAudioTracks().length > 0);
+    $("preview").srcObject = stream;
+    connect();
+  }
+
+  function fail(text) { $("check-error").textContent = text; $("check-retry").hidden = false; }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(scheme + location.host + cfg.socket);
+    ws.onmessage = (e) => handle(JSON.parse(e.data));
+    ws.onclose = (e) => {
+      closePeer();
+      if (ended || e.code === 4410 || e.code === 4403) { if (!ended) finish(e.code === 4410 ? "already_ended" : ""); return; }
+      document.body.dataset.connection = "lost";
+      retryTimer = setTimeout(connect, 2000);  // lost network: come back within the grace period
+    };
+  }
+
+  async function startMedia(iceServers) {
+    closePeer();
+    pc = new RTCPeerConnection({ iceServers: iceServers || [] });
+    const video = stream.getVideoTracks()[0];
+    sender = pc.addTrack(video, stream);  // only the camera: the microphone was checked, not sent
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === "complete") return resolve();
+      const timer = setTimeout(resolve, 3000);
+      pc.addEventListener("icegatheringstatechange", () => {
+        if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+      });
+    });
+    send({ type: "offer", sdp: pc.localDescription.sdp });
+  }
+
+  function closePeer() { if (pc) { pc.close(); pc = null; sender = null; } }
+
+  async function applyGrade(name, g) {
+    if (!sender) return;
+    const params = sender.getParameters();
+    if (!params.encodings || !params.encodings.length) params.encodings = [{}];
+    const s = sender.track.getSettings();
+    const enc = params.encodings[0];
+    enc.scaleResolutionDownBy = Math.max(1, (s.width || g.maxWidth) / g.maxWidth, (s.height || g.maxHeight) / g.maxHeight);
+    enc.maxFramerate = g.maxFramerate;
+    enc.maxBitrate = g.maxBitrate;
+    await sender.setParameters(params);
+    document.body.dataset.grade = name;
+  }
+
+  function handle(msg) {
+    switch (msg.type) {
+      case "session.state":
+        if (msg.ice_servers) {  // a (re)connected socket: new peer, identity check asked again if needed
+          grade = msg.grade; delete document.body.dataset.identityRequested; startMedia(msg.ice_servers);
+        }
+        setState(msg);
+        break;
+      case "answer":
+        pc.setRemoteDescription({ type: "answer", sdp: msg.sdp }).then(() => applyGrade("analysis", grade));
+        break;
+      case "media.ok":
+        mark("check-stream", true);
+        document.body.dataset.connection = "ok";
+        setState(msg);
+        break;
+      case "media.lost":
+        document.body.dataset.connection = "media-lost";
+        break;
+      case "grade":
+        applyGrade(msg.name, msg.grade);
+        break;
+      case "identity.checking":
+        $("identity-status").textContent = "Идёт проверка, смотрите в камеру…";
+        $("identity-retry").hidden = true;
+        break;
+      case "identity.result":
+        if (!msg.passed) {
+          $("identity-status").textContent = "Лицо не совпало с эталонным фото.";
+          $("identity-retry").hidden = false; $("identity-help").hidden = false;
+          document.body.dataset.identity = "failed";
+        }
+        setState(msg);
+        break;
+      case "warning":
+        $("warning").textContent = "Проктор: " + msg.text; $("warning").hidden = false;
+        break;
+      case "session.ended":
+        finish(msg.reason);
+        break;
+      case "error":
+        console.warn("server error", msg);
+        break;
+    }
+  }
+
+  function setState(msg) {
+    state = msg.state;
+    $("exam-status").dataset.state = state;
+    $("exam-status").textContent = msg.state_label || state;
+    document.body.dataset.identity = msg.identity;
+    if (state === "running") return startExam();
+    if (state === "identity_pending" && document.body.dataset.connection === "ok") nextEnrolmentStep();
+  }
+
+  function nextEnrolmentStep() {
+    if (!cfg.has_consent) return show("step-consent");
+    if (!cfg.has_reference) return show("step-reference");
+    show("step-identity");
+    if (!document.body.dataset.identityRequested) { document.body.dataset.identityRequested = "1"; send({ type: "identity.check" }); }
+  }
+
+  async function post(url, body, type) {
+    const response = await fetch(url, { method: "POST", body, headers: { "X-CSRFToken": csrf(), "Content-Type": type },
+      credentials: "same-origin" });
+    return response.json();
+  }
+
+  $("consent-box").addEventListener("change", (e) => { $("consent-button").disabled = !e.target.checked; });
+  $("consent-button").addEventListener("click", async () => {
+    const result = await post(cfg.consent_url, "{}", "application/json");
+    if (result.ok) { cfg.has_consent = true; nextEnrolmentStep(); }
+  });
+  $("reference-button").addEventListener("click", async () => {
+    const video = $("preview"), canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
+    canvas.getContext("2d").drawImage(video, 0, 0);
+    const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.92));
+    const result = await post(cfg.reference_url, blob, "image/jpeg");
+    if (result.ok) { cfg.has_reference = true; nextEnrolmentStep(); }
+    else $("reference-error").textContent = result.error;
+  });
+  $("identity-retry").addEventListener("click", () => { send({ type: "identity.check" }); });
+  $("check-retry").addEventListener("click", systemCheck);
+  $("submit-button").addEventListener("click", () => {
+    if (confirm("Сдать экзамен? Вернуться к нему будет нельзя.")) send({ type: "submit" });
+  });
+  $("fullscreen-button").addEventListener("click", () => document.documentElement.requestFullscreen().catch(() => {}));
+
+  function startExam() {
+    show("step-exam");
+    if (!timerHandle && cfg.duration_s) {
+      const deadline = cfg.deadline ? Date.parse(cfg.deadline) : Date.now() + cfg.duration_s * 1000;
+      const tick = () => {
+        const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+        $("timer").textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+        if (left === 0) send({ type: "submit" });
+      };
+      tick(); timerHandle = setInterval(tick, 1000);
+    }
+    if (watchingEvents) return;
+    watchingEvents = true;
+    const event = (name) => send({ type: "browser_event", event: name });
+    document.addEventListener("visibilitychange", () => event(document.hidden ? "tab_hidden" : "tab_visible"));
+    window.addEventListener("blur", () => event("window_blur"));
+    window.addEventListener("focus", () => event("window_focus"));
+    document.addEventListener("fullscreenchange", () => event(document.fullscreenElement ? "fullscreen_enter" : "fullscreen_exit"));
+    document.addEventListener("copy", () => event("copy"));
+    document.addEventListener("paste", () => event("paste"));
+    let devtoolsReported = false;
+    const devtools = () => {
+      const open = window.outerWidth - window.innerWidth > 200 || window.outerHeight - window.innerHeight > 250;
+      if (open && !devtoolsReported) { devtoolsReported = true; event("devtools_open"); }
+    };
+    window.addEventListener("resize", devtools);
+  }
+
+  function finish(reason) {
+    ended = true; clearTimeout(retryTimer); clearInterval(timerHandle);
+    closePeer();
+    if (stream) stream.getTracks().forEach((t) => t.stop());
+    $("ended-reason").textContent = endReasons[reason] || "";
+    document.body.dataset.ended = reason || "ended";
+    show("step-ended");
+  }
+
+  show("step-check");
+  systemCheck();
+})();

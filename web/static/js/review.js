@@ -1,0 +1,32 @@
+// One key per review action on the session timeline: J/K move, C confirm, D dismiss (saved at once).
+"use strict";
+(() => {
+  const items = [...document.querySelectorAll("#timeline .episode")];
+  if (!items.length) return;
+  let current = 0;
+  const focus = (i) => { current = Math.max(0, Math.min(items.length - 1, i)); items[current].focus(); };
+  async function decide(item, decision) {
+    const form = item.querySelector(".review-form");
+    const body = new FormData(form);
+    body.set("decision", decision);
+    const response = await fetch(item.dataset.reviewUrl, { method: "POST", body, headers: { Accept: "application/json" },
+      credentials: "same-origin" });
+    const result = await response.json();
+    if (result.ok) {
+      item.dataset.review = result.review;
+      item.querySelector(".review-state").textContent = decision === "confirmed" ? "подтверждён" : "отклонён";
+      focus(current + 1);
+    }
+  }
+  document.addEventListener("keydown", (e) => {
+    if (e.target.matches("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
+    const key = e.key.toLowerCase();
+    if (key === "j") focus(current + 1);
+    else if (key === "k") focus(current - 1);
+    else if (key === "c" || key === "с") decide(items[current], "confirmed");
+    else if (key === "d" || key === "в") decide(items[current], "dismissed");
+    else return;
+    e.preventDefault();
+  });
+  items.forEach((item, i) => item.addEventListener("focus", () => { current = i; }));
+})();
