@@ -12,6 +12,7 @@ from typing import Any
 
 from server.ws import ProtocolError
 
+from .conf import LIMITS
 from .payloads import PROTOCOL_VERSION
 
 MAX_ID = 2**53  # JavaScript's safe integers
@@ -45,7 +46,7 @@ class Field:
 
 ROOM = Field(int, min=1)
 SEQ = Field(int, min=1)
-TEXT = Field(str, min=1, max=4000)
+TEXT = Field(str, min=1, max=LIMITS.max_text_chars)
 
 SCHEMAS: dict[str, dict[str, Field]] = {
     "ping": {},

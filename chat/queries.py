@@ -27,10 +27,11 @@ def rooms_for(user: User) -> list[dict[str, Any]]:
         .order_by("kind", "title")
     )
     rooms = list(rooms)
+    read_position = Membership.objects.filter(room=OuterRef("room"), user=user)
     unread = dict(
         Message.objects.filter(room__in=[r.pk for r in rooms if r.my_role], deleted_at__isnull=True)
         .exclude(author=user)
-        .filter(seq__gt=Subquery(mine.filter(room=OuterRef("room")).values("last_read_seq")[:1]))
+        .filter(seq__gt=Subquery(read_position.values("last_read_seq")[:1]))
         .values_list("room")
         .annotate(n=Count("pk"))
         .values_list("room", "n")

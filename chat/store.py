@@ -61,8 +61,10 @@ def check_text(text: str) -> str:
         raise ProtocolError("bad_field", "text: must not be empty")
     if len(text) > LIMITS.max_text_chars:
         raise ProtocolError("too_long", f"text: at most {LIMITS.max_text_chars} characters")
-    from chat.moderation import check  # the polite-language filter (chat/moderation/)
-
+    try:
+        from chat.moderation import check  # the polite-language filter (chat/moderation/)
+    except ImportError as missing:  # fail closed: nothing is stored unchecked
+        raise ProtocolError("moderation_unavailable", "the language filter is not installed") from missing
     verdict = check(text)
     if not verdict.ok:
         raise MessageBlocked(verdict.reason, verdict.reason_en)
