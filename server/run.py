@@ -1,11 +1,14 @@
-"""`python -m server.run`: start the platform (daphne) the way `make run` does."""
+"""`python -m server.run`: start the platform (daphne, and Janus for lessons) the way `make run` does."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from daphne.cli import CommandLineInterface
+
+from rtc.janus.supervisor import start_embedded
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -14,7 +17,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
-    CommandLineInterface().run(["--bind", args.host, "--port", str(args.port), "server.asgi:application"])
+    var_dir = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
+    janus = start_embedded(var_dir)  # stopped below; also SIGTERMed by the kernel if we die
+    try:
+        CommandLineInterface().run(["--bind", args.host, "--port", str(args.port), "server.asgi:application"])
+    finally:
+        if janus is not None:
+            janus.stop()
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "chat",
     "proctor",
     "rtc",
+    "lessons",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,19 @@ PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECOND
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
 PROCTOR_ANALYSIS_RATE = float(os.environ.get("PROCTOR_ANALYSIS_RATE", "2"))  # analysed frames per second per student
 PROCTOR_EVIDENCE_RETENTION_DAYS = int(os.environ.get("PROCTOR_EVIDENCE_RETENTION_DAYS", "90"))
+
+# Video lessons (lessons/, rtc/janus/, docs/lessons.md). `python -m server.run` starts Janus and sets the
+# JANUS_* variables; a deployment lists its instances (API on loopback/private network only).
+JANUS_URLS = env_list("JANUS_URLS", "")
+JANUS_API_SECRET = os.environ.get("JANUS_API_SECRET", "")
+JANUS_ADMIN_KEY = os.environ.get("JANUS_ADMIN_KEY", "")
+LESSONS_STUN_URLS = env_list("LESSONS_STUN_URLS", "")
+LESSONS_TURN_URLS = env_list("LESSONS_TURN_URLS", "")  # e.g. turn:turn.school.example:3478?transport=udp
+LESSONS_TURN_SECRET = os.environ.get("LESSONS_TURN_SECRET", "")  # coturn static-auth-secret
+LESSONS_TURN_TTL_SECONDS = int(os.environ.get("LESSONS_TURN_TTL_SECONDS", "3600"))
+LESSONS_JOIN_EARLY_MINUTES = int(os.environ.get("LESSONS_JOIN_EARLY_MINUTES", "10"))
+LESSONS_LATE_AFTER_MINUTES = int(os.environ.get("LESSONS_LATE_AFTER_MINUTES", "5"))
+LESSONS_PARENTS_MAY_JOIN = env_bool("LESSONS_PARENTS_MAY_JOIN", False)
 
 MODELS_CACHE_DIR = Path(os.environ.get("MODELS_CACHE_DIR", VAR_DIR / "models"))
 

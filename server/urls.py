@@ -10,4 +10,5 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("proctor/", include("proctor.urls")),
     path("rtc/", include("rtc.urls")),
+    path("lessons/", include("lessons.urls")),
 ]

@@ -7,6 +7,7 @@
 * ``daphne_server`` – one daphne on the in-memory channel layer, shared by the session.
 * ``browser_factory(fake_video=None)`` / ``browser`` – Playwright Chromium (Debian binary).
 * ``private_network`` – the address of the private network namespace; media tests need it.
+* ``janus_server`` – a Janus (VideoRoom) with a generated config; ``janus_server.env`` goes to daphne_factory.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import launch_args, require_chromium
+from tests.support.janus import JanusServer
 from tests.support.paths import ARTIFACTS
 from tests.support.servers import DaphneServer, LiveEnvironment, RedisServer, stop
 
@@ -52,6 +54,13 @@ def daphne_factory(live_env: LiveEnvironment) -> Iterator[Callable[..., DaphneSe
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def janus_server(tmp_path: Path) -> Iterator[JanusServer]:
+    server = JanusServer.start(tmp_path / "janus")
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

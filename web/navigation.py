@@ -45,6 +45,12 @@ ENTRIES: list[Entry] = [
         (Role.ADMIN, Role.DIRECTOR),
     ),
     Entry(
+        _("Онлайн-уроки"),
+        _("Расписание уроков и консультаций, вход на урок, посещаемость"),
+        "lessons:schedule",
+        (Role.ADMIN, Role.DIRECTOR, Role.CURATOR, Role.TEACHER, Role.STUDENT, Role.PARENT),
+    ),
+    Entry(
         _("Экзамены"),
         _("Экзамены с прокторингом: сдать, наблюдать, проверить"),
         "proctor:exam_list",

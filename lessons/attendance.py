@@ -1,0 +1,83 @@
+"""Attendance of one lesson run, computed from the presence intervals our signalling recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import timezone
+
+from server.accounts.models import User
+
+from .models import LessonRun, Participant, Presence
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    student: User
+    first_joined: dt.datetime | None
+    last_left: dt.datetime | None
+    seconds_present: float
+    late: bool
+    removed: bool
+
+    @property
+    def minutes_present(self) -> float:
+        return round(self.seconds_present / 60, 1)
+
+    @property
+    def status(self) -> str:
+        if self.first_joined is None:
+            return "absent"
+        return "late" if self.late else "present"
+
+
+def merged_seconds(intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime) -> float:
+    """Length of the union of the intervals, clipped to [start, end] (two tabs are not counted twice)."""
+    clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start))
+    total = 0.0
+    current_start, current_end = None, None
+    for a, b in clipped:
+        if current_end is None or a > current_end:
+            if current_end is not None:
+                total += (current_end - current_start).total_seconds()
+            current_start, current_end = a, b
+        else:
+            current_end = max(current_end, b)
+    if current_end is not None:
+        total += (current_end - current_start).total_seconds()
+    return total
+
+
+def sheet(run: LessonRun, now: dt.datetime | None = None) -> list[AttendanceRow]:
+    """One row per student of the group (absent ones too) plus any other student who took part."""
+    now = now or timezone.now()
+    end = run.ended_at or now
+    late_after = run.starts_at + dt.timedelta(minutes=settings.LESSONS_LATE_AFTER_MINUTES)
+    participants = {
+        p.user_id: p
+        for p in Participant.objects.filter(run=run).exclude(role=Participant.Role.TEACHER).select_related("user")
+    }
+    presences: dict[int, list[Presence]] = {}
+    for presence in Presence.objects.filter(participant__run=run).select_related("participant"):
+        presences.setdefault(presence.participant.user_id, []).append(presence)
+    students = {s.pk: s for s in run.lesson.group.students.all()}
+    students.update({uid: p.user for uid, p in participants.items()})
+    rows = []
+    for uid, student in students.items():
+        own = presences.get(uid, [])
+        intervals = [(p.joined_at, p.left_at or now) for p in own]
+        first = min((p.joined_at for p in own), default=None)
+        last = max((p.left_at or now for p in own), default=None)
+        rows.append(
+            AttendanceRow(
+                student=student,
+                first_joined=first,
+                last_left=last,
+                seconds_present=merged_seconds(intervals, run.starts_at, end),
+                late=first is not None and first > late_after,
+                removed=uid in participants and participants[uid].removed,
+            )
+        )
+    return sorted(rows, key=lambda r: (r.student.last_name, r.student.first_name, r.student.username))

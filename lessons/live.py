@@ -1,0 +1,156 @@
+"""Database side of a live lesson: admission, presence intervals, participant list, moderation flags.
+
+Synchronous functions; the signalling consumer calls them through ``database_sync_to_async``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from server.accounts.models import User
+
+from .access import lesson_role
+from .models import Lesson, LessonRun, Participant, Presence
+from .schedule import current_occurrence
+
+
+class Refused(Exception):
+    """The user may not enter (or act in) the lesson; ``code`` goes into the error frame."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Admission:
+    run_id: int
+    janus_room: int
+    participant_id: int
+    presence_id: int
+    role: str
+    title: str
+    ends_at: str
+
+
+@transaction.atomic
+def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
+    lesson = Lesson.objects.select_related("group").filter(pk=lesson_id).first()
+    role = lesson_role(user, lesson) if lesson else None
+    if lesson is None or role is None:
+        raise Refused("forbidden", "Вы не участник этого урока.")
+    occurrence = current_occurrence(lesson)
+    if occurrence is None:
+        raise Refused("not_open", "Вход на урок открывается за несколько минут до начала.")
+    run, _ = LessonRun.objects.get_or_create(
+        lesson=lesson,
+        starts_at=occurrence.starts_at,
+        defaults={
+            "camera_allowed": lesson.students_camera_allowed,
+            "microphone_allowed": lesson.students_microphone_allowed,
+        },
+    )
+    run = LessonRun.objects.select_for_update().get(pk=run.pk)
+    if run.ended_at is not None:
+        raise Refused("ended", "Урок завершён.")
+    participant, created = Participant.objects.get_or_create(run=run, user=user, defaults={"role": role})
+    if participant.removed:
+        raise Refused("removed", "Учитель удалил вас с этого урока.")
+    if run.locked and role != Participant.Role.TEACHER and (created or not participant.presences.exists()):
+        raise Refused("locked", "Учитель закрыл вход на урок.")
+    presence = Presence.objects.create(participant=participant, joined_at=timezone.now(), channel_name=channel_name)
+    return Admission(
+        run_id=run.pk,
+        janus_room=run.janus_room,
+        participant_id=participant.pk,
+        presence_id=presence.pk,
+        role=role,
+        title=str(lesson.title),
+        ends_at=occurrence.ends_at.isoformat(),
+    )
+
+
+def leave(presence_id: int) -> None:
+    Presence.objects.filter(pk=presence_id, left_at__isnull=True).update(left_at=timezone.now())
+
+
+def participants(run_id: int) -> list[dict]:
+    """People connected right now (at least one open presence), teacher first."""
+    rows = (
+        Participant.objects.filter(run_id=run_id, presences__left_at__isnull=True, removed=False)
+        .select_related("user")
+        .distinct()
+    )
+    listed = [
+        {
+            "user": p.user_id,
+            "name": str(p.user),
+            "role": p.role,
+            "hand": p.hand_raised,
+            "muted": p.muted,
+            "camera_off": p.camera_off,
+        }
+        for p in rows
+    ]
+    return sorted(listed, key=lambda p: (p["role"] != Participant.Role.TEACHER, p["name"]))
+
+
+def state(run_id: int) -> dict:
+    run = LessonRun.objects.get(pk=run_id)
+    return {"locked": run.locked, "camera_allowed": run.camera_allowed, "microphone_allowed": run.microphone_allowed}
+
+
+def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, dict[str, bool]]:
+    """Per user: whether the server must keep their audio / video muted in Janus."""
+    run = LessonRun.objects.get(pk=run_id)
+    rows = Participant.objects.filter(run=run)
+    if user_ids is not None:
+        rows = rows.filter(user_id__in=user_ids)
+    result = {}
+    for p in rows:
+        student = p.role != Participant.Role.TEACHER
+        result[p.user_id] = {
+            "audio": student and (p.muted or not run.microphone_allowed),
+            "video": student and (p.camera_off or not run.camera_allowed),
+        }
+    return result
+
+
+def set_hand(participant_id: int, up: bool) -> None:
+    Participant.objects.filter(pk=participant_id).update(hand_raised=up)
+
+
+def moderate(run_id: int, target: int | None, **flags: bool) -> list[int]:
+    """Set muted / camera_off for one student (``target``) or all students (None); return their ids."""
+    rows = Participant.objects.filter(run_id=run_id).exclude(role=Participant.Role.TEACHER)
+    if target is not None:
+        rows = rows.filter(user_id=target)
+    ids = list(rows.values_list("user_id", flat=True))
+    if target is not None and not ids:
+        raise Refused("unknown_user", "Такого участника на уроке нет.")
+    rows.update(**flags)
+    return ids
+
+
+def update_state(run_id: int, **fields: bool) -> None:
+    LessonRun.objects.filter(pk=run_id).update(**fields)
+
+
+def remove(run_id: int, target: int) -> None:
+    updated = (
+        Participant.objects.filter(run_id=run_id, user_id=target)
+        .exclude(role=Participant.Role.TEACHER)
+        .update(removed=True, hand_raised=False)
+    )
+    if not updated:
+        raise Refused("unknown_user", "Такого участника на уроке нет.")
+
+
+def end(run_id: int) -> None:
+    now = timezone.now()
+    LessonRun.objects.filter(pk=run_id, ended_at__isnull=True).update(ended_at=now)
+    Presence.objects.filter(participant__run_id=run_id, left_at__isnull=True).update(left_at=now)

@@ -1,0 +1,139 @@
+"""Online lessons: the timetable entry, one held occurrence, who took part and when.
+
+* :class:`Lesson` — a group's lesson or consultation with its teacher, start, duration and weekly repeat.
+* :class:`LessonRun` — one occurrence that somebody joined: its Janus room, lock and moderation settings.
+* :class:`Participant` — a person in a run (role, hand raised, muted/camera off by the teacher, removed).
+* :class:`Presence` — one connected interval of one socket; attendance is computed from these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from server.school.models import StudyGroup
+
+JANUS_ROOM_ID_LIMIT = 2**52  # fits a JavaScript number and Janus's guint64
+
+
+def new_janus_room_id() -> int:
+    return secrets.randbelow(JANUS_ROOM_ID_LIMIT - 1_000_000) + 1_000_000
+
+
+class Lesson(models.Model):
+    class Kind(models.TextChoices):
+        LESSON = "lesson", _("Онлайн-урок")
+        CONSULTATION = "consultation", _("Консультация")
+
+    title = models.CharField(_("тема"), max_length=200)
+    kind = models.CharField(_("вид"), max_length=16, choices=Kind.choices, default=Kind.LESSON)
+    group = models.ForeignKey(StudyGroup, verbose_name=_("группа"), on_delete=models.CASCADE, related_name="lessons")
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("учитель"), on_delete=models.PROTECT, related_name="lessons_taught"
+    )
+    starts_at = models.DateTimeField(_("начало"))
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("длительность, мин"), default=45, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    repeat_weekly = models.BooleanField(_("повторять каждую неделю"), default=False)
+    repeat_until = models.DateField(_("повторять до"), null=True, blank=True)
+    students_camera_allowed = models.BooleanField(_("ученики могут включать камеру"), default=True)
+    students_microphone_allowed = models.BooleanField(_("ученики могут включать микрофон"), default=True)
+
+    class Meta:
+        verbose_name = _("онлайн-урок")
+        verbose_name_plural = _("онлайн-уроки")
+        ordering = ["starts_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.group})"
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.duration_minutes)
+
+    def occurrences(self, since: dt.datetime, until: dt.datetime) -> list[dt.datetime]:
+        """Starts of the occurrences that overlap [since, until)."""
+        if not self.repeat_weekly:
+            return [self.starts_at] if self.starts_at < until and self.starts_at + self.duration > since else []
+        week = dt.timedelta(weeks=1)
+        skipped = max(0, (since - self.duration - self.starts_at) // week)
+        start = self.starts_at + skipped * week
+        found = []
+        while start < until:
+            if self.repeat_until and start.date() > self.repeat_until:
+                break
+            if start + self.duration > since:
+                found.append(start)
+            start += week
+        return found
+
+
+class LessonRun(models.Model):
+    """One occurrence of a lesson that has been opened (its Janus room and live settings)."""
+
+    lesson = models.ForeignKey(Lesson, verbose_name=_("урок"), on_delete=models.CASCADE, related_name="runs")
+    starts_at = models.DateTimeField(_("начало по расписанию"))
+    janus_room = models.BigIntegerField(_("комната Janus"), unique=True, default=new_janus_room_id)
+    locked = models.BooleanField(_("вход закрыт"), default=False)
+    camera_allowed = models.BooleanField(_("камеры учеников разрешены"), default=True)
+    microphone_allowed = models.BooleanField(_("микрофоны учеников разрешены"), default=True)
+    ended_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("проведённый урок")
+        verbose_name_plural = _("проведённые уроки")
+        ordering = ["-starts_at"]
+        constraints = [models.UniqueConstraint(fields=["lesson", "starts_at"], name="unique_lesson_occurrence")]
+
+    def __str__(self) -> str:
+        return f"{self.lesson} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ends_at(self) -> dt.datetime:
+        return self.starts_at + self.lesson.duration
+
+
+class Participant(models.Model):
+    class Role(models.TextChoices):
+        TEACHER = "teacher", _("Учитель")
+        STUDENT = "student", _("Ученик")
+        OBSERVER = "observer", _("Наблюдатель")
+
+    run = models.ForeignKey(LessonRun, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_participations")
+    role = models.CharField(_("роль"), max_length=16, choices=Role.choices)
+    hand_raised = models.BooleanField(_("поднял руку"), default=False)
+    muted = models.BooleanField(_("микрофон выключен учителем"), default=False)
+    camera_off = models.BooleanField(_("камера выключена учителем"), default=False)
+    removed = models.BooleanField(_("удалён с урока"), default=False)
+
+    class Meta:
+        verbose_name = _("участник урока")
+        verbose_name_plural = _("участники урока")
+        constraints = [models.UniqueConstraint(fields=["run", "user"], name="unique_run_participant")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.run}"
+
+
+class Presence(models.Model):
+    """One connected interval of one socket (a user with two tabs has two overlapping ones)."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="presences")
+    joined_at = models.DateTimeField(_("вошёл"))
+    left_at = models.DateTimeField(_("вышел"), null=True, blank=True)
+    channel_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("присутствие")
+        verbose_name_plural = _("присутствие")
+        ordering = ["joined_at"]
+
+    def __str__(self) -> str:
+        return f"{self.participant}: {self.joined_at:%H:%M:%S}–{self.left_at or '…'}"

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "lessons"
+urlpatterns = [
+    path("", views.schedule, name="schedule"),
+    path("new/", views.plan, name="plan"),
+    path("<int:lesson_id>/", views.room, name="room"),
+    path("runs/<int:run_id>/attendance/", views.attendance, name="attendance"),
+    path("runs/<int:run_id>/attendance.csv", views.attendance_csv, name="attendance_csv"),
+]

@@ -1,0 +1,110 @@
+"""Schedule, the lesson room page, planning lessons, the attendance sheet and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from server.accounts import audit
+
+from .access import can_plan_lessons, can_view_attendance, lesson_role, visible_lessons
+from .attendance import sheet
+from .forms import LessonForm
+from .models import Lesson, LessonRun
+from .schedule import current_occurrence, occurrences
+
+SCHEDULE_DAYS = 7
+
+
+@login_required
+def schedule(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    now = timezone.now()
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    lessons = list(visible_lessons(user))
+    items = []
+    for occurrence in occurrences(lessons, day_start, day_start + dt.timedelta(days=SCHEDULE_DAYS)):
+        items.append(
+            {
+                "occurrence": occurrence,
+                "can_join": occurrence.is_joinable(now) and lesson_role(user, occurrence.lesson) is not None,
+                "is_past": occurrence.ends_at < now,
+                "can_see_attendance": can_view_attendance(user, occurrence.lesson),
+            }
+        )
+    runs = LessonRun.objects.filter(lesson__in=lessons, ended_at__isnull=False).select_related("lesson")[:20]
+    runs = [r for r in runs if can_view_attendance(user, r.lesson)]
+    return render(
+        request,
+        "lessons/schedule.html",
+        {"items": items, "can_plan": can_plan_lessons(user), "runs": runs, "days": SCHEDULE_DAYS},
+    )
+
+
+@login_required
+def room(request: HttpRequest, lesson_id: int) -> HttpResponse:
+    lesson = get_object_or_404(Lesson.objects.select_related("group", "teacher"), pk=lesson_id)
+    role = lesson_role(request.user, lesson)
+    if role is None:
+        raise Http404
+    occurrence = current_occurrence(lesson)
+    return render(request, "lessons/room.html", {"lesson": lesson, "role": role, "occurrence": occurrence})
+
+
+@login_required
+def plan(request: HttpRequest) -> HttpResponse:
+    if not can_plan_lessons(request.user):
+        raise PermissionDenied
+    form = LessonForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        lesson = form.save()
+        audit.record("lessons.planned", actor=request.user, request=request, lesson=lesson.pk)
+        messages.success(request, _("Урок добавлен в расписание."))
+        return redirect("lessons:schedule")
+    return render(request, "lessons/plan.html", {"form": form})
+
+
+def _run_for(request: HttpRequest, run_id: int) -> LessonRun:
+    run = get_object_or_404(LessonRun.objects.select_related("lesson__group", "lesson__teacher"), pk=run_id)
+    if not can_view_attendance(request.user, run.lesson):
+        raise Http404
+    return run
+
+
+@login_required
+def attendance(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run_for(request, run_id)
+    return render(request, "lessons/attendance.html", {"run": run, "rows": sheet(run)})
+
+
+@login_required
+def attendance_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run_for(request, run_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="attendance-{run.pk}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 Cyrillic correctly with a BOM
+    writer = csv.writer(response)
+    writer.writerow(["ученик", "логин", "вошёл", "вышел", "минут присутствовал", "опоздал", "статус"])
+    status_labels = {"present": "присутствовал", "late": "опоздал", "absent": "отсутствовал"}
+    for row in sheet(run):
+        writer.writerow(
+            [
+                str(row.student),
+                row.student.username,
+                timezone.localtime(row.first_joined).strftime("%Y-%m-%d %H:%M:%S") if row.first_joined else "",
+                timezone.localtime(row.last_left).strftime("%Y-%m-%d %H:%M:%S") if row.last_left else "",
+                f"{row.minutes_present:.1f}",
+                "да" if row.late else "нет",
+                status_labels[row.status] + (" (удалён учителем)" if row.removed else ""),
+            ]
+        )
+    audit.record("lessons.attendance_export", actor=request.user, request=request, run=run.pk)
+    return response

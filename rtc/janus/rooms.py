@@ -1,0 +1,68 @@
+"""VideoRoom rooms for lessons: which Janus instance holds a room, its secret, creating it on demand.
+
+Scaled layout: ``JANUS_URLS`` lists every instance; a room lives on ``JANUS_URLS[room % len]``, so
+every daphne process picks the same instance without coordination (see docs/lessons.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.conf import settings
+
+from .client import JanusError, JanusSession
+
+ROOM_EXISTS = 427
+PUBLISHERS_PER_ROOM = 100  # camera + screen of the teacher and a camera per student
+
+
+class JanusNotConfigured(RuntimeError):
+    pass
+
+
+def instance_for(room: int) -> str:
+    urls = settings.JANUS_URLS
+    if not urls:
+        raise JanusNotConfigured("JANUS_URLS is empty: start the server with `make run` or set JANUS_URLS")
+    return urls[room % len(urls)]
+
+
+def room_secret(room: int) -> str:
+    """Derived from SECRET_KEY so every daphne process knows it without storing it."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"janus-room:{room}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+async def ensure_room(session: JanusSession, handle: int, room: int) -> bool:
+    """Create the room unless it exists (e.g. after a Janus restart); True if we created it."""
+    if (await session.request(handle, {"request": "exists", "room": room})).get("exists"):
+        return False
+    body = {
+        "request": "create",
+        "room": room,
+        "secret": room_secret(room),
+        "admin_key": settings.JANUS_ADMIN_KEY,
+        "is_private": True,
+        "permanent": False,
+        "publishers": PUBLISHERS_PER_ROOM,
+        "bitrate": 1_200_000,
+        "fir_freq": 10,
+        "audiocodec": "opus",
+        "videocodec": "vp8",
+        "audiolevel_event": True,
+        "audio_active_packets": 50,
+        "audio_level_average": 60,
+        "notify_joining": False,
+    }
+    try:
+        await session.request(handle, body)
+    except JanusError as error:
+        if error.code != ROOM_EXISTS:  # another daphne process won the race: fine
+            raise
+        return False
+    return True
+
+
+async def moderated_request(session: JanusSession, handle: int, room: int, body: dict) -> dict:
+    """kick / moderate / listparticipants / destroy: requests that need the room secret."""
+    return await session.request(handle, {**body, "room": room, "secret": room_secret(room)})

@@ -1,0 +1,46 @@
+"""A real Janus for lesson tests, started exactly as `make run` starts it (rtc.janus)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from rtc.janus.config import JanusConfig, new_config
+from rtc.janus.process import JanusProcess
+
+from .servers import free_port
+
+
+@dataclass
+class JanusServer:
+    config: JanusConfig
+    folder: Path
+    running: JanusProcess | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        """extra_env for daphne_factory: points the settings at this Janus."""
+        return self.config.as_env()
+
+    @classmethod
+    def start(cls, folder: Path) -> JanusServer:
+        # Inside the private network namespace ICE may only use the veth (Janus cannot use lo).
+        enforce = "v0" if os.environ.get("CLASSROOM_PRIVATE_NETWORK") else ""
+        config = new_config(free_port(), ice_enforce_list=enforce, rtp_port_range="30000-39999")
+        server = cls(config, folder)
+        server.running = JanusProcess.start(config, folder)
+        return server
+
+    def restart(self) -> None:
+        """Stop and start again on the same port and secrets: every session and room is gone."""
+        self.stop()
+        self.running = JanusProcess.start(self.config, self.folder)
+
+    def stop(self) -> None:
+        if self.running is not None:
+            self.running.stop()
+            self.running = None
+
+    def log(self) -> str:
+        return self.running.log_tail() if self.running else ""

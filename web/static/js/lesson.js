@@ -1,0 +1,386 @@
+// The lesson room: one WebSocket to our server (never to Janus), one RTCPeerConnection per
+// published source (camera+mic, screen) and one per subscribed feed. Non-trickle ICE: every SDP
+// we send already carries our candidates.
+"use strict";
+(() => {
+  const root = document.getElementById("lesson");
+  if (!root) return;
+  const lessonId = root.dataset.lesson;
+  const role = root.dataset.role;
+  const isTeacher = role === "teacher";
+  const $ = (id) => document.getElementById(id);
+
+  const lesson = {
+    ws: null, me: null, iceServers: [], state: {}, blocked: { audio: false, video: false },
+    published: {}, pendingPublish: {}, streams: {}, subs: new Map(), feeds: new Map(),
+    participants: [], talking: new Set(), finished: false, joined: false, errors: [], rejoinTimer: null,
+  };
+  window.lesson = lesson; // for the browser console and the end-to-end tests
+
+  const status = (text) => { $("status").textContent = text; };
+  const send = (message) => {
+    if (lesson.ws && lesson.ws.readyState === WebSocket.OPEN) lesson.ws.send(JSON.stringify(message));
+  };
+
+  function iceComplete(pc, timeoutMs = 4000) {
+    if (pc.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { pc.removeEventListener("icegatheringstatechange", check); resolve(); };
+      const check = () => { if (pc.iceGatheringState === "complete") done(); };
+      pc.addEventListener("icegatheringstatechange", check);
+      setTimeout(done, timeoutMs);
+    });
+  }
+
+  // ----- publishing ------------------------------------------------------------------
+  async function publish(source, stream) {
+    const pc = new RTCPeerConnection({ iceServers: lesson.iceServers });
+    for (const track of stream.getTracks()) {
+      const init = { direction: "sendonly", streams: [stream] };
+      if (source === "camera" && track.kind === "video" && isTeacher) {
+        // Simulcast: each student gets the layer their connection allows.
+        init.sendEncodings = [
+          { rid: "h", maxBitrate: 900000 },
+          { rid: "m", maxBitrate: 300000, scaleResolutionDownBy: 2 },
+          { rid: "l", maxBitrate: 100000, scaleResolutionDownBy: 4 },
+        ];
+      }
+      pc.addTransceiver(track, init);
+    }
+    await pc.setLocalDescription(await pc.createOffer());
+    await iceComplete(pc);
+    lesson.pendingPublish[source] = pc;
+    lesson.streams[source] = stream;
+    send({ type: "publish", source, sdp: pc.localDescription.sdp });
+  }
+
+  async function startCamera() {
+    const wantVideo = isTeacher || (lesson.state.camera_allowed && !lesson.blocked.video);
+    const wantAudio = isTeacher || (lesson.state.microphone_allowed && !lesson.blocked.audio);
+    if (role === "observer" || (!wantVideo && !wantAudio)) return;
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: wantVideo, audio: wantAudio });
+    } catch (error) {
+      status("Камера или микрофон недоступны: " + error.message);
+      return;
+    }
+    showLocal("camera", stream);
+    await publish("camera", stream);
+  }
+
+  async function screenStream() {
+    try {
+      return await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+    } catch (error) {
+      if (!window.LESSON_CANVAS_SCREEN) throw error;
+      return canvasScreen(); // test hook only: a drawn canvas stands in for the screen
+    }
+  }
+
+  function canvasScreen() {
+    const canvas = document.createElement("canvas");
+    canvas.width = 640; canvas.height = 360;
+    const ctx = canvas.getContext("2d");
+    let n = 0;
+    setInterval(() => {
+      ctx.fillStyle = `hsl(${(n * 7) % 360} 60% 50%)`; ctx.fillRect(0, 0, 640, 360);
+      ctx.fillStyle = "#fff"; ctx.font = "40px sans-serif"; ctx.fillText("Доска " + n++, 40, 180);
+    }, 100);
+    return canvas.captureStream(10);
+  }
+
+  async function toggleScreen() {
+    if (lesson.published.screen || lesson.pendingPublish.screen) { stopScreen(); return; }
+    let stream;
+    try { stream = await screenStream(); } catch (error) { status("Показ экрана недоступен: " + error.message); return; }
+    stream.getVideoTracks()[0].addEventListener("ended", stopScreen);
+    showLocal("screen", stream);
+    $("btn-screen").textContent = "Остановить показ экрана";
+    await publish("screen", stream);
+  }
+
+  function stopScreen() {
+    const pc = lesson.published.screen || lesson.pendingPublish.screen;
+    if (pc) pc.close();
+    delete lesson.published.screen; delete lesson.pendingPublish.screen;
+    if (lesson.streams.screen) lesson.streams.screen.getTracks().forEach((t) => t.stop());
+    delete lesson.streams.screen;
+    send({ type: "unpublish", source: "screen" });
+    if ($("btn-screen")) $("btn-screen").textContent = "Показать экран";
+    $("teacher-screen").srcObject = null;
+  }
+
+  function showLocal(source, stream) {
+    if (isTeacher) {
+      const video = $(source === "screen" ? "teacher-screen" : "teacher-camera");
+      video.srcObject = stream; video.muted = true;
+    } else {
+      tile("local", "Вы").querySelector("video").srcObject = stream;
+      tile("local", "Вы").querySelector("video").muted = true;
+    }
+  }
+
+  // ----- subscribing -----------------------------------------------------------------
+  function subscribe(feed) {
+    if (lesson.subs.has(feed.id)) return;
+    lesson.feeds.set(feed.id, feed);
+    lesson.subs.set(feed.id, { info: feed, pc: null, layer: 2, lossHistory: [] });
+    send({ type: "subscribe", feed: feed.id });
+  }
+
+  async function onOffer(message) {
+    const sub = lesson.subs.get(message.feed);
+    if (!sub) return;
+    if (sub.pc) sub.pc.close();
+    const pc = new RTCPeerConnection({ iceServers: lesson.iceServers });
+    sub.pc = pc;
+    const stream = new MediaStream();
+    pc.ontrack = (event) => {
+      stream.addTrack(event.track);
+      const video = videoFor(sub.info);
+      if (video.srcObject !== stream) video.srcObject = stream;
+    };
+    await pc.setRemoteDescription({ type: "offer", sdp: message.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await iceComplete(pc);
+    send({ type: "answer", feed: message.feed, sdp: pc.localDescription.sdp });
+  }
+
+  function unsubscribe(feedId) {
+    const sub = lesson.subs.get(feedId);
+    if (!sub) return;
+    if (sub.pc) sub.pc.close();
+    lesson.subs.delete(feedId);
+    lesson.feeds.delete(feedId);
+    const info = sub.info;
+    if (info.role === "teacher") $(info.source === "screen" ? "teacher-screen" : "teacher-camera").srcObject = null;
+    else { const el = document.getElementById("tile-" + feedId); if (el) el.remove(); }
+  }
+
+  function videoFor(info) {
+    if (info.role === "teacher") return $(info.source === "screen" ? "teacher-screen" : "teacher-camera");
+    return tile(String(info.id), info.name).querySelector("video");
+  }
+
+  function tile(key, name) {
+    let figure = document.getElementById("tile-" + key);
+    if (!figure) {
+      figure = document.createElement("figure");
+      figure.id = "tile-" + key;
+      figure.innerHTML = '<video autoplay playsinline></video><figcaption></figcaption>';
+      figure.querySelector("figcaption").textContent = name;
+      $("thumbnails").append(figure);
+    }
+    return figure;
+  }
+
+  // Weak connections: pick a lower simulcast layer of the teacher's camera when packets get lost.
+  async function adaptQuality() {
+    const choice = $("sel-quality").value;
+    for (const [feed, sub] of lesson.subs) {
+      if (!sub.pc || sub.info.role !== "teacher" || sub.info.source !== "camera") continue;
+      let wanted = sub.layer;
+      if (choice !== "auto") wanted = Number(choice);
+      else {
+        const stats = await sub.pc.getStats();
+        stats.forEach((s) => {
+          if (s.type === "inbound-rtp" && s.kind === "video") {
+            const last = sub.lastStats || { packetsLost: 0, packetsReceived: 0 };
+            const lost = s.packetsLost - last.packetsLost;
+            const got = s.packetsReceived - last.packetsReceived;
+            sub.lastStats = { packetsLost: s.packetsLost, packetsReceived: s.packetsReceived };
+            const ratio = got + lost > 0 ? lost / (got + lost) : 0;
+            sub.lossHistory = [...sub.lossHistory.slice(-2), ratio];
+            if (ratio > 0.05 && sub.layer > 0) wanted = sub.layer - 1;
+            else if (sub.lossHistory.length === 3 && sub.lossHistory.every((r) => r < 0.01) && sub.layer < 2) wanted = sub.layer + 1;
+          }
+        });
+      }
+      if (wanted !== sub.layer) { sub.layer = wanted; sub.lossHistory = []; send({ type: "substream", feed, substream: wanted }); }
+    }
+  }
+
+  // Test and diagnostics helper: the inbound RTP figures of every subscription.
+  lesson.inboundStats = async () => {
+    const rows = [];
+    for (const [feed, sub] of lesson.subs) {
+      if (!sub.pc) continue;
+      (await sub.pc.getStats()).forEach((s) => {
+        if (s.type !== "inbound-rtp") return;
+        rows.push({ feed, user: sub.info.user, source: sub.info.source, role: sub.info.role, kind: s.kind,
+          packetsReceived: s.packetsReceived || 0, framesDecoded: s.framesDecoded || 0,
+          bytesReceived: s.bytesReceived || 0, totalAudioEnergy: s.totalAudioEnergy || 0 });
+      });
+    }
+    return rows;
+  };
+
+  // ----- participants and moderation ---------------------------------------------------
+  function renderParticipants() {
+    const list = $("participants");
+    list.replaceChildren();
+    const talkingUsers = new Set([...lesson.talking].map((feed) => lesson.feeds.get(feed)?.user));
+    for (const p of lesson.participants) {
+      const li = document.createElement("li");
+      li.dataset.user = p.user;
+      if (talkingUsers.has(p.user)) li.classList.add("talking");
+      const marks = [p.role === "teacher" ? "учитель" : "", p.hand ? "✋ поднял руку" : "", p.muted ? "микрофон выключен" : "",
+        p.camera_off ? "камера выключена" : "", talkingUsers.has(p.user) ? "говорит" : ""].filter(Boolean);
+      li.textContent = p.name + (marks.length ? " — " + marks.join(", ") : "");
+      if (isTeacher && p.role !== "teacher") {
+        const button = (label, message) => {
+          const b = document.createElement("button"); b.type = "button"; b.textContent = label;
+          b.addEventListener("click", () => send(message)); li.append(b);
+        };
+        button(p.muted ? "Включить микрофон" : "Выключить микрофон", { type: "mute", user: p.user, on: !p.muted });
+        button(p.camera_off ? "Разрешить камеру" : "Выключить камеру", { type: "camera_off", user: p.user, on: !p.camera_off });
+        button("Удалить", { type: "remove", user: p.user });
+      }
+      list.append(li);
+    }
+  }
+
+  function markTalking(feed, on) {
+    if (on) lesson.talking.add(feed); else lesson.talking.delete(feed);
+    const figure = document.getElementById("tile-" + feed);
+    if (figure) figure.classList.toggle("talking", on);
+    renderParticipants();
+  }
+
+  function applyBlocked(blocked) {
+    lesson.blocked = blocked;
+    const stream = lesson.streams.camera;
+    if (stream) {
+      stream.getAudioTracks().forEach((t) => { t.enabled = !blocked.audio; });
+      stream.getVideoTracks().forEach((t) => { t.enabled = !blocked.video; });
+    }
+    if (blocked.audio || blocked.video) status("Учитель выключил вам " + [blocked.audio ? "микрофон" : "", blocked.video ? "камеру" : ""].filter(Boolean).join(" и "));
+  }
+
+  function applyState(state) {
+    lesson.state = state;
+    if ($("chk-lock")) {
+      $("chk-lock").checked = state.locked;
+      $("chk-mics").checked = state.microphone_allowed;
+      $("chk-cams").checked = state.camera_allowed;
+    }
+  }
+
+  function closeAll() {
+    for (const feed of [...lesson.subs.keys()]) unsubscribe(feed);
+    for (const pc of [...Object.values(lesson.published), ...Object.values(lesson.pendingPublish)]) pc.close();
+    lesson.published = {}; lesson.pendingPublish = {};
+    lesson.talking.clear();
+  }
+
+  function finish(text) {
+    lesson.finished = true;
+    closeAll();
+    for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
+    status(text);
+  }
+
+  // ----- the socket --------------------------------------------------------------------
+  const handlers = {
+    async joined(m) {
+      lesson.joined = true;
+      lesson.me = m.me; lesson.iceServers = m.ice_servers; lesson.blocked = m.blocked;
+      applyState(m.state);
+      lesson.participants = m.participants; renderParticipants();
+      status("Вы на уроке «" + m.lesson.title + "»");
+      for (const feed of m.feeds) subscribe(feed);
+      await startCamera();
+    },
+    published(m) {
+      const pc = lesson.pendingPublish[m.source];
+      if (!pc) return;
+      delete lesson.pendingPublish[m.source];
+      lesson.published[m.source] = pc;
+      pc.setRemoteDescription({ type: "answer", sdp: m.sdp });
+    },
+    offer: onOffer,
+    started() {},
+    "feed.added"(m) { subscribe(m.feed); },
+    "feed.removed"(m) { unsubscribe(m.feed); lesson.talking.delete(m.feed); renderParticipants(); },
+    talking(m) { markTalking(m.feed, m.on); },
+    participants(m) { lesson.participants = m.list; renderParticipants(); },
+    state(m) { applyState(m.state); },
+    moderated(m) { applyBlocked(m.blocked); },
+    removed(m) { finish(m.detail); },
+    ended(m) { finish(m.detail); },
+    "media.lost"(m) {
+      status(m.detail);
+      closeAll();
+      for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
+      lesson.streams = {};
+      scheduleRejoin(1000);
+    },
+    pong() {},
+    error(m) {
+      lesson.errors.push(m);
+      if (m.error === "media_unavailable" && !lesson.finished) { scheduleRejoin(2000); return; }
+      if (!lesson.joined) { lesson.finished = ["forbidden", "locked", "removed", "ended", "not_open"].includes(m.error); }
+      status(m.detail);
+    },
+  };
+
+  function scheduleRejoin(delay) {
+    clearTimeout(lesson.rejoinTimer);
+    lesson.rejoinTimer = setTimeout(() => { if (!lesson.finished) send({ type: "join" }); }, delay);
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const ws = new WebSocket(scheme + location.host + "/ws/lessons/" + lessonId + "/");
+    lesson.ws = ws;
+    ws.onopen = () => send({ type: "join" });
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      const handler = handlers[message.type];
+      if (handler) Promise.resolve(handler(message)).catch((error) => status("Ошибка: " + error.message));
+    };
+    ws.onclose = () => {
+      if (lesson.finished) return;
+      closeAll();
+      status("Соединение прервано, переподключаемся…");
+      setTimeout(connect, 2000);
+    };
+  }
+
+  // ----- controls ------------------------------------------------------------------------
+  function bind(id, event, fn) { const el = $(id); if (el) el.addEventListener(event, fn); }
+  bind("btn-mic", "click", () => {
+    const tracks = lesson.streams.camera ? lesson.streams.camera.getAudioTracks() : [];
+    const on = $("btn-mic").dataset.on !== "1";
+    if (on && lesson.blocked.audio) { status("Учитель выключил вам микрофон"); return; }
+    tracks.forEach((t) => { t.enabled = on; });
+    $("btn-mic").dataset.on = on ? "1" : "0";
+    $("btn-mic").textContent = on ? "Выключить микрофон" : "Включить микрофон";
+  });
+  bind("btn-cam", "click", () => {
+    const tracks = lesson.streams.camera ? lesson.streams.camera.getVideoTracks() : [];
+    const on = $("btn-cam").dataset.on !== "1";
+    if (on && lesson.blocked.video) { status("Учитель выключил вам камеру"); return; }
+    tracks.forEach((t) => { t.enabled = on; });
+    $("btn-cam").dataset.on = on ? "1" : "0";
+    $("btn-cam").textContent = on ? "Выключить камеру" : "Включить камеру";
+  });
+  bind("btn-screen", "click", toggleScreen);
+  bind("btn-mute-all", "click", () => send({ type: "mute", user: "all", on: true }));
+  bind("chk-mics", "change", () => send({ type: "allow", microphone: $("chk-mics").checked }));
+  bind("chk-cams", "change", () => send({ type: "allow", camera: $("chk-cams").checked }));
+  bind("chk-lock", "change", () => send({ type: "lock", locked: $("chk-lock").checked }));
+  bind("btn-end", "click", () => { if (confirm("Завершить урок для всех?")) send({ type: "end" }); });
+  bind("btn-hand", "click", () => {
+    const up = $("btn-hand").dataset.up !== "1";
+    $("btn-hand").dataset.up = up ? "1" : "0";
+    $("btn-hand").textContent = up ? "Опустить руку" : "Поднять руку";
+    send({ type: "hand", up });
+  });
+
+  lesson.toggleScreen = toggleScreen;
+  lesson.send = send;
+  setInterval(() => { adaptQuality().catch(() => {}); }, 3000);
+  if (JSON.parse($("lesson-open").textContent) === "1") connect();
+})();
