@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from . import biometrics_admin  # noqa: F401  (consent and reference photo pages)
 from .models import Episode, Exam, ExamSession
 
 

@@ -1,0 +1,336 @@
+"""The violation engine: timestamped observations and browser signals in, debounced episodes out.
+
+Pure and deterministic: no clocks, no I/O, no models; the same inputs always give the same
+episodes. One :class:`EpisodeEngine` per exam session; every call carries a timestamp in
+seconds that must never go backwards (:class:`TimestampError` otherwise).
+
+How a condition becomes an episode (per kind, thresholds from :class:`proctor.policy.Policy`):
+
+* A condition *starts* at the first observation that shows it (``no_face``: 0 faces,
+  ``multiple_faces``: 2 or more, ``looking_away``: the single face's yaw/pitch/gaze past the
+  limits, ``identity_mismatch``: the last identity check of the present face failed).
+* It becomes an episode once it has held for the kind's minimum duration (``identity_mismatch``:
+  once ``identity_failures`` checks in a row failed). The episode's ``start`` is when the
+  condition began, not when the debounce elapsed; ``EpisodeEvent.at`` says when it was decided.
+  Held = from the first bad observation to the current one, or to the first good one after
+  it (both sampled the same way, so a 3.0 s absence sampled at any rate measures 3.0 s).
+* Hysteresis: a clear stretch of at most ``bridge_s`` does not end the condition, so a single
+  good or bad frame neither splits an episode nor opens one. An episode ends at the first
+  clear observation of a clear stretch longer than ``bridge_s``.
+* ``camera_lost``: no frame at all for the minimum duration (call :meth:`tick` while frames
+  are missing); from the last frame to the next. Vision conditions stop at the last frame.
+* Browser kinds: :meth:`set_state` for on/off signals (``tab_hidden``, ``focus_lost``,
+  ``fullscreen_exit``, ``devtools``, same debounce and bridging), :meth:`mark` for single
+  events (``copy_paste``: an episode with start == end).
+* :meth:`finish` closes whatever is open at the session end.
+
+Evidence: each episode carries ``evidence_ref``, the ``frame_ref`` of the observation where
+the condition began (the last analysed frame for camera/browser kinds). The caller keeps
+the frames listed by :meth:`retained_refs` and encodes the snapshot when an episode opens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from .observations import Observation
+from .policy import DEFAULT_POLICY, INSTANT_KINDS, STATE_KINDS, Policy
+
+EPSILON = 1e-6  # timestamps are floats: 6.0 - 3.0 must count as 3 s
+
+
+class TimestampError(ValueError):
+    """A timestamp that is not a finite number or goes backwards."""
+
+
+class SessionFinished(RuntimeError):
+    """The session was already finished; nothing more can be fed to it."""
+
+
+@dataclass(frozen=True)
+class Episode:
+    kind: str
+    start: float
+    end: float | None  # None while still open
+    peak: float | None  # faces (multiple_faces), lowest similarity (identity_mismatch), largest angle in degrees
+    # (looking_away), longest frame gap in s (camera_lost), caller's value (browser kinds); None for no_face
+    evidence_ref: Hashable | None
+
+    @property
+    def duration(self) -> float | None:
+        return None if self.end is None else self.end - self.start
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "start": self.start, "end": self.end, "peak": self.peak}
+
+
+@dataclass(frozen=True)
+class EpisodeEvent:
+    action: str  # "opened" or "closed"
+    episode: Episode
+    at: float  # the time at which the engine decided (>= episode.start)
+    evidence: Any = None  # the evidence frame, when the caller attaches it (SessionAnalyzer does)
+
+
+class _Condition:
+    """Debounce and hysteresis for one kind of condition."""
+
+    def __init__(self, kind: str, min_duration: float, bridge_s: float, lower_is_worse: bool = False) -> None:
+        self.kind = kind
+        self.min_duration = min_duration
+        self.bridge_s = bridge_s
+        self.lower_is_worse = lower_is_worse
+        self._reset()
+
+    def _reset(self) -> None:
+        self.start: float | None = None
+        self.ref: Hashable | None = None
+        self.peak: float | None = None
+        self.gap_start: float | None = None
+        self.active = False
+        self.ready = True
+
+    @property
+    def pending(self) -> bool:
+        return self.start is not None and not self.active
+
+    def update(self, t: float, bad: bool, value: float | None, ref: Hashable | None, ready: bool = True) -> list:
+        events = []
+        if self.start is not None and self.gap_start is not None and t - self.gap_start > self.bridge_s + EPSILON:
+            events += self._end(self.gap_start, t)  # the clear stretch outlasted the bridge
+        if bad:
+            if self.start is None:
+                self.start, self.ref, self.peak = t, ref, value
+            else:
+                self.peak = self._worse(self.peak, value)
+            self.gap_start = None
+            self.ready = ready
+            if not self.active and ready and t - self.start >= self.min_duration - EPSILON:
+                events.append(self._open(t))
+        elif self.start is not None and self.gap_start is None:
+            self.gap_start = t
+            if not self.active and self.ready and t - self.start >= self.min_duration - EPSILON:
+                events.append(self._open(t))
+        return events
+
+    def finish(self, end: float, at: float) -> list:
+        """Close at ``end`` (or where the current clear stretch began), opening first if it qualifies."""
+        if self.start is None:
+            return []
+        end = self.gap_start if self.gap_start is not None else end
+        events = []
+        if not self.active and self.ready and end - self.start >= self.min_duration - EPSILON:
+            events.append(self._open(at))
+        return events + self._end(end, at)
+
+    def _open(self, at: float) -> EpisodeEvent:
+        self.active = True
+        return EpisodeEvent("opened", Episode(self.kind, self.start, None, self.peak, self.ref), at)
+
+    def _end(self, end: float, at: float) -> list:
+        events = []
+        if self.active:
+            events.append(EpisodeEvent("closed", Episode(self.kind, self.start, end, self.peak, self.ref), at))
+        self._reset()
+        return events
+
+    def _worse(self, old: float | None, new: float | None) -> float | None:
+        if old is None or new is None:
+            return new if old is None else old
+        return min(old, new) if self.lower_is_worse else max(old, new)
+
+
+class EpisodeEngine:
+    """Episodes of one exam session (see the module docstring for the rules)."""
+
+    def __init__(self, policy: Policy = DEFAULT_POLICY, start: float | None = None) -> None:
+        """``start``: the session start; when given, no frame at all for the debounce is camera_lost."""
+        self.policy = policy
+        self._now = -math.inf
+        self._finished = False
+        if start is not None:
+            self._advance(start)
+        bridge = policy.bridge_s
+        self._vision = {
+            kind: _Condition(kind, policy.min_duration(kind), bridge, lower_is_worse=kind == "identity_mismatch")
+            for kind in ("no_face", "multiple_faces", "identity_mismatch", "looking_away")
+            if policy.enabled(kind)
+        }
+        self._states = {
+            kind: _Condition(kind, policy.min_duration(kind), bridge) for kind in STATE_KINDS if policy.enabled(kind)
+        }
+        self._state_on = dict.fromkeys(STATE_KINDS, False)
+        self._last_frame_t = start
+        self._last_frame_ref: Hashable | None = None
+        self._camera_lost: Episode | None = None
+        self._failed_checks = 0
+        self._open: dict[str, Episode] = {}
+        self._closed: list[Episode] = []
+
+    # ----------------------------------------------------------------- inputs
+
+    def observe(self, observation: Observation) -> list[EpisodeEvent]:
+        """An analysed frame."""
+        t = observation.t
+        self._advance(t)
+        events = self._frame_arrived(t, observation.frame_ref)
+        single = observation.faces == 1
+        if not single:
+            self._failed_checks = 0  # a new face to check will appear
+        elif observation.identity is not None:
+            failed = observation.identity < self.policy.identity_threshold
+            self._failed_checks = self._failed_checks + 1 if failed else 0
+        readings = {
+            "no_face": (observation.faces == 0, None),
+            "multiple_faces": (observation.faces >= 2, float(observation.faces)),
+            "identity_mismatch": (single and self._failed_checks > 0, observation.identity),
+            "looking_away": self._looking_away(observation),
+        }
+        for kind, condition in self._vision.items():
+            bad, value = readings[kind]
+            ready = kind != "identity_mismatch" or self._failed_checks >= self.policy.identity_failures
+            events += condition.update(t, bad, value, observation.frame_ref, ready)
+        events += self._update_states(t)
+        return self._record(events)
+
+    def frame(self, t: float) -> list[EpisodeEvent]:
+        """A frame arrived but was not analysed (keeps camera_lost honest between analysed frames)."""
+        self._advance(t)
+        return self._record(self._frame_arrived(t, None) + self._update_states(t))
+
+    def tick(self, t: float) -> list[EpisodeEvent]:
+        """Time passes without a frame: opens camera_lost, advances browser states."""
+        self._advance(t)
+        events = []
+        min_duration = self.policy.min_duration("camera_lost")
+        if (
+            self.policy.enabled("camera_lost")
+            and self._camera_lost is None
+            and self._last_frame_t is not None
+            and t - self._last_frame_t >= min_duration - EPSILON
+        ):
+            self._camera_lost = Episode("camera_lost", self._last_frame_t, None, None, self._last_frame_ref)
+            events.append(EpisodeEvent("opened", self._camera_lost, t))
+            events += self._interrupt_vision(self._last_frame_t, t)
+        return self._record(events + self._update_states(t))
+
+    def set_state(self, kind: str, t: float, active: bool) -> list[EpisodeEvent]:
+        """A browser on/off signal, e.g. ``set_state("tab_hidden", t, True)`` ... ``False``."""
+        if kind not in STATE_KINDS:
+            raise ValueError(f"{kind!r} is not an on/off kind ({', '.join(STATE_KINDS)})")
+        self._advance(t)
+        self._state_on[kind] = bool(active)
+        return self._record(self._update_states(t))
+
+    def mark(self, kind: str, t: float, value: float | None = None) -> list[EpisodeEvent]:
+        """A single browser event, e.g. ``mark("copy_paste", t)``: an episode from t to t."""
+        if kind not in INSTANT_KINDS:
+            raise ValueError(f"{kind!r} is not a single-event kind ({', '.join(INSTANT_KINDS)})")
+        self._advance(t)
+        events = self._update_states(t)
+        if self.policy.enabled(kind):
+            episode = Episode(kind, t, t, value, self._last_frame_ref)
+            events += [EpisodeEvent("opened", episode, t), EpisodeEvent("closed", episode, t)]
+        return self._record(events)
+
+    def finish(self, t: float) -> list[EpisodeEvent]:
+        """The session ended at ``t``: close every open episode, decide every pending one."""
+        self._advance(t)
+        events = self._frame_arrived(t, None, closing=True)
+        for condition in (*self._vision.values(), *self._states.values()):
+            events += condition.finish(t, t)
+        self._finished = True
+        return self._record(events)
+
+    # ---------------------------------------------------------------- outputs
+
+    @property
+    def episodes(self) -> list[Episode]:
+        """Closed episodes, by start time."""
+        return sorted(self._closed, key=lambda e: (e.start, e.kind))
+
+    @property
+    def open_episodes(self) -> list[Episode]:
+        return sorted(self._open.values(), key=lambda e: (e.start, e.kind))
+
+    def retained_refs(self) -> set[Hashable]:
+        """Frame refs that may still become evidence: keep these frames, drop the others."""
+        refs = {c.ref for c in (*self._vision.values(), *self._states.values()) if c.pending}
+        refs.add(self._last_frame_ref)
+        refs.discard(None)
+        return refs
+
+    # -------------------------------------------------------------- internals
+
+    def _advance(self, t: float) -> None:
+        if self._finished:
+            raise SessionFinished("the session is finished; start a new engine")
+        if isinstance(t, bool) or not isinstance(t, int | float) or not math.isfinite(t):
+            raise TimestampError(f"timestamp must be a finite number of seconds, not {t!r}")
+        if t < self._now:
+            raise TimestampError(f"timestamp {t:.3f} s is earlier than the previous one ({self._now:.3f} s)")
+        self._now = t
+
+    def _frame_arrived(self, t: float, ref: Hashable | None, closing: bool = False) -> list[EpisodeEvent]:
+        """Close (or record a whole) camera_lost; ``closing``: called by finish, no frame arrived."""
+        events = []
+        if self._camera_lost is not None:
+            events.append(self._close_camera_lost(t))
+        elif (
+            self.policy.enabled("camera_lost")
+            and self._last_frame_t is not None
+            and t - self._last_frame_t >= self.policy.min_duration("camera_lost") - EPSILON
+        ):
+            self._camera_lost = Episode("camera_lost", self._last_frame_t, None, None, self._last_frame_ref)
+            events.append(EpisodeEvent("opened", self._camera_lost, t))
+            events += self._interrupt_vision(self._last_frame_t, t)
+            events.append(self._close_camera_lost(t))
+        if not closing:
+            self._last_frame_t = t
+            if ref is not None:
+                self._last_frame_ref = ref
+        return events
+
+    def _close_camera_lost(self, t: float) -> EpisodeEvent:
+        lost = self._camera_lost
+        self._camera_lost = None
+        return EpisodeEvent("closed", Episode(lost.kind, lost.start, t, t - lost.start, lost.evidence_ref), t)
+
+    def _interrupt_vision(self, last_frame: float, at: float) -> list[EpisodeEvent]:
+        """Without frames nothing is known about the face: vision conditions stop at the last frame."""
+        self._failed_checks = 0
+        events = []
+        for condition in self._vision.values():
+            events += condition.finish(last_frame, at)
+        return events
+
+    def _update_states(self, t: float) -> list[EpisodeEvent]:
+        events = []
+        for kind, condition in self._states.items():
+            events += condition.update(t, self._state_on[kind], None, self._last_frame_ref)
+        return events
+
+    def _looking_away(self, observation: Observation) -> tuple[bool, float | None]:
+        if observation.faces != 1:
+            return False, None
+        policy = self.policy
+        yaw, pitch, gaze = observation.yaw, observation.pitch, observation.gaze
+        away = (
+            (yaw is not None and abs(yaw) > policy.yaw_limit_deg)
+            or (pitch is not None and abs(pitch) > policy.pitch_limit_deg)
+            or (gaze is not None and abs(gaze) > policy.gaze_limit)
+        )
+        angles = [abs(a) for a in (yaw, pitch) if a is not None]
+        return away, (max(angles) if angles else None)
+
+    def _record(self, events: list[EpisodeEvent]) -> list[EpisodeEvent]:
+        for event in events:
+            if event.action == "opened":
+                self._open[event.episode.kind] = event.episode
+            else:
+                self._open.pop(event.episode.kind, None)
+                self._closed.append(event.episode)
+        return events

@@ -1,0 +1,25 @@
+"""``manage.py purge_biometrics``: delete reference photos that may no longer be kept (run daily)."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand
+
+from proctor.enrollment import purge, retention_days
+
+
+class Command(BaseCommand):
+    help = (
+        "Удалить эталонные фото и векторы лиц учеников, отозвавших согласие, "
+        "и всё, что хранится дольше BIOMETRIC_RETENTION_DAYS."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+
+    def handle(self, *args, dry_run: bool = False, **options) -> None:
+        report = purge(dry_run=dry_run)
+        verb = "would delete" if dry_run else "deleted"
+        self.stdout.write(
+            f"{verb}: {report.withdrawn} reference photo(s) without consent, "
+            f"{report.expired} older than {retention_days()} days"
+        )

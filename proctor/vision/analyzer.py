@@ -1,0 +1,261 @@
+"""Frame analysis for proctoring: which model runs on which frame, and the API for the live ingest.
+
+Use from the live ingest (one :class:`SessionAnalyzer` per exam session; calls for one
+session must not overlap, calls for different sessions may run on different threads)::
+
+    from proctor.policy import Policy
+    from proctor.vision.analyzer import SessionAnalyzer
+
+    session = SessionAnalyzer(reference_embedding, Policy.from_dict(exam.policy))
+    for t, frame in decoded_frames:                 # t: seconds, monotonic (e.g. pts * time_base)
+        if session.due(t):                          # analysis rate: policy.analysis_fps
+            events = session.analyze(frame.to_ndarray(format="bgr24"), t)
+        else:
+            events = session.skip(t)                # cheap: no conversion, no model
+    events = session.tick(now)                      # from a timer while no frames arrive (camera_lost)
+    events = session.set_state("tab_hidden", t, True)   # browser signals, see EpisodeEngine
+    events = session.mark("copy_paste", t)
+    events = session.finish(t)                      # closes what is open
+    # every call returns a list of proctor.episodes.EpisodeEvent:
+    #   event.action "opened" | "closed", event.episode (kind, start, end, peak), event.at,
+    #   event.evidence: the BGR frame where the condition began, on "opened" (encode it to JPEG)
+
+Frames passed to :meth:`SessionAnalyzer.analyze` may be kept (by reference) until they can no
+longer become evidence: do not modify them afterwards.
+
+What runs when (cost control, all thresholds in :class:`proctor.policy.Policy`):
+
+* YuNet on every analysed frame, on the frame shrunk by ``DETECTOR_MIN_FACE_PX / min_face_px``
+  (320x240 -> 142x107 at the default 45 px).
+* SFace identity only with exactly one face: at once when the face count changes to one,
+  every ``identity_interval_s``, ``identity_retry_s`` after a failed check until the mismatch
+  is confirmed (``identity_failures`` in a row), and when the face's colour histogram drifts
+  from the one at the last check (``appearance_change``: a different person sitting down).
+  Checks are at least ``identity_retry_s`` apart.
+* FaceLandmarker only with exactly one face, where it changes the answer: YuNet's landmarks
+  give yaw for free; if that yaw is clearly past the limit the head is turned away anyway;
+  if it is near the limit (within ``YAW_AMBIGUITY_DEG``) the landmarker measures it (at most
+  once per ``LANDMARKER_MIN_GAP_S``); otherwise it runs every ``landmarker_interval_s`` for
+  what YuNet cannot see, pitch and eye gaze, whose result holds until the next run.
+
+:class:`FrameAnalyzer` is the plain alternative: every model on every call, no schedule.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Hashable
+from dataclasses import replace
+
+import cv2
+import numpy as np
+
+from ..episodes import EpisodeEngine, EpisodeEvent
+from ..observations import Observation
+from ..policy import DEFAULT_POLICY, Policy
+from . import identity, landmarks
+from .detection import DETECTOR_MIN_FACE_PX, Face, detect_faces
+
+YAW_AMBIGUITY_DEG = 8.0  # coarse yaw error: rmse 3.2 deg against the landmarker on testdata photos
+LANDMARKER_MIN_GAP_S = 1.0
+APPEARANCE_CROP = 1.5  # square crop side, in face box sizes, for the appearance histogram
+
+
+def detection_scale(policy: Policy) -> float:
+    return min(1.0, DETECTOR_MIN_FACE_PX / policy.min_face_px)
+
+
+def appearance(frame: np.ndarray, face: Face) -> np.ndarray:
+    """Hue/saturation histogram around the face (hair and clothes included).
+
+    Robust to head motion, changes with the person: on the testdata videos, the same person
+    against their first frame overlaps >= 0.83, a different person <= 0.56.
+    """
+    x, y, w, h = face.box
+    half = APPEARANCE_CROP * max(w, h) / 2
+    cx, cy = x + w / 2, y + h / 2
+    x0, y0 = max(0, int(cx - half)), max(0, int(cy - half))
+    x1, y1 = min(frame.shape[1], int(cx + half)), min(frame.shape[0], int(cy + half))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return np.full(32, 1 / 32, np.float32)
+    hsv = cv2.cvtColor(cv2.resize(frame[y0:y1, x0:x1], (24, 24), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [8, 4], [0, 180, 0, 256]).ravel()
+    return hist / max(float(hist.sum()), 1.0)
+
+
+def overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Histogram intersection, 1 = same colours."""
+    return float(np.minimum(a, b).sum())
+
+
+class FrameAnalyzer:
+    """Every model on every frame (no schedule): for single frames and as the cost baseline."""
+
+    def __init__(self, reference: np.ndarray | None, policy: Policy = DEFAULT_POLICY, scale: float | None = None):
+        self.reference = reference
+        self.policy = policy
+        self.scale = detection_scale(policy) if scale is None else scale
+
+    def analyze(self, frame: np.ndarray, t: float, frame_ref: Hashable | None = None) -> Observation:
+        faces = detect_faces(frame, self.scale)
+        if len(faces) != 1:
+            return Observation(t, len(faces), frame_ref=frame_ref)
+        face = faces[0]
+        score = identity.similarity(identity.embed(frame, face), self.reference) if self.reference is not None else None
+        pose = landmarks.head_pose(frame, face)
+        if pose is None:
+            return Observation(t, 1, score, face.coarse_yaw(), frame_ref=frame_ref)
+        return Observation(t, 1, score, pose.yaw, pose.pitch, pose.gaze, frame_ref)
+
+
+class SessionAnalyzer:
+    """One exam session: schedules the models per frame and feeds the episode engine."""
+
+    def __init__(self, reference: np.ndarray | None, policy: Policy = DEFAULT_POLICY, start: float | None = None):
+        """``reference``: the student's normalised embedding (None: identity is not checked)."""
+        self.reference = reference
+        self.policy = policy
+        self.engine = EpisodeEngine(policy, start)
+        self.scale = detection_scale(policy)
+        self.counts: Counter[str] = Counter()  # analysed, skipped, identity, landmarker
+        self.seconds: Counter[str] = Counter()  # wall time per stage: detect, identity, landmarker, engine
+        self.last_observation: Observation | None = None
+        self._lock = threading.Lock()
+        self._interval = 1.0 / policy.analysis_fps
+        self._next_due: float | None = None
+        self._sequence = 0
+        self._frames: dict[int, np.ndarray] = {}
+        self._faces_before: int | None = None
+        self._check_wanted = True
+        self._last_check = -math.inf
+        self._failed_checks = 0
+        self._checked_look: np.ndarray | None = None
+        self._landmarker_at = -math.inf
+        self._pose: landmarks.HeadPose | None = None
+
+    # ----------------------------------------------------------------- frames
+
+    def due(self, t: float) -> bool:
+        """Whether the frame at ``t`` should be analysed (a fixed grid at ``analysis_fps``)."""
+        return self._next_due is None or t >= self._next_due - 1e-9
+
+    def analyze(self, frame: np.ndarray, t: float) -> list[EpisodeEvent]:
+        with self._lock:
+            if self._next_due is None:
+                self._next_due = t
+            while self._next_due <= t + 1e-9:
+                self._next_due += self._interval
+            observation = self._observe(frame, t)
+            started = time.perf_counter()
+            events = self.engine.observe(observation)
+            self.seconds["engine"] += time.perf_counter() - started
+            self.last_observation = observation
+            self.counts["analysed"] += 1
+            return self._attach_evidence(events)
+
+    def skip(self, t: float) -> list[EpisodeEvent]:
+        with self._lock:
+            self.counts["skipped"] += 1
+            return self._attach_evidence(self.engine.frame(t))
+
+    def tick(self, t: float) -> list[EpisodeEvent]:
+        with self._lock:
+            return self._attach_evidence(self.engine.tick(t))
+
+    def set_state(self, kind: str, t: float, active: bool) -> list[EpisodeEvent]:
+        with self._lock:
+            return self._attach_evidence(self.engine.set_state(kind, t, active))
+
+    def mark(self, kind: str, t: float, value: float | None = None) -> list[EpisodeEvent]:
+        with self._lock:
+            return self._attach_evidence(self.engine.mark(kind, t, value))
+
+    def finish(self, t: float) -> list[EpisodeEvent]:
+        with self._lock:
+            events = self._attach_evidence(self.engine.finish(t))
+            self._frames.clear()
+            return events
+
+    # -------------------------------------------------------------- internals
+
+    def _observe(self, frame: np.ndarray, t: float) -> Observation:
+        started = time.perf_counter()
+        faces = detect_faces(frame, self.scale)
+        self.seconds["detect"] += time.perf_counter() - started
+        self._sequence += 1
+        ref = self._sequence
+        self._frames[ref] = frame
+        count = len(faces)
+        if count != self._faces_before:
+            self._check_wanted = True  # the face count changed: whoever is there now gets checked
+            self._failed_checks = 0
+            self._pose = None
+        self._faces_before = count
+        if count != 1:
+            return Observation(t, count, frame_ref=ref)
+        face = faces[0]
+        score = self._check_identity(frame, face, t)
+        yaw, pitch, gaze = self._head(frame, face, t)
+        return Observation(t, 1, score, yaw, pitch, gaze, ref)
+
+    def _check_identity(self, frame: np.ndarray, face: Face, t: float) -> float | None:
+        if self.reference is None:
+            return None
+        policy = self.policy
+        since = t - self._last_check
+        look = appearance(frame, face)
+        if since < policy.identity_retry_s - 1e-9:
+            return None
+        drifted = self._checked_look is not None and overlap(look, self._checked_look) < policy.appearance_change
+        confirming = 0 < self._failed_checks < policy.identity_failures
+        if not (self._check_wanted or confirming or drifted or since >= policy.identity_interval_s):
+            return None
+        started = time.perf_counter()
+        score = identity.similarity(identity.embed(frame, face), self.reference)
+        self.seconds["identity"] += time.perf_counter() - started
+        self.counts["identity"] += 1
+        self._last_check, self._checked_look, self._check_wanted = t, look, False
+        self._failed_checks = self._failed_checks + 1 if score < policy.identity_threshold else 0
+        return score
+
+    def _head(self, frame: np.ndarray, face: Face, t: float) -> tuple[float, float | None, float | None]:
+        """Yaw, pitch, gaze of the single face, running the landmarker only where it matters."""
+        policy = self.policy
+        coarse = face.coarse_yaw()
+        distance = abs(coarse) - policy.yaw_limit_deg
+        ambiguous = abs(distance) <= YAW_AMBIGUITY_DEG
+        since = t - self._landmarker_at
+        if distance > YAW_AMBIGUITY_DEG:
+            run = False  # clearly turned away: the landmarker would not change the answer
+        elif ambiguous:
+            run = since >= LANDMARKER_MIN_GAP_S - 1e-9
+        else:
+            run = policy.landmarker_interval_s > 0 and since >= policy.landmarker_interval_s - 1e-9
+        if run:
+            started = time.perf_counter()
+            self._pose = landmarks.head_pose(frame, face)
+            self.seconds["landmarker"] += time.perf_counter() - started
+            self.counts["landmarker"] += 1
+            self._landmarker_at = t
+        age = t - self._landmarker_at
+        pose = self._pose if self._pose is not None and age <= self._pose_validity() else None
+        if pose is None:
+            return coarse, None, None
+        yaw = pose.yaw if ambiguous and age <= LANDMARKER_MIN_GAP_S * 1.5 else coarse
+        return yaw, pose.pitch, pose.gaze
+
+    def _pose_validity(self) -> float:
+        """A landmarker result holds until the next periodic run is due (plus one analysis interval)."""
+        return max(self.policy.landmarker_interval_s, LANDMARKER_MIN_GAP_S) + self._interval
+
+    def _attach_evidence(self, events: list[EpisodeEvent]) -> list[EpisodeEvent]:
+        attached = [
+            replace(e, evidence=self._frames.get(e.episode.evidence_ref)) if e.action == "opened" else e for e in events
+        ]
+        keep = self.engine.retained_refs()
+        for ref in [r for r in self._frames if r not in keep]:
+            del self._frames[ref]
+        return attached
