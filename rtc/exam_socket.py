@@ -112,8 +112,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await peer.close()
         if self.ended:
             return
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(self._pause(session_id), TEARDOWN_TIMEOUT)
+        except Exception:
+            log.exception("could not pause exam session %s", session_id)
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.paths import testdata
-
 CREATE_EXAM = """
 import json, shutil
 from datetime import timedelta
@@ -56,8 +54,3 @@ def make_exam(live_env) -> Callable[..., int]:
         return int(output.split("EXAM")[-1].split()[0])
 
     return make
-
-
-def scenario(name: str) -> tuple[Path, Path]:
-    """A scenario's fake-webcam clip and its reference photo."""
-    return testdata(f"video/{name}/{name}.y4m"), testdata(f"video/{name}/reference.jpg")

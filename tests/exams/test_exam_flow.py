@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
-from tests.exams.conftest import scenario
+from tests.exams.helpers import episode_of, login, next_event, scenario, start_exam
 from tests.support.client import logged_in, receive_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
-
-
-async def login(page, base_url: str, username: str) -> None:
-    await page.goto(base_url + "/accounts/login/")
-    await page.get_by_label("Логин").fill(username)
-    await page.get_by_label("Пароль").fill(f"{username}-demo")
-    await page.get_by_role("button", name="Войти").click()
-    await page.wait_for_url(base_url + "/")
-
-
-async def next_event(ws, wanted, timeout: float) -> dict:
-    """The first dashboard frame for which ``wanted(frame)`` is true (others are skipped)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise AssertionError("expected dashboard event did not arrive in time")
-        frame = await receive_json(ws, timeout=left)
-        if wanted(frame):
-            return frame
 
 
 async def test_student_passes_identity_and_proctor_sees_second_person(
@@ -46,20 +27,35 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     await login(page, server.url, "student")
     await page.goto(f"{server.url}/proctor/")
     await page.get_by_role("link", name="Начать").click()
-    # system check passes on its own once the stream reaches the server, then consent
-    await page.locator("#step-consent").wait_for(state="visible", timeout=20_000)
-    assert await page.locator("#check-stream").get_attribute("data-ok") == "1"
-    await page.get_by_label("Я даю согласие").check()
-    await page.get_by_role("button", name="Продолжить").click()
+    await page.wait_for_url(f"{server.url}/proctor/exams/{exam_id}/take/")
+    await start_exam(page, server.url, exam_id)
     await page.locator("#step-exam").wait_for(state="visible", timeout=20_000)
     assert await page.locator("body").get_attribute("data-identity") == "verified"
+    assert await page.locator("body").get_attribute("data-grade") == "analysis"
     await page.screenshot(path=str(artifacts_dir / "exam-running.png"))
 
     # The clip: 0-3 s one face, 3-6 s two faces, looping every 9 s.
-    opened = await next_event(
-        proctor, lambda f: f["type"] == "episode.opened" and f["episode"]["kind"] == "multiple_faces", timeout=25
-    )
+    opened = await next_event(proctor, episode_of("multiple_faces"), timeout=25)
     assert opened["episode"]["has_evidence"]
     latency = time.time() - opened["decided_at"]
     assert latency < 1.0, f"episode reached the proctor {latency:.2f} s after the debounce ended"
+    closed = await next_event(proctor, episode_of("multiple_faces", "episode.closed"), timeout=12)
+    assert closed["episode"]["id"] == opened["episode"]["id"]
+
+    # The proctor watches live: the student's sender switches to the live-view grade without renegotiation.
+    await proctor.send(json.dumps({"type": "watch", "session": opened["episode"]["session"], "on": True}))
+    await page.wait_for_function("document.body.dataset.grade === 'live'", timeout=10_000)
+    thumb = await next_event(proctor, lambda f: f["type"] == "thumbnail", timeout=5)
+    assert thumb["image"].startswith("data:image/jpeg;base64,")
+
+    # Browser events go into the same episode stream.
+    await page.evaluate("document.dispatchEvent(new Event('copy'))")
+    assert (await next_event(proctor, episode_of("copy_paste"), timeout=5))["episode"]["ended_at"]
+
+    await page.get_by_role("button", name="Сдать экзамен").click()  # confirm() auto-dismissed -> not submitted
+    page.on("dialog", lambda dialog: dialog.accept())
+    await page.get_by_role("button", name="Сдать экзамен").click()
+    await page.locator("#step-ended").wait_for(state="visible", timeout=10_000)
+    ended = await next_event(proctor, lambda f: f["type"] == "session.updated" and f["state"] == "ended", timeout=5)
+    assert ended["end_reason"] == "submitted"
     await proctor.close()

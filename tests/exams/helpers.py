@@ -1,0 +1,51 @@
+"""Helpers shared by the exam tests: scenario files, browser login, waiting for dashboard frames."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.support.client import receive_json
+from tests.support.paths import testdata
+
+
+def scenario(name: str) -> tuple[Path, Path]:
+    """A scenario's fake-webcam clip and its reference photo."""
+    return testdata(f"video/{name}/{name}.y4m"), testdata(f"video/{name}/reference.jpg")
+
+
+async def login(page, base_url: str, username: str) -> None:
+    await page.goto(base_url + "/accounts/login/")
+    await page.get_by_label("Логин").fill(username)
+    await page.get_by_label("Пароль").fill(f"{username}-demo")
+    await page.get_by_role("button", name="Войти").click()
+    await page.wait_for_url(base_url + "/")
+
+
+async def start_exam(page, base_url: str, exam_id: int) -> None:
+    """Open the exam, pass the system check and give consent (the identity check then runs by itself)."""
+    await page.goto(f"{base_url}/proctor/exams/{exam_id}/take/")
+    await page.locator("#step-consent").wait_for(state="visible", timeout=20_000)
+    assert await page.locator("#check-stream").get_attribute("data-ok") == "1"
+    await page.get_by_label("Я даю согласие").check()
+    await page.get_by_role("button", name="Продолжить").click()
+
+
+async def next_event(ws, wanted, timeout: float) -> dict:
+    """The first dashboard frame for which ``wanted(frame)`` is true (others are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError("expected dashboard event did not arrive in time")
+        frame = await receive_json(ws, timeout=left)
+        if wanted(frame):
+            return frame
+
+
+def episode_of(kind: str, event: str = "episode.opened"):
+    return lambda frame: frame["type"] == event and frame["episode"]["kind"] == kind
+
+
+def session_state(state: str):
+    return lambda frame: frame["type"] == "session.updated" and frame["state"] == state

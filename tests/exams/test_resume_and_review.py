@@ -1,0 +1,113 @@
+"""person -> empty -> person: no_face reaches the proctor; a closed tab is camera_lost and resumes within the
+grace period, ends after it; the proctor reviews; the report and the student's own timeline show the result."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import pytest
+
+from tests.exams.helpers import episode_of, login, next_event, scenario, session_state, start_exam
+from tests.support.client import logged_in, receive_json
+
+pytestmark = [pytest.mark.browser, pytest.mark.media]
+
+GRACE_SECONDS = 5
+
+
+async def test_no_face_camera_lost_resume_grace_review_and_report(
+    private_network, make_exam, daphne_factory, browser_factory
+):
+    clip, reference = scenario("absent_return")
+    exam_id = make_exam(reference)
+    server = daphne_factory(extra_env={"PROCTOR_RESUME_GRACE_SECONDS": str(GRACE_SECONDS)})
+    proctor_http = logged_in(server.url, "proctor")
+    proctor = await proctor_http.websocket(f"/ws/proctor/exams/{exam_id}/")
+    await receive_json(proctor)
+
+    browser = await browser_factory(fake_video=clip)
+    context = await browser.new_context()
+    page = await context.new_page()
+    await login(page, server.url, "student")
+    await start_exam(page, server.url, exam_id)
+    await page.locator("#step-exam").wait_for(state="visible", timeout=20_000)
+
+    # The clip is empty from 3 s to 6 s (9 s loop): no_face must reach the proctor within one loop or two.
+    no_face = await next_event(proctor, episode_of("no_face"), timeout=20)
+    session_id = no_face["episode"]["session"]
+
+    # Closing the tab: camera_lost, session paused.
+    await page.close()
+    await next_event(proctor, session_state("paused"), timeout=5)
+    assert (await next_event(proctor, episode_of("camera_lost"), timeout=5))["episode"]["session"] == session_id
+
+    # Coming back within the grace period resumes the same session straight into the exam.
+    page = await context.new_page()
+    await page.goto(f"{server.url}/proctor/exams/{exam_id}/take/")
+    await page.locator("#step-exam").wait_for(state="visible", timeout=20_000)
+    resumed = await next_event(proctor, session_state("running"), timeout=5)
+    assert resumed["session"] == session_id
+
+    # Gone for longer than the grace period: the session ends as camera_lost.
+    await page.close()
+    ended = await next_event(proctor, session_state("ended"), timeout=GRACE_SECONDS + 5)
+    assert ended["end_reason"] == "camera_lost"
+    page = await context.new_page()
+    await page.goto(f"{server.url}/proctor/exams/{exam_id}/take/")
+    assert "Экзамен завершён" in await page.locator("#exam-over").inner_text()
+    await proctor.close()
+
+    # Review: the student cannot see the timeline before it; the proctor confirms no_face, dismisses the rest.
+    student_http = logged_in(server.url, "student")
+    status, body = student_http.get(f"/proctor/sessions/{session_id}/")
+    assert status == 200
+    assert "ещё не проверил" in body.decode()
+    status, body = proctor_http.get(f"/proctor/sessions/{session_id}/")
+    assert status == 200
+    episode_ids = [int(x) for x in _attr_values(body.decode(), "data-episode")]
+    kinds = _attr_values(body.decode(), "data-kind")
+    assert "no_face" in kinds
+    assert "camera_lost" in kinds
+    for episode_id, kind in zip(episode_ids, kinds, strict=True):
+        decision = "confirmed" if episode_id == no_face["episode"]["id"] else "dismissed"
+        status, _, answer = proctor_http.request(
+            "POST",
+            f"/proctor/episodes/{episode_id}/review/",
+            f"decision={decision}&comment=&csrfmiddlewaretoken={proctor_http.cookies['csrftoken']}".encode(),
+            {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
+        )
+        assert status == 200, kind
+        assert json.loads(answer)["review"] == decision, kind
+    status, _, _ = proctor_http.post_form(f"/proctor/sessions/{session_id}/verdict/", {"verdict": "warning"})
+    assert status == 302
+
+    status, body = proctor_http.get(f"/proctor/exams/{exam_id}/report.csv")
+    assert status == 200
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    confirmed = [r for r in rows[1:] if r[6] == "подтверждён"]
+    assert [r[3] for r in confirmed] == ["нет лица в кадре"]
+    assert confirmed[0][8] == "90"  # 100 - one confirmed no_face (weight 10); dismissed ones do not count
+    status, pdf = proctor_http.get(f"/proctor/exams/{exam_id}/report.pdf")
+    assert status == 200
+    assert pdf.startswith(b"%PDF")
+
+    # After review the student sees their own timeline, evidence included, and may comment on a flag.
+    status, body = student_http.get(f"/proctor/sessions/{session_id}/")
+    page_text = body.decode()
+    assert status == 200
+    assert "Балл доверия" in page_text
+    assert "90" in page_text
+    evidence_url = _attr_values(page_text, 'class="evidence" src')[0]
+    assert student_http.get(evidence_url)[0] == 200
+    status, _, _ = student_http.post_form(
+        f"/proctor/episodes/{no_face['episode']['id']}/comment/", {"comment": "Я отходил за водой"}
+    )
+    assert status == 302
+    assert "Я отходил за водой" in proctor_http.get(f"/proctor/sessions/{session_id}/")[1].decode()
+
+
+def _attr_values(html: str, attribute: str) -> list[str]:
+    return re.findall(re.escape(attribute) + r'="([^"]+)"', html)
