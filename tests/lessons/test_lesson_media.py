@@ -1,0 +1,113 @@
+"""A real lesson: teacher and two students in Chromium (fake webcams), media through a real Janus,
+all inside the private network namespace (see ../shared/STACK.md)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+
+from tests.support import paths
+
+from .browsers import SCREEN_ARGS, counter, inbound, open_room, pick, wait_for, wait_joined
+from .helpers import lesson_now
+
+pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow]
+
+
+async def rising(page, field: str, seconds: float = 2.0, **match) -> int:
+    before = await counter(page, field, **match)
+    await asyncio.sleep(seconds)
+    return await counter(page, field, **match) - before
+
+
+async def test_lesson_with_teacher_and_two_students(
+    private_network, daphne_factory, janus_server, browser_factory, live_env
+):
+    server = daphne_factory(extra_env=janus_server.env)
+    lesson = lesson_now(live_env)
+    browser = await browser_factory(fake_video=paths.testdata("video/clips/carphone.y4m"), extra_args=SCREEN_ARGS)
+
+    teacher = await open_room(browser, server.url, "teacher", lesson)
+    await wait_joined(teacher)
+    await teacher.click("#btn-screen")  # real getDisplayMedia (Chromium's fake screen)
+    await wait_for(lambda: teacher.evaluate("!!window.lesson.published.screen"), what="screen published")
+    student1 = await open_room(browser, server.url, "student", lesson)
+    student2 = await open_room(browser, server.url, "student2", lesson)
+    me1, me2 = await wait_joined(student1), await wait_joined(student2)
+    joined_at = {"student": time.monotonic()}
+
+    # 1. Each student decodes the teacher's camera (frames keep rising) and gets the screen share.
+    for page in (student1, student2):
+        for source in ("camera", "screen"):
+            await wait_for(
+                lambda p=page, s=source: counter(p, "framesDecoded", role="teacher", source=s, kind="video"),
+                what=f"teacher {source} frames",
+            )
+        assert await rising(page, "framesDecoded", role="teacher", source="camera", kind="video") > 5
+        assert await rising(page, "framesDecoded", role="teacher", source="screen", kind="video") > 5
+        assert await counter(page, "packetsReceived", role="teacher", source="camera", kind="audio") > 0
+
+    # 2. The teacher mutes student 1: their audio stops reaching student 2 (Janus drops it).
+    await wait_for(lambda: counter(student2, "packetsReceived", user=me1["user"], kind="audio"), what="s1 audio")
+    assert await rising(student2, "packetsReceived", user=me1["user"], kind="audio") > 20
+    await teacher.click(f'#participants li[data-user="{me1["user"]}"] button:text("Выключить микрофон")')
+    await wait_for(lambda: student1.evaluate("window.lesson.blocked.audio"), what="student told about mute")
+    await asyncio.sleep(0.5)
+    assert await rising(student2, "packetsReceived", user=me1["user"], kind="audio") <= 2
+    assert await rising(student2, "framesDecoded", user=me1["user"], kind="video") > 5  # video still flows
+
+    # 3. The teacher removes student 2 and locks the lesson: student 2 is out and cannot come back.
+    await teacher.click(f'#participants li[data-user="{me2["user"]}"] button:text("Удалить")')
+    await wait_for(lambda: student2.evaluate("window.lesson.finished"), what="student 2 removed")
+    await teacher.check("#chk-lock")
+    await wait_for(
+        lambda: teacher.evaluate(f"!window.lesson.participants.some(p => p.user === {me2['user']})"),
+        what="student 2 gone from the list",
+    )
+    await wait_for(
+        lambda: student1.evaluate(f"![...window.lesson.feeds.values()].some(f => f.user === {me2['user']})"),
+        what="student 2's feed gone from Janus",
+    )
+    await student2.reload()
+    await wait_for(lambda: student2.evaluate("window.lesson.errors.length > 0"), what="refusal")
+    refusal = await student2.evaluate("window.lesson.errors[0].error")
+    assert refusal == "removed"
+    assert not await student2.evaluate("window.lesson.joined")
+
+    # 4. Closing student 1's tab takes them out of the room within seconds and closes the interval.
+    await asyncio.sleep(1.0)
+    await student1.context.close()
+    closed_at = time.monotonic()
+    await wait_for(
+        lambda: teacher.evaluate(f"!window.lesson.participants.some(p => p.user === {me1['user']})"),
+        timeout=5,
+        what="student 1 gone from the list",
+    )
+    await wait_for(
+        lambda: teacher.evaluate(f"![...window.lesson.feeds.values()].some(f => f.user === {me1['user']})"),
+        timeout=5,
+        what="student 1's feed gone",
+    )
+    assert time.monotonic() - closed_at < 5
+    measured = closed_at - joined_at["student"]
+    rows = attendance(live_env, lesson)
+    assert rows["student"]["open_intervals"] == 0
+    assert abs(rows["student"]["seconds"] - measured) < 3.0, (rows["student"], measured)
+    assert rows["student"]["status"] == "present"
+    assert rows["student2"]["removed"] is True
+    assert pick(await inbound(teacher), user=me1["user"]) is None
+
+
+def attendance(live_env, lesson: int) -> dict[str, dict]:
+    """The attendance sheet as the server computes it, plus how many intervals are still open."""
+    out = live_env.shell(
+        "import json; from lessons.models import LessonRun, Presence; from lessons.attendance import sheet; "
+        f"run = LessonRun.objects.get(lesson={lesson}); "
+        "print(json.dumps({r.student.username: {'seconds': r.seconds_present, 'status': r.status, "
+        "'removed': r.removed, 'open_intervals': Presence.objects.filter(participant__run=run, "
+        "participant__user=r.student, left_at__isnull=True).count()} for r in sheet(run)}))"
+    )
+    return json.loads(out.strip().splitlines()[-1])
