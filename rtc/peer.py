@@ -37,8 +37,13 @@ class StudentPeer:
         self._on_frame = on_frame
         self._on_state = on_state
         self._readers: list[asyncio.Task] = []
+        self._closing = False
         self.pc.on("track", self._track)
-        self.pc.on("connectionstatechange", lambda: on_state(self.pc.connectionState))
+        self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
+
+    def _state(self, state: str) -> None:
+        if not self._closing:  # our own close() is not news to anyone
+            self._on_state(state)
 
     def _track(self, track) -> None:
         if track.kind == "video":
@@ -49,7 +54,7 @@ class StudentPeer:
             while True:
                 self._on_frame(await track.recv())
         except MediaStreamError:
-            self._on_state("track_ended")
+            self._state("track_ended")
 
     async def answer(self, offer_sdp: str) -> str:
         """Accept a complete (non-trickle) offer and return the complete answer."""
@@ -58,6 +63,7 @@ class StudentPeer:
         return self.pc.localDescription.sdp
 
     async def close(self) -> None:
+        self._closing = True
         for reader in self._readers:
             reader.cancel()
         with contextlib.suppress(Exception):
