@@ -142,10 +142,12 @@ class ChatConsumer(JsonProtocolConsumer):
         await self.hub.leave(self, room)
         return {"type": "unsubscribed", "room": room}
 
-    async def on_send(self, room: int, client_id: str, text: str, reply_to: int | None) -> dict:
+    async def on_send(
+        self, room: int, client_id: str, text: str, reply_to: int | None, attachments: list | None
+    ) -> dict:
         USER_SENDS.take(self.user_id)
         ROOM_SENDS.take(room)
-        message, duplicate = await db(store.post_message)(self.user, room, client_id, text, reply_to)
+        message, duplicate = await db(store.post_message)(self.user, room, client_id, text, reply_to, attachments)
         if not duplicate:
             await self.hub.publish_message(room, message.seq, message_frame(message))
         return {

@@ -7,6 +7,7 @@ from typing import Any
 
 from server.accounts.models import User
 
+from .attachments.payloads import payloads as attachment_payloads
 from .models import Message, Room
 
 PROTOCOL_VERSION = 1
@@ -43,6 +44,7 @@ def message_payload(message: Message) -> dict[str, Any]:
             "excerpt": "" if reply.deleted_at else reply.text[:EXCERPT_CHARS],
         },
         "mentions": message.mentions,
+        "attachments": attachment_payloads(message),
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted": deleted,
@@ -74,3 +76,4 @@ def room_payload(room: Room, role: str | None, can_write: bool, last_read_seq: i
 
 
 MESSAGE_RELATED = ("author", "reply_to", "reply_to__author")
+MESSAGE_PREFETCH = ("attachments",)

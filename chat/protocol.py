@@ -53,7 +53,13 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "rooms": {},
     "subscribe": {"rooms": Field(list, min=1, max=200)},
     "unsubscribe": {"room": ROOM},
-    "send": {"room": ROOM, "client_id": Field(str, min=1, max=64), "text": TEXT, "reply_to": Field(int, False, 1)},
+    "send": {
+        "room": ROOM,
+        "client_id": Field(str, min=1, max=64),
+        "text": TEXT,
+        "reply_to": Field(int, False, 1),
+        "attachments": Field(list, False, 0, 10),  # ids from POST /chat/rooms/<id>/attachments/
+    },
     "history": {"room": ROOM, "before": Field(int, False, 1), "limit": Field(int, False, 1, 100)},
     "read": {"room": ROOM, "seq": SEQ},
     "receipts": {"room": ROOM, "seq": SEQ},

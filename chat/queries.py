@@ -12,7 +12,15 @@ from server.ws import ProtocolError
 
 from .access import readable_rooms
 from .models import Membership, Message, Report
-from .payloads import MESSAGE_RELATED, message_frame, message_payload, person, room_payload, updated_frame
+from .payloads import (
+    MESSAGE_PREFETCH,
+    MESSAGE_RELATED,
+    message_frame,
+    message_payload,
+    person,
+    room_payload,
+    updated_frame,
+)
 from .store import get_message, load_room
 
 
@@ -47,14 +55,20 @@ def rooms_for(user: User) -> list[dict[str, Any]]:
 
 def frames_after(room_id: int, after: int, limit: int) -> list[tuple[int, str]]:
     """Encoded ``message`` frames with seq > after, oldest first (catch-up and gap filling)."""
-    messages = Message.objects.select_related(*MESSAGE_RELATED).filter(room_id=room_id, seq__gt=after)
+    messages = (
+        Message.objects.select_related(*MESSAGE_RELATED)
+        .prefetch_related(*MESSAGE_PREFETCH)
+        .filter(room_id=room_id, seq__gt=after)
+    )
     return [(m.seq, message_frame(m)) for m in messages.order_by("seq")[:limit]]
 
 
 def changed_frames(room_id: int, change_after: int, upto_seq: int, limit: int) -> list[str]:
     """``message.updated`` frames for messages up to ``upto_seq`` edited or deleted after change ``change_after``."""
-    messages = Message.objects.select_related(*MESSAGE_RELATED).filter(
-        room_id=room_id, seq__lte=upto_seq, change_seq__gt=change_after
+    messages = (
+        Message.objects.select_related(*MESSAGE_RELATED)
+        .prefetch_related(*MESSAGE_PREFETCH)
+        .filter(room_id=room_id, seq__lte=upto_seq, change_seq__gt=change_after)
     )
     return [updated_frame(m) for m in messages.order_by("change_seq")[:limit]]
 
@@ -75,7 +89,7 @@ def members_of(room_id: int) -> list[dict[str, Any]]:
 def history(user: User, room_id: int, before: int | None, limit: int) -> dict[str, Any]:
     """A page of messages older than ``before`` (newest page when None), returned oldest first."""
     room, _ = load_room(user, room_id)
-    messages = Message.objects.select_related(*MESSAGE_RELATED).filter(room=room)
+    messages = Message.objects.select_related(*MESSAGE_RELATED).prefetch_related(*MESSAGE_PREFETCH).filter(room=room)
     if before is not None:
         messages = messages.filter(seq__lt=before)
     page = list(messages.order_by("-seq")[: limit + 1])

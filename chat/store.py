@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from server.accounts import audit
@@ -20,9 +20,10 @@ from server.notifications.delivery import notify
 from server.ws import ProtocolError
 
 from .access import RoomAccess, room_access
+from .attachments import binding as attachment_binding
 from .conf import LIMITS
 from .models import Membership, Message, MessageRevision, Report, Room
-from .payloads import MESSAGE_RELATED
+from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
@@ -72,14 +73,16 @@ def check_text(text: str) -> str:
 
 
 def get_message(room: Room, seq: int) -> Message:
-    message = Message.objects.select_related(*MESSAGE_RELATED).filter(room=room, seq=seq).first()
+    message = (
+        Message.objects.select_related(*MESSAGE_RELATED).prefetch_related(*MESSAGE_PREFETCH).filter(room=room, seq=seq)
+    ).first()
     if message is None:
         raise ProtocolError("not_found", f"message {seq} does not exist in room {room.pk}")
     return message
 
 
 def post_message(
-    user: User, room_id: int, client_id: str, text: str, reply_to: int | None = None
+    user: User, room_id: int, client_id: str, text: str, reply_to: int | None = None, attachments: list | None = None
 ) -> tuple[Message, bool]:
     """Store a message and give it the room's next seq; returns (message, was_duplicate).
 
@@ -92,6 +95,7 @@ def post_message(
     text = check_text(text)
     reply = get_message(room, reply_to) if reply_to is not None else None
     mentioned = _mentioned_members(room, user, text)
+    claimed = attachment_binding.check_claim(user, room, attachments) if attachments else []
     try:
         with transaction.atomic():
             Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
@@ -99,6 +103,7 @@ def post_message(
             message = Message.objects.create(
                 room=room, seq=seq, author=user, client_id=client_id, text=text, reply_to=reply, mentions=mentioned
             )
+            attachment_binding.bind(message, claimed)
             Membership.objects.filter(room=room, user=user, last_read_seq__lt=seq).update(last_read_seq=seq)
     except IntegrityError:  # the same client id raced in from another tab or process
         if found := existing.first():
@@ -107,6 +112,7 @@ def post_message(
     for member in User.objects.filter(pk__in=mentioned):
         notify(member, "chat.mention", f"{user}: {text[:300]}", f"/chat/?room={room.pk}&seq={seq}")
     message.author, message.reply_to = user, reply
+    prefetch_related_objects([message], *MESSAGE_PREFETCH)  # the frame is encoded in async code
     return message, False
 
 

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "server.notifications",
     "web",
     "chat",
+    "chat.attachments",
+    "chat.sla",
     "proctor",
     "rtc",
     "lessons",
@@ -189,6 +191,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"  # never served directly: views check permissions first
+
+# Chat: parents' questions to curators must be answered within this many hours (docs/chat.md).
+CHAT_ANSWER_DEADLINE_HOURS = int(os.environ.get("CHAT_ANSWER_DEADLINE_HOURS", "72"))
+CHAT_ANSWER_DUE_SOON_HOURS = int(os.environ.get("CHAT_ANSWER_DUE_SOON_HOURS", "24"))
 
 # Proctored exams (rtc/, proctor/): ICE servers for the aiortc peers, as JSON, e.g.
 # '[{"urls": ["turn:turn.school.example:3478"], "username": "u", "credential": "p"}]'.

@@ -1,0 +1,71 @@
+"""HTTP: upload to a room, download and thumbnail — each checks room membership first.
+
+Anyone who may not see an attachment gets 404, whether it exists or not.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_POST
+
+from server.ws import ProtocolError
+
+from . import payloads, service, storage
+from .models import Attachment
+
+STATUS = {"not_found": 404, "forbidden": 404, "read_only": 403, "muted": 403, "rate_limited": 429}
+REFUSED_STATUS = {"too_large": 413, "unsupported_type": 415}
+INLINE_KINDS = {Attachment.Kind.IMAGE, Attachment.Kind.AUDIO, Attachment.Kind.VIDEO}
+
+
+@require_POST
+@login_required
+def upload(request: HttpRequest, room_id: int) -> JsonResponse:
+    """``POST /chat/rooms/<id>/attachments/`` (multipart, field ``file``, CSRF token required)."""
+    file = request.FILES.get("file")
+    if file is None:
+        return JsonResponse({"error": "missing_file", "detail": "send the file in the form field 'file'"}, status=400)
+    try:
+        attachment = service.upload(request.user, room_id, file)
+    except service.UploadRefused as refused:
+        return JsonResponse(
+            {"error": refused.code, "detail": refused.detail}, status=REFUSED_STATUS.get(refused.code, 400)
+        )
+    except ProtocolError as error:
+        return JsonResponse({"error": error.code, "detail": error.detail}, status=STATUS.get(error.code, 400))
+    return JsonResponse(payloads.payload(attachment), status=201)
+
+
+def _serve(request: HttpRequest, attachment_id: int, thumbnail: bool) -> FileResponse:
+    attachment = service.readable(request.user, attachment_id)
+    stored = attachment and (attachment.thumbnail if thumbnail else attachment.stored_as)
+    if not stored:
+        raise Http404
+    try:
+        handle = storage.media_path(stored).open("rb")
+    except OSError as missing:
+        raise Http404 from missing
+    inline = thumbnail or attachment.kind in INLINE_KINDS
+    response = FileResponse(
+        handle,
+        content_type="image/jpeg" if thumbnail else attachment.mime,
+        as_attachment=not inline,
+        filename=attachment.name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+@login_required
+def download(request: HttpRequest, attachment_id: int) -> FileResponse:
+    return _serve(request, attachment_id, thumbnail=False)
+
+
+@require_GET
+@login_required
+def thumbnail(request: HttpRequest, attachment_id: int) -> FileResponse:
+    return _serve(request, attachment_id, thumbnail=True)

@@ -1,0 +1,89 @@
+"""Pages: the curator's (or administrator's) list of questions due, and the per-curator report with CSV."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import queries
+
+DEFAULT_PERIOD_DAYS = 30
+
+
+def _require_access(request: HttpRequest) -> None:
+    if not queries.may_use(request.user):
+        raise PermissionDenied
+
+
+def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
+    """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both inclusive, local dates); default: the last 30 days."""
+    today = timezone.localdate()
+    start = parse_date(request.GET.get("from") or "") or today - timedelta(days=DEFAULT_PERIOD_DAYS)
+    end = parse_date(request.GET.get("to") or "") or today
+    if end < start:
+        start, end = end, start
+    zone = timezone.get_current_timezone()
+    since = timezone.make_aware(datetime.combine(start, time.min), zone)
+    until = timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), zone)
+    return since, until, start.isoformat(), end.isoformat()
+
+
+@require_GET
+@login_required
+def due(request: HttpRequest) -> HttpResponse:
+    _require_access(request)
+    now = timezone.now()
+    context = {
+        "overdue": queries.overdue(request.user, now),
+        "due_soon": queries.due_soon(request.user, now),
+        "all_curators": queries.may_see_all(request.user),
+        "deadline_hours": settings.CHAT_ANSWER_DEADLINE_HOURS,
+        "now": now,
+    }
+    return render(request, "chat/answers.html", context)
+
+
+@require_GET
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    _require_access(request)
+    since, until, start, end = _period(request)
+    rows = queries.report(request.user, since, until, timezone.now())
+    context = {"rows": rows, "start": start, "end": end, "all_curators": queries.may_see_all(request.user)}
+    return render(request, "chat/answers_report.html", context)
+
+
+@require_GET
+@login_required
+def report_csv(request: HttpRequest) -> HttpResponse:
+    _require_access(request)
+    since, until, start, end = _period(request)
+    rows = queries.report(request.user, since, until, timezone.now())
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="answers-{start}-{end}.csv"'
+    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
+    writer = csv.writer(response)
+    writer.writerow(
+        [_("Куратор"), _("Вопросов"), _("Отвечено в срок"), _("Просрочено"), _("Ждут ответа"), _("Медиана ответа, ч")]
+    )
+    for row in rows:
+        median = "" if row.median_answer_hours is None else f"{row.median_answer_hours:.1f}"
+        writer.writerow(
+            [_csv_safe(str(row.curator)), row.questions, row.answered_in_time, row.overdue, row.waiting, median]
+        )
+    return response
+
+
+def _csv_safe(text: str) -> str:
+    """Names starting with = + - @ would be formulas in a spreadsheet."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
