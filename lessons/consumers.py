@@ -142,7 +142,12 @@ class LessonConsumer(JsonProtocolConsumer):
             {
                 "type": "joined",
                 "me": {"user": self.user.pk, "name": str(self.user), "role": self.admission.role},
-                "lesson": {"id": self.lesson_id, "title": self.admission.title, "ends_at": self.admission.ends_at},
+                "lesson": {
+                    "id": self.lesson_id,
+                    "title": self.admission.title,
+                    "ends_at": self.admission.ends_at,
+                    "chat_room": self.admission.chat_room,
+                },
                 "state": await database_sync_to_async(live.state)(run_id),
                 "participants": people,
                 "feeds": [{"id": feed, **info} for feed, info in self.known_feeds.items()],

@@ -13,6 +13,7 @@ from django.utils import timezone
 from server.accounts.models import User
 
 from .access import lesson_role
+from .chat_link import ensure_lesson_chat
 from .models import Lesson, LessonRun, Participant, Presence
 from .schedule import current_occurrence
 
@@ -35,6 +36,7 @@ class Admission:
     role: str
     title: str
     ends_at: str
+    chat_room: int | None
 
 
 @transaction.atomic
@@ -46,7 +48,7 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
     occurrence = current_occurrence(lesson)
     if occurrence is None:
         raise Refused("not_open", "Вход на урок открывается за несколько минут до начала.")
-    run, _ = LessonRun.objects.get_or_create(
+    run, run_created = LessonRun.objects.get_or_create(
         lesson=lesson,
         starts_at=occurrence.starts_at,
         defaults={
@@ -55,6 +57,9 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
         },
     )
     run = LessonRun.objects.select_for_update().get(pk=run.pk)
+    if run_created or run.chat_room_id is None:
+        run.chat_room_id = ensure_lesson_chat(lesson)
+        run.save(update_fields=["chat_room_id"])
     if run.ended_at is not None:
         raise Refused("ended", "Урок завершён.")
     participant, created = Participant.objects.get_or_create(run=run, user=user, defaults={"role": role})
@@ -71,6 +76,7 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
         role=role,
         title=str(lesson.title),
         ends_at=occurrence.ends_at.isoformat(),
+        chat_room=run.chat_room_id,
     )
 
 

@@ -84,6 +84,7 @@ class LessonRun(models.Model):
     camera_allowed = models.BooleanField(_("камеры учеников разрешены"), default=True)
     microphone_allowed = models.BooleanField(_("микрофоны учеников разрешены"), default=True)
     ended_at = models.DateTimeField(_("завершён"), null=True, blank=True)
+    chat_room_id = models.BigIntegerField(_("чат урока"), null=True, blank=True)  # chat.Room id
 
     class Meta:
         verbose_name = _("проведённый урок")

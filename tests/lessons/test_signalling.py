@@ -4,6 +4,7 @@ malformed messages, forged feed ids, and a Janus restart in the middle of a less
 from __future__ import annotations
 
 import pytest
+import websockets
 
 from rtc.janus.client import JanusSession
 
@@ -133,3 +134,37 @@ async def janus_exists(janus_server, room: int) -> bool:
         return bool((await session.request(handle, {"request": "exists", "room": room})).get("exists"))
     finally:
         await session.destroy()
+
+
+async def test_lock_remove_and_end_for_everyone(lesson_server, live_env):
+    lesson = lesson_now(live_env)
+    live_env.shell(
+        "from server.accounts.models import User, UserRole; from server.school.models import StudyGroup; "
+        "u, _ = User.objects.get_or_create(username='latecomer'); u.set_password('latecomer-demo'); u.save(); "
+        "UserRole.objects.get_or_create(user=u, role='student'); StudyGroup.objects.get(name='9А').students.add(u)"
+    )
+    teacher, joined = await join(lesson_server.url, "teacher", lesson)
+    assert isinstance(joined["lesson"]["chat_room"], int)  # the lesson's chat room (chat app)
+    student, student_joined = await join(lesson_server.url, "student", lesson)
+    await send(teacher, {"type": "lock", "locked": True})
+    assert (await expect(student, "state"))["state"]["locked"] is True
+    late = await connect(lesson_server.url, "latecomer", lesson)
+    await send(late, {"type": "join"})
+    assert (await expect(late, "error"))["error"] == "locked"
+    await send(teacher, {"type": "remove", "user": 424242})
+    assert (await expect(teacher, "error"))["error"] == "unknown_user"
+    await send(teacher, {"type": "remove", "user": student_joined["me"]["user"]})
+    assert (await expect(student, "removed"))["type"] == "removed"
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await expect(student, "never")
+    assert closed.value.rcvd.code == 4403
+    again = await connect(lesson_server.url, "student", lesson)
+    await send(again, {"type": "join"})
+    assert (await expect(again, "error"))["error"] == "removed"
+    await send(teacher, {"type": "end"})
+    assert (await expect(teacher, "ended"))["type"] == "ended"
+    teacher_again = await connect(lesson_server.url, "teacher", lesson)
+    await send(teacher_again, {"type": "join"})
+    assert (await expect(teacher_again, "error"))["error"] == "ended"
+    for ws in (late, again, teacher_again):
+        await ws.close()

@@ -289,6 +289,7 @@
       applyState(m.state);
       lesson.participants = m.participants; renderParticipants();
       status("Вы на уроке «" + m.lesson.title + "»");
+      if (m.lesson.chat_room) $("chat-note").textContent = "комната №" + m.lesson.chat_room + " в разделе «Чаты»";
       for (const feed of m.feeds) subscribe(feed);
       await startCamera();
     },

@@ -1,0 +1,156 @@
+"""In-process checks of the lesson rules: weekly occurrences, the join window, TURN credentials,
+attendance arithmetic, and who sees which pages (Django test client)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+
+import pytest
+from django.utils import timezone
+
+from lessons.attendance import merged_seconds, sheet
+from lessons.models import Lesson, LessonRun, Participant, Presence
+from lessons.schedule import current_occurrence
+from lessons.turn import ice_servers_for, turn_credentials
+from server.accounts.models import User
+from server.school.demo import seed
+from server.school.models import StudyGroup
+
+T0 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
+
+
+def make_lesson(**fields) -> Lesson:
+    defaults = {
+        "title": "Алгебра",
+        "group": StudyGroup.objects.get(name="9А"),
+        "teacher": User.objects.get(username="teacher"),
+        "starts_at": T0,
+        "duration_minutes": 45,
+    }
+    return Lesson.objects.create(**{**defaults, **fields})
+
+
+@pytest.fixture
+def school(db):
+    seed()
+
+
+def test_weekly_occurrences_stop_at_repeat_until(school):
+    lesson = make_lesson(repeat_weekly=True, repeat_until=dt.date(2026, 9, 22))
+    found = lesson.occurrences(T0 - dt.timedelta(days=1), T0 + dt.timedelta(days=60))
+    assert found == [T0 + dt.timedelta(weeks=k) for k in range(4)]
+    # a window in the middle of the term starts at the right week, and catches a lesson in progress
+    assert lesson.occurrences(T0 + dt.timedelta(weeks=2, minutes=30), T0 + dt.timedelta(weeks=2, hours=1)) == [
+        T0 + dt.timedelta(weeks=2)
+    ]
+    single = make_lesson()
+    assert single.occurrences(T0 + dt.timedelta(days=7), T0 + dt.timedelta(days=8)) == []
+
+
+def test_join_window_opens_ten_minutes_before(school, settings):
+    settings.LESSONS_JOIN_EARLY_MINUTES = 10
+    lesson = make_lesson(repeat_weekly=True)
+    week2 = T0 + dt.timedelta(weeks=1)
+    assert current_occurrence(lesson, week2 - dt.timedelta(minutes=11)) is None
+    assert current_occurrence(lesson, week2 - dt.timedelta(minutes=9)).starts_at == week2
+    assert current_occurrence(lesson, week2 + dt.timedelta(minutes=44)).starts_at == week2
+    assert current_occurrence(lesson, week2 + dt.timedelta(hours=2)) is None
+
+
+def test_turn_credentials_follow_the_coturn_rest_scheme(settings):
+    username, credential = turn_credentials(42, "s3cret", 600, now=1_700_000_000)
+    assert username == "1700000600:42"
+    expected = base64.b64encode(hmac.new(b"s3cret", username.encode(), hashlib.sha1).digest()).decode()
+    assert credential == expected
+    settings.LESSONS_STUN_URLS = ["stun:stun.school.example:3478"]
+    settings.LESSONS_TURN_URLS = ["turn:turn.school.example:3478"]
+    settings.LESSONS_TURN_SECRET = "s3cret"
+    servers = ice_servers_for(7)
+    assert servers[0] == {"urls": ["stun:stun.school.example:3478"]}
+    assert servers[1]["username"].endswith(":7")
+    settings.LESSONS_TURN_SECRET = ""
+    assert ice_servers_for(7) == [{"urls": ["stun:stun.school.example:3478"]}]
+
+
+def test_merged_seconds_counts_overlapping_tabs_once():
+    a = T0
+    intervals = [
+        (a, a + dt.timedelta(minutes=10)),
+        (a + dt.timedelta(minutes=5), a + dt.timedelta(minutes=12)),
+        (a + dt.timedelta(minutes=20), a + dt.timedelta(minutes=25)),
+    ]
+    assert merged_seconds(intervals, a, a + dt.timedelta(hours=1)) == 17 * 60
+    assert merged_seconds(intervals, a + dt.timedelta(minutes=11), a + dt.timedelta(minutes=22)) == 3 * 60
+
+
+def test_attendance_sheet_late_absent_and_minutes(school, settings):
+    settings.LESSONS_LATE_AFTER_MINUTES = 5
+    lesson = make_lesson()
+    run = LessonRun.objects.create(lesson=lesson, starts_at=T0, ended_at=T0 + dt.timedelta(minutes=45))
+    for username, late_by, stay in (("student", -2, 50), ("student2", 10, 20)):
+        user = User.objects.get(username=username)
+        participant = Participant.objects.create(run=run, user=user, role="student")
+        Presence.objects.create(
+            participant=participant,
+            joined_at=T0 + dt.timedelta(minutes=late_by),
+            left_at=T0 + dt.timedelta(minutes=late_by + stay),
+        )
+    rows = {r.student.username: r for r in sheet(run)}
+    assert rows["student"].status == "present"
+    assert rows["student"].minutes_present == 45.0  # clipped to the lesson (joined early, left after the end)
+    assert rows["student2"].status == "late"
+    assert rows["student2"].minutes_present == 20.0
+    assert set(rows) == {"student", "student2"}  # the whole group, nobody else
+
+
+def test_schedule_and_attendance_pages_respect_roles(school, client):
+    now = timezone.now()
+    lesson = make_lesson(starts_at=now - dt.timedelta(minutes=5))
+    run = LessonRun.objects.create(lesson=lesson, starts_at=lesson.starts_at)
+    for username, sees, can_join in (
+        ("student", True, True),
+        ("parent", True, False),
+        ("student3", False, False),
+        ("teacher", True, True),
+    ):
+        client.force_login(User.objects.get(username=username))
+        page = client.get("/lessons/").content.decode()
+        assert ("Алгебра" in page) is sees, username
+        assert (f'href="/lessons/{lesson.pk}/"' in page) is can_join, username
+        room = client.get(f"/lessons/{lesson.pk}/")
+        assert room.status_code == (200 if can_join else 404), username
+    client.force_login(User.objects.get(username="student"))
+    assert client.get(f"/lessons/runs/{run.pk}/attendance/").status_code == 404
+    assert client.get(f"/lessons/runs/{run.pk}/attendance.csv").status_code == 404
+    client.force_login(User.objects.get(username="curator"))
+    assert client.get(f"/lessons/runs/{run.pk}/attendance/").status_code == 200
+    client.force_login(User.objects.get(username="teacher"))
+    csv_text = client.get(f"/lessons/runs/{run.pk}/attendance.csv").content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("ученик,логин,вошёл")
+    assert "Иванов Иван Петрович,student,,,0.0,нет,отсутствовал" in csv_text
+
+
+def test_teacher_plans_a_weekly_lesson_only_for_own_group(school, client):
+    client.force_login(User.objects.get(username="teacher"))
+    form = {
+        "title": "Геометрия",
+        "kind": "lesson",
+        "teacher": User.objects.get(username="teacher").pk,
+        "starts_at": "2026-09-02T10:00",
+        "duration_minutes": 45,
+        "repeat_weekly": "on",
+        "students_camera_allowed": "on",
+        "students_microphone_allowed": "on",
+    }
+    other_group = StudyGroup.objects.get(name="10Б").pk
+    response = client.post("/lessons/new/", {**form, "group": other_group})
+    assert response.status_code == 200  # refused: not a group this teacher teaches
+    assert not Lesson.objects.filter(title="Геометрия").exists()
+    response = client.post("/lessons/new/", {**form, "group": StudyGroup.objects.get(name="9А").pk})
+    assert response.status_code == 302
+    assert Lesson.objects.get(title="Геометрия").repeat_weekly
+    client.force_login(User.objects.get(username="student"))
+    assert client.get("/lessons/new/").status_code == 403
