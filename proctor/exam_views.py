@@ -13,12 +13,13 @@ from django.views.decorators.http import require_POST
 
 from server.accounts.models import Role
 
-from . import exam_access, reports, review
-from .live import enrolment
+from . import enrollment, exam_access, reports, review
 from .live import sessions as live_sessions
 from .models import Episode, Exam, ExamSession
+from .vision.frames import InputError
 
 MAX_COMMENT_CHARS = 2000
+MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 
 @login_required
@@ -55,8 +56,8 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
             "socket": f"/ws/rtc/sessions/{session.pk}/",
             "consent_url": reverse("proctor:consent"),
             "reference_url": reverse("proctor:reference"),
-            "has_consent": enrolment.has_consent(request.user),
-            "has_reference": enrolment.reference_path(request.user) is not None,
+            "has_consent": enrollment.has_consent(request.user),
+            "has_reference": enrollment.reference_embedding(request.user) is not None,
             "deadline": session.deadline.isoformat() if session.deadline else None,
             "duration_s": exam.duration_minutes * 60,
         },
@@ -67,7 +68,8 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def consent(request: HttpRequest) -> JsonResponse:
-    enrolment.record_consent(request.user, request)
+    if not enrollment.has_consent(request.user):
+        enrollment.record_consent(request.user, request=request)
     return JsonResponse({"ok": True})
 
 
@@ -75,12 +77,16 @@ def consent(request: HttpRequest) -> JsonResponse:
 @require_POST
 def reference(request: HttpRequest) -> JsonResponse:
     """Take a reference photo now (JPEG body); only after consent; through the quality gate."""
-    if not enrolment.has_consent(request.user):
-        return JsonResponse({"ok": False, "error": "сначала дайте согласие на обработку биометрии"}, status=403)
+    if len(request.body) > MAX_PHOTO_BYTES:
+        return JsonResponse({"ok": False, "error": "фото больше 2 МБ"}, status=400)
     try:
-        enrolment.store_reference(request.user, request.body, source="webcam", request=request)
-    except ValueError as error:
-        return JsonResponse({"ok": False, "error": str(error)}, status=400)
+        result = enrollment.enroll(request.user, request.body, uploaded_by=request.user, request=request)
+    except enrollment.ConsentRequired:
+        return JsonResponse({"ok": False, "error": "сначала дайте согласие на обработку биометрии"}, status=403)
+    except InputError:
+        return JsonResponse({"ok": False, "error": "файл не является изображением"}, status=400)
+    if result.photo is None:
+        return JsonResponse({"ok": False, "error": " ".join(i.message() for i in result.verdict.issues)}, status=400)
     return JsonResponse({"ok": True})
 
 

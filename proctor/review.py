@@ -17,24 +17,26 @@ from server.accounts.models import User
 from .models import Episode, ExamSession
 
 WEIGHTS = {
-    "other_person": 40,
+    "identity_mismatch": 40,
     "multiple_faces": 25,
+    "devtools": 15,
     "no_face": 10,
     "camera_lost": 10,
     "tab_hidden": 10,
-    "devtools": 15,
     "copy_paste": 10,
-    "window_blur": 5,
+    "looking_away": 5,
+    "focus_lost": 5,
     "fullscreen_exit": 5,
 }
 DEFAULT_WEIGHT = 10
 KIND_LABELS = {
-    "other_person": "в кадре другой человек",
+    "identity_mismatch": "в кадре другой человек",
     "multiple_faces": "в кадре несколько лиц",
     "no_face": "нет лица в кадре",
+    "looking_away": "взгляд в сторону",
     "camera_lost": "камера потеряна",
     "tab_hidden": "вкладка скрыта",
-    "window_blur": "окно не в фокусе",
+    "focus_lost": "окно не в фокусе",
     "fullscreen_exit": "выход из полноэкранного режима",
     "copy_paste": "копирование / вставка",
     "devtools": "инструменты разработчика",

@@ -17,12 +17,15 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from proctor.live import broadcast, enrolment
+from proctor import enrollment
+from proctor.episodes import EpisodeEvent
+from proctor.live import broadcast
 from proctor.live import sessions as live_sessions
-from proctor.live.pipeline import StreamResult, pipeline, spawn
-from proctor.live.tracker import BROWSER_EVENTS, EpisodeTracker, browser_transition
+from proctor.live.browser_events import BROWSER_EVENTS
+from proctor.live.pipeline import Evidence, StreamResult, pipeline, spawn, wall_clock
 from proctor.models import ExamSession
 from proctor.models.exams import evidence_token
+from proctor.policy import Policy, PolicyError
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
 
 from .peer import MAX_SDP_BYTES, StudentPeer
@@ -44,9 +47,14 @@ def _when(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-def _load(session_id: int) -> tuple[int, Any, dict]:
+def _load(session_id: int) -> tuple[int, Any, Policy]:
     session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
-    return session.exam_id, enrolment.reference_embedding(session.student), session.exam.policy or {}
+    try:
+        policy = Policy.from_dict(session.exam.policy or None)
+    except PolicyError:
+        log.exception("exam %s has an unusable policy; using the defaults", session.exam_id)
+        policy = Policy()
+    return session.exam_id, enrollment.reference_embedding(session.student), policy
 
 
 class ExamSessionConsumer(JsonProtocolConsumer):
@@ -83,11 +91,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         self.session_id = session_id
         self.exam_id, reference, policy = await database_sync_to_async(_load)(session_id)
         self.event_times: list[float] = []
-        tracker = EpisodeTracker(
-            open_after=float(policy.get("open_after_s", 1.0)), close_after=float(policy.get("close_after_s", 1.5))
-        )
-        pipeline().register(session_id, self._deliver, tracker, reference)
-        pipeline().configure(session_id, monitoring=summary["state"] == ExamSession.State.RUNNING)
+        pipeline().register(session_id, self._deliver, policy, reference)
+        pipeline().monitor(session_id, summary["state"] == ExamSession.State.RUNNING)
         await self.channel_layer.group_add(broadcast.session_group(session_id), self.channel_name)
         await self.accept()
         await self.send_json(
@@ -201,10 +206,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_json(frame)
 
     async def _identity_check(self, content: dict) -> None:
-        reference = await database_sync_to_async(_load)(self.session_id)
-        if reference[1] is None:
-            raise ProtocolError("no_reference", "upload or take a reference photo first")
-        pipeline().configure(self.session_id, reference=reference[1], checking_identity=True)
+        _, reference, _ = await database_sync_to_async(_load)(self.session_id)
+        if reference is None:
+            raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
+        pipeline().check_identity(self.session_id, reference)
         await self.send_json({"type": "identity.checking"})
 
     async def _browser_event(self, content: dict) -> None:
@@ -216,22 +221,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         if len(self.event_times) >= EVENT_BURST:
             raise ProtocolError("rate_limited", f"at most {EVENT_BURST} events per {EVENT_WINDOW:.0f} s")
         self.event_times.append(now)
-        transition = browser_transition(event, now)
-        kind, opens = BROWSER_EVENTS[event]
-        if opens is None:
-            episode = await database_sync_to_async(live_sessions.instant_episode)(
-                self.session_id, kind, _when(now), {"event": event}
-            )
-            await self._announce_episode("episode.opened", episode, now)
-        elif transition.opened:
-            episode = await database_sync_to_async(live_sessions.open_episode)(
-                self.session_id, kind, _when(now), 1.0, evidence_token(), ""
-            )
-            await self._announce_episode("episode.opened", episode, now)
-        else:
-            episode = await database_sync_to_async(live_sessions.close_episode)(self.session_id, kind, _when(now))
-            if episode:
-                await self._announce_episode("episode.closed", episode, now)
+        kind, active = BROWSER_EVENTS[event]
+        events = await asyncio.to_thread(pipeline().browser_signal, self.session_id, kind, active)
+        await self._record_events(events)
         await self.send_json({"type": "event.recorded", "event": event})
 
     async def _submit(self, content: dict) -> None:
@@ -254,34 +246,37 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             summary = await database_sync_to_async(live_sessions.identity_result)(self.session_id, passed, score)
             await self.send_json({"type": "identity.result", "passed": passed, "score": score, **summary})
             await self._state_changed(summary)
-        for transition, evidence in result.transitions:
-            if transition.opened:
-                episode = await database_sync_to_async(live_sessions.open_episode)(
-                    self.session_id,
-                    transition.kind,
-                    _when(transition.at),
-                    transition.peak,
-                    evidence.token if evidence else evidence_token(),
-                    evidence.relative_path if evidence else "",
-                )
-                await self._announce_episode("episode.opened", episode, transition.at)
-            else:
-                episode = await database_sync_to_async(live_sessions.close_episode)(
-                    self.session_id, transition.kind, _when(transition.at)
-                )
-                if episode:
-                    await self._announce_episode("episode.closed", episode, transition.at)
+        await self._record_events(result.events)
         if result.thumbnail:
             await broadcast.to_dashboard(
                 self.exam_id, {"type": "thumbnail", "session": self.session_id, "image": result.thumbnail}
             )
 
+    async def _record_events(self, events: list[tuple[EpisodeEvent, Evidence | None]]) -> None:
+        """Persist the engine's decisions and push them to the proctors."""
+        for event, evidence in events:
+            episode = event.episode
+            if event.action == "opened":
+                payload = await database_sync_to_async(live_sessions.open_episode)(
+                    self.session_id,
+                    episode.kind,
+                    _when(wall_clock(episode.start)),
+                    episode.peak,
+                    evidence.token if evidence else evidence_token(),
+                    evidence.relative_path if evidence else "",
+                )
+            else:
+                payload = await database_sync_to_async(live_sessions.close_episode)(
+                    self.session_id, episode.kind, _when(wall_clock(episode.end)), episode.peak
+                )
+            if payload:
+                await self._announce_episode(f"episode.{event.action}", payload, wall_clock(event.at))
+
     async def _announce_episode(self, kind: str, episode: dict, decided_at: float) -> None:
         await broadcast.to_dashboard(self.exam_id, {"type": kind, "episode": episode, "decided_at": decided_at})
 
     async def _state_changed(self, summary: dict) -> None:
-        running = summary["state"] == ExamSession.State.RUNNING
-        pipeline().configure(self.session_id, monitoring=running)
+        pipeline().monitor(self.session_id, summary["state"] == ExamSession.State.RUNNING)
         await self.send_json({"type": "session.state", **summary})
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
@@ -293,14 +288,12 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         action = message["action"]
         if action == "grade":
             grade = message["grade"]
-            pipeline().configure(self.session_id, watched=grade == "live")
+            pipeline().watch(self.session_id, grade == "live")
             await self.send_json({"type": "grade", "name": grade, "grade": GRADES[grade]})
         elif action == "warning":
             await self.send_json({"type": "warning", "text": message["text"]})
         elif action == "admitted":
-            summary = await database_sync_to_async(_summary)(self.session_id)
-            pipeline().configure(self.session_id, checking_identity=False)
-            await self._state_changed(summary)
+            await self._state_changed(await database_sync_to_async(_summary)(self.session_id))
         elif action == "ended":
             self.ended = True
             await self.send_json({"type": "session.ended", "reason": message["reason"]})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,10 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 MAX_SDP_BYTES = 12_000
+CLOSE_TIMEOUT = 3.0
+
+_open_peers: set[StudentPeer] = set()
+_shutdown_hook_installed = False
 
 
 def ice_configuration() -> RTCConfiguration:
@@ -38,6 +43,8 @@ class StudentPeer:
         self._on_state = on_state
         self._readers: list[asyncio.Task] = []
         self._closing = False
+        _open_peers.add(self)
+        _install_shutdown_hook()
         self.pc.on("track", self._track)
         self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
 
@@ -67,4 +74,30 @@ class StudentPeer:
         for reader in self._readers:
             reader.cancel()
         with contextlib.suppress(Exception):
-            await self.pc.close()
+            await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT)
+        _open_peers.discard(self)
+
+
+async def close_all_peers() -> None:
+    """Close every peer of this process (server shutdown)."""
+    await asyncio.gather(*(peer.close() for peer in list(_open_peers)), return_exceptions=True)
+
+
+def _install_shutdown_hook() -> None:
+    """Under daphne, make the reactor wait for every peer to close before it stops.
+
+    On SIGTERM daphne closes the sockets first: consumers see a normal disconnect and start
+    closing their peers, but daphne no longer waits for those consumers, so the loop could stop
+    half-way through ``pc.close()`` and aiortc's (non-daemon) decoder threads would keep the
+    process alive. A "before shutdown" trigger that returns a Deferred holds the reactor until
+    the peers are closed.
+    """
+    global _shutdown_hook_installed
+    if _shutdown_hook_installed or "twisted.internet.reactor" not in sys.modules:
+        return  # not under daphne (tests with an in-process communicator): nothing to hold
+    from twisted.internet import defer, reactor
+
+    reactor.addSystemEventTrigger(
+        "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(close_all_peers()))
+    )
+    _shutdown_hook_installed = True

@@ -1,8 +1,13 @@
 """The per-process live pipeline: decoded frames in, identity results / episodes / thumbnails out.
 
 Frames are handed over on the event loop (cheap: a reference to the decoded frame);
-conversion and face analysis run on the scheduler's worker threads; results are
-posted back to the owning event loop as :class:`StreamResult` values.
+conversion and analysis run on the scheduler's worker threads; results are posted back
+to the owning event loop as :class:`StreamResult` values.
+
+Two phases per stream: the identity check before the exam opens (each analysed frame with
+one face is compared with the reference photo) and monitoring while the exam runs (the
+vision engine's :class:`~proctor.vision.analyzer.SessionAnalyzer` decides the episodes).
+Engine time is ``time.monotonic()``; ``Clock`` turns it into wall-clock time for storage.
 """
 
 from __future__ import annotations
@@ -25,16 +30,24 @@ from django.conf import settings
 
 from rtc.scheduler import AnalysisScheduler
 
-from .analysis import SAME_PERSON_COSINE, thread_analyser
-from .tracker import EpisodeTracker, Transition
+from ..episodes import EpisodeEvent
+from ..policy import Policy
+from ..vision import identity
+from ..vision.analyzer import SessionAnalyzer
+from ..vision.detection import detect_faces
+from ..vision.frames import encode_jpeg
 
 log = logging.getLogger(__name__)
 
 IDENTITY_FRAMES = 3  # single-face frames compared before deciding
 IDENTITY_MAX_FRAMES = 15  # give up (failed) after this many analysed frames
-RUNNING_MATCH_INTERVAL = 3.0  # seconds between identity comparisons while the exam runs
 THUMBNAIL_INTERVAL = 3.0
 WATCHED_THUMBNAIL_INTERVAL = 0.5
+
+
+def wall_clock(monotonic: float) -> float:
+    """The epoch time of a ``time.monotonic()`` reading taken in this process."""
+    return time.time() - (time.monotonic() - monotonic)
 
 
 @dataclass
@@ -46,9 +59,8 @@ class Evidence:
 @dataclass
 class StreamResult:
     identity: tuple[bool, float | None] | None = None
-    transitions: list[tuple[Transition, Evidence | None]] = field(default_factory=list)
+    events: list[tuple[EpisodeEvent, Evidence | None]] = field(default_factory=list)
     thumbnail: str | None = None  # data: URL
-    analysed_at: float = 0.0
 
 
 @dataclass
@@ -56,39 +68,34 @@ class _Stream:
     loop: asyncio.AbstractEventLoop
     deliver: Callable[[StreamResult], Awaitable[None]]
     evidence_dir: Path
-    tracker: EpisodeTracker
-    reference: np.ndarray | None = None
+    policy: Policy
+    reference: np.ndarray | None
+    analyzer: SessionAnalyzer | None = None
     checking_identity: bool = False
     identity_scores: list[float] = field(default_factory=list)
     identity_frames: int = 0
-    monitoring: bool = False
     watched: bool = False
-    last_match: float = 0.0
     last_thumbnail: float = 0.0
 
 
 class LivePipeline:
-    def __init__(self, workers: int | None = None, rate: float | None = None) -> None:
+    def __init__(self, workers: int | None = None) -> None:
         self._streams: dict[int, _Stream] = {}
         self._lock = threading.Lock()
-        self.scheduler = AnalysisScheduler(
-            self._process,
-            workers=workers or settings.PROCTOR_ANALYSIS_WORKERS,
-            rate=rate or settings.PROCTOR_ANALYSIS_RATE,
-        )
+        self.scheduler = AnalysisScheduler(self._process, workers=workers or settings.PROCTOR_ANALYSIS_WORKERS)
 
     def register(
         self,
         session_id: int,
         deliver: Callable[[StreamResult], Awaitable[None]],
-        tracker: EpisodeTracker,
+        policy: Policy,
         reference: np.ndarray | None,
     ) -> None:
         evidence_dir = Path(settings.MEDIA_ROOT) / "evidence" / str(session_id)
-        stream = _Stream(asyncio.get_running_loop(), deliver, evidence_dir, tracker, reference)
+        stream = _Stream(asyncio.get_running_loop(), deliver, evidence_dir, policy, reference)
         with self._lock:
             self._streams[session_id] = stream
-        self.scheduler.add(session_id)
+        self.scheduler.add(session_id, rate=policy.analysis_fps)
 
     def unregister(self, session_id: int) -> None:
         self.scheduler.remove(session_id)
@@ -98,20 +105,46 @@ class LivePipeline:
     def offer(self, session_id: int, frame: Any) -> None:
         self.scheduler.offer(session_id, frame)
 
-    def configure(self, session_id: int, **changes: Any) -> None:
-        """Change a stream's mode: checking_identity, monitoring, watched, reference."""
+    def _stream(self, session_id: int) -> _Stream | None:
         with self._lock:
-            stream = self._streams.get(session_id)
-            if stream is None:
-                return
-            for name, value in changes.items():
-                setattr(stream, name, value)
-            if changes.get("checking_identity"):
-                stream.identity_scores, stream.identity_frames = [], 0
+            return self._streams.get(session_id)
+
+    def check_identity(self, session_id: int, reference: np.ndarray) -> None:
+        """Compare the next frames with ``reference``; the verdict comes back as ``StreamResult.identity``."""
+        if stream := self._stream(session_id):
+            stream.reference = reference
+            stream.identity_scores, stream.identity_frames = [], 0
+            stream.checking_identity = True
+
+    def monitor(self, session_id: int, on: bool) -> None:
+        """Start (or stop) the episode engine: from the moment the exam runs."""
+        if (stream := self._stream(session_id)) is None:
+            return
+        stream.checking_identity = False
+        if on and stream.analyzer is None:
+            stream.analyzer = SessionAnalyzer(stream.reference, stream.policy, start=time.monotonic())
+        elif not on:
+            stream.analyzer = None
+
+    def watch(self, session_id: int, watched: bool) -> None:
+        if stream := self._stream(session_id):
+            stream.watched = watched
+
+    def browser_signal(self, session_id: int, kind: str, active: bool | None) -> list[tuple[EpisodeEvent, None]]:
+        """A browser signal into the session's engine (blocking briefly: call from a worker thread).
+
+        ``active`` None is a single event (copy/paste); otherwise an on/off state.
+        """
+        stream = self._stream(session_id)
+        if stream is None or stream.analyzer is None:
+            return []
+        now = time.monotonic()
+        analyzer = stream.analyzer
+        events = analyzer.mark(kind, now) if active is None else analyzer.set_state(kind, now, active)
+        return [(event, self._save_evidence(stream, event)) for event in events]
 
     def _process(self, session_id: int, frame: Any) -> None:
-        with self._lock:
-            stream = self._streams.get(session_id)
+        stream = self._stream(session_id)
         if stream is None:
             return
         try:
@@ -123,53 +156,44 @@ class LivePipeline:
             stream.loop.call_soon_threadsafe(spawn, stream.deliver(result))
 
     def _analyse(self, stream: _Stream, bgr: np.ndarray) -> StreamResult | None:
-        now = time.time()
-        result = StreamResult(analysed_at=now)
-        compare = stream.reference is not None and (
-            stream.checking_identity or now - stream.last_match >= RUNNING_MATCH_INTERVAL
-        )
-        observation = thread_analyser().analyse(bgr, stream.reference if compare else None)
-        if observation.match is not None:
-            stream.last_match = now
-        if stream.checking_identity:
-            result.identity = self._identity_step(stream, observation.match)
-        if stream.monitoring:
-            for transition in stream.tracker.observe(observation, now):
-                evidence = self._save_evidence(stream, bgr) if transition.opened else None
-                result.transitions.append((transition, evidence))
+        now = time.monotonic()
+        result = StreamResult()
+        if stream.checking_identity and stream.reference is not None:
+            result.identity = self._identity_step(stream, bgr)
+        analyzer = stream.analyzer
+        if analyzer is not None:
+            result.events = [(event, self._save_evidence(stream, event)) for event in analyzer.analyze(bgr, now)]
         interval = WATCHED_THUMBNAIL_INTERVAL if stream.watched else THUMBNAIL_INTERVAL
         if now - stream.last_thumbnail >= interval:
             stream.last_thumbnail = now
             result.thumbnail = thumbnail(bgr, large=stream.watched)
-        if result.identity is None and not result.transitions and result.thumbnail is None:
+        if result.identity is None and not result.events and result.thumbnail is None:
             return None
         return result
 
     @staticmethod
-    def _identity_step(stream: _Stream, match: float | None) -> tuple[bool, float | None] | None:
+    def _identity_step(stream: _Stream, bgr: np.ndarray) -> tuple[bool, float | None] | None:
         stream.identity_frames += 1
-        if match is not None:
-            stream.identity_scores.append(match)
-        if len(stream.identity_scores) >= IDENTITY_FRAMES:
-            score = statistics.median(stream.identity_scores[-IDENTITY_FRAMES:])
-            if score >= SAME_PERSON_COSINE or stream.identity_frames >= IDENTITY_MAX_FRAMES:
-                stream.checking_identity = False
-                return score >= SAME_PERSON_COSINE, round(score, 3)
-        if stream.identity_frames >= IDENTITY_MAX_FRAMES:
-            stream.checking_identity = False
-            score = statistics.median(stream.identity_scores) if stream.identity_scores else None
-            return False, None if score is None else round(score, 3)
-        return None
+        faces = detect_faces(bgr)
+        if len(faces) == 1:
+            stream.identity_scores.append(identity.similarity(identity.embed(bgr, faces[0]), stream.reference))
+        threshold = stream.policy.identity_threshold
+        recent = stream.identity_scores[-IDENTITY_FRAMES:]
+        decided = len(recent) == IDENTITY_FRAMES and statistics.median(recent) >= threshold
+        if not decided and stream.identity_frames < IDENTITY_MAX_FRAMES:
+            return None
+        stream.checking_identity = False
+        score = round(statistics.median(recent), 3) if recent else None
+        return decided, score
 
     @staticmethod
-    def _save_evidence(stream: _Stream, bgr: np.ndarray) -> Evidence | None:
-        token = secrets.token_urlsafe(16)
-        ok, jpeg = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        if not ok:
+    def _save_evidence(stream: _Stream, event: EpisodeEvent) -> Evidence | None:
+        if event.action != "opened" or event.evidence is None:
             return None
+        token = secrets.token_urlsafe(16)
         stream.evidence_dir.mkdir(parents=True, exist_ok=True)
         path = stream.evidence_dir / f"{token}.jpg"
-        path.write_bytes(jpeg.tobytes())
+        path.write_bytes(encode_jpeg(event.evidence, quality=80))
         return Evidence(token, str(path.relative_to(settings.MEDIA_ROOT)))
 
 
@@ -187,8 +211,7 @@ def thumbnail(bgr: np.ndarray, large: bool = False) -> str:
     width = 320 if large else 160
     height = round(bgr.shape[0] * width / bgr.shape[1])
     small = cv2.resize(bgr, (width, height), interpolation=cv2.INTER_AREA)
-    ok, jpeg = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 70])
-    return "data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode() if ok else ""
+    return "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(small, quality=70)).decode()
 
 
 _pipeline: LivePipeline | None = None

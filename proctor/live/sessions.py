@@ -99,6 +99,7 @@ def disconnect(session_id: int) -> tuple[dict, dict | None]:
     episode = None
     if session.state != State.ENDED:
         now = timezone.now()
+        session.episodes.filter(ended_at__isnull=True).update(ended_at=now)  # nothing is observed while away
         if session.started_at:
             episode = episode_payload(
                 Episode.objects.create(session=session, kind="camera_lost", started_at=now, details={"source": "ws"})
@@ -183,23 +184,18 @@ def _start(session: ExamSession) -> None:
         session.started_at = timezone.now()
 
 
-def open_episode(session_id: int, kind: str, at: datetime, peak: float, token: str, evidence: str) -> dict:
+def open_episode(session_id: int, kind: str, at: datetime, peak: float | None, token: str, evidence: str) -> dict:
     episode = Episode.objects.create(
         session_id=session_id, kind=kind, started_at=at, peak=peak, evidence_token=token, evidence=evidence
     )
     return episode_payload(episode)
 
 
-def close_episode(session_id: int, kind: str, at: datetime) -> dict | None:
+def close_episode(session_id: int, kind: str, at: datetime, peak: float | None) -> dict | None:
     episode = Episode.objects.filter(session_id=session_id, kind=kind, ended_at__isnull=True).order_by("-id").first()
     if episode is None:
         return None
     episode.ended_at = max(at, episode.started_at)
-    episode.save(update_fields=["ended_at"])
+    episode.peak = peak
+    episode.save(update_fields=["ended_at", "peak"])
     return episode_payload(episode)
-
-
-def instant_episode(session_id: int, kind: str, at: datetime, details: dict) -> dict:
-    return episode_payload(
-        Episode.objects.create(session_id=session_id, kind=kind, started_at=at, ended_at=at, details=details)
-    )

@@ -143,7 +143,7 @@ class Episode(models.Model):
     kind = models.CharField(_("вид"), max_length=40)
     started_at = models.DateTimeField(_("начало"))
     ended_at = models.DateTimeField(_("конец"), null=True, blank=True)
-    peak = models.FloatField(_("пик"), default=1.0)
+    peak = models.FloatField(_("пик"), null=True, blank=True)  # see proctor.episodes.Episode.peak
     details = models.JSONField(default=dict, blank=True)
     evidence_token = models.CharField(max_length=32, default=evidence_token, unique=True, editable=False)
     evidence = models.CharField(_("снимок"), max_length=200, blank=True)  # path under MEDIA_ROOT

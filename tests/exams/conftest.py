@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 CREATE_EXAM = """
-import json, shutil
+import json
 from datetime import timedelta
 from pathlib import Path
-from django.conf import settings
 from django.utils import timezone
-from server.accounts.models import AuditEvent, User
+from server.accounts.models import User
 from server.school.models import StudyGroup
-from proctor.models import Exam
+from proctor import enrollment
+from proctor.models import BiometricConsent, Exam, ReferencePhoto
 args = json.loads({args!r})
 now = timezone.now()
 exam = Exam.objects.create(
@@ -26,19 +26,23 @@ exam = Exam.objects.create(
     created_by=User.objects.get(username="teacher"))
 exam.proctors.add(User.objects.get(username="proctor"))
 student = User.objects.get(username=args["student"])
-AuditEvent.objects.filter(kind="proctor.biometric_consent", actor=student).delete()
-references = Path(settings.MEDIA_ROOT) / "references" / str(student.pk)
-shutil.rmtree(references, ignore_errors=True)
-if args["reference"]:
-    references.mkdir(parents=True)
-    shutil.copy(args["reference"], references / "school-upload.jpg")
+BiometricConsent.objects.filter(student=student).delete()
+for photo in ReferencePhoto.objects.filter(student=student):
+    photo.delete()
+if args["reference"]:  # the school uploads the photo (the student consented before)
+    enrollment.record_consent(student)
+    assert enrollment.enroll(student, Path(args["reference"])).photo is not None
 print("EXAM", exam.pk)
 """
 
 
 @pytest.fixture
 def make_exam(live_env) -> Callable[..., int]:
-    """Create an open exam for group 9А (proctor assigned); reset the student's consent and reference."""
+    """Create an open exam for group 9А (proctor assigned); reset the student's consent and reference.
+
+    With ``reference`` the school has uploaded that photo (and the student consented); without it the
+    student consents and takes the photo on the exam page.
+    """
 
     def make(
         reference: Path | None, student: str = "student", minutes: int = 30, policy: dict | None = None, title="Алгебра"

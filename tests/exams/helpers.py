@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from playwright.async_api import TimeoutError as PlaywrightTimeout
+
 from tests.support.client import receive_json
 from tests.support.paths import testdata
 
@@ -22,13 +24,28 @@ async def login(page, base_url: str, username: str) -> None:
     await page.wait_for_url(base_url + "/")
 
 
-async def start_exam(page, base_url: str, exam_id: int) -> None:
-    """Open the exam, pass the system check and give consent (the identity check then runs by itself)."""
+async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
+    """Open the exam and pass the system check; without a school-uploaded photo, consent and take one.
+
+    The identity check then runs by itself.
+    """
     await page.goto(f"{base_url}/proctor/exams/{exam_id}/take/")
-    await page.locator("#step-consent").wait_for(state="visible", timeout=20_000)
+    await page.wait_for_function("document.body.dataset.connection === 'ok'", timeout=20_000)
     assert await page.locator("#check-stream").get_attribute("data-ok") == "1"
+    if enrolled:
+        return
+    await page.locator("#step-consent").wait_for(state="visible", timeout=5_000)
     await page.get_by_label("Я даю согласие").check()
     await page.get_by_role("button", name="Продолжить").click()
+    await page.locator("#step-reference").wait_for(state="visible", timeout=5_000)
+    for _ in range(10):  # the clip may show two faces or none at the moment of the photo: the gate refuses, retry
+        await page.get_by_role("button", name="Сделать фото").click()
+        try:
+            await page.locator("#step-reference").wait_for(state="hidden", timeout=1_500)
+            return
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError("the quality gate refused every photo: " + await page.locator("#reference-error").inner_text())
 
 
 async def next_event(ws, wanted, timeout: float) -> dict:
