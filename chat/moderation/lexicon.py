@@ -29,6 +29,7 @@ class Root:
     pattern: str
     stems: tuple[str, ...]
     squeezed: bool = False
+    transliterated: bool = True  # also match the Russian readings of Latin words ("suka" → «сука»)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,37 +50,43 @@ _EB_PREFIXES = "за|на|по|до|вы|у|при|про|пере|недо|до
 
 RU_ROOTS: tuple[Root, ...] = (
     # The four roots of Russian мат and their families.
-    Root("хуй", OBSCENE, r"ху[йяеюи]|^хули$", ("хуй", "хуе", "хуя")),
-    Root("пизд", OBSCENE, r"п[ие]зд|п[ие]зж|п[ие]сд[еиау]|^пздц?$|^пздец$", ("пизд",)),
+    Root("хуй", OBSCENE, r"ху[йяеи]|^хую|хую(?=.)|^хули$", ("хуй", "хуе", "хуя")),  # not «тихую», «плохую»
+    Root("пизд", OBSCENE, r"п[ие]зд|п[ие]зж|^п[ие]сд(?:а|ы|е|у|ец)|^пздц?$|^пздец$", ("пизд",)),
     # «еб» starts the word or follows a verbal prefix: «ебать», «заебал», «отъебись», «долбоёб»;
     # inside a word it is innocent: «небо», «хлебать», «ребята», «тебе», «учебник», «колебаться».
-    Root("еб", OBSCENE, rf"^(?:{_EB_PREFIXES})?еб", ("еб",)),
+    Root("еб", OBSCENE, rf"^(?:{_EB_PREFIXES})?еб|^й[ео]б[ан]", ("еб",)),  # «йобаный», "yebat"
     # «бля» opens the word; after a consonant inside a word it is innocent: «рубля», «употреблять».
-    Root("бля", OBSCENE, r"бляд|^бля(?:ть?)?$", ("бля",)),
+    Root("бля", OBSCENE, r"бляд|^бля(?:ть?)?$|^бла(?:ть|дь)$", ("бля",)),
     Root("манда", OBSCENE, r"^манд(?:а|ы|е|у|ой|ою|ищ[аеиу]|авош\w*)$", ("манд",)),
     Root("мудак", OBSCENE, r"муд(?:ак|ач|ил|озвон)", ("муд",)),
     Root("залупа", OBSCENE, r"залуп", ("залуп",)),
     Root("факинг", OBSCENE, r"^(?:факинг\w*|факю)$", ("фак",)),
     # Coarse words and slurs: not мат, still not for a school chat.
-    Root("хер", INSULT, r"^(?:на|по|за)?хер(?:а|ом|ня|ни|ню|ней|ов\w*)?$", ("хер",)),
-    Root("пидор", INSULT, r"п[ие]д[оаеи]р|пидр|педера[сз]", ("пидор", "пидар")),
-    Root("педик", INSULT, r"^(?:педик|гомик)(?:и|а|у|ом|ов|ам|ами|ах)?$", ("педик", "гомик")),
-    Root("гондон", INSULT, r"г[оа]нд[оа]н", ("гондон", "гандон")),
+    Root("хер", INSULT, r"^(?:на|по|за)?хер(?:а|ом|ня|ни|ню|ней|ов\w*)?$", ("хер",), transliterated=False),  # "her"
+    Root("пидор", INSULT, r"^п[ие]д[ао]р|^пидр|педера[сз]", ("пидор", "пидар")),  # not «скипидар», «эпидермис»
+    Root("педик", INSULT, r"^(?:педик|гомик)(?:и|а|у|ом|ов|ам|ами|ах)?$", ("педик", "гомик"), transliterated=False),
+    Root("гондон", INSULT, r"^г[оа]нд[оа]н", ("гондон", "гандон")),  # not «угандийский»
     Root("шлюха", INSULT, r"^(?:шлюх|шалав|курв|потаскух)", ("шлюх", "шалав", "курв")),
-    Root("дрочить", INSULT, r"дроч", ("дроч",)),
-    Root("говно", INSULT, r"говн|^дерьм", ("говн", "дерьм")),
+    Root("дрочить", INSULT, r"^(?:за|по|на|от|вы|с|у|пере|при|до|об)?дроч", ("дроч",)),  # not «гидроочистка»
+    Root("говно", INSULT, r"^(?:на|за|об|по|у|от|из)?говн|^дерьм", ("говн", "дерьм")),  # not «Олеговна», «саговник»
     Root("жопа", INSULT, r"жоп", ("жоп",)),
     Root(
         "срать",
         INSULT,
-        r"^(?:за|на|об|обо|вы|по|у|от|про|ра[сз])?(?:сра(?:ть|л|ла|ли|ло|н\w*|к\w*|ч\w*)|срут|срет|серет|серут|сру)$",
+        r"^(?:за|на|об|обо|вы|по|у|от|про|ра[сз])?(?:сра(?:ть|л|ла|ли|ло|н\w*|к\w*|ч\w*)|срут|срет|сру)$",
         ("сра",),
+        transliterated=False,  # "spy", "spake"
     ),
     Root("хлебало", INSULT, r"^хлебал(?:о|ом|ьник\w*)$", ("хлебал",)),
     # Insults that have no innocent reading.
-    Root("дебил", INSULT, r"дебил", ("дебил",)),
+    Root("дебил", INSULT, r"дебил(?!ит)", ("дебил",)),  # "debilitate"
     Root("идиот", INSULT, r"идиот", ("идиот",)),
-    Root("кретин", INSULT, r"кретин(?!изм)|имбецил|дегенерат", ("кретин", "имбецил", "дегенерат")),
+    Root(
+        "кретин",
+        INSULT,
+        r"^кретин(?!изм)|имбецил|дегенерат(?:ы|а|у|ом|ов|ам|ами|ах|к[аиеу]|кой)?$",  # not «дегенерация»
+        ("кретин", "имбецил", "дегенерат"),
+    ),
     Root("придурок", INSULT, r"^придур", ("придур",)),
     Root(
         "урод",
@@ -97,11 +104,23 @@ RU_ROOTS: tuple[Root, ...] = (
         r"^сук(?:а|и|е|у|ой|ою|ам|ами|ах|ин[аоуы]?|ины[йм]|ином)$|^суч(?:к[аиеу]|кой|ар\w*|ий|ьего|ьему|онок|онк\w*)$",
         ("сук", "суч"),
     ),
-    Root("сволочь", INSULT, r"^сволоч|паскуд|^падл(?:а|ы|е|у|ой|ина)$", ("сволоч", "паскуд", "падл")),
+    Root(
+        "сволочь",
+        INSULT,
+        r"^сволоч|паскуд|^падл(?:а|ы|е|у|ой|ина)$",
+        ("сволоч", "паскуд", "падл"),
+        transliterated=False,  # "paddle"
+    ),
     Root("тупица", INSULT, r"^(?:тупиц|тупорыл|тупоголов)\w*$", ("тупиц", "тупорыл")),
     Root("козлина", INSULT, r"^козлин(?:а|ы|е|у|ой)$", ("козлин",)),
     Root("заткнись", INSULT, r"^(?:заткни(?:сь|тесь)|отвал(?:и|ите))$", ("заткни", "отвали")),
-    Root("хач", INSULT, r"^хач(?:и|ик\w*|ей|ам|ами|ах)?$|^жид(?:ы|а|у|ом|ов|ам|ами|ах|овк\w*|яр\w*)?$", ("хач", "жид")),
+    Root(
+        "хач",
+        INSULT,
+        r"^хач(?:и|ик\w*|ей|ам|ами|ах)?$|^жид(?:ы|а|у|ом|ов|ам|ами|ах|овк\w*|яр\w*)?$",
+        ("хач", "жид"),
+        transliterated=False,
+    ),
 )
 
 RU_TARGETED: tuple[TargetedWord, ...] = (
@@ -138,7 +157,7 @@ RU_TARGETED: tuple[TargetedWord, ...] = (
 
 # Whole tokens that contain a root's letters but are innocent (matched against the whole normalised token).
 RU_SAFE_WORDS: tuple[str, ...] = (
-    r"\w*страху\w*",  # страховать: «застрахуй», «страхуешь»
+    r"\w*страху\w*|\w*психу\w*",  # страховать, психовать: «застрахуй», «страхуешь», «психую»
     r"\w*скипидар\w*",
     r"ебург\w*",  # Екатеринбург, colloquial
     r"ебонит\w*",
@@ -162,7 +181,7 @@ EN_ROOTS: tuple[Root, ...] = (
     ),
     Root("bastard", INSULT, r"bastard", ("bastard",)),
     Root("dickhead", INSULT, r"dickhead|dikhead", ("dick",)),
-    Root("whore", INSULT, r"whore|slut|twat|(?<!s)wank|bolock", ("whore", "slut", "twat", "wank", "bollock")),
+    Root("whore", INSULT, r"whore|slut|^twats?$|(?<!s)wank|bolock", ("whore", "slut", "twat", "wank", "bollock")),
     Root("idiot", INSULT, r"^(?:idiot|moron)(?:s|ic)?$", ("idiot", "moron")),
     Root("imbecile", INSULT, r"^(?:imbecile?|cretin|retard|retarded)s?$", ("imbecil", "cretin", "retard")),
     Root("douchebag", INSULT, r"^(?:douche|douchebag|scumbag|dirtbag)s?$", ("douche", "scumbag")),
@@ -172,10 +191,10 @@ EN_ROOTS: tuple[Root, ...] = (
 )
 
 EN_TARGETED: tuple[TargetedWord, ...] = (
-    TargetedWord("stupid", r"stupid|stoopid|stupd", ("stupid",), adjective=True),
+    TargetedWord("stupid", r"stupid|stopid|stupd", ("stupid",), adjective=True),
     TargetedWord("dumb", r"dumb", ("dumb",), adjective=True),
     TargetedWord("ugly", r"ugly|ugli", ("ugly",), adjective=True),
-    TargetedWord("fool", r"fools?|dumy|dumies|loser|losers|jerks?", ("fool", "dummy", "loser", "jerk")),
+    TargetedWord("fool", r"fols?|dumy|dumies|losers?|jerks?", ("fool", "dummy", "loser", "jerk")),
     TargetedWord("pig", r"pigs?|cows?", ("pig", "cow")),
     TargetedWord("dick", r"dicks?|cocks?|pusy|pusies|pricks?", ("dick", "cock", "pussy", "prick")),
     TargetedWord("ass", r"ass|asses", ("ass",), squeezed=True),
@@ -187,12 +206,14 @@ EN_SAFE_WORDS: tuple[str, ...] = (
     r"shi?take\w*|\w*matsushit\w*|shitzu\w*",
     r"fuku\w*",  # Fukushima, Fukuoka, Fukuyama
     r"slutsk\w*",
+    r"wankel\w*",
 )
 
 # Latin words that a Russian transliteration would turn into мат: English, names, places.
 LATIN_NOT_TRANSLIT: tuple[str, ...] = (
-    r"eb(?:b|ay|ok|on|ol|en[ez]|er|ul|it)\w*",  # ebb, ebay, ebook, ebony, ebola, Ebenezer, Ebert, ebullient
-    r"hue[sy]?|huyg\w*|hu[iy]ton\w*",  # hue, Huey, Huygens, Huyton
+    r"eb(?:s|ing|ed|ay\w*|ok\w*|on\w*|ol\w*|en\w*|er\w*|ul\w*|it\w*|ro\w*)?",  # ebb(s), ebay, ebook, Eben, Ebro
+    r"hue[sdy]?|\w+ahue|huert\w*|huyg\w*|hu[iy]ton\w*",  # hue, Huey, Donahue, Huerta, Huygens
+    r"\w*gown\w*|faking|mandy|\w+xy(?:ing|ed)",  # gown, "taxying" (x y read as х у)
 )
 
 # --- Masks («х*й», "f**k") -----------------------------------------------------------------------------------
@@ -218,8 +239,11 @@ EN_MASKED_FORMS = """
 # Addressee and third-person subjects: «ты тупой», «он козёл».
 RU_YOU = """
 ты вы тебя тебе тобой тобою вас вам вами твой твоя твое твои твоего твоей твоему твоих твоим ваш ваша ваше ваши
-вашего вашей вашему ваших вашим сам сама сами
+вашего вашей вашему ваших вашим
 """
+# «сам дурак» is aimed at the reader, «я сама дура» is not.
+RU_EMPHATIC = "сам сама сами"
+RU_SELF = "я мы"
 RU_THEY = "он она они этот эта эти тот та"
 RU_PERSON = """
 учитель учителя учительница училка препод преподаватель преподша куратор кураторша классная классуха директор
@@ -234,9 +258,9 @@ RU_FILLER = """
 оказалась редкостный редкостная самый самая натуральный натуральная конкретный
 """
 # Words that may follow an adjective without making it describe a noun: «ты тупой или как?».
-RU_TAIL = "или нет блин капец походу наверное штоли чтоли что-ли ахах хах лол"
+RU_TAIL = "или нет блин капец походу наверное штоли чтоли ахах хах лол все всё оба обе"
 
-EN_YOU = "you u ya ye your ur yours youre yourself thou yall"
+EN_YOU = "you u ya ye your ur yours youre yourself thou yall don dont stop quit"  # imperatives too
 EN_THEY = "he she they this that these those hes shes theyre"
 EN_PERSON = """
 teacher teachers boy girl kid kids son daughter guy guys man woman mom mum dad student classmate classmates people
@@ -244,6 +268,6 @@ person brother sister bro dude mate
 """
 EN_FILLER = """
 are r re is s so such a an the really total totally complete completely just big little very absolute absolutely
-utter utterly being been was were what how too and freaking bloody pretty kinda literally acting
+utter utterly be being been was were what how too and freaking bloody pretty kinda literally acting t
 """
 EN_TAIL = "lol lmao haha rofl xd or though tho af ok right huh"

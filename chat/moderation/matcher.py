@@ -11,16 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from chat.moderation import lexicon
-from chat.moderation.normalise import (
-    CYRILLIC_LETTERS,
-    LATIN_LETTERS,
-    collapse,
-    fold,
-    prepare,
-    readings,
-    squeeze,
-    word_core,
-)
+from chat.moderation.normalise import collapse, fold, has_cyrillic, has_latin, prepare, readings, squeeze, word_core
 from chat.moderation.verdict import ALLOWED, INSULT, OBSCENE, TOO_LONG, Verdict, blocked
 from chat.moderation.words import Views, Word, split
 
@@ -32,7 +23,7 @@ _MAX_MASK_RUNS = 4
 _CACHED_WORDS = 1 << 16
 _FILLERS_BEFORE = 3
 
-YOU, THEY, PERSON, FILLER, TAIL = "you", "they", "person", "filler", "tail"
+YOU, THEY, PERSON, FILLER, TAIL, EMPHATIC, SELF = "you", "they", "person", "filler", "tail", "emphatic", "self"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,20 +65,25 @@ class _Language:
         safe_words: tuple[str, ...],
         roles: dict[str, str],
     ) -> None:
-        self.roots = {False: [r for r in roots if not r.squeezed], True: [r for r in roots if r.squeezed]}
-        self.root_res = {k: _alternation([r.pattern for r in v], whole=False) for k, v in self.roots.items()}
+        # Keyed by (squeezed reading?, reading of a Latin word?).
+        self.roots = {
+            (squeezed, latin): [r for r in roots if r.squeezed == squeezed and (r.transliterated or not latin)]
+            for squeezed in (False, True)
+            for latin in (False, True)
+        }
+        self.root_res = {key: _alternation([r.pattern for r in v], whole=False) for key, v in self.roots.items()}
         self.targeted = {False: [t for t in targeted if not t.squeezed], True: [t for t in targeted if t.squeezed]}
         self.targeted_res = {k: _alternation([t.pattern for t in v], whole=True) for k, v in self.targeted.items()}
         self.safe_re = re.compile(f"(?:{'|'.join(safe_words)})$")
         self.roles = roles
 
-    def finding(self, collapsed: str, squeezed: str) -> Finding | None:
+    def finding(self, collapsed: str, squeezed: str, *, from_latin: bool) -> Finding | None:
         best: Finding | None = None
         for is_squeezed, text in ((False, collapsed), (True, squeezed)):
-            pattern = self.root_res[is_squeezed]
-            match = pattern.search(text) if pattern else None
+            pattern = self.root_res[is_squeezed, from_latin]
+            match = pattern.search(text) if pattern is not None else None
             if match:
-                root = self.roots[is_squeezed][int(match.lastgroup[1:])]
+                root = self.roots[is_squeezed, from_latin][int(match.lastgroup[1:])]
                 if root.category == OBSCENE:
                     return Finding(OBSCENE, collapsed)
                 best = best or Finding(root.category, collapsed)
@@ -96,7 +92,7 @@ class _Language:
     def targeted_word(self, collapsed: str, squeezed: str) -> Targeted | None:
         for is_squeezed, text in ((False, collapsed), (True, squeezed)):
             pattern = self.targeted_res[is_squeezed]
-            match = pattern.match(text) if pattern else None
+            match = pattern.match(text) if pattern is not None else None
             if match:
                 word = self.targeted[is_squeezed][int(match.lastgroup[1:])]
                 return Targeted(collapsed, word.adjective)
@@ -121,6 +117,8 @@ _RU = _Language(
         person=lexicon.RU_PERSON,
         filler=lexicon.RU_FILLER,
         tail=lexicon.RU_TAIL,
+        emphatic=lexicon.RU_EMPHATIC,
+        self=lexicon.RU_SELF,
     ),
 )
 _EN = _Language(
@@ -151,9 +149,11 @@ def analyse(word: str) -> WordInfo:
     if core is None:
         return _NOTHING
     russian, english = readings(core)
-    latin_word = english and not any(ch in CYRILLIC_LETTERS for ch in core)
-    if latin_word and (_LATIN_NOT_TRANSLIT_RE.match(collapse(english[0])) or _EN.safe_re.match(collapse(english[0]))):
-        russian = ()  # a known Latin word: its Russian reading is no evidence («ebay» is not «еба…»)
+    latin_word = bool(english) and not has_cyrillic(core)
+    if latin_word:
+        known = collapse(english[0])
+        if _LATIN_NOT_TRANSLIT_RE.match(known) or _EN.safe_re.match(known):
+            russian = ()  # a known Latin word: its Russian reading is no evidence («ebay» is not «еба…»)
     finding: Finding | None = None
     targeted: Targeted | None = None
     role: str | None = None
@@ -162,14 +162,15 @@ def analyse(word: str) -> WordInfo:
             collapsed = collapse(text)
             if language.safe_re.match(collapsed):
                 continue
-            squeezed = squeeze(text)
-            found = language.finding(collapsed, squeezed)
-            if found and (finding is None or (found.category == OBSCENE and finding.category != OBSCENE)):
+            squeezed = text if collapsed == text else squeeze(text)
+            found = language.finding(collapsed, squeezed, from_latin=latin_word and language is _RU)
+            if found is not None and (finding is None or (found.category == OBSCENE != finding.category)):
                 finding = found
             targeted = targeted or language.targeted_word(collapsed, squeezed)
-            role = role or language.roles.get(collapsed)
-    if role is not None and english and role != YOU and _EN.roles.get(collapse(english[0])) != role:
-        role = None  # a transliterated Latin word only counts as «ты»/«вы», not as «он», «и», …
+            if role is None:
+                role = language.roles.get(collapsed)
+                if role is not None and latin_word and language is _RU and role != YOU:
+                    role = None  # a transliterated word counts as «ты»/«вы», never as «он», «и», …
     if finding is None and targeted is None and role is None:
         return _NOTHING
     return WordInfo(finding, targeted, role)
@@ -182,11 +183,11 @@ def _masked_finding(token: str) -> Finding | None:
     masks = parts[1::2]
     if len(token) > _MAX_MASKED_CHARS or len(masks) > _MAX_MASK_RUNS or sum(map(len, literals)) < 2:
         return None
-    russian_parts = [readings(p)[0][0] if word_core(p) else p for p in literals]
-    latin = any(ch in LATIN_LETTERS for ch in token)
+    russian_parts = [readings(p)[0][0] for p in literals]
+    latin = has_latin(token)
     candidates = [(_RU, russian_parts)]
     if latin:
-        candidates.append((_EN, [readings(p)[1][0] if readings(p)[1] else p for p in literals]))
+        candidates.append((_EN, [(readings(p)[1] or (p,))[0] for p in literals]))
     for language, pieces in candidates:
         pattern = "".join(
             re.escape(collapse(piece)) + (f".{{1,{len(masks[i]) + 1}}}" if i < len(masks) else "")
@@ -198,6 +199,12 @@ def _masked_finding(token: str) -> Finding | None:
             if info.finding:
                 return info.finding
     return None
+
+
+def clear_caches() -> None:
+    """Forget every analysed word (benchmarks measure passes that start cold)."""
+    analyse.cache_clear()
+    _masked_finding.cache_clear()
 
 
 def _title_spans(prepared: str) -> list[tuple[int, int]]:
@@ -239,6 +246,8 @@ def _aimed(words: list[Word], infos: list[WordInfo], index: int) -> bool:
         skipped += 1
     if position >= 0 and before[position].role in (YOU, THEY, PERSON):
         return True  # «ты же тупой», "you're so dumb", «училка тупая»
+    if position >= 0 and before[position].role == EMPHATIC and (position == 0 or before[position - 1].role != SELF):
+        return True  # «сам дурак», but not «я сама дура»
     position = 1 if after and after[0].role == FILLER else 0
     if position < len(after) and after[position].role == YOU:
         return True  # «дура ты», «тупой же ты»

@@ -8,8 +8,8 @@ script (Greek, Ukrainian/Serbian Cyrillic that looks Latin) onto plain Latin or 
 
 * a token written in Cyrillic (digits such as 3/6/0 read as з/б/о) is read as Russian;
 * a token with Latin letters is read as English (digits and $ @ ! read as letters) and, unless it is a
-  known Latin word, also as Russian three ways: by look-alike letters ("cyka" → «сука»), by transliteration
-  ("pizdec" → «пиздец», "xuy" → «хуй») and by transliteration with y read as у ("xyi" → «хуи»);
+  known Latin word, also as Russian: by look-alike letters ("cyka" → «сука», "xyi" → «хуи»; b read both as
+  в and as ь) and by transliteration ("pizdec" → «пиздец», "xuy" → «хуй», "blyat" → «блят»);
 * a token mixing scripts ("xуй", "fuсk") gets all of these, with its Cyrillic letters kept for the Russian
   readings and mapped to Latin look-alikes for the English one.
 
@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-
-CYRILLIC_LETTERS = frozenset("абвгдежзийклмнопрстуфхцчшщьыэюя")
-LATIN_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 _INVISIBLE_RE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
@@ -74,7 +71,7 @@ _FOLD = str.maketrans(
 # Latin letter → the Cyrillic letter it imitates; letters without a twin fall back to transliteration.
 _LOOKALIKE_TO_CYRILLIC = str.maketrans(
     "abcehkmoptxyunrdfgijlqsvwz",
-    "авсенкмортхуипгдфгийлксввз",
+    "авсенкмортхуипрдфгийлксввз",
 )
 _LOOKALIKE_B_AS_SOFT_SIGN = str.maketrans({"b": "ь"})
 # Cyrillic letter → the Latin letter it imitates (for "fuсk" typed with a Cyrillic с).
@@ -98,15 +95,18 @@ _TRANSLIT_DIGRAPHS = {
     "yu": "ю",
     "ju": "ю",
     "iu": "ю",
-    "yo": "е",
-    "jo": "е",
-    "ye": "е",
-    "je": "е",
+    "yo": "йо",
+    "jo": "йо",
+    "ye": "йе",
+    "je": "йе",
 }
 _TRANSLIT_DIGRAPH_RE = re.compile("|".join(sorted(_TRANSLIT_DIGRAPHS, key=len, reverse=True)))
 _TRANSLIT_Y_AFTER_VOWEL_RE = re.compile(r"(?<=[aeiouаеиоуыэюя])y")
 _TRANSLIT_SINGLE = str.maketrans("abcdefghijklmnopqrstuvwxz", "абцдефгхийклмнопкрстуввхз")
 
+_CYRILLIC_RE = re.compile("[а-я]")
+_LATIN_RE = re.compile("[a-z]")
+_NOT_LETTER_RE = re.compile("[^a-zа-я]")
 _REPEAT_RE = re.compile(r"(.)\1+")
 _LONG_REPEAT_RE = re.compile(r"(.)\1\1+")
 
@@ -135,10 +135,17 @@ def squeeze(reading: str) -> str:
     return _LONG_REPEAT_RE.sub(r"\1\1", reading)
 
 
-def _transliterate(latin: str, y: str) -> str:
+def _transliterate(latin: str) -> str:
     text = _TRANSLIT_DIGRAPH_RE.sub(lambda m: _TRANSLIT_DIGRAPHS[m.group()], latin)
-    text = _TRANSLIT_Y_AFTER_VOWEL_RE.sub("й", text) if y == "ы" else text
-    return text.replace("y", y).translate(_TRANSLIT_SINGLE)
+    return _TRANSLIT_Y_AFTER_VOWEL_RE.sub("й", text).replace("y", "ы").translate(_TRANSLIT_SINGLE)
+
+
+def has_cyrillic(text: str) -> bool:
+    return _CYRILLIC_RE.search(text) is not None
+
+
+def has_latin(text: str) -> bool:
+    return _LATIN_RE.search(text) is not None
 
 
 def word_core(token: str) -> str | None:
@@ -146,26 +153,24 @@ def word_core(token: str) -> str | None:
 
     Digits and symbols count as letters only inside a word with at least two real letters («6лядь», "sh1t").
     """
-    core = token.strip("!@").rstrip("$")
-    letters = sum(1 for ch in core if ch in CYRILLIC_LETTERS or ch in LATIN_LETTERS)
-    if letters == 0 or (letters < 2 and letters != len(core)):
-        return None
-    return core
+    core = token.strip("!").rstrip("@$")
+    if core.isalpha():
+        return core
+    letters = len(_NOT_LETTER_RE.sub("", core))
+    return core if letters >= 2 else None
 
 
 def readings(core: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(Russian readings, English readings) of a word core; the look-alike reading comes first."""
-    has_cyrillic = any(ch in CYRILLIC_LETTERS for ch in core)
-    has_latin = any(ch in LATIN_LETTERS for ch in core)
-    if not has_latin:
+    cyrillic = has_cyrillic(core)
+    if not has_latin(core):
         return (core.translate(_SYMBOLS_AS_CYRILLIC),), ()
-    english = (core.translate(_LOOKALIKE_TO_LATIN) if has_cyrillic else core).translate(_SYMBOLS_AS_LATIN)
+    english = (core.translate(_LOOKALIKE_TO_LATIN) if cyrillic else core).translate(_SYMBOLS_AS_LATIN)
     symbols_read = core.translate(_SYMBOLS_AS_CYRILLIC)
     lookalike = symbols_read.translate(_LOOKALIKE_TO_CYRILLIC)
     russian = (
         lookalike,
         symbols_read.translate(_LOOKALIKE_B_AS_SOFT_SIGN).translate(_LOOKALIKE_TO_CYRILLIC),
-        _transliterate(symbols_read, y="ы"),
-        _transliterate(symbols_read, y="у"),
+        _transliterate(symbols_read),
     )
     return tuple(dict.fromkeys(russian)), (english,)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CHUNK = r"[a-zа-я0-9@$]+(?:!+[a-zа-я0-9@$]+)*"
+# Possessive quantifiers and the look-behind keep every search linear, whatever the input.
+_CHUNK = r"[a-zа-я0-9@$]++(?:!++[a-zа-я0-9@$]++)*+"
 _CHUNK_RE = re.compile(_CHUNK)
-_GLUED_RE = re.compile(rf"{_CHUNK}(?:[.\-_'’‘`´~^+=:,/\\|*#]+{_CHUNK})+")
-_MASKED_RE = re.compile(rf"{_CHUNK}(?:(?:[*#]+|\.{{1,3}}){_CHUNK})+")
+_GLUED_RE = re.compile(rf"(?<![a-zа-я0-9@$]){_CHUNK}(?:[.\-_'’‘`´~^+=:,/\\|*#]++{_CHUNK})++")
+_MASKED_RE = re.compile(rf"(?<![a-zа-я0-9@$]){_CHUNK}(?:(?:[*#]++|\.{{1,3}}+){_CHUNK})++")
 _SPACED_GAP_RE = re.compile(r"[\s.\-_·]{1,3}")
 _BOUNDARY_RE = re.compile(r"[.,!?;:…()\[\]{}\n]")
 _MIN_SPACED_LETTERS = 3
+_LETTER_LIKE_SYMBOLS = frozenset("013468@$")  # «6 л я т ь»
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +65,7 @@ def _join_spaced_letters(text: str, units: list[Word]) -> tuple[list[Word], list
         run.clear()
 
     for unit in units:
-        single = len(unit.text) == 1 and unit.text.isalpha()
+        single = len(unit.text) == 1 and (unit.text.isalpha() or unit.text in _LETTER_LIKE_SYMBOLS)
         if single and run and _SPACED_GAP_RE.fullmatch(text, run[-1].end, unit.start):
             run.append(unit)
             continue
