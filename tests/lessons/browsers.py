@@ -51,4 +51,4 @@ async def wait_for(check, timeout: float = 20.0, interval: float = 0.25, what: s
 
 async def counter(page, field: str, **match) -> int:
     row = pick(await inbound(page), **match)
-    return row[field] if row else -1
+    return row[field] if row else 0

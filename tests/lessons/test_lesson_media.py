@@ -111,3 +111,26 @@ def attendance(live_env, lesson: int) -> dict[str, dict]:
         "participant__user=r.student, left_at__isnull=True).count()} for r in sheet(run)}))"
     )
     return json.loads(out.strip().splitlines()[-1])
+
+
+async def test_janus_restart_during_lesson_browsers_rejoin(
+    private_network, daphne_factory, janus_server, browser_factory, live_env
+):
+    server = daphne_factory(extra_env=janus_server.env)
+    lesson = lesson_now(live_env)
+    browser = await browser_factory(fake_video=paths.testdata("video/clips/carphone.y4m"))
+    teacher = await open_room(browser, server.url, "teacher", lesson)
+    await wait_joined(teacher)
+    student = await open_room(browser, server.url, "student", lesson)
+    await wait_joined(student)
+    teacher_camera = {"role": "teacher", "source": "camera", "kind": "video"}
+    await wait_for(lambda: counter(student, "framesDecoded", **teacher_camera), what="frames before restart")
+
+    janus_server.restart()  # every Janus session and the room are gone
+    await wait_for(
+        lambda: student.evaluate("document.getElementById('status').textContent.includes('медиасервер')"),
+        what="student told about the media server",
+    )
+    # Both browsers rejoin by themselves; the room is recreated and the teacher's camera flows again.
+    await wait_for(lambda: counter(student, "framesDecoded", **teacher_camera), timeout=30, what="frames after restart")
+    assert await rising(student, "framesDecoded", **teacher_camera) > 5
