@@ -7,6 +7,7 @@ directly — a socket has no channel-layer channel of its own.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -23,6 +24,7 @@ from .limits import RateLimit
 from .payloads import PROTOCOL_VERSION, message_frame, person, updated_frame
 from .protocol import validate
 from .rooms import DirectChatForbidden, open_direct
+from .wire import DirectWriter, Frame
 
 USER_SENDS = RateLimit("messages from you", *LIMITS.user_rate)
 ROOM_SENDS = RateLimit("messages in this room", *LIMITS.room_rate)
@@ -54,6 +56,7 @@ class ChatConsumer(JsonProtocolConsumer):
         self.access: dict[int, RoomAccess] = {}
         self.hub: Hub = await get_hub()
         await self.accept()
+        self.direct = DirectWriter.behind(self.base_send)
         limits = {"max_text_chars": LIMITS.max_text_chars, "edit_window_seconds": LIMITS.edit_window_seconds}
         await self.send_json({"type": "welcome", "version": PROTOCOL_VERSION, "user": person(self.user), **limits})
 
@@ -61,9 +64,12 @@ class ChatConsumer(JsonProtocolConsumer):
         if hasattr(self, "hub"):
             await self.hub.leave_all(self)
 
-    async def write(self, frame: dict[str, str]) -> None:
-        """Called by the hub with an already encoded frame."""
-        await self.base_send(frame)
+    def push(self, frame: Frame) -> Awaitable[None] | None:
+        """Called by the hub with an already encoded frame: straight to the socket when possible."""
+        if self.direct is not None:
+            self.direct.write(frame)
+            return None
+        return self.base_send(frame.asgi)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         values = validate(content)
@@ -121,7 +127,7 @@ class ChatConsumer(JsonProtocolConsumer):
                         room.pk, entry["changes_after"], min(entry["after"], delivered), 1000
                     )
                     for text in changed:
-                        await self.write({"type": "websocket.send", "text": text})
+                        await self.send(text_data=text)
                 await self.send_json(
                     {
                         "type": "subscribed",

@@ -7,8 +7,8 @@ messages when a channel's capacity overflows (../shared/STACK.md). Instead:
 * a socket subscribes to rooms at the hub of its own process, in memory;
 * the hub — not the socket — joins the channel-layer group of a room, once per process, and only
   when the layer crosses processes (Redis); on the in-memory layer there is nothing to cross;
-* an event is encoded to JSON once by the process that made it; every hub writes the same text to
-  each of its local subscribers of the room;
+* an event is encoded to JSON once by the process that made it; every hub builds the WebSocket frame
+  once and writes the same bytes to each of its local subscribers of the room (:mod:`chat.wire`);
 * messages are stored before they are published, with a per-room ``seq`` without gaps, and the
   hub delivers them strictly in ``seq`` order: an early arrival waits for the missing ones
   (``REORDER_WAIT``), then the gap is read from the database; a periodic tail check compares each
@@ -38,6 +38,7 @@ from channels.layers import InMemoryChannelLayer, get_channel_layer
 from .models import Room
 from .payloads import encode
 from .queries import frames_after
+from .wire import Frame
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,8 @@ class Subscriber(Protocol):
     user_id: int
     delivered: dict[int, int]  # room id -> last seq written to this socket
 
-    async def write(self, frame: dict[str, str]) -> None: ...
+    def push(self, frame: Frame) -> Awaitable[None] | None:
+        """Write the frame; returns an awaitable only when the write could not be done synchronously."""
 
 
 class RoomFeed:
@@ -78,10 +80,6 @@ class RoomFeed:
         for remote in self.online_remote.values():
             users |= remote
         return sorted(users)
-
-
-def _frame(text: str) -> dict[str, str]:
-    return {"type": "websocket.send", "text": text}
 
 
 class Hub:
@@ -157,7 +155,7 @@ class Hub:
             if not frames:
                 break
             for seq, text in frames:
-                await sub.write(_frame(text))
+                await _push(sub, Frame(text))
                 delivered = seq
         return delivered
 
@@ -228,9 +226,10 @@ class Hub:
         feed = self.feeds.get(room_id)
         if feed is None:
             return
-        frame = _frame(text)
+        frame = Frame(text)
         for sub in tuple(feed.subscribers):
-            await sub.write(frame)
+            if (pending := sub.push(frame)) is not None:
+                await pending
 
     async def _drain(self, feed: RoomFeed) -> None:
         """Write every pending message that is next in line, to every subscriber, in seq order."""
@@ -242,11 +241,12 @@ class Hub:
             while (text := feed.pending.pop(feed.last_seq + 1, None)) is not None:
                 feed.last_seq += 1
                 seq = feed.last_seq
-                frame = _frame(text)
+                frame = Frame(text)
                 for sub in tuple(feed.subscribers):
                     if sub.delivered.get(room_id, seq) < seq:
                         sub.delivered[room_id] = seq
-                        await sub.write(frame)
+                        if (pending := sub.push(frame)) is not None:
+                            await pending
                 for update in feed.held_updates.pop(seq, ()):
                     await self._deliver_now(room_id, update)
         finally:
@@ -367,6 +367,11 @@ class Hub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+
+
+async def _push(sub: Subscriber, frame: Frame) -> None:
+    if (pending := sub.push(frame)) is not None:
+        await pending
 
 
 def _stored_last_seq(room_id: int) -> int:

@@ -23,6 +23,7 @@ from .access import RoomAccess, room_access
 from .attachments import binding as attachment_binding
 from .conf import LIMITS
 from .models import Membership, Message, MessageRevision, Report, Room
+from .moderation import check as check_language
 from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -62,11 +63,7 @@ def check_text(text: str) -> str:
         raise ProtocolError("bad_field", "text: must not be empty")
     if len(text) > LIMITS.max_text_chars:
         raise ProtocolError("too_long", f"text: at most {LIMITS.max_text_chars} characters")
-    try:
-        from chat.moderation import check  # the polite-language filter (chat/moderation/)
-    except ImportError as missing:  # fail closed: nothing is stored unchecked
-        raise ProtocolError("moderation_unavailable", "the language filter is not installed") from missing
-    verdict = check(text)
+    verdict = check_language(text)
     if not verdict.ok:
         raise MessageBlocked(verdict.reason, verdict.reason_en)
     return text
