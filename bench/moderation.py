@@ -151,14 +151,14 @@ def _errors(rows: list[Row], is_blocked: Callable[[str], bool]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--split", choices=("all", "dev", "heldout"), default="all")
+    parser.add_argument("--split", choices=("all", "dev", "heldout", "stress"), default="all")
     parser.add_argument("--seconds", type=float, default=2.0, help="time per throughput measurement")
     args = parser.parse_args(argv)
 
     rows = [row for row in load_labelled() if args.split in ("all", row.split)]
     baseline = naive_blacklist()
     subsets: list[tuple[str, list[Row]]] = [("all", rows)]
-    subsets += [(f"split {s}", [r for r in rows if r.split == s]) for s in ("dev", "heldout")]
+    subsets += [(f"split {s}", [r for r in rows if r.split == s]) for s in ("dev", "heldout", "stress")]
     subsets += [(f"lang {lang}", [r for r in rows if r.lang == lang]) for lang in LANGUAGES]
     kinds = sorted({(r.blocked, r.kind) for r in rows}, key=lambda k: (not k[0], k[1]))
     subsets += [
