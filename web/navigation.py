@@ -56,6 +56,13 @@ ENTRIES: list[Entry] = [
         "proctor:exam_list",
         (Role.ADMIN, Role.DIRECTOR, Role.CURATOR, Role.TEACHER, Role.PROCTOR, Role.STUDENT),
     ),
+    Entry(_("Чаты"), _("Чаты групп и родителей, личные сообщения, файлы и фото"), "chat:page", EVERYONE),
+    Entry(
+        _("Ответы родителям"),
+        _("Вопросы родителей кураторам: что скоро нужно ответить, что просрочено, отчёт"),
+        "chat:answers",
+        (Role.ADMIN, Role.CURATOR),
+    ),
     Entry(_("Сменить пароль"), _("Пароль для входа"), "password_change", EVERYONE),
 ]
 
