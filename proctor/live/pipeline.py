@@ -39,8 +39,9 @@ from ..vision.frames import encode_jpeg
 
 log = logging.getLogger(__name__)
 
-IDENTITY_FRAMES = 3  # single-face frames compared before deciding
-IDENTITY_MAX_FRAMES = 15  # give up (failed) after this many analysed frames
+IDENTITY_FRAMES = 3  # the median of the last 3 single-face comparisons must pass
+IDENTITY_FAIL_FRAMES = 6  # ... and fails once 6 comparisons have not passed
+IDENTITY_MAX_FRAMES = 15  # give up (failed) after this many analysed frames, faces or not
 THUMBNAIL_INTERVAL = 3.0
 WATCHED_THUMBNAIL_INTERVAL = 0.5
 
@@ -180,7 +181,8 @@ class LivePipeline:
         threshold = stream.policy.identity_threshold
         recent = stream.identity_scores[-IDENTITY_FRAMES:]
         decided = len(recent) == IDENTITY_FRAMES and statistics.median(recent) >= threshold
-        if not decided and stream.identity_frames < IDENTITY_MAX_FRAMES:
+        exhausted = len(stream.identity_scores) >= IDENTITY_FAIL_FRAMES or stream.identity_frames >= IDENTITY_MAX_FRAMES
+        if not decided and not exhausted:
             return None
         stream.checking_identity = False
         score = round(statistics.median(recent), 3) if recent else None

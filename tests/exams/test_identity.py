@@ -1,0 +1,50 @@
+"""A video of a different person than the reference photo fails the identity check; the student may retry,
+and a proctor who has looked can admit them manually (audited)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.exams.helpers import login, next_event, scenario, session_state, start_exam
+from tests.support.client import logged_in, receive_json
+
+pytestmark = [pytest.mark.browser, pytest.mark.media]
+
+
+async def test_other_person_fails_identity_then_proctor_admits(
+    private_network, make_exam, daphne_factory, browser_factory, live_env
+):
+    clip, _ = scenario("second_person")
+    _, someone_else = scenario("absent_return")  # the school's photo shows a different person
+    exam_id = make_exam(someone_else)
+    server = daphne_factory()
+    proctor = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
+    await receive_json(proctor)
+
+    browser = await browser_factory(fake_video=clip)
+    page = await (await browser.new_context()).new_page()
+    await login(page, server.url, "student")
+    await start_exam(page, server.url, exam_id, enrolled=True)
+    await page.wait_for_function("document.body.dataset.identity === 'failed'", timeout=20_000)
+    assert await page.locator("#identity-retry").is_visible()
+    assert await page.locator("#step-exam").is_hidden()
+    failed = await next_event(proctor, lambda f: f["type"] == "session.updated" and f["identity"] == "failed", 5)
+    session_id = failed["session"]
+
+    await page.get_by_role("button", name="Попробовать ещё раз").click()  # a retry fails again
+    await next_event(proctor, lambda f: f["type"] == "session.updated" and f["identity"] == "failed", 15)
+    assert await page.locator("#step-exam").is_hidden()
+
+    await proctor.send(json.dumps({"type": "admit", "session": session_id}))
+    admitted = await next_event(proctor, session_state("running"), timeout=5)
+    assert admitted["identity"] == "admitted"
+    await page.locator("#step-exam").wait_for(state="visible", timeout=10_000)
+    audit = live_env.shell(
+        "from server.accounts.models import AuditEvent\n"
+        f"e = AuditEvent.objects.filter(kind='proctor.manual_admit', details__session={session_id}).get()\n"
+        "print(e.actor.username, e.subject.username)"
+    )
+    assert audit.split()[-2:] == ["proctor", "student"]
+    await proctor.close()

@@ -1,0 +1,129 @@
+"""Object-level permissions over HTTP: an unassigned proctor sees nothing of the exam, a student sees only
+their own session (and its timeline only after review), evidence URLs are random and checked."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from proctor.models import Episode, Exam, ExamSession
+from server.accounts.models import Role, User, UserRole
+from server.school import demo
+from server.school.models import StudyGroup
+
+
+@pytest.fixture
+def world(db, tmp_path, monkeypatch):
+    """The demo school, a second proctor, an exam with one session and one evidence snapshot."""
+    monkeypatch.setattr(settings, "MEDIA_ROOT", tmp_path)
+    demo.seed()
+    users = {u.username: u for u in User.objects.all()}
+    users["proctor2"] = User.objects.create_user("proctor2", password="x")
+    UserRole.objects.create(user=users["proctor2"], role=Role.PROCTOR)
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title="Физика",
+        group=StudyGroup.objects.get(name="9А"),
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=1),
+        created_by=users["teacher"],
+    )
+    exam.proctors.add(users["proctor"])
+    session = ExamSession.objects.create(exam=exam, student=users["student"], state="ended")
+    episode = Episode.objects.create(session=session, kind="multiple_faces", started_at=now, ended_at=now)
+    evidence = tmp_path / "evidence" / str(session.pk) / f"{episode.evidence_token}.jpg"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    episode.evidence = str(evidence.relative_to(tmp_path))
+    episode.save()
+    return {"users": users, "exam": exam, "session": session, "episode": episode}
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_unassigned_proctor_sees_nothing_of_the_exam(world):
+    exam, session, episode = world["exam"], world["session"], world["episode"]
+    outsider = client_for(world["users"]["proctor2"])
+    assert "Физика" not in outsider.get("/proctor/").content.decode()
+    for url in (
+        f"/proctor/exams/{exam.pk}/dashboard/",
+        f"/proctor/exams/{exam.pk}/report/",
+        f"/proctor/exams/{exam.pk}/report.csv",
+        f"/proctor/exams/{exam.pk}/report.pdf",
+        f"/proctor/sessions/{session.pk}/",
+        f"/proctor/evidence/{episode.evidence_token}/",
+    ):
+        assert outsider.get(url).status_code == 404, url
+    assert outsider.post(f"/proctor/episodes/{episode.pk}/review/", {"decision": "confirmed"}).status_code == 404
+    assert outsider.post(f"/proctor/sessions/{session.pk}/verdict/", {"verdict": "annulled"}).status_code == 404
+    episode.refresh_from_db()
+    assert episode.review == Episode.Review.PENDING
+
+    assigned = client_for(world["users"]["proctor"])
+    assert "Физика" in assigned.get("/proctor/").content.decode()
+    assert assigned.get(f"/proctor/exams/{exam.pk}/dashboard/").status_code == 200
+    assert assigned.get(f"/proctor/evidence/{episode.evidence_token}/").status_code == 200
+
+
+def test_student_sees_only_their_own_session_and_evidence_after_review(world):
+    session, episode = world["session"], world["episode"]
+    other = client_for(world["users"]["student2"])
+    assert other.get(f"/proctor/sessions/{session.pk}/").status_code == 404
+    assert other.get(f"/proctor/evidence/{episode.evidence_token}/").status_code == 404
+    assert other.post(f"/proctor/episodes/{episode.pk}/comment/", {"comment": "x"}).status_code == 404
+    assert other.get(f"/proctor/exams/{world['exam'].pk}/report.csv").status_code == 404
+
+    own = client_for(world["users"]["student"])
+    assert "ещё не проверил" in own.get(f"/proctor/sessions/{session.pk}/").content.decode()
+    assert own.get(f"/proctor/evidence/{episode.evidence_token}/").status_code == 404  # not before review
+    assert own.post(f"/proctor/episodes/{episode.pk}/review/", {"decision": "dismissed"}).status_code == 404
+
+    proctor = client_for(world["users"]["proctor"])
+    assert proctor.post(f"/proctor/episodes/{episode.pk}/review/", {"decision": "confirmed"}).status_code == 302
+    assert proctor.post(f"/proctor/sessions/{session.pk}/verdict/", {"verdict": "warning"}).status_code == 302
+    page = own.get(f"/proctor/sessions/{session.pk}/").content.decode()
+    assert "Балл доверия" in page
+    assert "75" in page  # 100 - 25 for the confirmed multiple_faces
+    response = own.get(f"/proctor/evidence/{episode.evidence_token}/")
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+
+
+def test_evidence_urls_are_random_and_guesses_find_nothing(world):
+    episode = world["episode"]
+    assert len(episode.evidence_token) >= 22  # 128 random bits, url-safe
+    assert str(episode.pk) not in episode.evidence_token
+    proctor = client_for(world["users"]["proctor"])
+    for guess in (str(episode.pk), episode.evidence_token[:-1] + "A", "..%2F..%2Fsecret_key"):
+        assert proctor.get(f"/proctor/evidence/{guess}/").status_code == 404
+    anonymous = Client()
+    assert anonymous.get(f"/proctor/evidence/{episode.evidence_token}/").status_code == 302  # to the login page
+
+
+def test_review_decisions_and_verdicts_are_validated_and_audited(world):
+    from server.accounts.models import AuditEvent
+
+    episode, session = world["episode"], world["session"]
+    proctor = client_for(world["users"]["proctor"])
+    assert proctor.post(f"/proctor/episodes/{episode.pk}/review/", {"decision": "maybe"}).status_code == 400
+    assert proctor.post(f"/proctor/sessions/{session.pk}/verdict/", {"verdict": "guilty"}).status_code == 400
+    response = proctor.post(
+        f"/proctor/episodes/{episode.pk}/review/",
+        {"decision": "dismissed", "comment": "Брат зашёл в комнату"},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.json() == {"ok": True, "review": "dismissed"}
+    entry = AuditEvent.objects.get(kind="proctor.episode_reviewed")
+    assert entry.actor.username == "proctor"
+    assert entry.details["decision"] == "dismissed"
+    episode.refresh_from_db()
+    assert episode.reviewer.username == "proctor"
+    assert episode.reviewed_at is not None
