@@ -16,6 +16,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +28,7 @@ from .policy import DEFAULT_POLICY, Policy, PolicyError
 from .quality import assess_file
 from .vision import identity, landmarks
 from .vision.analyzer import SessionAnalyzer
-from .vision.detection import detect_faces, primary_face
+from .vision.detection import detect_faces
 from .vision.frames import InputError, VideoReader, encode_jpeg, load_image
 
 MAX_SIDE = 1280  # photos are analysed at most this large
@@ -87,9 +88,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     with VideoReader(args.video) as video:  # validates the video before any model loads
         reference = reference_embedding(args.reference)
         landmarks.preload(quiet=True)
-        episodes, snapshots = analyze_video(video, reference, policy, keep_evidence=args.evidence is not None)
+        result = analyze_video(video, reference, policy, keep_evidence=args.evidence is not None)
+    episodes = result.episodes
     if args.evidence:
-        _write_evidence(args.evidence, snapshots)
+        _write_evidence(args.evidence, result.snapshots)
     if args.json:
         print(json.dumps([{"kind": e.kind, "start": round(e.start, 3), "end": round(e.end, 3)} for e in episodes]))
     else:
@@ -102,21 +104,43 @@ def run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclass
+class VideoAnalysis:
+    episodes: list[Episode]  # closed, by start
+    decided_at: dict[tuple[str, float], float]  # (kind, start) -> time the episode was opened
+    snapshots: dict[tuple[str, float], np.ndarray]  # (kind, start) -> evidence frame (keep_evidence only)
+    session: SessionAnalyzer
+
+
 def analyze_video(
-    video: VideoReader, reference: np.ndarray | None, policy: Policy = DEFAULT_POLICY, keep_evidence: bool = False
-) -> tuple[list[Episode], list[tuple[Episode, np.ndarray]]]:
-    """Run a recording through the session analyser as if it were live; episodes and onset frames."""
+    video: VideoReader,
+    reference: np.ndarray | None,
+    policy: Policy = DEFAULT_POLICY,
+    keep_evidence: bool = False,
+    phase: float = 0.0,
+) -> VideoAnalysis:
+    """Run a recording through the session analyser frame by frame, as if it were live.
+
+    ``phase``: frames before this many seconds only count as arriving; the analysis grid
+    starts there (a live stream's grid falls anywhere relative to events).
+    """
     session = SessionAnalyzer(reference, policy)
+    decided_at: dict[tuple[str, float], float] = {}
     snapshots: dict[tuple[str, float], np.ndarray] = {}
     while video.grab():
         t = video.t
-        events = session.analyze(video.retrieve(), t) if session.due(t) else session.skip(t)
+        due = t >= phase - 1e-9 and session.due(t)
+        events = session.analyze(video.retrieve(), t) if due else session.skip(t)
         for event in events:
-            if keep_evidence and event.action == "opened" and event.evidence is not None:
-                snapshots[(event.episode.kind, event.episode.start)] = event.evidence
-    session.finish(video.duration)
-    episodes = session.engine.episodes
-    return episodes, [(e, snapshots[(e.kind, e.start)]) for e in episodes if (e.kind, e.start) in snapshots]
+            if event.action == "opened":
+                key = (event.episode.kind, event.episode.start)
+                decided_at[key] = event.at
+                if keep_evidence and event.evidence is not None:
+                    snapshots[key] = event.evidence
+    for event in session.finish(video.duration):
+        if event.action == "opened":
+            decided_at[(event.episode.kind, event.episode.start)] = event.at
+    return VideoAnalysis(session.engine.episodes, decided_at, snapshots, session)
 
 
 def reference_embedding(path: Path) -> np.ndarray:
@@ -140,10 +164,10 @@ def _load_policy(path: Path) -> Policy:
         raise CommandError(f"{path}: not valid JSON ({exc})") from None
 
 
-def _write_evidence(directory: Path, snapshots: list[tuple[Episode, np.ndarray]]) -> None:
+def _write_evidence(directory: Path, snapshots: dict[tuple[str, float], np.ndarray]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    for episode, frame in snapshots:
-        (directory / f"{episode.kind}-{episode.start:08.2f}.jpg").write_bytes(encode_jpeg(frame))
+    for (kind, start), frame in snapshots.items():
+        (directory / f"{kind}-{start:08.2f}.jpg").write_bytes(encode_jpeg(frame))
 
 
 # -------------------------------------------------------------------- verify
@@ -156,7 +180,7 @@ def run_verify(args: argparse.Namespace) -> int:
         raise CommandError(f"{root}: not a directory")
     paths = sorted({p for pair in pairs for p in pair})
     images = {p: load_image(root / p, max_side=MAX_SIDE) for p in paths}  # every file checked before any output
-    embeddings = {p: _embedding_or_none(image) for p, image in images.items()}
+    embeddings = {p: identity.photo_embedding(image) for p, image in images.items()}
     for p, embedding in embeddings.items():
         if embedding is None:
             print(f"warning: {p}: no face found; its pairs score empty and do not match", file=sys.stderr)
@@ -190,11 +214,6 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
             raise CommandError(f"{path}: row {number} needs two paths (a,b[,same])")
         pairs.append((row[0].strip(), row[1].strip()))
     return pairs
-
-
-def _embedding_or_none(image: np.ndarray) -> np.ndarray | None:
-    face, _ = primary_face(image)
-    return identity.embed(image, face) if face is not None else None
 
 
 # --------------------------------------------------------------------- faces

@@ -14,9 +14,10 @@ How a condition becomes an episode (per kind, thresholds from :class:`proctor.po
   condition began, not when the debounce elapsed; ``EpisodeEvent.at`` says when it was decided.
   Held = from the first bad observation to the current one, or to the first good one after
   it (both sampled the same way, so a 3.0 s absence sampled at any rate measures 3.0 s).
-* Hysteresis: a clear stretch of at most ``bridge_s`` does not end the condition, so a single
-  good or bad frame neither splits an episode nor opens one. An episode ends at the first
-  clear observation of a clear stretch longer than ``bridge_s``.
+* Hysteresis: a clear stretch of at most ``bridge_s``, and shorter than the bad stretch before
+  it, does not end the condition, so a single good frame does not split an episode and a single
+  bad frame never opens one; a condition that flaps at every frame is not sustained. An episode
+  ends at the first clear observation of a clear stretch that is not bridged.
 * ``camera_lost``: no frame at all for the minimum duration (call :meth:`tick` while frames
   are missing); from the last frame to the next. Vision conditions stop at the last frame.
 * Browser kinds: :meth:`set_state` for on/off signals (``tab_hidden``, ``focus_lost``,
@@ -89,6 +90,7 @@ class _Condition:
         self.start: float | None = None
         self.ref: Hashable | None = None
         self.peak: float | None = None
+        self.stretch_start: float | None = None  # start of the current uninterrupted bad stretch
         self.gap_start: float | None = None
         self.active = False
         self.ready = True
@@ -99,13 +101,17 @@ class _Condition:
 
     def update(self, t: float, bad: bool, value: float | None, ref: Hashable | None, ready: bool = True) -> list:
         events = []
-        if self.start is not None and self.gap_start is not None and t - self.gap_start > self.bridge_s + EPSILON:
-            events += self._end(self.gap_start, t)  # the clear stretch outlasted the bridge
+        if self.start is not None and self.gap_start is not None:
+            interrupted = not self._bridges(t) if bad else t - self.gap_start > self.bridge_s + EPSILON
+            if interrupted:
+                events += self._end(self.gap_start, t)  # the clear stretch was a real interruption
         if bad:
             if self.start is None:
                 self.start, self.ref, self.peak = t, ref, value
             else:
                 self.peak = self._worse(self.peak, value)
+            if self.gap_start is not None or self.stretch_start is None:
+                self.stretch_start = t
             self.gap_start = None
             self.ready = ready
             if not self.active and ready and t - self.start >= self.min_duration - EPSILON:
@@ -115,6 +121,15 @@ class _Condition:
             if not self.active and self.ready and t - self.start >= self.min_duration - EPSILON:
                 events.append(self._open(t))
         return events
+
+    def _bridges(self, t: float) -> bool:
+        """Whether the clear stretch that ends at ``t`` is a blip inside the condition.
+
+        It must be at most ``bridge_s`` long and shorter than the bad stretch before it, so that
+        a condition flapping on and off at every frame is not mistaken for a sustained one.
+        """
+        gap = t - self.gap_start
+        return gap <= self.bridge_s + EPSILON and gap < self.gap_start - self.stretch_start - EPSILON
 
     def finish(self, end: float, at: float) -> list:
         """Close at ``end`` (or where the current clear stretch began), opening first if it qualifies."""

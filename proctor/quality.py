@@ -126,12 +126,12 @@ def assess(image: np.ndarray) -> Verdict:
     issues = []
     if metrics["face_px"] < MIN_FACE_PX:
         issues.append(Issue("face_too_small"))
-    if metrics["sharpness"] < MIN_SHARPNESS:
-        issues.append(Issue("blurry"))
     if metrics["brightness"] < MIN_BRIGHTNESS:
         issues.append(Issue("too_dark"))
     elif metrics["brightness"] > MAX_BRIGHTNESS:
         issues.append(Issue("too_bright"))
+    elif metrics["sharpness"] < MIN_SHARPNESS:  # judged only in good light: dim or washed-out faces lack edges anyway
+        issues.append(Issue("blurry"))
     if abs(metrics["yaw"]) > MAX_YAW_DEG or abs(metrics["roll"]) > MAX_ROLL_DEG:
         issues.append(Issue("not_frontal"))
     embedding = identity.embed_aligned(crop) if not issues else None

@@ -34,9 +34,11 @@ What runs when (cost control, all thresholds in :class:`proctor.policy.Policy`):
   Checks are at least ``identity_retry_s`` apart.
 * FaceLandmarker only with exactly one face, where it changes the answer: YuNet's landmarks
   give yaw for free; if that yaw is clearly past the limit the head is turned away anyway;
-  if it is near the limit (within ``YAW_AMBIGUITY_DEG``) the landmarker measures it (at most
-  once per ``LANDMARKER_MIN_GAP_S``); otherwise it runs every ``landmarker_interval_s`` for
-  what YuNet cannot see, pitch and eye gaze, whose result holds until the next run.
+  if it is near the limit (within ``YAW_AMBIGUITY_DEG``) the landmarker measures it. Pitch and
+  eye gaze, which YuNet cannot see, are probed every ``landmarker_interval_s``; once a probe
+  finds the student looking away, the landmarker follows up every ``LANDMARKER_MIN_GAP_S``
+  until they look back, so the looking-away condition is measured densely only while it may
+  be true. A result stands for at most ``LANDMARKER_MIN_GAP_S`` + one analysis interval.
 
 :class:`FrameAnalyzer` is the plain alternative: every model on every call, no schedule.
 """
@@ -45,7 +47,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import replace
@@ -120,8 +121,7 @@ class SessionAnalyzer:
         self.policy = policy
         self.engine = EpisodeEngine(policy, start)
         self.scale = detection_scale(policy)
-        self.counts: Counter[str] = Counter()  # analysed, skipped, identity, landmarker
-        self.seconds: Counter[str] = Counter()  # wall time per stage: detect, identity, landmarker, engine
+        self.counts: Counter[str] = Counter()  # frames analysed / skipped, identity checks, landmarker runs
         self.last_observation: Observation | None = None
         self._lock = threading.Lock()
         self._interval = 1.0 / policy.analysis_fps
@@ -149,9 +149,7 @@ class SessionAnalyzer:
             while self._next_due <= t + 1e-9:
                 self._next_due += self._interval
             observation = self._observe(frame, t)
-            started = time.perf_counter()
             events = self.engine.observe(observation)
-            self.seconds["engine"] += time.perf_counter() - started
             self.last_observation = observation
             self.counts["analysed"] += 1
             return self._attach_evidence(events)
@@ -182,9 +180,7 @@ class SessionAnalyzer:
     # -------------------------------------------------------------- internals
 
     def _observe(self, frame: np.ndarray, t: float) -> Observation:
-        started = time.perf_counter()
         faces = detect_faces(frame, self.scale)
-        self.seconds["detect"] += time.perf_counter() - started
         self._sequence += 1
         ref = self._sequence
         self._frames[ref] = frame
@@ -213,16 +209,14 @@ class SessionAnalyzer:
         confirming = 0 < self._failed_checks < policy.identity_failures
         if not (self._check_wanted or confirming or drifted or since >= policy.identity_interval_s):
             return None
-        started = time.perf_counter()
         score = identity.similarity(identity.embed(frame, face), self.reference)
-        self.seconds["identity"] += time.perf_counter() - started
         self.counts["identity"] += 1
         self._last_check, self._checked_look, self._check_wanted = t, look, False
         self._failed_checks = self._failed_checks + 1 if score < policy.identity_threshold else 0
         return score
 
     def _head(self, frame: np.ndarray, face: Face, t: float) -> tuple[float, float | None, float | None]:
-        """Yaw, pitch, gaze of the single face, running the landmarker only where it matters."""
+        """Yaw, pitch, gaze of the single face, running the landmarker only where it changes the answer."""
         policy = self.policy
         coarse = face.coarse_yaw()
         distance = abs(coarse) - policy.yaw_limit_deg
@@ -230,26 +224,29 @@ class SessionAnalyzer:
         since = t - self._landmarker_at
         if distance > YAW_AMBIGUITY_DEG:
             run = False  # clearly turned away: the landmarker would not change the answer
-        elif ambiguous:
-            run = since >= LANDMARKER_MIN_GAP_S - 1e-9
+        elif ambiguous or self._pose_is_away():
+            run = since >= LANDMARKER_MIN_GAP_S - 1e-9  # measure / follow up densely
         else:
-            run = policy.landmarker_interval_s > 0 and since >= policy.landmarker_interval_s - 1e-9
+            run = policy.landmarker_interval_s > 0 and since >= policy.landmarker_interval_s - 1e-9  # probe
         if run:
-            started = time.perf_counter()
             self._pose = landmarks.head_pose(frame, face)
-            self.seconds["landmarker"] += time.perf_counter() - started
             self.counts["landmarker"] += 1
             self._landmarker_at = t
+        # A result stands for the frames until the next follow-up could run, never across a probe gap:
+        # two sparse probes that both catch a glance must not join into one long looking-away.
         age = t - self._landmarker_at
-        pose = self._pose if self._pose is not None and age <= self._pose_validity() else None
-        if pose is None:
+        if self._pose is None or age > LANDMARKER_MIN_GAP_S + self._interval + 1e-9:
             return coarse, None, None
-        yaw = pose.yaw if ambiguous and age <= LANDMARKER_MIN_GAP_S * 1.5 else coarse
-        return yaw, pose.pitch, pose.gaze
+        yaw = self._pose.yaw if ambiguous else coarse
+        return yaw, self._pose.pitch, self._pose.gaze
 
-    def _pose_validity(self) -> float:
-        """A landmarker result holds until the next periodic run is due (plus one analysis interval)."""
-        return max(self.policy.landmarker_interval_s, LANDMARKER_MIN_GAP_S) + self._interval
+    def _pose_is_away(self) -> bool:
+        pose, policy = self._pose, self.policy
+        return pose is not None and (
+            abs(pose.yaw) > policy.yaw_limit_deg
+            or abs(pose.pitch) > policy.pitch_limit_deg
+            or abs(pose.gaze) > policy.gaze_limit
+        )
 
     def _attach_evidence(self, events: list[EpisodeEvent]) -> list[EpisodeEvent]:
         attached = [

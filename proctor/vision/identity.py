@@ -11,7 +11,7 @@ import threading
 import cv2
 import numpy as np
 
-from .detection import Face
+from .detection import Face, primary_face
 from .runtime import model_buffer
 
 EMBEDDING_SIZE = 128
@@ -46,6 +46,12 @@ def aligned_crop(frame: np.ndarray, face: Face) -> np.ndarray:
 def embed(frame: np.ndarray, face: Face) -> np.ndarray:
     """L2-normalised SFace embedding of ``face`` in ``frame``."""
     return embed_aligned(aligned_crop(frame, face))
+
+
+def photo_embedding(image: np.ndarray) -> np.ndarray | None:
+    """Embedding of the main face of a still photo (None when there is no face)."""
+    face, _ = primary_face(image)
+    return embed(image, face) if face is not None else None
 
 
 def embed_aligned(crop: np.ndarray) -> np.ndarray:
