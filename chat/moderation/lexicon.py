@@ -56,17 +56,18 @@ RU_ROOTS: tuple[Root, ...] = (
     # inside a word it is innocent: «небо», «хлебать», «ребята», «тебе», «учебник», «колебаться».
     Root("еб", OBSCENE, rf"^(?:{_EB_PREFIXES})?еб|^й[ео]б[ан]", ("еб",)),  # «йобаный», "yebat"
     # «бля» opens the word; after a consonant inside a word it is innocent: «рубля», «употреблять».
-    Root("бля", OBSCENE, r"бляд|^бля(?:ть?)?$|^бла(?:ть|дь)$", ("бля",)),
+    Root("бля", OBSCENE, r"бляд|^бля(?:ть?)?$|^бла(?:ть|дь)$|^блэт$", ("бля",)),
     Root("манда", OBSCENE, r"^манд(?:а|ы|е|у|ой|ою|ищ[аеиу]|авош\w*)$", ("манд",)),
     Root("мудак", OBSCENE, r"муд(?:ак|ач|ил|озвон)", ("муд",)),
     Root("залупа", OBSCENE, r"залуп", ("залуп",)),
     Root("факинг", OBSCENE, r"^(?:факинг\w*|факю)$", ("фак",)),
+    Root("отсоси", OBSCENE, r"^отсос(?:и|ите)$", ("отсос",)),  # not «отсосать жидкость»
     # Coarse words and slurs: not мат, still not for a school chat.
     Root("хер", INSULT, r"^(?:на|по|за)?хер(?:а|ом|ня|ни|ню|ней|ов\w*)?$", ("хер",), transliterated=False),  # "her"
     Root("пидор", INSULT, r"^п[ие]д[ао]р|^пидр|педера[сз]", ("пидор", "пидар")),  # not «скипидар», «эпидермис»
     Root("педик", INSULT, r"^(?:педик|гомик)(?:и|а|у|ом|ов|ам|ами|ах)?$", ("педик", "гомик"), transliterated=False),
     Root("гондон", INSULT, r"^г[оа]нд[оа]н", ("гондон", "гандон")),  # not «угандийский»
-    Root("шлюха", INSULT, r"^(?:шлюх|шалав|курв|потаскух)", ("шлюх", "шалав", "курв")),
+    Root("шлюха", INSULT, r"^(?:шлюх|шалав|курв|потаскух|шмар[аыеуо])", ("шлюх", "шалав", "курв", "шмар")),
     Root("дрочить", INSULT, r"^(?:за|по|на|от|вы|с|у|пере|при|до|об)?дроч", ("дроч",)),  # not «гидроочистка»
     Root("говно", INSULT, r"^(?:на|за|об|по|у|от|из)?говн|^дерьм", ("говн", "дерьм")),  # not «Олеговна», «саговник»
     Root("жопа", INSULT, r"жоп", ("жоп",)),
@@ -96,13 +97,14 @@ RU_ROOTS: tuple[Root, ...] = (
     ),
     Root("ублюдок", INSULT, r"ублюд", ("ублюд",)),
     Root("мразь", INSULT, r"^мраз(?:ь|и|ью|ей|ям|ями|ях|от\w*)$", ("мраз",)),
-    Root("чмо", INSULT, r"^(?:чмо|чмошн\w*|чмыр\w*)$", ("чмо",)),
+    Root("чмо", INSULT, r"^(?:чмо|чмошн\w*|чмыр\w*|конч)$", ("чмо", "конч")),
     Root("лошара", INSULT, r"^(?:лошар\w*|лохушк\w*|лохопед\w*)$", ("лошар", "лохушк")),
     Root(
         "сука",
         INSULT,
-        r"^сук(?:а|и|е|у|ой|ою|ам|ами|ах|ин[аоуы]?|ины[йм]|ином)$|^суч(?:к[аиеу]|кой|ар\w*|ий|ьего|ьему|онок|онк\w*)$",
-        ("сук", "суч"),
+        r"^сук(?:а|и|е|у|ой|ою|ам|ами|ах|ин[аоуы]?|ины[йм]|ином)$|^суч(?:к[аиеу]|кой|ар\w*|ий|ьего|ьему|онок|онк\w*)$"
+        r"|^сцу(?:к|ч)",  # «сцуко»
+        ("сук", "суч", "сцук"),
     ),
     Root(
         "сволочь",
@@ -113,7 +115,12 @@ RU_ROOTS: tuple[Root, ...] = (
     ),
     Root("тупица", INSULT, r"^(?:тупиц|тупорыл|тупоголов)\w*$", ("тупиц", "тупорыл")),
     Root("козлина", INSULT, r"^козлин(?:а|ы|е|у|ой)$", ("козлин",)),
-    Root("заткнись", INSULT, r"^(?:заткни(?:сь|тесь)|отвал(?:и|ите))$", ("заткни", "отвали")),
+    Root(
+        "заткнись",
+        INSULT,
+        r"^(?:заткни(?:сь|тесь)|отвал(?:и|ите)|сдохни(?:те)?|убейся|убейтесь)$",
+        ("заткни", "отвали", "сдохни", "убейся"),
+    ),
     Root(
         "хач",
         INSULT,
@@ -153,6 +160,9 @@ RU_TARGETED: tuple[TargetedWord, ...] = (
     TargetedWord("чурка", r"чурк(?:а|и|е|у|ой)|чурбан\w*", ("чурк", "чурбан")),
     TargetedWord("обезьяна", r"обезьян(?:а|ы|е|у|ой)", ("обезьян",)),
     TargetedWord("псих", r"псих(?:и|а|у|ом|ов|опат\w*)?", ("псих",)),
+    TargetedWord("жалкий", r"(?:жалк|мерзк)(?:ий|ая|ое|ие|ого|ому|им|ими|их|ую)", ("жалк", "мерзк"), adjective=True),
+    TargetedWord("ничтожество", r"ничтожеств(?:о|а|у|ом)", ("ничтожеств",)),
+    TargetedWord("пасть", r"пасть|пасти|пастью|рожа|рожу|морду", ("пасть", "рож", "морд")),
 )
 
 # Whole tokens that contain a root's letters but are innocent (matched against the whole normalised token).
@@ -167,7 +177,7 @@ RU_SAFE_WORDS: tuple[str, ...] = (
 # --- English -------------------------------------------------------------------------------------------------
 
 EN_ROOTS: tuple[Root, ...] = (
-    Root("fuck", OBSCENE, r"(?:f|ph)[uv]c?k|fck|fcuk|fuq", ("fuck",)),
+    Root("fuck", OBSCENE, r"(?:f|ph)[uv]c?k|fck|fcuk|fuq|^fuc(?:in\w*)?$", ("fuck",)),
     Root("shit", OBSCENE, r"shit|^sht$", ("shit",)),
     Root("cunt", OBSCENE, r"cunt", ("cunt",)),
     Root("cocksucker", OBSCENE, r"cocksuck", ("cock",)),
@@ -185,7 +195,7 @@ EN_ROOTS: tuple[Root, ...] = (
     Root("idiot", INSULT, r"^(?:idiot|moron)(?:s|ic)?$", ("idiot", "moron")),
     Root("imbecile", INSULT, r"^(?:imbecile?|cretin|retard|retarded)s?$", ("imbecil", "cretin", "retard")),
     Root("douchebag", INSULT, r"^(?:douche|douchebag|scumbag|dirtbag)s?$", ("douche", "scumbag")),
-    Root("stfu", INSULT, r"^stfu$", ("stfu",)),
+    Root("stfu", INSULT, r"^(?:stfu|kys|tosers?)$", ("stfu", "kys", "tosser")),  # kys: "kill yourself"
     Root("faggot", INSULT, r"^(?:fag|fags|faggot|faggots)$", ("fag",), squeezed=True),
     Root("nigger", INSULT, r"^nigg(?:er|a|az|ers|as)$", ("nigg",), squeezed=True),
 )
@@ -193,12 +203,14 @@ EN_ROOTS: tuple[Root, ...] = (
 EN_TARGETED: tuple[TargetedWord, ...] = (
     TargetedWord("stupid", r"stupid|stopid|stupd", ("stupid",), adjective=True),
     TargetedWord("dumb", r"dumb", ("dumb",), adjective=True),
-    TargetedWord("ugly", r"ugly|ugli", ("ugly",), adjective=True),
+    TargetedWord("ugly", r"ugly|ugli|pathetic|worthles|disgusting", ("ugly", "pathetic", "worthless"), adjective=True),
     TargetedWord("fool", r"fols?|dumy|dumies|losers?|jerks?", ("fool", "dummy", "loser", "jerk")),
     TargetedWord("pig", r"pigs?|cows?", ("pig", "cow")),
     TargetedWord("dick", r"dicks?|cocks?|pusy|pusies|pricks?", ("dick", "cock", "pussy", "prick")),
     TargetedWord("ass", r"ass|asses", ("ass",), squeezed=True),
-    TargetedWord("freak", r"freaks?|weirdos?|psychos?", ("freak", "weirdo", "psycho")),
+    TargetedWord(
+        "freak", r"freaks?|weirdos?|psychos?|mupets?|clowns?|twits?|prats?|pilocks?|numpty", ("freak", "muppet", "twit")
+    ),
 )
 
 EN_SAFE_WORDS: tuple[str, ...] = (
@@ -227,24 +239,32 @@ RU_MASKED_FORMS = """
     распиздяй бля блядь блять бляди блядина блядский блядство ебать ебал ебала ебали ебало ебаный ебанный
     ебанутый ебанат ебет ебу ебут ебись еблан ебло ебля заебал заебала заебали заебись наебал наебали
     отьебись уебок уебан уебище выебываться долбоеб мудак мудила сука суки суку сучка сучара пидор пидар
-    пидорас гандон гондон залупа манда шлюха ублюдок мразь говно жопа дебил идиот урод
+    пидорас гандон гондон залупа манда шлюха ублюдок мразь говно жопа жопу жопе жопой дебил идиот урод
 """
 EN_MASKED_FORMS = """
     fuck fucking fucker fucked fuckin fucks motherfucker shit shitty bullshit bitch bitches cunt asshole
-    bastard dick dickhead cock cocksucker whore slut twat wanker wtf stfu idiot moron
+    bastard dick dickhead cock cocksucker whore slut twat wanker wtf stfu idiot moron shithead dipshit
+"""
+
+# Real one- and two-letter words. Any other fragment that short is glued to the next word, so that
+# «ху ёво», «пи здец», "fu ck" are read whole (see words.py).
+SHORT_WORDS = """
+а б в и к о с у я во да до же за из ко ли мы на не ни но ну об он от по со то ты уж их ей ой ах эх ох ух эй ок
+го хз ща мб кг км см мм гг пн вт ср чт пт сб вс им ею ее её
+a i am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we ya yo pm tv pc uk eu
 """
 
 # --- Context for targeted words ------------------------------------------------------------------------------
 
-# Addressee and third-person subjects: «ты тупой», «он козёл».
+# Addressee (pronouns, and imperatives such as «заткни пасть») and third-person subjects: «ты тупой», «он козёл».
 RU_YOU = """
 ты вы тебя тебе тобой тобою вас вам вами твой твоя твое твои твоего твоей твоему твоих твоим ваш ваша ваше ваши
-вашего вашей вашему ваших вашим
+вашего вашей вашему ваших вашим заткни закрой завали
 """
 # «сам дурак» is aimed at the reader, «я сама дура» is not.
 RU_EMPHATIC = "сам сама сами"
 RU_SELF = "я мы"
-RU_THEY = "он она они этот эта эти тот та"
+RU_THEY = "он она они"  # not «эта/этот»: «эта корова даёт молоко»
 RU_PERSON = """
 учитель учителя учительница училка препод преподаватель преподша куратор кураторша классная классуха директор
 директриса завуч математичка физичка химичка русичка историчка англичанка физрук сын дочь дочка ребенок мальчик
@@ -261,7 +281,7 @@ RU_FILLER = """
 RU_TAIL = "или нет блин капец походу наверное штоли чтоли ахах хах лол все всё оба обе"
 
 EN_YOU = "you u ya ye your ur yours youre yourself thou yall don dont stop quit"  # imperatives too
-EN_THEY = "he she they this that these those hes shes theyre"
+EN_THEY = "he she they hes shes theyre"  # not "this": "this is stupid" is about a thing
 EN_PERSON = """
 teacher teachers boy girl kid kids son daughter guy guys man woman mom mum dad student classmate classmates people
 person brother sister bro dude mate

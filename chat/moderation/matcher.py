@@ -139,6 +139,7 @@ _MASKED_FORMS = {
     _EN: "\n".join(collapse(form) for form in lexicon.EN_MASKED_FORMS.split()),
 }
 _MASK_SPLIT_RE = re.compile(r"([*#]+|\.{1,3})")
+_SHORT_WORDS = frozenset(collapse(fold(word)) for word in lexicon.SHORT_WORDS.split())
 _TITLE_RE = re.compile(r"[«\"“„]([^«»\"“”„\n]{1,60})[»\"”“]")
 
 
@@ -251,6 +252,9 @@ def _aimed(words: list[Word], infos: list[WordInfo], index: int) -> bool:
     position = 1 if after and after[0].role == FILLER else 0
     if position < len(after) and after[position].role == YOU:
         return True  # «дура ты», «тупой же ты»
+    alone = all(other.role in (FILLER, TAIL) for other in (*before, *after))
+    if alone and any(other.role == YOU for other in infos):
+        return True  # a vocative: «эй ты, баран», «ты, дура, опять…»
     return all(other is info or other.role in (FILLER, YOU, THEY, TAIL) for other in infos)  # «Дурак!»
 
 
@@ -296,5 +300,5 @@ def check(text: str) -> Verdict:
     prepared = prepare(text)
     folded = fold(prepared)
     titles = _title_spans(prepared) if len(folded) == len(prepared) else []
-    finding = _decide(split(folded), titles)
+    finding = _decide(split(folded, _SHORT_WORDS), titles)
     return ALLOWED if finding is None else blocked(finding.category, finding.matched)

@@ -7,7 +7,7 @@ script (Greek, Ukrainian/Serbian Cyrillic that looks Latin) onto plain Latin or 
 ``readings`` turns one token into the strings the lexicon is matched against:
 
 * a token written in Cyrillic (digits such as 3/6/0 read as з/б/о) is read as Russian;
-* a token with Latin letters is read as English (digits and $ @ ! read as letters) and, unless it is a
+* a token with Latin letters is read as English (digits and $ @ ! + read as letters) and, unless it is a
   known Latin word, also as Russian: by look-alike letters ("cyka" → «сука», "xyi" → «хуи»; b read both as
   в and as ь) and by transliteration ("pizdec" → «пиздец», "xuy" → «хуй», "blyat" → «блят»);
 * a token mixing scripts ("xуй", "fuсk") gets all of these, with its Cyrillic letters kept for the Russian
@@ -78,8 +78,8 @@ _LOOKALIKE_B_AS_SOFT_SIGN = str.maketrans({"b": "ь"})
 _LOOKALIKE_TO_LATIN = str.maketrans("авекмнорстухшипгцбь", "abekmhopctyxwunrubb")
 
 # Digits and symbols inside a word.
-_SYMBOLS_AS_CYRILLIC = str.maketrans("013468@$!", "оизчбваси")
-_SYMBOLS_AS_LATIN = str.maketrans("01345678@$!9", "oieasbtbasig")
+_SYMBOLS_AS_CYRILLIC = str.maketrans("013468@$!+", "оизчбвасит")
+_SYMBOLS_AS_LATIN = str.maketrans("01345678@$!9+", "oieasbtbasigt")
 
 _TRANSLIT_DIGRAPHS = {
     "shch": "щ",
@@ -153,7 +153,7 @@ def word_core(token: str) -> str | None:
 
     Digits and symbols count as letters only inside a word with at least two real letters («6лядь», "sh1t").
     """
-    core = token.strip("!").rstrip("@$")
+    core = token.strip("!+").rstrip("@$")
     if core.isalpha():
         return core
     letters = len(_NOT_LETTER_RE.sub("", core))

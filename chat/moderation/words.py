@@ -2,9 +2,11 @@
 
 * ``plain`` – runs of letters/digits (``!`` only inside a word: "sh!t"); everything else separates.
 * ``joined`` – words rebuilt by removing separators: inside a word without spaces («х.у.й», «б-л-я»,
-  «е_б_а_т_ь») and between three or more single letters («х у й», "f u c k").
+  «е_б_а_т_ь»), between three or more single letters («х у й», "f u c k"), and after a one- or two-letter
+  fragment that is not a real word («ху ёво», «пи здец»).
 * ``merged`` – the plain sequence with joined words in place of their pieces (for context rules).
-* ``masked`` – words with letters hidden by ``*``, ``#`` or dots («х*й», «б**дь», "f*ck").
+* ``masked`` – words with letters hidden by ``*``, ``#`` or dots («х*й», «б**дь», "f*ck"), or ending in
+  ``*``/``#`` («бл*»).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ import re
 from dataclasses import dataclass
 
 # Possessive quantifiers and the look-behind keep every search linear, whatever the input.
-_CHUNK = r"[a-zа-я0-9@$]++(?:!++[a-zа-я0-9@$]++)*+"
+_CHUNK = r"[a-zа-я0-9@$]++(?:[!+]++[a-zа-я0-9@$]++)*+"
 _CHUNK_RE = re.compile(_CHUNK)
 _GLUED_RE = re.compile(rf"(?<![a-zа-я0-9@$]){_CHUNK}(?:[.\-_'’‘`´~^+=:,/\\|*#]++{_CHUNK})++")
-_MASKED_RE = re.compile(rf"(?<![a-zа-я0-9@$]){_CHUNK}(?:(?:[*#]++|\.{{1,3}}+){_CHUNK})++")
+_MASKED_RE = re.compile(
+    rf"(?<![a-zа-я0-9@$]){_CHUNK}(?:(?:(?:[*#]++|\.{{1,3}}+){_CHUNK})++(?:[*#]++)?|[*#]++)(?![a-zа-я0-9@$])"
+)
 _SPACED_GAP_RE = re.compile(r"[\s.\-_·]{1,3}")
+_FRAGMENT_GAP_RE = re.compile(r"[\s\-_·]{1,3}")
 _BOUNDARY_RE = re.compile(r"[.,!?;:…()\[\]{}\n]")
 _MIN_SPACED_LETTERS = 3
 _LETTER_LIKE_SYMBOLS = frozenset("013468@$")  # «6 л я т ь»
@@ -78,8 +83,34 @@ def _join_spaced_letters(text: str, units: list[Word]) -> tuple[list[Word], list
     return result, joined
 
 
-def split(text: str) -> Views:
-    """All views of a folded (lower-case) message."""
+def _join_fragments(text: str, units: list[Word], short_words: frozenset[str]) -> tuple[list[Word], list[Word]]:
+    """Glue a one- or two-letter fragment that is not a real word to the next word: «ху ёво», "fu ck"."""
+    result: list[Word] = []
+    joined: list[Word] = []
+    index = 0
+    while index < len(units):
+        unit = units[index]
+        following = units[index + 1] if index + 1 < len(units) else None
+        if (
+            following is not None
+            and len(unit.text) <= 2
+            and unit.text.isalpha()
+            and unit.text not in short_words
+            and following.text not in short_words
+            and _FRAGMENT_GAP_RE.fullmatch(text, unit.end, following.start)
+        ):
+            word = Word(unit.text + following.text, unit.start, following.end)
+            result.append(word)
+            joined.append(word)
+            index += 2
+        else:
+            result.append(unit)
+            index += 1
+    return result, joined
+
+
+def split(text: str, short_words: frozenset[str] = frozenset()) -> Views:
+    """All views of a folded (lower-case) message; ``short_words`` are real words of one or two letters."""
     plain = _with_boundaries(text, [Word(m.group(), m.start(), m.end()) for m in _CHUNK_RE.finditer(text)])
     glued = [Word("".join(_CHUNK_RE.findall(m.group())), m.start(), m.end()) for m in _GLUED_RE.finditer(text)]
     units = plain
@@ -95,7 +126,8 @@ def split(text: str) -> Views:
                 units.append(word)
         units = sorted(units + glued, key=lambda w: w.start)
     units, spaced = _join_spaced_letters(text, units)
-    joined = glued + spaced
+    units, fragments = _join_fragments(text, units, short_words)
+    joined = glued + spaced + fragments
     merged = _with_boundaries(text, units) if joined else None
     masked = [m.group() for m in _MASKED_RE.finditer(text)] if ("*" in text or "#" in text or "." in text) else []
     return Views(plain=plain, joined=joined, merged=merged, masked=masked)
