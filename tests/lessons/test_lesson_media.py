@@ -35,9 +35,10 @@ async def test_lesson_with_teacher_and_two_students(
     await teacher.click("#btn-screen")  # real getDisplayMedia (Chromium's fake screen)
     await wait_for(lambda: teacher.evaluate("!!window.lesson.published.screen"), what="screen published")
     student1 = await open_room(browser, server.url, "student", lesson)
-    student2 = await open_room(browser, server.url, "student2", lesson)
-    me1, me2 = await wait_joined(student1), await wait_joined(student2)
+    me1 = await wait_joined(student1)
     joined_at = {"student": time.monotonic()}
+    student2 = await open_room(browser, server.url, "student2", lesson)
+    me2 = await wait_joined(student2)
 
     # 1. Each student decodes the teacher's camera (frames keep rising) and gets the screen share.
     for page in (student1, student2):
