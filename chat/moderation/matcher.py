@@ -197,8 +197,10 @@ def _masked_finding(token: str) -> Finding | None:
         match = re.search(f"^{pattern}$", _MASKED_FORMS[language], re.MULTILINE)
         if match:
             info = analyse(match.group())
-            if info.finding:
+            if info.finding is not None:
                 return info.finding
+            if info.targeted is not None:
+                return Finding(INSULT, info.targeted.matched)  # "d*ck": hiding letters shows it is meant
     return None
 
 
