@@ -4,9 +4,12 @@ a photo, a blocked message's reason, and resync after the socket drops."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from PIL import Image
+
+from tests.chat.helpers import make_room
 
 pytestmark = pytest.mark.browser
 
@@ -104,6 +107,25 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         assert texts.count("Спасибо, будем!") == 1
         assert not any("идиот" in text for text in texts)
 
+        # group chat: an unread badge for the parent, then "who has read this" for the curator
+        await curator.locator(".room", has_text="9А: родители").click()
+        await curator.locator("#room-title", has_text="9А: родители").wait_for()
+        await curator.get_by_label("Сообщение", exact=True).fill("Уважаемые родители, собрание в четверг.")
+        await curator.get_by_role("button", name="Отправить").click()
+        await parent.get_by_role("button", name="← Чаты").click()
+        badge = parent.locator(".room", has_text="9А: родители").locator(".badge")
+        await badge.wait_for()
+        assert await badge.inner_text() == "1"
+        await parent.locator(".room", has_text="9А: родители").click()
+        await parent.locator(".message", has_text="собрание в четверг").wait_for()
+        await badge.wait_for(state="detached")
+        receipt = curator.locator(".message.mine", has_text="собрание в четверг").locator(".receipts")
+        await receipt.filter(has_text="Прочитали: 1").wait_for()
+        await receipt.click()
+        await curator.get_by_role("dialog").get_by_text("Иванова Елена Викторовна").wait_for()
+        await curator.screenshot(path=str(artifacts_dir / "chat-receipts.png"))
+        await curator.get_by_role("button", name="Закрыть").click()
+
         await curator.screenshot(path=str(artifacts_dir / "chat-curator.png"))
         await parent.screenshot(path=str(artifacts_dir / "chat-parent-phone.png"))
         fits = await parent.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -111,3 +133,25 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
     finally:
         await curator_context.close()
         await parent_context.close()
+
+
+async def test_history_pages_back_when_scrolled_to_the_top(browser, daphne_server, live_env):
+    room = make_room(live_env, "lesson", ["parent"], ["teacher"])
+    live_env.shell(
+        "from chat.store import post_message; from server.accounts.models import User\n"
+        "teacher = User.objects.get(username='teacher')\n"
+        f"for n in range(1, 71): post_message(teacher, {room}, f'c{{n}}', f'Задание номер {{n}}')"
+    )
+    context, page = await logged_in_page(browser, daphne_server.url, "parent", phone=True)
+    try:
+        await page.goto(f"{daphne_server.url}/chat/?room={room}")
+        await page.locator(".message", has_text="Задание номер 70").wait_for()
+        exact = lambda n: page.locator(".message .text", has_text=re.compile(rf"^Задание номер {n}$"))  # noqa: E731
+        assert await exact(5).count() == 0  # only the newest page
+        await page.locator("#messages").evaluate("log => { log.scrollTop = 0; }")
+        await exact(1).wait_for()
+        texts = await page.locator(".message .text").all_inner_texts()
+        assert texts == [f"Задание номер {n}" for n in range(1, 71)]
+        assert await page.locator("#history-sentinel").inner_text() == "Начало переписки"
+    finally:
+        await context.close()
