@@ -31,6 +31,7 @@ class JanusConfig:
     stun_server: str = ""  # host:port; lets Janus learn its public address itself
     event_backend: str = ""  # URL our server receives Janus events on (optional)
     debug_level: int = 3
+    api_ip: str = "127.0.0.1"  # only a deployment's private network address, never a public one
 
     @property
     def api_url(self) -> str:
@@ -133,7 +134,7 @@ events: {{
   base_path = "/janus"
   http = true
   port = {config.http_port}
-  ip = "127.0.0.1"
+  ip = {_quote(config.api_ip)}
   https = false
 }}
 admin: {{
@@ -164,3 +165,39 @@ admin: {{
     for path in folder.glob("*.jcfg"):
         path.chmod(0o600)
     return folder / "janus.jcfg"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m rtc.janus.config DIR``: write a config for a separately run Janus from the environment.
+
+    Needs JANUS_API_SECRET and JANUS_ADMIN_KEY (the same values daphne gets); optional JANUS_HTTP_PORT
+    (8088), JANUS_API_IP (127.0.0.1), JANUS_ICE_ENFORCE_LIST, JANUS_NAT_1_1_MAPPING, JANUS_STUN_SERVER,
+    JANUS_RTP_PORT_RANGE. Then run ``janus -C DIR/janus.jcfg -F DIR -o``.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("folder", type=Path)
+    args = parser.parse_args(argv)
+    missing = [name for name in ("JANUS_API_SECRET", "JANUS_ADMIN_KEY") if not os.environ.get(name)]
+    if missing:
+        raise SystemExit(f"set {', '.join(missing)} (the same values the daphne processes get)")
+    optional = {
+        "ice_enforce_list": "JANUS_ICE_ENFORCE_LIST",
+        "nat_1_1_mapping": "JANUS_NAT_1_1_MAPPING",
+        "stun_server": "JANUS_STUN_SERVER",
+        "rtp_port_range": "JANUS_RTP_PORT_RANGE",
+        "api_ip": "JANUS_API_IP",
+    }
+    config = JanusConfig(
+        http_port=int(os.environ.get("JANUS_HTTP_PORT", "8088")),
+        api_secret=os.environ["JANUS_API_SECRET"],
+        admin_secret=os.environ.get("JANUS_ADMIN_SECRET") or secrets.token_urlsafe(24),
+        admin_key=os.environ["JANUS_ADMIN_KEY"],
+        **{field: os.environ[var] for field, var in optional.items() if os.environ.get(var)},
+    )
+    print(write_config(config, args.folder))
+
+
+if __name__ == "__main__":
+    main()

@@ -32,7 +32,7 @@ def options_from_env() -> dict[str, str]:
         "stun_server": "JANUS_STUN_SERVER",
         "rtp_port_range": "JANUS_RTP_PORT_RANGE",
     }
-    return {field: os.environ[var] for field, var in names.items() if os.environ.get(var)}
+    return {field: os.environ[var] for field, var in names.items() if os.environ.get(var)}  # API stays on loopback
 
 
 def start_embedded(var_dir: Path) -> JanusProcess | None:
