@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -21,19 +22,20 @@ class _Slot:
     next_due: float
     frame: Any = None
     busy: bool = False
-    processed: int = 0
-    dropped: int = 0
 
 
 class AnalysisScheduler:
     def __init__(self, process: Callable[[Hashable, Any], None], workers: int = 2, rate: float = 2.0) -> None:
+        """``workers`` = 0 analyses nothing (ingest only: the benchmark's baseline)."""
         self._process = process
         self._rate = rate
         self._slots: dict[Hashable, _Slot] = {}
         self._cond = threading.Condition()
         self._stopped = False
+        self._counts: Counter[str] = Counter()  # offered, processed, dropped (since the last stats())
+        self._lags: deque[float] = deque(maxlen=10_000)  # how late each analysis started, seconds
         self._threads = [
-            threading.Thread(target=self._work, name=f"analysis-{i}", daemon=True) for i in range(max(1, workers))
+            threading.Thread(target=self._work, name=f"analysis-{i}", daemon=True) for i in range(workers)
         ]
         for thread in self._threads:
             thread.start()
@@ -57,14 +59,20 @@ class AnalysisScheduler:
             slot = self._slots.get(key)
             if slot is None:
                 return
+            self._counts["offered"] += 1
             if slot.frame is not None:
-                slot.dropped += 1
+                self._counts["dropped"] += 1
             slot.frame = frame
             self._cond.notify()
 
-    def stats(self) -> dict[Hashable, tuple[int, int]]:
+    def stats(self) -> dict[str, float]:
+        """Counts since the previous call, the number of streams and the 95th percentile start lag."""
         with self._cond:
-            return {key: (slot.processed, slot.dropped) for key, slot in self._slots.items()}
+            counts, self._counts = self._counts, Counter()
+            lags, self._lags = sorted(self._lags), deque(maxlen=10_000)
+            streams = len(self._slots)
+        lag_p95 = lags[int(0.95 * (len(lags) - 1))] if lags else 0.0
+        return {"streams": streams, **{k: counts[k] for k in ("offered", "processed", "dropped")}, "lag_p95": lag_p95}
 
     def stop(self) -> None:
         with self._cond:
@@ -81,6 +89,7 @@ class AnalysisScheduler:
                     if due <= now:
                         slot = self._slots[key]
                         frame, slot.frame, slot.busy = slot.frame, None, True
+                        self._lags.append(now - due)
                         # Pace from the due time, but never build up a backlog of "catch-up" turns.
                         slot.next_due = max(due + slot.interval, now)
                         return key, frame
@@ -99,5 +108,5 @@ class AnalysisScheduler:
                     slot = self._slots.get(key)
                     if slot is not None:
                         slot.busy = False
-                        slot.processed += 1
+                    self._counts["processed"] += 1
                     self._cond.notify()

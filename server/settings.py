@@ -202,7 +202,7 @@ CHAT_ANSWER_DUE_SOON_HOURS = int(os.environ.get("CHAT_ANSWER_DUE_SOON_HOURS", "2
 RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS", "[]"))
 PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
-PROCTOR_ANALYSIS_RATE = float(os.environ.get("PROCTOR_ANALYSIS_RATE", "2"))  # analysed frames per second per student
+PROCTOR_STATS_SECONDS = float(os.environ.get("PROCTOR_STATS_SECONDS", "0"))  # >0: log analysis stats this often
 PROCTOR_EVIDENCE_RETENTION_DAYS = int(os.environ.get("PROCTOR_EVIDENCE_RETENTION_DAYS", "90"))
 
 # Video lessons (lessons/, rtc/janus/, docs/lessons.md). `python -m server.run` starts Janus and sets the

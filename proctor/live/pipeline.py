@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import logging
 import secrets
 import statistics
@@ -83,7 +84,16 @@ class LivePipeline:
     def __init__(self, workers: int | None = None) -> None:
         self._streams: dict[int, _Stream] = {}
         self._lock = threading.Lock()
-        self.scheduler = AnalysisScheduler(self._process, workers=workers or settings.PROCTOR_ANALYSIS_WORKERS)
+        count = settings.PROCTOR_ANALYSIS_WORKERS if workers is None else workers
+        self.scheduler = AnalysisScheduler(self._process, workers=count)
+        if settings.PROCTOR_STATS_SECONDS > 0:
+            threading.Thread(target=self._log_stats, name="analysis-stats", daemon=True).start()
+
+    def _log_stats(self) -> None:
+        """One ``proctor-stats {json}`` log line per interval (for operators and bench/proctor_load.py)."""
+        while True:
+            time.sleep(settings.PROCTOR_STATS_SECONDS)
+            log.info("proctor-stats %s", json.dumps(self.scheduler.stats()))
 
     def register(
         self,

@@ -1,0 +1,368 @@
+"""Proctoring ingest benchmark: N simulated students streaming to one daphne pinned to one core.
+
+One command, run inside the private network namespace (WebRTC stays inside the machine)::
+
+    unshare -n scripts/in-private-network.sh .venv/bin/python bench/proctor_load.py
+
+What it does, in one run:
+
+* a fresh database with an exam, N students enrolled (consent + the clip's reference photo) and their
+  sessions already running (identity verified), so every stream is monitored by the vision engine;
+* one daphne (the real server: signalling, aiortc, analysis threads, episodes, dashboard socket) pinned to
+  CPU 0; the simulated students in separate processes pinned to CPU 1: each is an aiortc sender replaying
+  a testdata clip pre-encoded to VP8 at the default analysis grade (320x240, 5 fps, ~180 kbit/s), so the
+  senders spend no CPU encoding; ``--live`` students are switched by the proctor's dashboard to the
+  live-view grade (640x480, 15 fps), exactly as a proctor opening a student does;
+* a proctor's dashboard socket records every episode and its latency: arrival time minus the moment the
+  episode engine decided it (the end of the debounce);
+* the baseline, in the same run: the same N with analysis off (``PROCTOR_ANALYSIS_WORKERS=0``), i.e. the
+  cost of WebRTC ingest and decoding alone.
+
+Per N it prints daphne's CPU (fraction of its core, ms per student per second), the rate frames arrived
+and were analysed per student, the scheduler's lag and the latency. "Real-time" means every stream
+delivered >= 90 % of its sent rate, analysis kept >= 90 % of the policy rate (2/s) and the scheduler's
+p95 start lag stayed under 0.5 s. ``students_per_core`` is the largest real-time N measured; when even
+the largest N tried leaves the core below 90 % busy it is extrapolated as N / CPU fraction (and says so).
+The last line is ``RESULT students_per_core=<float> p95_latency_s=<float>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.support.paths import testdata  # noqa: E402
+from tests.support.servers import DaphneServer, LiveEnvironment  # noqa: E402
+
+SERVER_CPU, SENDER_CPU = 0, 1
+STATS_SECONDS = 4.0
+ANALYSIS_FPS = 2.0  # the default policy's rate
+GRADES = {"analysis": (320, 240, 5, 180_000), "live": (640, 480, 15, 800_000)}
+CLIPS = ("second_person", "absent_return")
+STUDENTS_PER_SENDER_PROCESS = 20
+
+SETUP = """
+import json
+from datetime import timedelta
+from pathlib import Path
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.utils import timezone
+from proctor import enrollment
+from proctor.models import Exam, ExamSession
+from server.accounts.models import Role, User, UserRole
+from server.school.models import StudyGroup
+args = json.loads({args!r})
+now = timezone.now()
+group = StudyGroup.objects.get(name="9А")
+exam = Exam.objects.create(title="Нагрузка", group=group, opens_at=now - timedelta(minutes=5),
+                           closes_at=now + timedelta(hours=6), duration_minutes=300)
+proctor = User.objects.get(username="proctor")
+exam.proctors.add(proctor)
+
+def cookie(user):
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+students = []
+for i in range(args["count"]):
+    clip, reference = args["clips"][i % len(args["clips"])]
+    user = User.objects.create(username=f"bench{{i:03d}}", first_name=f"Ученик {{i}}")
+    UserRole.objects.create(user=user, role=Role.STUDENT)
+    group.students.add(user)
+    enrollment.record_consent(user)
+    assert enrollment.enroll(user, Path(reference)).photo is not None
+    session = ExamSession.objects.create(exam=exam, student=user, state="running", identity="verified",
+                                         started_at=now)
+    students.append({{"session": session.pk, "cookie": cookie(user), "clip": clip}})
+print("SETUP" + json.dumps({{"exam": exam.pk, "proctor": cookie(proctor), "students": students}}))
+"""
+
+
+# --- the simulated students (separate processes on the sender CPU) ------------------------------------
+def encode_clip(path: Path, width: int, height: int, fps: int, bitrate: int) -> list[bytes]:
+    """The clip as VP8 packets at this grade, one keyframe at the start of the loop."""
+    import av
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    source_fps = capture.get(cv2.CAP_PROP_FPS) or 15.0
+    frames, index = [], 0
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            break
+        if index % max(1, round(source_fps / fps)) == 0 or fps >= source_fps:
+            frames.append(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA))
+        index += 1
+    codec = av.CodecContext.create("libvpx", "w")
+    codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
+    codec.time_base, codec.framerate = Fraction(1, fps), Fraction(fps, 1)
+    codec.bit_rate, codec.gop_size = bitrate, len(frames)
+    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    packets = []
+    for number, frame in enumerate(frames):
+        picture = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(format="yuv420p")
+        picture.pts = number
+        packets += [bytes(p) for p in codec.encode(picture)]
+    packets += [bytes(p) for p in codec.encode(None)]
+    return packets
+
+
+def sender_process(url: str, students: list[dict], ready, stop) -> None:
+    os.sched_setaffinity(0, {SENDER_CPU})
+    asyncio.run(_senders(url, students, ready, stop))
+
+
+async def _senders(url: str, students: list[dict], ready, stop) -> None:
+    import av
+    import websockets
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+    from aiortc.mediastreams import MediaStreamTrack
+
+    def grades_of(clip: str) -> dict:
+        path = testdata(f"video/{clip}/{clip}.mp4")
+        return {name: (encode_clip(path, *grade), grade[2]) for name, grade in GRADES.items()}
+
+    encoded = {clip: grades_of(clip) for clip in {s["clip"] for s in students}}
+
+    class ReplayTrack(MediaStreamTrack):
+        """Pre-encoded VP8 packets at the current grade's frame rate (switching restarts at the keyframe)."""
+
+        kind = "video"
+
+        def __init__(self, grades: dict) -> None:
+            super().__init__()
+            self.grades, self.grade, self.index, self.pts, self.next = grades, "analysis", 0, 0, None
+
+        def switch(self, grade: str) -> None:
+            self.grade, self.index = grade, 0
+
+        async def recv(self):
+            packets, fps = self.grades[self.grade]
+            now = time.monotonic()
+            self.next = now if self.next is None else self.next + 1 / fps
+            await asyncio.sleep(max(0.0, self.next - now))
+            packet = av.Packet(packets[self.index % len(packets)])
+            self.index += 1
+            packet.pts, packet.time_base = self.pts, Fraction(1, 90_000)
+            self.pts += 90_000 // fps
+            return packet
+
+    async def student(entry: dict) -> None:
+        ws = await websockets.connect(
+            url.replace("http", "ws", 1) + f"/ws/rtc/sessions/{entry['session']}/",
+            additional_headers={"Cookie": f"sessionid={entry['cookie']}"},
+            origin=url,
+            max_size=2**22,
+        )
+        await ws.recv()  # session.state
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        track = ReplayTrack(encoded[entry["clip"]])
+        transceiver = pc.addTransceiver(track, direction="sendonly")
+        vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
+        transceiver.setCodecPreferences(vp8)
+        await pc.setLocalDescription(await pc.createOffer())
+        await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message["type"] == "answer":
+                    await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
+                    ready.put(entry["session"])
+                elif message["type"] == "grade":
+                    track.switch(message["name"])
+        finally:
+            await pc.close()
+
+    tasks = [asyncio.ensure_future(student(s)) for s in students]
+    while not stop.is_set():
+        await asyncio.sleep(0.2)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# --- one measured run -------------------------------------------------------------------------------
+@dataclass
+class Run:
+    students: int
+    analysis: bool
+    cpu_fraction: float = 0.0
+    received_fps: float = 0.0
+    analysed_fps: float = 0.0
+    lag_p95: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def ms_per_student(self) -> float:
+        return 1000 * self.cpu_fraction / self.students
+
+    @property
+    def real_time(self) -> bool:
+        sent = GRADES["analysis"][2]
+        kept_up = self.received_fps >= 0.9 * sent
+        return kept_up and (not self.analysis or (self.analysed_fps >= 0.9 * ANALYSIS_FPS and self.lag_p95 < 0.5))
+
+    @property
+    def p95_latency(self) -> float:
+        return percentile(self.latencies, 0.95)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stats_lines(log: str, offset: int) -> list[dict]:
+    marker = "proctor-stats "
+    return [json.loads(line.split(marker, 1)[1]) for line in log[offset:].splitlines() if marker in line]
+
+
+async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool, args) -> Run:
+    import websockets
+
+    env = {
+        "PROCTOR_STATS_SECONDS": str(STATS_SECONDS),
+        "PROCTOR_RESUME_GRACE_SECONDS": "3600",
+        "PROCTOR_ANALYSIS_WORKERS": "2" if analysis else "0",
+        "LOG_LEVEL": "INFO",
+    }
+    server = DaphneServer.start(live, extra_env=env)
+    os.sched_setaffinity(server.process.pid, {SERVER_CPU})
+    for task in Path(f"/proc/{server.process.pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {SERVER_CPU})
+    run = Run(count, analysis)
+    ctx = multiprocessing.get_context("spawn")
+    ready, stop = ctx.Queue(), ctx.Event()
+    students = setup["students"][:count]
+    batches = [students[i : i + STUDENTS_PER_SENDER_PROCESS] for i in range(0, count, STUDENTS_PER_SENDER_PROCESS)]
+    processes = [ctx.Process(target=sender_process, args=(server.url, batch, ready, stop)) for batch in batches]
+    dashboard = await websockets.connect(
+        server.ws_url + f"/ws/proctor/exams/{setup['exam']}/",
+        additional_headers={"Cookie": f"sessionid={setup['proctor']}"},
+        origin=server.url,
+        max_size=2**24,
+    )
+    measuring = False
+
+    async def listen() -> None:
+        async for raw in dashboard:
+            frame = json.loads(raw)
+            if measuring and frame["type"] == "episode.opened" and frame["episode"]["kind"] != "camera_lost":
+                run.latencies.append(time.time() - frame["decided_at"])
+
+    listener = asyncio.ensure_future(listen())
+    try:
+        for process in processes:
+            process.start()
+        for _ in range(count):
+            await asyncio.to_thread(ready.get, True, 120)
+        for entry in students[: args.live]:
+            await dashboard.send(json.dumps({"type": "watch", "session": entry["session"], "on": True}))
+        await asyncio.sleep(args.warmup)
+        offset = len(server.log())
+        cpu_start, started = cpu_seconds(server.process.pid), time.monotonic()
+        measuring = True
+        await asyncio.sleep(args.seconds)
+        measuring = False
+        run.cpu_fraction = (cpu_seconds(server.process.pid) - cpu_start) / (time.monotonic() - started)
+        lines = stats_lines(server.log(), offset)[1:]  # the first line started before the window
+        span = max(1, len(lines)) * STATS_SECONDS * count
+        run.received_fps = sum(s["offered"] for s in lines) / span
+        run.analysed_fps = sum(s["processed"] for s in lines) / span
+        run.lag_p95 = max((s["lag_p95"] for s in lines), default=0.0)
+    finally:
+        stop.set()
+        listener.cancel()
+        await dashboard.close()
+        for process in processes:
+            process.join(15)
+            if process.is_alive():
+                process.kill()
+        server.stop()
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--students", default="20,40,60,80", help="comma-separated N to try (ascending)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured window per N")
+    parser.add_argument("--warmup", type=float, default=8.0)
+    parser.add_argument("--live", type=int, default=2, help="students the proctor watches live (live-view grade)")
+    args = parser.parse_args()
+    if not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
+        sys.exit("run inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
+    if os.cpu_count() < 2:
+        sys.exit("needs 2 CPUs: daphne on one, the simulated students on the other")
+    counts = sorted(int(n) for n in args.students.split(","))
+    clips = [(c, str(testdata(f"video/{c}/reference.jpg"))) for c in CLIPS]
+    with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
+        live = LiveEnvironment.create(Path(tmp))
+        output = live.shell(SETUP.format(args=json.dumps({"count": max(counts), "clips": clips})))
+        setup = json.loads(output.split("SETUP", 1)[1])
+        runs = [asyncio.run(measure(live, setup, max(counts), False, args))]
+        for count in counts:
+            runs.append(asyncio.run(measure(live, setup, count, True, args)))
+            if not runs[-1].real_time:
+                break
+    print()
+    print(
+        f"proctor_load: 1 daphne on CPU {SERVER_CPU}, senders on CPU {SENDER_CPU}, {args.live} watched live, "
+        f"{args.seconds:.0f} s windows, analysis policy default ({ANALYSIS_FPS:g}/s)"
+    )
+    header = f"{'mode':<13}{'N':>4}{'CPU core':>10}{'ms/student/s':>14}{'recv fps':>10}{'analysed/s':>12}"
+    print(header + f"{'lag p95 s':>11}{'episodes':>10}{'p95 lat s':>11}{'real-time':>11}")
+    for run in runs:
+        mode = "analysis" if run.analysis else "ingest only"
+        print(
+            f"{mode:<13}{run.students:>4}{run.cpu_fraction:>10.2f}{run.ms_per_student:>14.1f}{run.received_fps:>10.2f}"
+            f"{run.analysed_fps:>12.2f}{run.lag_p95:>11.2f}{len(run.latencies):>10}{run.p95_latency:>11.3f}"
+            f"{'yes' if run.real_time else 'NO':>11}"
+        )
+    measured = [r for r in runs if r.analysis and r.real_time]
+    if not measured:
+        print("RESULT students_per_core=0.0 p95_latency_s=nan")
+        return
+    best = measured[-1]
+    if best is runs[-1] and best.cpu_fraction < 0.9:
+        per_core = best.students / best.cpu_fraction
+        print(f"largest N tried ({best.students}) used {best.cpu_fraction:.0%} of the core: extrapolated")
+    else:
+        per_core = float(best.students)
+    baseline = runs[0]
+    print(
+        f"baseline (ingest only) {baseline.ms_per_student:.1f} ms/student/s; analysis adds "
+        f"{best.ms_per_student - baseline.ms_per_student:.1f} ms/student/s"
+    )
+    all_latencies = [x for r in measured for x in r.latencies]
+    print(f"episodes: {len(all_latencies)}, latency median {statistics.median(all_latencies):.3f} s")
+    print(f"RESULT students_per_core={per_core:.1f} p95_latency_s={best.p95_latency:.3f}")
+
+
+if __name__ == "__main__":
+    main()
