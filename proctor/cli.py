@@ -158,6 +158,8 @@ def reference_embedding(path: Path) -> np.ndarray:
 def _load_policy(path: Path) -> Policy:
     try:
         return Policy.from_dict(json.loads(path.read_text()))
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
     except OSError as exc:
         raise CommandError(f"{path}: cannot read ({exc.strerror})") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -200,6 +202,8 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
     try:
         with path.open(newline="") as fh:
             rows = [row for row in csv.reader(fh) if row and any(cell.strip() for cell in row)]
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
     except OSError as exc:
         raise CommandError(f"{path}: cannot read ({exc.strerror})") from None
     except (UnicodeDecodeError, csv.Error) as exc:

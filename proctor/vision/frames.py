@@ -7,6 +7,7 @@ callers (the CLI, enrollment, admin forms) can show it as is.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,10 @@ def load_image(source: Path | str | bytes, max_side: int | None = None) -> np.nd
     if len(data) > MAX_IMAGE_BYTES:
         raise InputError(f"{name}: file is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
     try:
-        with Image.open(io.BytesIO(data)) as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # refused below, not just warned about
+            opened = Image.open(io.BytesIO(data))
+        with opened:
             if opened.format not in IMAGE_FORMATS:
                 raise InputError(f"{name}: unsupported image format {opened.format}")
             if opened.width * opened.height > MAX_IMAGE_PIXELS:
@@ -47,7 +51,9 @@ def load_image(source: Path | str | bytes, max_side: int | None = None) -> np.nd
             image.load()
     except UnidentifiedImageError:
         raise InputError(f"{name}: not an image (or an unsupported format)") from None
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise InputError(f"{name}: image is too large (more than {MAX_IMAGE_PIXELS} pixels)") from None
+    except (OSError, SyntaxError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{name}: cannot decode image ({exc})") from None
