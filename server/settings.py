@@ -204,6 +204,8 @@ PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECOND
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
 PROCTOR_STATS_SECONDS = float(os.environ.get("PROCTOR_STATS_SECONDS", "0"))  # >0: log analysis stats this often
 PROCTOR_EVIDENCE_RETENTION_DAYS = int(os.environ.get("PROCTOR_EVIDENCE_RETENTION_DAYS", "90"))
+# Reference photos and face embeddings are deleted this long after upload (manage.py purge_biometrics).
+BIOMETRIC_RETENTION_DAYS = int(os.environ.get("BIOMETRIC_RETENTION_DAYS", "365"))
 
 # Video lessons (lessons/, rtc/janus/, docs/lessons.md). `python -m server.run` starts Janus and sets the
 # JANUS_* variables; a deployment lists its instances (API on loopback/private network only).
