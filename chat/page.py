@@ -102,6 +102,7 @@ def strings() -> dict:
 def page(request: HttpRequest) -> HttpResponse:
     config = {
         "user": request.user.pk,
+        "user_name": str(request.user),
         "csrf_token": get_token(request),
         "max_text_chars": LIMITS.max_text_chars,
         "max_bytes": ATTACHMENT_LIMITS.max_bytes,

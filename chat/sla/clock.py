@@ -7,6 +7,8 @@
   (whoever it was addressed to); when it mentions parents, their questions; otherwise every open
   question addressed to this curator in the room.
 
+* A question whose message is deleted before it was answered is withdrawn.
+
 It runs inside the transaction that stores the message, so a question exists exactly when its
 message does.
 """
@@ -77,7 +79,11 @@ def close_questions(message: Message, room: Room, curator: User) -> int:
 
 @receiver(post_save, sender=Message, dispatch_uid="chat-sla-clock")
 def on_message_stored(sender: Any, instance: Message, created: bool, raw: bool = False, **kwargs: Any) -> None:
-    if not created or raw or instance.author_id is None:
+    if raw or instance.author_id is None:
+        return
+    if not created:
+        if instance.deleted_at is not None:
+            Question.objects.filter(message=instance, answered_at__isnull=True).delete()
         return
     room = instance.room
     if room.kind not in WATCHED_ROOMS:

@@ -35,10 +35,10 @@ async def logged_in_page(browser, base_url: str, username: str, phone: bool = Fa
     return context, page
 
 
-async def open_chat(page, base_url: str, room: int) -> None:
+async def open_chat(page, base_url: str, room: int, title: str) -> None:
     await page.goto(f"{base_url}/chat/?room={room}")
     await page.locator("#connection-status[data-state=online]").wait_for()
-    await page.locator("#room-title", has_text="Иванова").wait_for()
+    await page.locator("#room-title", has_text=title).wait_for()
 
 
 def photo_bytes() -> bytes:
@@ -54,8 +54,8 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
     curator_context, curator = await logged_in_page(browser, base, "curator")
     parent_context, parent = await logged_in_page(browser, base, "parent", phone=True)
     try:
-        await open_chat(curator, base, direct_room)
-        await open_chat(parent, base, direct_room)
+        await open_chat(curator, base, direct_room, "Иванова Елена Викторовна")  # a private chat shows the other person
+        await open_chat(parent, base, direct_room, "Кураторова Ольга Николаевна")
 
         # typing indicator, then the message itself
         await parent.get_by_label("Сообщение", exact=True).press_sequentially("Здравствуйте", delay=20)

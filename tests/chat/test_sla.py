@@ -17,7 +17,7 @@ from chat.models import Room
 from chat.rooms import ensure_room
 from chat.sla import queries
 from chat.sla.models import Question
-from chat.store import post_message
+from chat.store import delete_message, post_message
 from server.accounts.models import Role, User, UserRole
 from server.notifications.models import Notification
 
@@ -125,6 +125,14 @@ def test_parents_chat_counts_only_mentions_and_only_curators_answer(people, pare
     assert (rows["curator"].answered_in_time, rows["curator"].median_answer_hours) == (1, 1.9)
     everyone = queries.report(people["admin"], T0, T0 + timedelta(days=1), T0 + timedelta(days=5))
     assert [(r.curator.username, r.overdue, r.waiting) for r in everyone] == [("curator", 0, 0), ("curator2", 1, 0)]
+
+
+def test_a_question_deleted_before_the_answer_is_withdrawn(people, direct):
+    asked = say(people["parent"], direct, "Ой, не туда написала", T0)
+    assert Question.objects.filter(answered_at__isnull=True).count() == 1
+    with at(T0 + timedelta(minutes=1)):
+        delete_message(people["parent"], direct.pk, asked.seq)
+    assert not Question.objects.exists()
 
 
 def test_deadline_is_configurable(people, direct, settings):

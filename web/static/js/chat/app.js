@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const dom = {
   page: $("chat-page"),
   roomList: $("room-list"),
+  roomFilter: $("room-filter"),
   roomTitle: $("room-title"),
   roomInfo: $("room-info"),
   status: $("connection-status"),
@@ -37,6 +38,13 @@ const dom = {
   readonly: $("readonly-note"),
 };
 
+/** A private chat is called "A — B"; show only the other person. */
+function displayTitle(payload) {
+  if (payload.kind !== "direct") return payload.title;
+  const others = payload.title.split(" — ").filter((name) => name !== config.user_name);
+  return others.length === 1 ? others[0] : payload.title;
+}
+
 class RoomState {
   constructor(payload) {
     this.messages = new Map(); // seq -> message payload (the loaded part)
@@ -55,7 +63,7 @@ class RoomState {
     Object.assign(this, {
       id: payload.id,
       kind: payload.kind,
-      title: payload.title,
+      title: displayTitle(payload),
       role: payload.role,
       canWrite: payload.can_write,
       canModerate: this.canModerate || false,
@@ -95,7 +103,7 @@ conn.addEventListener("status", ({ detail }) => {
 conn.addEventListener("open", async () => {
   try {
     const reply = await conn.request({ type: "rooms" });
-    mergeRooms(reply.rooms);
+    mergeRooms(reply.rooms, true);
     subscribeAll(state.firstConnect);
     if (state.firstConnect) {
       state.firstConnect = false;
@@ -113,7 +121,12 @@ conn.addEventListener("frame", ({ detail: { frame } }) => {
   if (handler) handler(frame);
 });
 
-function mergeRooms(list) {
+/** Add or update rooms; with `complete`, the list is all the user's rooms and others are dropped. */
+function mergeRooms(list, complete = false) {
+  if (complete) {
+    const ids = new Set(list.map((payload) => payload.id));
+    for (const id of state.rooms.keys()) if (!ids.has(id)) state.rooms.delete(id);
+  }
   for (const payload of list) {
     const room = state.rooms.get(payload.id);
     if (room) room.update(payload);
@@ -122,14 +135,22 @@ function mergeRooms(list) {
   renderRoomList();
 }
 
-/** First connect: from the last message (for the preview); reconnects: from what we have (resync). */
+/**
+ * Live updates for the rooms one belongs to (and the open one): on the first connect from the last
+ * message (for the preview), on reconnects from what we have (resync). The administrator and the
+ * director read every room of the school but follow only those they open.
+ */
 function subscribeAll(first) {
-  const entries = [...state.rooms.values()].map((room) => {
-    room.syncing = true;
-    const after = first ? Math.max(0, room.serverLastSeq - 1) : room.lastSeq;
-    return { room: room.id, after, changes_after: room.lastChange };
-  });
+  const rooms = [...state.rooms.values()].filter((room) => room.role || room.subscribed || room === state.current);
+  const entries = rooms.map((room) => subscription(room, first));
   for (let i = 0; i < entries.length; i += 200) conn.post({ type: "subscribe", rooms: entries.slice(i, i + 200) });
+}
+
+function subscription(room, first = false) {
+  room.syncing = true;
+  room.subscribed = true;
+  const after = first || !room.lastSeq ? Math.max(0, room.serverLastSeq - 1) : room.lastSeq;
+  return { room: room.id, after, changes_after: room.lastChange };
 }
 
 const handlers = {
@@ -298,8 +319,11 @@ function announce(message) {
 }
 
 // -- rooms ------------------------------------------------------------------------------------
+dom.roomFilter.addEventListener("input", renderRoomList);
+
 function renderRoomList() {
-  const rooms = [...state.rooms.values()].sort((a, b) => {
+  const query = dom.roomFilter.value.trim().toLowerCase();
+  const rooms = [...state.rooms.values()].filter((room) => !query || room.title.toLowerCase().includes(query)).sort((a, b) => {
     const at = a.preview ? a.preview.created_at : "";
     const bt = b.preview ? b.preview.created_at : "";
     return bt.localeCompare(at) || a.title.localeCompare(b.title, lang);
@@ -331,6 +355,7 @@ async function openRoom(id) {
   if (!room) return;
   cancelCompose();
   state.current = room;
+  if (!room.subscribed) conn.post({ type: "subscribe", rooms: [subscription(room)] });
   dom.page.classList.add("show-room");
   dom.roomTitle.textContent = room.title;
   dom.log.replaceChildren(dom.sentinel);
@@ -725,9 +750,7 @@ async function openDirect(userId) {
     const reply = await conn.request({ type: "open_direct", user: userId });
     dom.dialog.close();
     mergeRooms([reply.room]);
-    const room = state.rooms.get(reply.room.id);
-    conn.post({ type: "subscribe", rooms: [{ room: room.id, after: room.lastSeq, changes_after: room.lastChange }] });
-    openRoom(room.id);
+    openRoom(reply.room.id);
   } catch (error) {
     showError(error);
   }
