@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 
 REORDER_WAIT = 0.05  # seconds an out-of-order message waits for the ones before it
 TAIL_CHECK_EVERY = 1.0  # seconds between checks of stored vs delivered last_seq
+PRESENCE_EVERY = 1.0  # seconds between presence updates of a room
 GROUP_REFRESH_EVERY = 3600.0  # channel-layer group memberships expire after a day
 CATCH_UP_PAGE = 200
 
@@ -71,9 +72,8 @@ class RoomFeed:
         self.gap_fill: asyncio.TimerHandle | None = None
         self.online_local: Counter[int] = Counter()
         self.online_remote: dict[str, set[int]] = {}
-
-    def is_online(self, user_id: int) -> bool:
-        return self.online_local[user_id] > 0 or any(user_id in users for users in self.online_remote.values())
+        self.local_changes: set[int] = set()  # users whose local presence changed since the last flush
+        self.announced: set[int] = set()  # who the local sockets were last told is online
 
     def online(self) -> list[int]:
         users = {uid for uid, n in self.online_local.items() if n > 0}
@@ -91,6 +91,7 @@ class Hub:
         self._opening: dict[int, asyncio.Future[RoomFeed]] = {}
         self.channel: str | None = None
         self._tasks: list[asyncio.Task] = []
+        self._dirty: set[int] = set()  # rooms with presence changes to flush
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -99,6 +100,7 @@ class Hub:
             self._tasks.append(asyncio.create_task(self._read_layer(), name="chat-hub-layer"))
             self._tasks.append(asyncio.create_task(self._refresh_groups(), name="chat-hub-groups"))
         self._tasks.append(asyncio.create_task(self._tail_check(), name="chat-hub-tail"))
+        self._tasks.append(asyncio.create_task(self._flush_presence(), name="chat-hub-presence"))
 
     @staticmethod
     def group(room_id: int) -> str:
@@ -319,47 +321,50 @@ class Hub:
                 await self.layer.group_add(self.group(room_id), self.channel)
 
     # -- presence ----------------------------------------------------------------------------
+    # Changes are collected and sent at most once per PRESENCE_EVERY per room (to the other hubs and to the
+    # local sockets), so 1,000 people joining a room cost a few frames per socket, not a million.
     async def _presence_changed(self, feed: RoomFeed, user_id: int, delta: int) -> None:
-        was, was_here = feed.is_online(user_id), feed.online_local[user_id] > 0
+        was_here = feed.online_local[user_id] > 0
         feed.online_local[user_id] += delta
         if feed.online_local[user_id] <= 0:
             del feed.online_local[user_id]
-        is_here = feed.online_local[user_id] > 0
-        if self.crosses_processes and is_here != was_here:
-            await self._publish(feed.room_id, {"k": "p", "u": user_id, "on": is_here})
-        await self._announce_if_changed(feed, user_id, was)
+        if (feed.online_local[user_id] > 0) != was_here:
+            feed.local_changes.add(user_id)
+            self._dirty.add(feed.room_id)
 
     async def _on_remote_presence(self, room_id: int, message: dict[str, Any]) -> None:
         feed = self.feeds.get(room_id)
         if feed is None:
             return
-        origin = message["o"]
-        if message["k"] == "q":
-            local = [uid for uid, n in feed.online_local.items() if n > 0]
-            await self._publish(room_id, {"k": "snap", "users": local})
+        origin, kind = message["o"], message["k"]
+        if kind == "q":
+            await self._publish(room_id, {"k": "snap", "users": [uid for uid, n in feed.online_local.items() if n > 0]})
             return
-        if message["k"] == "snap":
-            before = set(feed.online())
-            feed.online_remote[origin] = set(message["users"])
-            for user_id in set(feed.online()) ^ before:
-                await self._announce(feed, user_id)
-            return
-        user_id = message["u"]
-        was = feed.is_online(user_id)
         users = feed.online_remote.setdefault(origin, set())
-        if message["on"]:
-            users.add(user_id)
-        else:
-            users.discard(user_id)
-        await self._announce_if_changed(feed, user_id, was)
+        if kind == "snap":
+            users.clear()
+        for user_id, online in [(uid, True) for uid in message.get("users", ())] + message.get("changes", []):
+            (users.add if online else users.discard)(user_id)
+        self._dirty.add(room_id)
 
-    async def _announce_if_changed(self, feed: RoomFeed, user_id: int, was: bool) -> None:
-        if feed.is_online(user_id) != was:
-            await self._announce(feed, user_id)
-
-    async def _announce(self, feed: RoomFeed, user_id: int) -> None:
-        event = {"type": "presence", "room": feed.room_id, "user": user_id, "online": feed.is_online(user_id)}
-        await self._deliver_now(feed.room_id, encode(event))
+    async def _flush_presence(self) -> None:
+        while True:
+            await asyncio.sleep(PRESENCE_EVERY)
+            dirty, self._dirty = self._dirty, set()
+            for room_id in dirty:
+                feed = self.feeds.get(room_id)
+                if feed is None:
+                    continue
+                if feed.local_changes and self.crosses_processes:
+                    changes = [[uid, feed.online_local[uid] > 0] for uid in feed.local_changes]
+                    await self._publish(room_id, {"k": "p", "changes": changes})
+                feed.local_changes.clear()
+                online = set(feed.online())
+                came, went = sorted(online - feed.announced), sorted(feed.announced - online)
+                feed.announced = online
+                if came or went:
+                    event = {"type": "presence", "room": room_id, "online": came, "offline": went}
+                    await self._deliver_now(room_id, encode(event))
 
     async def stop(self) -> None:
         for task in self._tasks:

@@ -51,7 +51,20 @@ async def test_clients_on_two_processes_see_the_same_order(two_processes, live_e
     assert [m["text"] for m in await reader_b.messages(1)] == ["один раз"]
     await reader_b.send({"type": "ping"})
     assert (await reader_b.expect("message", "pong"))["type"] == "pong"  # nothing after it
-    for socket in (reader_a, reader_b, sender_a, sender_b, again):
+    # Presence crosses processes: student2 (on B) is online for A's sockets, then goes offline.
+    members = await reader_a.request({"type": "members", "room": room}, "members")
+    student2 = next(m["id"] for m in members["members"] if m["username"] == "student2")
+    online: set[int] = set()
+    for frame in [f for f in reader_a.seen if f["type"] == "presence"]:
+        online = (online | set(frame["online"])) - set(frame["offline"])
+    while student2 not in online:
+        frame = await reader_a.expect("presence", timeout=5)
+        online = (online | set(frame["online"])) - set(frame["offline"])
+    await reader_b.close()
+    while student2 in online:
+        frame = await reader_a.expect("presence", timeout=5)
+        online = (online | set(frame["online"])) - set(frame["offline"])
+    for socket in (reader_a, sender_a, sender_b, again):
         await socket.close()
 
 
