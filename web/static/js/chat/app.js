@@ -201,8 +201,9 @@ const handlers = {
   presence: (frame) => {
     const room = state.rooms.get(frame.room);
     if (!room) return;
-    if (frame.online) room.online.add(frame.user);
-    else room.online.delete(frame.user);
+    // batched changes: {online: [ids that came online], offline: [ids that went offline]}
+    for (const id of Array.isArray(frame.online) ? frame.online : []) room.online.add(id);
+    for (const id of Array.isArray(frame.offline) ? frame.offline : []) room.online.delete(id);
     if (room === state.current) renderRoomInfo();
   },
   muted: (frame) => {
