@@ -64,9 +64,6 @@ class Episode:
     def duration(self) -> float | None:
         return None if self.end is None else self.end - self.start
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "start": self.start, "end": self.end, "peak": self.peak}
-
 
 @dataclass(frozen=True)
 class EpisodeEvent:

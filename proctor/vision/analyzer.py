@@ -122,7 +122,6 @@ class SessionAnalyzer:
         self.engine = EpisodeEngine(policy, start)
         self.scale = detection_scale(policy)
         self.counts: Counter[str] = Counter()  # frames analysed / skipped, identity checks, landmarker runs
-        self.last_observation: Observation | None = None
         self._lock = threading.Lock()
         self._interval = 1.0 / policy.analysis_fps
         self._next_due: float | None = None
@@ -150,7 +149,6 @@ class SessionAnalyzer:
                 self._next_due += self._interval
             observation = self._observe(frame, t)
             events = self.engine.observe(observation)
-            self.last_observation = observation
             self.counts["analysed"] += 1
             return self._attach_evidence(events)
 

@@ -168,6 +168,15 @@ def test_admin_upload_goes_through_consent_and_the_quality_gate(client, student:
     photo = ReferencePhoto.objects.get(student=student)
     assert photo.uploaded_by == admin
     assert len(stored_files(media_root)) == 1
+    for page in (
+        "/admin/proctor/referencephoto/",
+        f"/admin/proctor/referencephoto/{photo.pk}/change/",
+        "/admin/proctor/biometricconsent/",
+    ):
+        response = client.get(page)
+        assert response.status_code == 200
+        assert bytes(photo.embedding)[:16].hex() not in response.content.decode()
+    assert "Эталонные фото" in client.get("/admin/proctor/").content.decode()
 
 
 def _file(name: str, data: bytes):
