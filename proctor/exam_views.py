@@ -11,10 +11,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from server.accounts import audit
 from server.accounts.models import Role
 
-from . import enrollment, exam_access, reports, review
+from . import enrollment, exam_access, reports, retention, review
 from .live import sessions as live_sessions
+from .live.exam_chat import exam_chat_id
 from .models import Episode, Exam, ExamSession
 from .vision.frames import InputError
 
@@ -61,6 +63,7 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
             "deadline": session.deadline.isoformat() if session.deadline else None,
             "duration_s": exam.duration_minutes * 60,
         },
+        "chat_room": exam_chat_id(session.pk),
     }
     return render(request, "proctor/take_exam.html", context)
 
@@ -98,6 +101,7 @@ def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
     config = {
         "socket": f"/ws/proctor/exams/{exam.pk}/",
         "session_url": reverse("proctor:session_detail", args=[0]),
+        "chat_url": reverse("chat:page"),
         "labels": review.KIND_LABELS,
     }
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
@@ -191,6 +195,15 @@ def evidence(request: HttpRequest, token: str) -> FileResponse:
         raise Http404
     response = FileResponse(path.open("rb"), content_type="image/jpeg")
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def my_data(request: HttpRequest) -> JsonResponse:
+    """The signed-in user's own proctoring data, as a JSON download."""
+    response = JsonResponse(retention.student_export(request.user), json_dumps_params={"ensure_ascii": False})
+    response["Content-Disposition"] = 'attachment; filename="my-proctoring-data.json"'
+    audit.record("proctor.data_export", actor=request.user, request=request)
     return response
 
 

@@ -17,4 +17,5 @@ urlpatterns: list = [
     path("episodes/<int:episode_id>/review/", exam_views.review_episode, name="review_episode"),
     path("episodes/<int:episode_id>/comment/", exam_views.student_comment, name="student_comment"),
     path("evidence/<str:token>/", exam_views.evidence, name="evidence"),
+    path("my-data.json", exam_views.my_data, name="my_data"),
 ]

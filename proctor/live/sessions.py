@@ -16,6 +16,7 @@ from server.accounts import audit
 from server.accounts.models import User
 
 from ..models import Episode, Exam, ExamSession
+from .exam_chat import ensure_exam_chat, exam_chat_id
 
 State = ExamSession.State
 Identity = ExamSession.Identity
@@ -37,6 +38,7 @@ def session_summary(session: ExamSession) -> dict:
         "open_episodes": open_count,
         "episodes": session.episodes.count(),
         "end_reason": session.end_reason,
+        "chat_room": exam_chat_id(session.pk),
     }
 
 
@@ -57,6 +59,7 @@ def open_session(exam: Exam, student: User) -> ExamSession:
     session, created = ExamSession.objects.get_or_create(exam=exam, student=student)
     if created:
         audit.record("proctor.session_opened", actor=student, exam=exam.pk, session=session.pk)
+    ensure_exam_chat(session)  # also brings a changed proctor list up to date
     return session
 
 

@@ -49,6 +49,12 @@
     t.li.querySelector(".tile-flags").textContent = s.open_episodes ? "Открытых нарушений: " + s.open_episodes : "";
     t.li.dataset.state = s.state; t.li.dataset.identity = s.identity;
     t.li.classList.toggle("alert", s.open_episodes > 0);
+    if (s.chat_room && !t.li.querySelector('[data-act="chat"]')) {
+      const chat = document.createElement("a");
+      chat.dataset.act = "chat"; chat.target = "_blank"; chat.rel = "noopener";
+      chat.href = cfg.chat_url + "?room=" + s.chat_room; chat.textContent = " Чат";
+      t.li.querySelector(".tile-actions").appendChild(chat);
+    }
   }
 
   function episode(msg) {

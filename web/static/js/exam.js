@@ -184,7 +184,11 @@
     watchingEvents = true;
     const event = (name) => send({ type: "browser_event", event: name });
     document.addEventListener("visibilitychange", () => event(document.hidden ? "tab_hidden" : "tab_visible"));
-    window.addEventListener("blur", () => event("window_blur"));
+    // Focus moving into the exam's own chat frame is not leaving the exam.
+    window.addEventListener("blur", () => setTimeout(() => {
+      if (document.activeElement && document.activeElement.id === "exam-chat") return;
+      event("window_blur");
+    }, 0));
     window.addEventListener("focus", () => event("window_focus"));
     document.addEventListener("fullscreenchange", () => event(document.fullscreenElement ? "fullscreen_enter" : "fullscreen_exit"));
     document.addEventListener("copy", () => event("copy"));

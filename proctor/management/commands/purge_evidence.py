@@ -1,0 +1,21 @@
+"""``manage.py purge_evidence``: delete exam evidence snapshots past their retention period (run daily)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from proctor.retention import purge_evidence
+
+
+class Command(BaseCommand):
+    help = "Удалить снимки нарушений старше PROCTOR_EVIDENCE_RETENTION_DAYS (записи эпизодов остаются)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+
+    def handle(self, *args, dry_run: bool = False, **options) -> None:
+        count = purge_evidence(dry_run=dry_run)
+        verb = "would delete" if dry_run else "deleted"
+        days = settings.PROCTOR_EVIDENCE_RETENTION_DAYS
+        self.stdout.write(f"{verb}: {count} evidence snapshot(s) older than {days} days")

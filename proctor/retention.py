@@ -1,0 +1,75 @@
+"""Retention of exam evidence and the per-student export of what is held about them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from server.accounts import audit
+from server.accounts.models import User
+
+from . import enrollment
+from .models import BiometricConsent, Episode, ExamSession, ReferencePhoto
+from .reports import evidence_path
+
+
+def purge_evidence(now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete evidence snapshots older than PROCTOR_EVIDENCE_RETENTION_DAYS; the episode rows stay."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.PROCTOR_EVIDENCE_RETENTION_DAYS)
+    old = Episode.objects.filter(started_at__lt=cutoff).exclude(evidence="")
+    if dry_run:
+        return old.count()
+    count = 0
+    for episode in old.iterator():
+        path = evidence_path(episode)
+        if path is not None:
+            path.unlink(missing_ok=True)
+        episode.evidence = ""
+        episode.save(update_fields=["evidence"])
+        count += 1
+    if count:
+        audit.record("proctor.evidence_purged", count=count, older_than_days=settings.PROCTOR_EVIDENCE_RETENTION_DAYS)
+    return count
+
+
+def student_export(student: User) -> dict:
+    """Everything the proctoring part holds about one student (images by reference, never inline)."""
+    sessions = ExamSession.objects.filter(student=student).select_related("exam").prefetch_related("episodes")
+    return {
+        "student": student.username,
+        "consents": [
+            {"given_at": c.given_at.isoformat(), "text_version": c.text_version, "active": c.active}
+            for c in BiometricConsent.objects.filter(student=student)
+        ],
+        "reference_photos": [
+            {"created_at": p.created_at.isoformat(), "has_face_embedding": bool(p.embedding)}
+            for p in ReferencePhoto.objects.filter(student=student)
+        ],
+        "face_embedding_in_use": enrollment.reference_embedding(student) is not None,
+        "exam_sessions": [
+            {
+                "exam": s.exam.title,
+                "state": s.state,
+                "identity": s.identity,
+                "identity_score": s.identity_score,
+                "started_at": s.started_at.isoformat() if s.started_at else None,
+                "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+                "end_reason": s.end_reason,
+                "verdict": s.verdict,
+                "episodes": [
+                    {
+                        "kind": e.kind,
+                        "started_at": e.started_at.isoformat(),
+                        "ended_at": e.ended_at.isoformat() if e.ended_at else None,
+                        "evidence_snapshot_held": bool(e.evidence),
+                        "review": e.review if s.reviewed else "pending",
+                        "student_comment": e.student_comment,
+                    }
+                    for e in s.episodes.all()
+                ],
+            }
+            for s in sessions
+        ],
+    }

@@ -1,0 +1,46 @@
+"""Evidence past its retention period is purged (rows stay, files go); a student can download what is held."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from proctor.models import Episode
+from tests.exams.test_permissions import client_for, world  # noqa: F401 - the shared fixture
+
+
+def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F811
+    old = world["episode"]
+    path = settings.MEDIA_ROOT / old.evidence
+    fresh = Episode.objects.create(session=world["session"], kind="no_face", started_at=timezone.now())
+    fresh_path = path.with_name(f"{fresh.evidence_token}.jpg")
+    fresh_path.write_bytes(b"jpeg")
+    fresh.evidence = str(fresh_path.relative_to(settings.MEDIA_ROOT))
+    fresh.save()
+    Episode.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=91))
+
+    call_command("purge_evidence", "--dry-run")
+    assert path.exists()
+    call_command("purge_evidence")
+    old.refresh_from_db()
+    fresh.refresh_from_db()
+    assert not path.exists()
+    assert old.evidence == ""
+    assert fresh_path.exists()
+    assert fresh.evidence
+
+
+def test_student_downloads_own_proctoring_data(world):  # noqa: F811
+    response = client_for(world["users"]["student"]).get("/proctor/my-data.json")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["student"] == "student"
+    [session] = data["exam_sessions"]
+    assert session["exam"] == "Физика"
+    assert session["episodes"][0]["kind"] == "multiple_faces"
+    assert session["episodes"][0]["evidence_snapshot_held"] is True
+    assert session["episodes"][0]["review"] == "pending"
+    other = client_for(world["users"]["student2"]).get("/proctor/my-data.json").json()
+    assert other["exam_sessions"] == []
