@@ -16,7 +16,7 @@ from server.ws import ProtocolError
 from . import storage
 from .conf import LIMITS, MB
 from .models import Attachment
-from .sniffing import HEAD_BYTES, TEXT, Refused, check_text_body, sniff
+from .sniffing import HEAD_BYTES, JPEG, TEXT, Refused, check_text_body, sniff
 
 UPLOADS = RateLimit("uploads", *LIMITS.uploads_per_user)
 CHUNK = 256 * 1024
@@ -66,13 +66,14 @@ def upload(user: User, room_id: int, file: UploadedFile) -> Attachment:
             storage.remove(stored_as)
             raise UploadRefused("unsupported_type", str(refused)) from refused
         width, height, thumbnail = info.width, info.height, info.thumbnail
+    size = storage.scrub_jpeg(stored_as) if file_type is JPEG else file.size
     return Attachment.objects.create(
         room=room,
         uploader=user,
         kind=file_type.kind,
         mime=file_type.mime,
         name=name,
-        size=file.size,
+        size=size,
         stored_as=stored_as,
         thumbnail=thumbnail,
         width=width,

@@ -1,5 +1,7 @@
 """Files on disk under ``MEDIA_ROOT/chat/``: random names, images checked by Pillow, thumbnails.
 
+JPEG photos lose their metadata (EXIF with GPS position, camera and owner, XMP, IPTC, comments)
+before anyone can download them; only the orientation is kept, rewritten as a minimal EXIF block.
 Names are 256-bit random tokens in two-level fan-out directories, so nothing about the room,
 the uploader or the original name can be guessed from them; files are served only by
 :mod:`chat.attachments.views`.
@@ -18,6 +20,9 @@ from .sniffing import FileType, Refused
 
 Image.MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
 ROOT = "chat"
+ORIENTATION = 0x0112
+JPEG_SOS, JPEG_APP1, JPEG_APP13, JPEG_COM = 0xDA, 0xE1, 0xED, 0xFE
+METADATA_SEGMENTS = {JPEG_APP1, JPEG_APP13, JPEG_COM}  # EXIF/XMP, IPTC, comments
 
 
 def media_path(stored_as: str) -> Path:
@@ -87,3 +92,32 @@ def _flatten(image: Image.Image) -> Image.Image:
         background.paste(image, mask=image.getchannel("A"))
         return background
     return image.convert("RGB")
+
+
+def scrub_jpeg(stored_as: str) -> int:
+    """Drop the JPEG's metadata segments without re-encoding it; keep the orientation. Returns the new size."""
+    path = media_path(stored_as)
+    data = path.read_bytes()
+    with Image.open(path) as image:
+        orientation = image.getexif().get(ORIENTATION)
+    kept = bytearray(data[:2])  # SOI
+    if orientation and orientation != 1:
+        exif = Image.Exif()
+        exif[ORIENTATION] = orientation
+        payload = exif.tobytes()
+        kept += bytes([0xFF, JPEG_APP1]) + (len(payload) + 2).to_bytes(2, "big") + payload
+    position = 2
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte
+            position += 1
+            continue
+        if marker == JPEG_SOS:
+            break
+        end = position + 2 + int.from_bytes(data[position + 2 : position + 4], "big")
+        if marker not in METADATA_SEGMENTS:
+            kept += data[position:end]
+        position = end
+    kept += data[position:]
+    path.write_bytes(bytes(kept))
+    return len(kept)

@@ -48,19 +48,26 @@ def upload(session: Session, room: int, filename: str, data: bytes, csrf: bool =
         return status, {"raw": reply[:200]}
 
 
+GPS_IFD = 0x8825
+
+
 def rotated_jpeg(width: int = 64, height: int = 32) -> bytes:
-    """A JPEG stored sideways whose EXIF orientation (6: rotate 90° clockwise) makes it portrait."""
+    """A phone photo: stored sideways, EXIF orientation 6 (rotate 90° clockwise), GPS position and a comment."""
     image = Image.new("RGB", (width, height), "red")
     exif = Image.Exif()
     exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (55.0, 45.0, 21.0), 3: "E", 4: (37.0, 37.0, 4.0)})
     out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
+    image.save(out, "JPEG", exif=exif, comment=b"home address")
     return out.getvalue()
 
 
 def test_member_uploads_photo_gets_upright_thumbnail_and_members_download_it(sessions, rooms):
     room = rooms["parents:9А"]
     data = rotated_jpeg()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)
+    assert b"home address" in data
     status, photo = upload(sessions["parent"], room, "../../etc/фото.JPG", data)
     assert status == 201, photo
     assert (photo["kind"], photo["mime"], photo["name"]) == ("image", "image/jpeg", "фото.JPG")
@@ -68,7 +75,14 @@ def test_member_uploads_photo_gets_upright_thumbnail_and_members_download_it(ses
 
     status, headers, body = sessions["parent"].request("GET", photo["url"])
     assert status == 200
-    assert body == data
+    assert len(body) == photo["size"] < len(data)
+    served = Image.open(io.BytesIO(body))
+    exif = served.getexif()
+    assert (served.size, exif.get(0x0112)) == ((64, 32), 6)  # same pixels, orientation kept
+    assert not exif.get_ifd(GPS_IFD)  # no location
+    assert 0x010F not in exif
+    assert b"home address" not in body
+    served.load()
     assert headers["x-content-type-options"] == "nosniff"
     assert headers["content-type"] == "image/jpeg"
     assert headers["content-disposition"].startswith("inline")
