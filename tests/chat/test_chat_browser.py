@@ -107,6 +107,21 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         assert texts.count("Спасибо, будем!") == 1
         assert not any("идиот" in text for text in texts)
 
+        # the parent edits, then deletes a message; the curator reports one and sees the change live
+        parent.on("dialog", lambda dialog: dialog.accept())
+        mine = parent.locator(".message.mine", has_text="Спасибо, будем!")
+        await mine.get_by_role("button", name="Изменить").click()
+        await parent.get_by_label("Сообщение", exact=True).fill("Спасибо, будем вдвоём!")
+        await parent.get_by_role("button", name="Сохранить").click()
+        await curator.locator(".message", has_text="Спасибо, будем вдвоём!").locator(".edited").wait_for()
+        photo_message = parent.locator(".message.mine", has_text="доска.png")
+        await photo_message.get_by_role("button", name="Удалить").click()
+        await curator.locator(".message .text.deleted").wait_for()
+        assert await curator.locator(".attachment.image").count() == 0
+        curator.on("dialog", lambda dialog: dialog.accept("проверка жалобы"))
+        await curator.locator(".message", has_text="будем вдвоём").get_by_role("button", name="Пожаловаться").click()
+        await curator.locator("#typing", has_text="Жалоба отправлена").wait_for()
+
         # group chat: an unread badge for the parent, then "who has read this" for the curator
         await curator.locator(".room", has_text="9А: родители").click()
         await curator.locator("#room-title", has_text="9А: родители").wait_for()
@@ -130,6 +145,10 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         await parent.screenshot(path=str(artifacts_dir / "chat-parent-phone.png"))
         fits = await parent.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert fits, "the chat must fit a phone screen without horizontal scrolling"
+
+        await parent.select_option("#lang-select", "en")
+        await parent.get_by_role("heading", name="Chats").wait_for()
+        await parent.locator("#connection-status", has_text="Online").wait_for()
     finally:
         await curator_context.close()
         await parent_context.close()
