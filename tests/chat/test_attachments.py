@@ -5,11 +5,17 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 from PIL import Image
 
+from chat.attachments import storage
+from chat.attachments.models import Attachment
 from chat.attachments.sniffing import Refused, sniff
+from chat.models import Message, Room
 from tests.chat.helpers import ChatSocket, room_ids
 from tests.support.client import Session, logged_in
 
@@ -195,3 +201,27 @@ def test_sniffing_accepts_known_formats_whatever_the_name(head, name, kind):
 def test_sniffing_refuses_everything_else(head, name):
     with pytest.raises(Refused):
         sniff(head, name)
+
+
+@pytest.mark.django_db
+def test_purge_removes_only_old_unsent_uploads(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    room = Room.objects.create(kind=Room.Kind.LESSON, key=uuid.uuid4().hex, title="t")
+    message = Message.objects.create(room=room, seq=1, client_id="c", text="файл")
+
+    def stored(sent: bool, hours_ago: int) -> Attachment:
+        name = storage.write([b"%PDF-1.7 test"], "pdf")
+        attachment = Attachment.objects.create(
+            room=room, kind="file", mime="application/pdf", name="a.pdf", size=13, stored_as=name,
+            message=message if sent else None,
+        )  # fmt: skip
+        Attachment.objects.filter(pk=attachment.pk).update(created_at=timezone.now() - timedelta(hours=hours_ago))
+        return attachment
+
+    stale, fresh, sent = stored(False, 30), stored(False, 2), stored(True, 30)
+    out = io.StringIO()
+    call_command("chat_purge_uploads", stdout=out)
+    assert "removed 1" in out.getvalue()
+    assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, sent.pk}
+    assert not storage.media_path(stale.stored_as).exists()
+    assert storage.media_path(fresh.stored_as).exists()
