@@ -6,13 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from .attachments.conf import LIMITS as ATTACHMENT_LIMITS
 from .conf import LIMITS
 from .models import Room
-from .sla.queries import may_use as may_see_answers
+from .sla import queries as answers
 
 
 def strings() -> dict:
@@ -108,5 +109,7 @@ def page(request: HttpRequest) -> HttpResponse:
         "max_bytes": ATTACHMENT_LIMITS.max_bytes,
         "per_message": ATTACHMENT_LIMITS.per_message,
     }
-    context = {"config": config, "strings": strings(), "show_answers": may_see_answers(request.user)}
+    show_answers = answers.may_use(request.user)
+    overdue = answers.overdue(request.user, timezone.now()).count() if show_answers else 0
+    context = {"config": config, "strings": strings(), "show_answers": show_answers, "overdue": overdue}
     return render(request, "chat/chat.html", context)

@@ -171,6 +171,8 @@ def test_pages_lists_report_and_csv(client, people, direct):
     assert page.status_code == 200
     assert list(page.context["overdue"]) == list(Question.objects.all())
     assert "Когда каникулы?" in page.content.decode()
+    chat_page = client.get("/chat/").content.decode()
+    assert "просрочено: 1" in chat_page  # the chat page points the curator at it too
 
     client.force_login(people["admin"])
     report = client.get("/chat/answers/report/")
