@@ -552,7 +552,14 @@ function sendPending(frame) {
   }
   entry.node.querySelector(".state").replaceChildren(t.sending);
   entry.node.classList.remove("failed");
-  conn.request(frame).catch((error) => failPending(entry, error));
+  conn
+    .request(frame)
+    .then((ack) => {
+      // a resend of a message stored before (ack.duplicate) may already be on screen
+      const room = state.rooms.get(ack.room);
+      if (room && room.messages.has(ack.seq)) dropPending(frame.client_id);
+    })
+    .catch((error) => failPending(entry, error));
 }
 
 function failPending(entry, error) {
