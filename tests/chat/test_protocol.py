@@ -206,3 +206,15 @@ async def test_malformed_frames_get_error_frames_and_the_socket_stays_usable(dap
     assert pong == {"type": "pong", "ref": "still-there"}
     assert (await student.say(lesson_room, f"жив {uuid.uuid4().hex[:4]}"))["type"] == "ack"
     await student.close()
+
+
+async def test_rate_limit_per_user(daphne_server, live_env):
+    room = make_room(live_env, "lesson", ["student3"], [])
+    student3 = await ChatSocket.open(daphne_server.url, "student3")
+    replies = [await student3.say(room, f"сообщение {n}") for n in range(25)]
+    accepted = [r for r in replies if r["type"] == "ack"]
+    refused = [r for r in replies if r["type"] == "error"]
+    assert len(accepted) == 20  # the default burst: 20 messages per 10 s
+    assert {r["error"] for r in refused} == {"rate_limited"}
+    assert "retry in" in refused[0]["detail"]
+    await student3.close()
