@@ -69,7 +69,7 @@ args = json.loads({args!r})
 now = timezone.now()
 group = StudyGroup.objects.get(name="9А")
 exam = Exam.objects.create(title="Нагрузка", group=group, opens_at=now - timedelta(minutes=5),
-                           closes_at=now + timedelta(hours=6), duration_minutes=300)
+                           closes_at=now + timedelta(hours=6), duration_minutes=300, policy=args["policy"])
 proctor = User.objects.get(username="proctor")
 exam.proctors.add(proctor)
 
@@ -292,6 +292,8 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
         measuring = False
         run.cpu_fraction = (cpu_seconds(server.process.pid) - cpu_start) / (time.monotonic() - started)
         lines = stats_lines(server.log(), offset)[1:]  # the first line started before the window
+        if args.verbose:
+            print(f"N={count} analysis={analysis}", *lines, sep="\n  ")
         span = max(1, len(lines)) * STATS_SECONDS * count
         run.received_fps = sum(s["offered"] for s in lines) / span
         run.analysed_fps = sum(s["processed"] for s in lines) / span
@@ -314,6 +316,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured window per N")
     parser.add_argument("--warmup", type=float, default=8.0)
     parser.add_argument("--live", type=int, default=2, help="students the proctor watches live (live-view grade)")
+    parser.add_argument("--verbose", action="store_true", help="print the server's stats lines")
+    parser.add_argument("--policy", default="{}", help="the exam policy as JSON, e.g. '{\"landmarker_interval_s\": 0}'")
     args = parser.parse_args()
     if not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
         sys.exit("run inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
@@ -323,7 +327,8 @@ def main() -> None:
     clips = [(c, str(testdata(f"video/{c}/reference.jpg"))) for c in CLIPS]
     with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
         live = LiveEnvironment.create(Path(tmp))
-        output = live.shell(SETUP.format(args=json.dumps({"count": max(counts), "clips": clips})))
+        policy = json.loads(args.policy)
+        output = live.shell(SETUP.format(args=json.dumps({"count": max(counts), "clips": clips, "policy": policy})))
         setup = json.loads(output.split("SETUP", 1)[1])
         runs = [asyncio.run(measure(live, setup, max(counts), False, args))]
         for count in counts:

@@ -21,6 +21,7 @@ class _Slot:
     interval: float
     next_due: float
     frame: Any = None
+    arrived: float = 0.0  # when the held frame was handed over
     busy: bool = False
 
 
@@ -33,10 +34,9 @@ class AnalysisScheduler:
         self._cond = threading.Condition()
         self._stopped = False
         self._counts: Counter[str] = Counter()  # offered, processed, dropped (since the last stats())
-        self._lags: deque[float] = deque(maxlen=10_000)  # how late each analysis started, seconds
-        self._threads = [
-            threading.Thread(target=self._work, name=f"analysis-{i}", daemon=True) for i in range(workers)
-        ]
+        self._lags: deque[float] = deque(maxlen=10_000)  # how late analyses started (due, frame there), s
+        self._longest = 0.0  # the longest single analysis since the last stats(), seconds
+        self._threads = [threading.Thread(target=self._work, name=f"analysis-{i}", daemon=True) for i in range(workers)]
         for thread in self._threads:
             thread.start()
 
@@ -62,7 +62,7 @@ class AnalysisScheduler:
             self._counts["offered"] += 1
             if slot.frame is not None:
                 self._counts["dropped"] += 1
-            slot.frame = frame
+            slot.frame, slot.arrived = frame, time.monotonic()
             self._cond.notify()
 
     def stats(self) -> dict[str, float]:
@@ -70,9 +70,11 @@ class AnalysisScheduler:
         with self._cond:
             counts, self._counts = self._counts, Counter()
             lags, self._lags = sorted(self._lags), deque(maxlen=10_000)
+            longest, self._longest = self._longest, 0.0
             streams = len(self._slots)
         lag_p95 = lags[int(0.95 * (len(lags) - 1))] if lags else 0.0
-        return {"streams": streams, **{k: counts[k] for k in ("offered", "processed", "dropped")}, "lag_p95": lag_p95}
+        counted = {k: counts[k] for k in ("offered", "processed", "dropped")}
+        return {"streams": streams, **counted, "lag_p95": lag_p95, "longest": longest}
 
     def stop(self) -> None:
         with self._cond:
@@ -89,7 +91,7 @@ class AnalysisScheduler:
                     if due <= now:
                         slot = self._slots[key]
                         frame, slot.frame, slot.busy = slot.frame, None, True
-                        self._lags.append(now - due)
+                        self._lags.append(now - max(due, slot.arrived))  # late from when it could start
                         # Pace from the due time, but never build up a backlog of "catch-up" turns.
                         slot.next_due = max(due + slot.interval, now)
                         return key, frame
@@ -101,10 +103,12 @@ class AnalysisScheduler:
     def _work(self) -> None:
         while (item := self._next()) is not None:
             key, frame = item
+            started = time.monotonic()
             try:
                 self._process(key, frame)
             finally:
                 with self._cond:
+                    self._longest = max(self._longest, time.monotonic() - started)
                     slot = self._slots.get(key)
                     if slot is not None:
                         slot.busy = False
