@@ -118,7 +118,8 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         await photo_message.get_by_role("button", name="Удалить").click()
         await curator.locator(".message .text.deleted").wait_for()
         assert await curator.locator(".attachment.image").count() == 0
-        curator.on("dialog", lambda dialog: dialog.accept("проверка жалобы"))
+        answers = ["проверка жалобы", "30"]  # the report's reason, then minutes of mute
+        curator.on("dialog", lambda dialog: dialog.accept(answers.pop(0)))
         await curator.locator(".message", has_text="будем вдвоём").get_by_role("button", name="Пожаловаться").click()
         await curator.locator("#typing", has_text="Жалоба отправлена").wait_for()
 
@@ -140,6 +141,18 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         await curator.get_by_role("dialog").get_by_text("Иванова Елена Викторовна").wait_for()
         await curator.screenshot(path=str(artifacts_dir / "chat-receipts.png"))
         await curator.get_by_role("button", name="Закрыть").click()
+
+        # the parent replies with a quote; the curator (moderator of the parents' chat) mutes the parent
+        await parent.locator(".message", has_text="собрание в четверг").get_by_role("button", name="Ответить").click()
+        await parent.get_by_label("Сообщение", exact=True).fill("Придём!")
+        await parent.get_by_role("button", name="Отправить").click()
+        reply = curator.locator(".message", has_text="Придём!")
+        await reply.locator(".quote", has_text="собрание в четверг").wait_for()
+        await reply.get_by_role("button", name="Запретить писать").click()
+        await parent.locator("#chat-error", has_text="запретил вам писать").wait_for()
+        await parent.get_by_label("Сообщение", exact=True).fill("Можно ещё вопрос?")
+        await parent.get_by_role("button", name="Отправить").click()
+        await parent.locator(".message.failed [role=alert]", has_text="запретил вам писать").wait_for()
 
         await curator.screenshot(path=str(artifacts_dir / "chat-curator.png"))
         await parent.screenshot(path=str(artifacts_dir / "chat-parent-phone.png"))
