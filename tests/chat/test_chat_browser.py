@@ -48,7 +48,7 @@ def photo_bytes() -> bytes:
 
 
 async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
-    browser, daphne_server, direct_room, artifacts_dir, tmp_path
+    browser, daphne_server, live_env, direct_room, artifacts_dir, tmp_path
 ):
     base = daphne_server.url
     curator_context, curator = await logged_in_page(browser, base, "curator")
@@ -165,6 +165,9 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
     finally:
         await curator_context.close()
         await parent_context.close()
+        live_env.shell(
+            "from chat.models import Membership; Membership.objects.update(muted_until=None)"
+        )  # shared school
 
 
 async def test_history_pages_back_when_scrolled_to_the_top(browser, daphne_server, live_env):
