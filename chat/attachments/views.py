@@ -12,10 +12,12 @@ from django.views.decorators.http import require_GET, require_POST
 from server.ws import ProtocolError
 
 from . import payloads, service, storage
+from .conf import LIMITS, MB
 from .models import Attachment
 
 STATUS = {"not_found": 404, "forbidden": 404, "read_only": 403, "muted": 403, "rate_limited": 429}
 REFUSED_STATUS = {"too_large": 413, "unsupported_type": 415}
+MULTIPART_OVERHEAD = 64 * 1024
 INLINE_KINDS = {Attachment.Kind.IMAGE, Attachment.Kind.AUDIO, Attachment.Kind.VIDEO}
 
 
@@ -23,6 +25,11 @@ INLINE_KINDS = {Attachment.Kind.IMAGE, Attachment.Kind.AUDIO, Attachment.Kind.VI
 @login_required
 def upload(request: HttpRequest, room_id: int) -> JsonResponse:
     """``POST /chat/rooms/<id>/attachments/`` (multipart, field ``file``, CSRF token required)."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > LIMITS.largest + MULTIPART_OVERHEAD:  # refuse before parsing
+        return JsonResponse(
+            {"error": "too_large", "detail": f"files are limited to {LIMITS.largest // MB} MB"}, status=413
+        )
     file = request.FILES.get("file")
     if file is None:
         return JsonResponse({"error": "missing_file", "detail": "send the file in the form field 'file'"}, status=400)

@@ -225,3 +225,12 @@ def test_purge_removes_only_old_unsent_uploads(settings, tmp_path):
     assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, sent.pk}
     assert not storage.media_path(stale.stored_as).exists()
     assert storage.media_path(fresh.stored_as).exists()
+
+
+@pytest.mark.django_db
+def test_oversize_body_is_refused_before_it_is_parsed(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("uploader", password="x"))
+    declared = str(60 * 1024 * 1024 + 1)  # more than the largest limit (video, 50 MB) plus form overhead
+    response = client.post("/chat/rooms/1/attachments/", data=b"--x--", content_type="multipart/form-data; boundary=x",
+                           CONTENT_LENGTH=declared)  # fmt: skip
+    assert (response.status_code, response.json()["error"]) == (413, "too_large")
