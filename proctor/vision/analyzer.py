@@ -200,9 +200,9 @@ class SessionAnalyzer:
             return None
         policy = self.policy
         since = t - self._last_check
-        look = appearance(frame, face)
         if since < policy.identity_retry_s - 1e-9:
             return None
+        look = appearance(frame, face)
         drifted = self._checked_look is not None and overlap(look, self._checked_look) < policy.appearance_change
         confirming = 0 < self._failed_checks < policy.identity_failures
         if not (self._check_wanted or confirming or drifted or since >= policy.identity_interval_s):
