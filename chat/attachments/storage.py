@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 
 from .sniffing import FileType, Refused
 
-Image.MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused (decompression bombs)
+MAX_PIXELS = 40_000_000  # larger images are refused before decoding (decompression bombs)
 ROOT = "chat"
 ORIENTATION = 0x0112
 JPEG_SOS, JPEG_APP1, JPEG_APP13, JPEG_COM = 0xDA, 0xE1, 0xED, 0xFE
@@ -68,6 +68,8 @@ def check_image(stored_as: str, file_type: FileType, box: int) -> ImageInfo:
         with Image.open(path) as probe:
             if probe.format is None or probe.format.lower() not in file_type.mime:
                 raise Refused(f"the image content is {probe.format}, not {file_type.mime}")
+            if probe.width * probe.height > MAX_PIXELS:
+                raise Refused(f"images are limited to {MAX_PIXELS // 1_000_000} megapixels")
             probe.verify()
         with Image.open(path) as image:
             image.seek(0)

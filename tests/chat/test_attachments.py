@@ -125,6 +125,11 @@ def test_renamed_executable_and_broken_image_are_refused(sessions, rooms):
     assert (status, reply["error"]) == (415, "unsupported_type")
     html = b"<html><script>alert(1)</script></html>"
     assert upload(sessions["parent"], room, "notes.txt", html)[0] == 415
+    bomb = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(bomb, "PNG")  # 48 megapixels in a few kilobytes
+    status, reply = upload(sessions["parent"], room, "bomb.png", bomb.getvalue())
+    assert (status, reply["error"]) == (415, "unsupported_type")
+    assert "megapixels" in reply["detail"]
     truncated = rotated_jpeg()[:100]  # JPEG magic bytes, but Pillow cannot read it
     status, reply = upload(sessions["parent"], room, "photo.jpg", truncated)
     assert (status, reply["error"]) == (415, "unsupported_type")
