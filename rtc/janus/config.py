@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 LIB_DIR = Path(os.environ.get("JANUS_LIB_DIR", "/usr/lib/x86_64-linux-gnu/janus"))
@@ -32,6 +32,7 @@ class JanusConfig:
     event_backend: str = ""  # URL our server receives Janus events on (optional)
     debug_level: int = 3
     api_ip: str = "127.0.0.1"  # only a deployment's private network address, never a public one
+    event_loops: int = field(default_factory=lambda: os.cpu_count() or 2)  # shared media threads, not 1 per handle
 
     @property
     def api_url(self) -> str:
@@ -105,6 +106,7 @@ def write_config(config: JanusConfig, folder: Path) -> Path:
   api_secret = {_quote(config.api_secret)}
   admin_secret = {_quote(config.admin_secret)}
   session_timeout = 60
+  event_loops = {config.event_loops}
   server_name = "classroom-live"
 }}
 media: {{
