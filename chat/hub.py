@@ -24,7 +24,6 @@ dies without saying goodbye leaves its users "online" on the others until they r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 import weakref
@@ -367,11 +366,10 @@ class Hub:
                     await self._deliver_now(room_id, encode(event))
 
     async def stop(self) -> None:
+        """Cancel the hub's background tasks (a process's hub lives as long as its event loop)."""
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 async def _push(sub: Subscriber, frame: Frame) -> None:

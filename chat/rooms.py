@@ -55,9 +55,9 @@ def ensure_room(
         [Membership(room=room, user_id=uid, role=role) for uid, role in wanted.items() if uid not in current]
     )
     for role in Membership.Role.values:
-        changed = [uid for uid, r in wanted.items() if uid in current and current[uid] != r and r == role]
-        if changed:
-            Membership.objects.filter(room=room, user_id__in=changed).update(role=role)
+        promoted_or_demoted = [uid for uid, r in wanted.items() if r == role and current.get(uid, role) != role]
+        if promoted_or_demoted:
+            Membership.objects.filter(room=room, user_id__in=promoted_or_demoted).update(role=role)
     return room
 
 
