@@ -33,6 +33,7 @@ from .peer import MAX_SDP_BYTES, StudentPeer
 log = logging.getLogger(__name__)
 
 CLOSE_SESSION_OVER = 4410
+CLOSE_REPLACED = 4409
 GRADES = {
     # what the browser applies with RTCRtpSender.setParameters (no renegotiation)
     "analysis": {"maxWidth": 320, "maxHeight": 240, "maxFramerate": 5, "maxBitrate": 200_000},
@@ -65,6 +66,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     peer: StudentPeer | None = None
     media_reported = False
     ended = False
+    replaced = False
 
     async def __call__(self, scope, receive, send) -> None:
         try:
@@ -91,6 +93,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         self.session_id = session_id
         self.exam_id, reference, policy = await database_sync_to_async(_load)(session_id)
         self.event_times: list[float] = []
+        self.deadline_timer: asyncio.TimerHandle | None = None
+        await broadcast.to_session(session_id, "replaced")  # an older tab of this session steps down
         pipeline().register(session_id, self._deliver, policy, reference)
         pipeline().monitor(session_id, summary["state"] == ExamSession.State.RUNNING)
         await self.channel_layer.group_add(broadcast.session_group(session_id), self.channel_name)
@@ -105,17 +109,31 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             }
         )
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+        await self._watch_deadline(summary)
+
+    async def _watch_deadline(self, summary: dict) -> None:
+        """End a running session at its deadline even if the page never submits."""
+        if summary["state"] != ExamSession.State.RUNNING or self.deadline_timer is not None:
+            return
+        deadline = await database_sync_to_async(_deadline)(self.session_id)
+        if deadline is not None:
+            delay = max(0.0, deadline.timestamp() - time.time())
+            self.deadline_timer = asyncio.get_running_loop().call_later(
+                delay, lambda: spawn(self._end(ExamSession.EndReason.TIMEOUT))
+            )
 
     async def _teardown(self) -> None:
         """Close the peer and pause the session; runs on disconnect and on cancellation."""
         if self.session_id is None:
             return
         session_id, self.session_id = self.session_id, None
-        pipeline().unregister(session_id)
+        pipeline().unregister(session_id, self._deliver)
+        if self.deadline_timer is not None:
+            self.deadline_timer.cancel()
         if self.peer is not None:
             peer, self.peer = self.peer, None
             await peer.close()
-        if self.ended:
+        if self.ended or self.replaced:
             return
         try:
             await asyncio.wait_for(self._pause(session_id), TEARDOWN_TIMEOUT)
@@ -230,6 +248,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._end(ExamSession.EndReason.SUBMITTED)
 
     async def _end(self, reason: str, actor=None) -> None:
+        if self.session_id is None:
+            return
         summary = await database_sync_to_async(live_sessions.end_session)(self.session_id, reason, actor)
         self.ended = True
         await self.send_json({"type": "session.ended", "reason": reason})
@@ -277,6 +297,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _state_changed(self, summary: dict) -> None:
         pipeline().monitor(self.session_id, summary["state"] == ExamSession.State.RUNNING)
+        await self._watch_deadline(summary)
         await self.send_json({"type": "session.state", **summary})
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
@@ -294,10 +315,18 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_json({"type": "warning", "text": message["text"]})
         elif action == "admitted":
             await self._state_changed(await database_sync_to_async(_summary)(self.session_id))
+        elif action == "replaced":
+            self.replaced = True
+            await self.send_json({"type": "session.replaced"})
+            await self.close(code=CLOSE_REPLACED)
         elif action == "ended":
             self.ended = True
             await self.send_json({"type": "session.ended", "reason": message["reason"]})
             await self.close(code=CLOSE_SESSION_OVER)
+
+
+def _deadline(session_id: int):
+    return ExamSession.objects.select_related("exam").get(pk=session_id).deadline
 
 
 def _summary(session_id: int) -> dict:

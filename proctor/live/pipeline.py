@@ -108,10 +108,14 @@ class LivePipeline:
             self._streams[session_id] = stream
         self.scheduler.add(session_id, rate=policy.analysis_fps)
 
-    def unregister(self, session_id: int) -> None:
-        self.scheduler.remove(session_id)
+    def unregister(self, session_id: int, deliver: Callable[[StreamResult], Awaitable[None]]) -> None:
+        """Forget the stream, unless another socket of the same session has taken it over since."""
         with self._lock:
-            self._streams.pop(session_id, None)
+            stream = self._streams.get(session_id)
+            if stream is None or stream.deliver != deliver:
+                return
+            del self._streams[session_id]
+        self.scheduler.remove(session_id)
 
     def offer(self, session_id: int, frame: Any) -> None:
         self.scheduler.offer(session_id, frame)

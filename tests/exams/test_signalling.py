@@ -7,6 +7,7 @@ import asyncio
 import json
 
 import pytest
+import websockets
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
 from tests.exams.helpers import next_event
@@ -117,3 +118,29 @@ async def test_daphne_with_open_aiortc_sessions_stops_within_5_s_of_sigterm(priv
     assert server.process.returncode is not None
     assert took < 5.0, f"daphne needed {took:.1f} s to stop after SIGTERM"
     await pc.close()
+
+
+async def test_a_second_tab_takes_over_and_the_deadline_ends_the_session(make_exam, daphne_factory, live_env):
+    exam_id = make_exam(None)
+    server = daphne_factory()
+    session_id = await open_session(server, exam_id)
+    # The exam window closes in 10 s and the student was admitted: the deadline is the window's end.
+    live_env.shell(
+        "from datetime import timedelta\n"
+        "from django.utils import timezone\n"
+        "from proctor.models import ExamSession\n"
+        f"s = ExamSession.objects.get(pk={session_id})\n"
+        "s.exam.closes_at = timezone.now() + timedelta(seconds=10); s.exam.save()\n"
+        "s.state, s.identity, s.started_at = 'running', 'admitted', timezone.now(); s.save()\n"
+    )
+    student = logged_in(server.url, "student")
+    first = await student.websocket(f"/ws/rtc/sessions/{session_id}/")
+    assert (await receive_json(first))["state"] == "running"
+    second = await student.websocket(f"/ws/rtc/sessions/{session_id}/")
+    assert (await receive_json(second))["state"] == "running"
+    assert (await next_event(first, lambda f: f["type"] == "session.replaced", timeout=5))["type"]
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await receive_json(first, timeout=5)
+    assert closed.value.rcvd.code == 4409
+    ended = await next_event(second, lambda f: f["type"] == "session.ended", timeout=15)
+    assert ended["reason"] == "timeout"

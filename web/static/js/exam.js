@@ -43,6 +43,7 @@
     ws.onmessage = (e) => handle(JSON.parse(e.data));
     ws.onclose = (e) => {
       closePeer();
+      if (e.code === 4409) { ended = true; $("warning").textContent = "Экзамен открыт в другой вкладке."; $("warning").hidden = false; return; }
       if (ended || e.code === 4410 || e.code === 4403) { if (!ended) finish(e.code === 4410 ? "already_ended" : ""); return; }
       document.body.dataset.connection = "lost";
       retryTimer = setTimeout(connect, 2000);  // lost network: come back within the grace period
