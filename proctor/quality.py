@@ -25,34 +25,41 @@ MAX_BRIGHTNESS = 210.0
 MAX_YAW_DEG = 25.0
 MAX_ROLL_DEG = 25.0
 
-# code -> (Russian, English). Russian is the UI language; English is the second locale.
+
+def _(message: str) -> str:
+    """Marks a Russian message for ``makemessages`` (gettext) without needing Django settings."""
+    return message
+
+
+# code -> (Russian, English). Russian is the UI language (marked for the gettext catalogue);
+# English is built in, so the CLI and API have it without Django.
 REASONS: dict[str, tuple[str, str]] = {
     "no_face": (
-        "На фото не найдено лицо. Сфотографируйтесь анфас, лицо должно быть хорошо видно.",
+        _("На фото не найдено лицо. Сфотографируйтесь анфас, лицо должно быть хорошо видно."),
         "No face was found in the photo. Take a front-facing photo with your face clearly visible.",
     ),
     "multiple_faces": (
-        "На фото больше одного лица. Нужен снимок, где видно только вас.",
+        _("На фото больше одного лица. Нужен снимок, где видно только вас."),
         "There is more than one face in the photo. The photo must show only you.",
     ),
     "face_too_small": (
-        "Лицо слишком маленькое. Подойдите ближе к камере: лицо должно занимать заметную часть кадра.",
+        _("Лицо слишком маленькое. Подойдите ближе к камере: лицо должно занимать заметную часть кадра."),
         "The face is too small. Move closer to the camera so your face fills more of the picture.",
     ),
     "blurry": (
-        "Фото размыто. Держите камеру неподвижно и проверьте фокус.",
+        _("Фото размыто. Держите камеру неподвижно и проверьте фокус."),
         "The photo is blurry. Hold the camera still and check the focus.",
     ),
     "too_dark": (
-        "Фото слишком тёмное. Включите свет или встаньте лицом к окну.",
+        _("Фото слишком тёмное. Включите свет или встаньте лицом к окну."),
         "The photo is too dark. Turn on a light or face a window.",
     ),
     "too_bright": (
-        "Фото пересвечено. Уберите яркий свет, направленный в лицо или в камеру.",
+        _("Фото пересвечено. Уберите яркий свет, направленный в лицо или в камеру."),
         "The photo is over-exposed. Move away from bright light shining at your face or the camera.",
     ),
     "not_frontal": (
-        "Лицо повёрнуто или наклонено. Смотрите прямо в камеру, голову держите ровно.",
+        _("Лицо повёрнуто или наклонено. Смотрите прямо в камеру, голову держите ровно."),
         "The face is turned or tilted. Look straight into the camera and keep your head level.",
     ),
 }
