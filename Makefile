@@ -16,7 +16,6 @@ setup-test:
 
 run: setup
 	@$(PY) manage.py seed_demo
-	@$(PY) manage.py seed_demo_lessons
 	@echo
 	@echo "Classroom Live: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@exec $(PY) -m server.run --host $(HOST) --port $(PORT)

@@ -112,7 +112,7 @@ class LiveEnvironment:
         var_dir.mkdir(parents=True, exist_ok=True)
         live = cls(var_dir)
         live.manage("migrate", "--noinput", "-v0")
-        live.manage("seed_demo", "--quiet-logins")
+        live.manage("seed_demo", "--quiet-logins", "--school-only")
         return live
 
 

@@ -1,21 +1,28 @@
+from importlib import import_module
+
 from django.core.management.base import BaseCommand
 
 from server.school import demo
 
+# Each feature adds its demo data after the school exists; each seeder is idempotent.
+FEATURE_SEEDERS = ("lessons.demo", "proctor.demo")
+
 
 class Command(BaseCommand):
-    help = "Create the demo school (groups, users of every role, parent links) once."
+    help = "Create the demo school (groups, users of every role, parent links) and each feature's demo data once."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--force", action="store_true", help="run even if the demo school exists")
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the demo logins")
+        parser.add_argument("--school-only", action="store_true", help="only the school (tests add the rest)")
 
-    def handle(self, *args, force: bool = False, quiet_logins: bool = False, **options) -> None:
-        if demo.demo_exists() and not force:
-            self.stdout.write("Demo data already present.")
+    def handle(self, *args, quiet_logins: bool = False, school_only: bool = False, **options) -> None:
+        if demo.demo_exists():
+            self.stdout.write("Demo school already present.")
         else:
             demo.seed()
             self.stdout.write(self.style.SUCCESS("Demo school created."))
+        for module in () if school_only else FEATURE_SEEDERS:
+            self.stdout.write(f"{module}: {import_module(module).seed()}")
         if not quiet_logins:
             self.stdout.write("Demo logins (login / password):")
             for user in demo.DEMO_USERS:
