@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
@@ -95,8 +95,7 @@ def post_message(
     claimed = attachment_binding.check_claim(user, room, attachments) if attachments else []
     try:
         with transaction.atomic():
-            Room.objects.filter(pk=room.pk).update(last_seq=F("last_seq") + 1)
-            seq = Room.objects.values_list("last_seq", flat=True).get(pk=room.pk)
+            seq = _next_seq(room)
             message = Message.objects.create(
                 room=room, seq=seq, author=user, client_id=client_id, text=text, reply_to=reply, mentions=mentioned
             )
@@ -109,8 +108,21 @@ def post_message(
     for member in User.objects.filter(pk__in=mentioned):
         notify(member, "chat.mention", f"{user}: {text[:300]}", f"/chat/?room={room.pk}&seq={seq}")
     message.author, message.reply_to = user, reply
-    prefetch_related_objects([message], *MESSAGE_PREFETCH)  # the frame is encoded in async code
+    if claimed:
+        prefetch_related_objects([message], *MESSAGE_PREFETCH)  # the frame is encoded in async code
+    else:  # a new message without uploads has none: spare the query
+        message._prefetched_objects_cache = {"attachments": message.attachments.none()}
     return message, False
+
+
+def _next_seq(room: Room) -> int:
+    """Allocate the room's next seq in one statement (the row stays locked until the transaction ends)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
+            [room.pk],
+        )
+        return cursor.fetchone()[0]
 
 
 def _mentioned_members(room: Room, author: User, text: str) -> list[int]:
