@@ -160,8 +160,9 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         assert fits, "the chat must fit a phone screen without horizontal scrolling"
 
         await parent.select_option("#lang-select", "en")
-        await parent.get_by_role("heading", name="Chats").wait_for()
+        await parent.locator("html[lang=en]").wait_for(state="attached")
         await parent.locator("#connection-status", has_text="Online").wait_for()
+        await parent.get_by_role("button", name="← Chats").wait_for()  # the reloaded page reopens the chat
     finally:
         await curator_context.close()
         await parent_context.close()
