@@ -39,6 +39,8 @@ async def open_chat(page, base_url: str, room: int, title: str) -> None:
     await page.goto(f"{base_url}/chat/?room={room}")
     await page.locator("#connection-status[data-state=online]").wait_for()
     await page.locator("#room-title", has_text=title).wait_for()
+    # members arrive after the subscription is live (the server handles a socket's frames in order)
+    await page.locator("#room-info", has_text="Участники").wait_for()
 
 
 def photo_bytes() -> bytes:
