@@ -413,6 +413,9 @@ class LessonConsumer(JsonProtocolConsumer):
     async def lesson_participants(self, message: dict) -> None:
         await self.send_json({"type": "participants", "list": message["list"]})
 
+    async def lesson_talking(self, message: dict) -> None:
+        await self.send_json({"type": "talking", "user": message["user"], "on": message["on"]})
+
     async def lesson_state(self, message: dict) -> None:
         await self.send_json({"type": "state", "state": message["state"]})
 
@@ -465,8 +468,13 @@ class LessonConsumer(JsonProtocolConsumer):
             return
         data = event.get("plugindata", {}).get("data", {})
         kind = data.get("videoroom")
-        if kind in {"talking", "stopped-talking"} and type(data.get("id")) is int:
-            await self.send_json({"type": "talking", "feed": data["id"], "on": kind == "talking"})
+        if kind in {"talking", "stopped-talking"}:
+            # Janus tells publishers when a feed starts or stops talking; the speaker's own socket records
+            # it, so people joining later see who is speaking too.
+            if data.get("id") == self.feed_ids.get("camera"):
+                on = kind == "talking"
+                await database_sync_to_async(live.set_talking)(self.admission.participant_id, on)
+                await self.broadcast({"type": "lesson.talking", "user": self.user.pk, "on": on})
             return
         for publisher in data.get("publishers", []):
             info = self.remember_feed(publisher)

@@ -82,6 +82,7 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
 
 def leave(presence_id: int) -> None:
     Presence.objects.filter(pk=presence_id, left_at__isnull=True).update(left_at=timezone.now())
+    Participant.objects.filter(presences__pk=presence_id).update(talking=False)
 
 
 def participants(run_id: int) -> list[dict]:
@@ -97,6 +98,7 @@ def participants(run_id: int) -> list[dict]:
             "name": str(p.user),
             "role": p.role,
             "hand": p.hand_raised,
+            "talking": p.talking,
             "muted": p.muted,
             "camera_off": p.camera_off,
         }
@@ -128,6 +130,10 @@ def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, d
 
 def set_hand(participant_id: int, up: bool) -> None:
     Participant.objects.filter(pk=participant_id).update(hand_raised=up)
+
+
+def set_talking(participant_id: int, talking: bool) -> None:
+    Participant.objects.filter(pk=participant_id).update(talking=talking)
 
 
 def moderate(run_id: int, target: int | None, **flags: bool) -> list[int]:

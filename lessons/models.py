@@ -110,6 +110,7 @@ class Participant(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_participations")
     role = models.CharField(_("роль"), max_length=16, choices=Role.choices)
     hand_raised = models.BooleanField(_("поднял руку"), default=False)
+    talking = models.BooleanField(_("говорит"), default=False)
     muted = models.BooleanField(_("микрофон выключен учителем"), default=False)
     camera_off = models.BooleanField(_("камера выключена учителем"), default=False)
     removed = models.BooleanField(_("удалён с урока"), default=False)

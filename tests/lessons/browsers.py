@@ -3,13 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import struct
 import time
+import wave
+from pathlib import Path
 
 from tests.support.client import logged_in
 
 # getDisplayMedia in headless Chromium: with the fake media device flags it returns a fake "screen"
 # (1280x720 @30 fps); the flag below picks the whole screen without a picker.
 SCREEN_ARGS = ["--auto-select-desktop-capture-source=Entire screen", "--autoplay-policy=no-user-gesture-required"]
+
+
+def tone_wav(path: Path, seconds: float = 2.0, rate: int = 48_000) -> Path:
+    """A loud 440 Hz tone for Chromium's fake microphone (its default beep is too short to count as speech)."""
+    frames = b"".join(
+        struct.pack("<h", int(12_000 * math.sin(2 * math.pi * 440 * n / rate))) for n in range(int(seconds * rate))
+    )
+    with wave.open(str(path), "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return path
+
+
+def speaking_args(tmp_path: Path) -> list[str]:
+    return [f"--use-file-for-fake-audio-capture={tone_wav(tmp_path / 'tone.wav')}"]
 
 
 async def open_room(browser, base_url: str, username: str, lesson_id: int):

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support import paths
 
-from .browsers import SCREEN_ARGS, counter, inbound, open_room, pick, wait_for, wait_joined
+from .browsers import SCREEN_ARGS, counter, inbound, open_room, pick, speaking_args, wait_for, wait_joined
 from .helpers import lesson_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow]
@@ -24,11 +24,13 @@ async def rising(page, field: str, seconds: float = 2.0, **match) -> int:
 
 
 async def test_lesson_with_teacher_and_two_students(
-    private_network, daphne_factory, janus_server, browser_factory, live_env
+    private_network, daphne_factory, janus_server, browser_factory, live_env, tmp_path
 ):
     server = daphne_factory(extra_env=janus_server.env)
     lesson = lesson_now(live_env)
-    browser = await browser_factory(fake_video=paths.testdata("video/clips/carphone.y4m"), extra_args=SCREEN_ARGS)
+    browser = await browser_factory(
+        fake_video=paths.testdata("video/clips/carphone.y4m"), extra_args=SCREEN_ARGS + speaking_args(tmp_path)
+    )
 
     teacher = await open_room(browser, server.url, "teacher", lesson)
     await wait_joined(teacher)
@@ -50,6 +52,12 @@ async def test_lesson_with_teacher_and_two_students(
         assert await rising(page, "framesDecoded", role="teacher", source="camera", kind="video") > 5
         assert await rising(page, "framesDecoded", role="teacher", source="screen", kind="video") > 5
         assert await counter(page, "packetsReceived", role="teacher", source="camera", kind="audio") > 0
+
+    # Who is speaking: Janus's audio-level events reach the others (the fake microphone beeps).
+    await wait_for(
+        lambda: student2.evaluate("window.lesson.participants.some(p => p.role === 'teacher' && p.talking)"),
+        what="teacher shown as speaking",
+    )
 
     # 2. The teacher mutes student 1: their audio stops reaching student 2 (Janus drops it).
     await wait_for(lambda: counter(student2, "packetsReceived", user=me1["user"], kind="audio"), what="s1 audio")

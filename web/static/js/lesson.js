@@ -13,7 +13,7 @@
   const lesson = {
     ws: null, me: null, iceServers: [], state: {}, blocked: { audio: false, video: false },
     published: {}, pendingPublish: {}, streams: {}, subs: new Map(), feeds: new Map(),
-    participants: [], talking: new Set(), finished: false, joined: false, errors: [], rejoinTimer: null,
+    participants: [], finished: false, joined: false, errors: [], rejoinTimer: null,
   };
   window.lesson = lesson; // for the browser console and the end-to-end tests
 
@@ -220,13 +220,17 @@
   function renderParticipants() {
     const list = $("participants");
     list.replaceChildren();
-    const talkingUsers = new Set([...lesson.talking].map((feed) => lesson.feeds.get(feed)?.user));
+    const talking = new Set(lesson.participants.filter((p) => p.talking).map((p) => p.user));
+    for (const [feed, info] of lesson.feeds) {
+      const figure = document.getElementById("tile-" + feed);
+      if (figure) figure.classList.toggle("talking", talking.has(info.user));
+    }
     for (const p of lesson.participants) {
       const li = document.createElement("li");
       li.dataset.user = p.user;
-      if (talkingUsers.has(p.user)) li.classList.add("talking");
+      if (p.talking) li.classList.add("talking");
       const marks = [p.role === "teacher" ? "учитель" : "", p.hand ? "✋ поднял руку" : "", p.muted ? "микрофон выключен" : "",
-        p.camera_off ? "камера выключена" : "", talkingUsers.has(p.user) ? "говорит" : ""].filter(Boolean);
+        p.camera_off ? "камера выключена" : "", p.talking ? "говорит" : ""].filter(Boolean);
       li.textContent = p.name + (marks.length ? " — " + marks.join(", ") : "");
       if (isTeacher && p.role !== "teacher") {
         const button = (label, message) => {
@@ -241,10 +245,9 @@
     }
   }
 
-  function markTalking(feed, on) {
-    if (on) lesson.talking.add(feed); else lesson.talking.delete(feed);
-    const figure = document.getElementById("tile-" + feed);
-    if (figure) figure.classList.toggle("talking", on);
+  function markTalking(user, on) {
+    const person = lesson.participants.find((p) => p.user === user);
+    if (person) person.talking = on;
     renderParticipants();
   }
 
@@ -271,7 +274,6 @@
     for (const feed of [...lesson.subs.keys()]) unsubscribe(feed);
     for (const pc of [...Object.values(lesson.published), ...Object.values(lesson.pendingPublish)]) pc.close();
     lesson.published = {}; lesson.pendingPublish = {};
-    lesson.talking.clear();
   }
 
   function finish(text) {
@@ -303,8 +305,8 @@
     offer: onOffer,
     started() {},
     "feed.added"(m) { subscribe(m.feed); },
-    "feed.removed"(m) { unsubscribe(m.feed); lesson.talking.delete(m.feed); renderParticipants(); },
-    talking(m) { markTalking(m.feed, m.on); },
+    "feed.removed"(m) { unsubscribe(m.feed); },
+    talking(m) { markTalking(m.user, m.on); },
     participants(m) { lesson.participants = m.list; renderParticipants(); },
     state(m) { applyState(m.state); },
     moderated(m) { applyBlocked(m.blocked); },
