@@ -16,7 +16,7 @@ from server.ws import ProtocolError
 from . import storage
 from .conf import LIMITS, MB
 from .models import Attachment
-from .sniffing import HEAD_BYTES, JPEG, TEXT, Refused, check_text_body, sniff
+from .sniffing import HEAD_BYTES, JPEG, TEXT, Refused, check_text_body, download_name, sniff
 
 UPLOADS = RateLimit("uploads", *LIMITS.uploads_per_user)
 CHUNK = 256 * 1024
@@ -48,6 +48,7 @@ def upload(user: User, room_id: int, file: UploadedFile) -> Attachment:
         file_type = sniff(head, name)
     except Refused as refused:
         raise UploadRefused("unsupported_type", str(refused)) from refused
+    name = download_name(name, file_type)
     limit = LIMITS.max_bytes[file_type.kind]
     if file.size > limit:
         raise UploadRefused("too_large", f"{file_type.kind} files are limited to {limit // MB} MB")

@@ -55,6 +55,22 @@ AUDIO_BRANDS = {b"M4A ", b"M4B "}
 QUICKTIME_BRANDS = {b"qt  "}
 
 
+EXTENSION_ALIASES = {
+    "jpg": {"jpg", "jpeg", "jpe", "jfif"},
+    "ogg": {"ogg", "oga", "opus"},
+    "mp4": {"mp4", "m4v"},
+    "webm": {"webm", "weba"},
+    "txt": TEXT_EXTENSIONS,
+}
+
+
+def download_name(name: str, file_type: FileType) -> str:
+    """The name files are downloaded under: its extension always matches the content (``x.html`` → ``x.html.pdf``)."""
+    if extension_of(name) in EXTENSION_ALIASES.get(file_type.extension, {file_type.extension}):
+        return name
+    return f"{name[: 195 - len(file_type.extension)]}.{file_type.extension}"
+
+
 def extension_of(name: str) -> str:
     return PurePath(name).suffix.lower().lstrip(".")
 

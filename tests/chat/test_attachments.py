@@ -14,7 +14,7 @@ from PIL import Image
 
 from chat.attachments import storage
 from chat.attachments.models import Attachment
-from chat.attachments.sniffing import Refused, sniff
+from chat.attachments.sniffing import Refused, download_name, sniff
 from chat.models import Message, Room
 from tests.chat.helpers import ChatSocket, room_ids
 from tests.support.client import Session, logged_in
@@ -191,6 +191,20 @@ def test_sniffing_accepts_known_formats_whatever_the_name(head, name, kind):
     assert kind in sniff(head, name).mime
     if not head.startswith(b"PK"):  # ZIP containers are told apart by extension only
         assert kind in sniff(head, "renamed.txt").mime
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "served_as"),
+    [
+        ("scan.pdf", b"%PDF-1.4", "scan.pdf"),
+        ("invoice.html", b"%PDF-1.4", "invoice.html.pdf"),  # never opened as a web page after download
+        ("photo.JPEG", b"\xff\xd8\xff\xe0", "photo.JPEG"),
+        ("photo.png", b"\xff\xd8\xff\xe0", "photo.png.jpg"),
+        ("marks.csv", b"name;mark\n", "marks.csv"),
+    ],
+)
+def test_download_name_always_ends_with_the_real_type(name, head, served_as):
+    assert download_name(name, sniff(head, name)) == served_as
 
 
 @pytest.mark.parametrize(
