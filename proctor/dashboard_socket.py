@@ -11,6 +11,7 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 
+from rtc.peer import MAX_SDP_BYTES
 from server.accounts import audit
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
 
@@ -42,6 +43,7 @@ def _record_warning(user, session_id: int, text: str) -> None:
 
 
 class DashboardConsumer(JsonProtocolConsumer):
+    max_frame_bytes = MAX_SDP_BYTES + 1024
     exam_id: int | None = None
 
     async def connect(self) -> None:
@@ -62,11 +64,16 @@ class DashboardConsumer(JsonProtocolConsumer):
         await self.channel_layer.group_discard(broadcast.dashboard_group(self.exam_id), self.channel_name)
         for session_id in self.watching:
             await broadcast.to_session(session_id, "grade", grade="analysis")
+            await broadcast.to_session(session_id, "view_close", reply_to=self.channel_name)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        handler = {"watch": self._watch, "warn": self._warn, "admit": self._admit, "end": self._end}.get(
-            content["type"]
-        )
+        handler = {
+            "watch": self._watch,
+            "view": self._view,
+            "warn": self._warn,
+            "admit": self._admit,
+            "end": self._end,
+        }.get(content["type"])
         if handler is None:
             raise ProtocolError("unknown_type", f"unknown message type {content['type']!r}")
         session_id = content.get("session")
@@ -80,6 +87,16 @@ class DashboardConsumer(JsonProtocolConsumer):
             raise ProtocolError("bad_field", "on: true to watch live, false to stop")
         (self.watching.add if on else self.watching.discard)(session_id)
         await broadcast.to_session(session_id, "grade", grade="live" if on else "analysis")
+        if not on:
+            await broadcast.to_session(session_id, "view_close", reply_to=self.channel_name)
+
+    async def _view(self, session_id: int, content: dict) -> None:
+        """Live video: the proctor's browser offers to receive; the student's socket answers with the camera."""
+        sdp = content.get("sdp")
+        if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_BYTES:
+            raise ProtocolError("bad_sdp", f"sdp: a complete SDP offer (v=0...) of at most {MAX_SDP_BYTES} bytes")
+        self.watching.add(session_id)
+        await broadcast.to_session(session_id, "view_offer", sdp=sdp, reply_to=self.channel_name)
 
     async def _warn(self, session_id: int, content: dict) -> None:
         text = content.get("text")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -102,6 +103,7 @@ def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
         "socket": f"/ws/proctor/exams/{exam.pk}/",
         "session_url": reverse("proctor:session_detail", args=[0]),
         "chat_url": reverse("chat:page"),
+        "ice_servers": settings.RTC_ICE_SERVERS,
         "labels": review.KIND_LABELS,
     }
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})

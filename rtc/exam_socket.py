@@ -28,7 +28,7 @@ from proctor.models.exams import evidence_token
 from proctor.policy import Policy, PolicyError
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
 
-from .peer import MAX_SDP_BYTES, StudentPeer
+from .peer import MAX_SDP_BYTES, StudentPeer, ViewerPeer
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         self.exam_id, reference, policy = await database_sync_to_async(_load)(session_id)
         self.event_times: list[float] = []
         self.deadline_timer: asyncio.TimerHandle | None = None
+        self.viewers: dict[str, ViewerPeer] = {}  # proctor dashboard channel -> peer sending the camera live
         await broadcast.to_session(session_id, "replaced")  # an older tab of this session steps down
         pipeline().register(session_id, self._deliver, policy, reference)
         pipeline().monitor(session_id, summary["state"] == ExamSession.State.RUNNING)
@@ -130,6 +131,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         pipeline().unregister(session_id, self._deliver)
         if self.deadline_timer is not None:
             self.deadline_timer.cancel()
+        for viewer in self.viewers.values():
+            await viewer.close()
+        self.viewers.clear()
         if self.peer is not None:
             peer, self.peer = self.peer, None
             await peer.close()
@@ -303,6 +307,26 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     # --- control from proctors (channel layer) ----------------------------------------------
 
+    async def _start_viewer(self, reply_to: str, sdp: str) -> None:
+        """A proctor opened this student live: answer their browser's offer with the camera."""
+        track = self.peer.live_track() if self.peer is not None else None
+        if track is None:
+            reply = _view_reply(self.session_id, type="view.error", detail="камера ученика ещё не подключена")
+            await self.channel_layer.send(reply_to, reply)
+            return
+        if (old := self.viewers.pop(reply_to, None)) is not None:
+            await old.close()
+        viewer = self.viewers[reply_to] = ViewerPeer(track)
+        try:
+            answer = await viewer.answer(sdp)
+        except Exception as error:
+            self.viewers.pop(reply_to, None)
+            await viewer.close()
+            reply = _view_reply(self.session_id, type="view.error", detail=f"the offer was rejected: {error}")
+        else:
+            reply = _view_reply(self.session_id, type="view.answer", sdp=answer)
+        await self.channel_layer.send(reply_to, reply)
+
     async def session_control(self, message: dict) -> None:
         if self.session_id is None:
             return
@@ -315,6 +339,12 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_json({"type": "warning", "text": message["text"]})
         elif action == "admitted":
             await self._state_changed(await database_sync_to_async(_summary)(self.session_id))
+        elif action == "view_offer":
+            await self._start_viewer(message["reply_to"], message["sdp"])
+        elif action == "view_close":
+            viewer = self.viewers.pop(message["reply_to"], None)
+            if viewer is not None:
+                await viewer.close()
         elif action == "replaced":
             self.replaced = True
             await self.send_json({"type": "session.replaced"})
@@ -323,6 +353,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             self.ended = True
             await self.send_json({"type": "session.ended", "reason": message["reason"]})
             await self.close(code=CLOSE_SESSION_OVER)
+
+
+def _view_reply(session_id: int, **fields) -> dict:
+    return {"type": "dashboard.event", "event": {"session": session_id, **fields}}
 
 
 def _deadline(session_id: int):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.contrib.media import MediaRelay
 from aiortc.mediastreams import MediaStreamError
 from django.conf import settings
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 MAX_SDP_BYTES = 12_000
 CLOSE_TIMEOUT = 3.0
 
-_open_peers: set[StudentPeer] = set()
+_open_peers: set[_Peer] = set()
 _shutdown_hook_installed = False
 
 
@@ -34,34 +35,15 @@ def ice_configuration() -> RTCConfiguration:
     return RTCConfiguration(iceServers=servers)
 
 
-class StudentPeer:
-    """Receives one student's camera; every decoded video frame goes to ``on_frame``."""
+class _Peer:
+    """One server-side peer connection, closed on disconnect and at server shutdown."""
 
-    def __init__(self, on_frame: Callable[[Any], None], on_state: Callable[[str], None]) -> None:
+    def __init__(self) -> None:
         self.pc = RTCPeerConnection(ice_configuration())
-        self._on_frame = on_frame
-        self._on_state = on_state
-        self._readers: list[asyncio.Task] = []
         self._closing = False
+        self._readers: list[asyncio.Task] = []
         _open_peers.add(self)
         _install_shutdown_hook()
-        self.pc.on("track", self._track)
-        self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
-
-    def _state(self, state: str) -> None:
-        if not self._closing:  # our own close() is not news to anyone
-            self._on_state(state)
-
-    def _track(self, track) -> None:
-        if track.kind == "video":
-            self._readers.append(asyncio.ensure_future(self._read(track)))
-
-    async def _read(self, track) -> None:
-        try:
-            while True:
-                self._on_frame(await track.recv())
-        except MediaStreamError:
-            self._state("track_ended")
 
     async def answer(self, offer_sdp: str) -> str:
         """Accept a complete (non-trickle) offer and return the complete answer."""
@@ -76,6 +58,51 @@ class StudentPeer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.pc.close(), CLOSE_TIMEOUT)
         _open_peers.discard(self)
+
+
+class StudentPeer(_Peer):
+    """Receives one student's camera; every decoded video frame goes to ``on_frame``.
+
+    The camera goes through a relay so that a proctor can watch it live (:meth:`live_track`)
+    without a second decode.
+    """
+
+    def __init__(self, on_frame: Callable[[Any], None], on_state: Callable[[str], None]) -> None:
+        super().__init__()
+        self._on_frame = on_frame
+        self._on_state = on_state
+        self._relay = MediaRelay()
+        self._camera = None
+        self.pc.on("track", self._track)
+        self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
+
+    def _state(self, state: str) -> None:
+        if not self._closing:  # our own close() is not news to anyone
+            self._on_state(state)
+
+    def _track(self, track) -> None:
+        if track.kind == "video":
+            self._camera = track
+            self._readers.append(asyncio.ensure_future(self._read(self._relay.subscribe(track))))
+
+    async def _read(self, track) -> None:
+        try:
+            while True:
+                self._on_frame(await track.recv())
+        except MediaStreamError:
+            self._state("track_ended")
+
+    def live_track(self):
+        """A new view of the camera for a watching proctor (newest frame only), or None before it arrives."""
+        return None if self._camera is None else self._relay.subscribe(self._camera, buffered=False)
+
+
+class ViewerPeer(_Peer):
+    """Sends one student's camera to a proctor's browser while the proctor watches live."""
+
+    def __init__(self, track) -> None:
+        super().__init__()
+        self.pc.addTrack(track)
 
 
 async def close_all_peers() -> None:

@@ -47,9 +47,13 @@ THUMBNAIL_INTERVAL = 3.0
 WATCHED_THUMBNAIL_INTERVAL = 0.5
 
 
+_EPOCH_MINUS_MONOTONIC = time.time() - time.monotonic()
+
+
 def wall_clock(monotonic: float) -> float:
-    """The epoch time of a ``time.monotonic()`` reading taken in this process."""
-    return time.time() - (time.monotonic() - monotonic)
+    """The epoch time of a ``time.monotonic()`` reading taken in this process (one fixed offset per process,
+    so equal engine times give equal stored times)."""
+    return _EPOCH_MINUS_MONOTONIC + monotonic
 
 
 @dataclass

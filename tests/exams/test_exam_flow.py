@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -42,11 +41,21 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     closed = await next_event(proctor, episode_of("multiple_faces", "episode.closed"), timeout=12)
     assert closed["episode"]["id"] == opened["episode"]["id"]
 
-    # The proctor watches live: the student's sender switches to the live-view grade without renegotiation.
-    await proctor.send(json.dumps({"type": "watch", "session": opened["episode"]["session"], "on": True}))
+    # The proctor opens the student live on the dashboard page: live video arrives in the proctor's browser and the
+    # student's sender switches to the live-view grade without renegotiation.
+    session_id = opened["episode"]["session"]
+    dashboard = await (await browser.new_context()).new_page()
+    await login(dashboard, server.url, "proctor")
+    await dashboard.goto(f"{server.url}/proctor/exams/{exam_id}/dashboard/")
+    tile = dashboard.locator(f'.tile[data-session="{session_id}"]')
+    await tile.get_by_role("button", name="Смотреть").click()
+    await dashboard.locator('#live[data-playing="1"]').wait_for(timeout=15_000)
+    assert await dashboard.evaluate("document.getElementById('live-video').videoWidth") > 0
     await page.wait_for_function("document.body.dataset.grade === 'live'", timeout=10_000)
-    thumb = await next_event(proctor, lambda f: f["type"] == "thumbnail", timeout=5)
-    assert thumb["image"].startswith("data:image/jpeg;base64,")
+    await tile.locator("img[src^='data:image/jpeg;base64,']").wait_for(timeout=5_000)  # thumbnails refresh
+    await dashboard.screenshot(path=str(artifacts_dir / "proctor-dashboard.png"))
+    await tile.get_by_role("button", name="Смотреть").click()  # stop watching: back to the analysis grade
+    await page.wait_for_function("document.body.dataset.grade === 'analysis'", timeout=10_000)
 
     # Browser events go into the same episode stream.
     await page.evaluate("document.dispatchEvent(new Event('copy'))")

@@ -28,11 +28,43 @@
     return t;
   }
 
+  let viewer = null;
+  const liveVideo = document.getElementById("live-video"), livePanel = document.getElementById("live");
+
+  function stopViewer() {
+    if (viewer) { viewer.close(); viewer = null; }
+    liveVideo.srcObject = null; livePanel.hidden = true; delete livePanel.dataset.playing;
+  }
+
+  async function startViewer(id) {
+    stopViewer();
+    viewer = new RTCPeerConnection({ iceServers: cfg.ice_servers });
+    const pc = viewer;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.ontrack = (e) => { liveVideo.srcObject = new MediaStream([e.track]); };
+    liveVideo.onplaying = () => { livePanel.dataset.playing = "1"; };
+    await pc.setLocalDescription(await pc.createOffer());
+    await new Promise((resolve) => {
+      if (pc.iceGatheringState === "complete") return resolve();
+      const timer = setTimeout(resolve, 3000);
+      pc.addEventListener("icegatheringstatechange", () => {
+        if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
+      });
+    });
+    if (viewer !== pc) return;
+    document.getElementById("live-name").textContent = tile(id).li.querySelector(".tile-name").textContent;
+    livePanel.hidden = false;
+    send({ type: "view", session: id, sdp: pc.localDescription.sdp });
+  }
+
   function act(id, action) {
     if (action === "watch") {
-      if (watched !== null) { send({ type: "watch", session: watched, on: false }); tile(watched).li.classList.remove("watched"); }
+      if (watched !== null) {
+        send({ type: "watch", session: watched, on: false }); tile(watched).li.classList.remove("watched"); stopViewer();
+      }
       if (watched === id) { watched = null; return; }
       watched = id; tile(id).li.classList.add("watched"); send({ type: "watch", session: id, on: true });
+      startViewer(id);
     } else if (action === "admit") {
       if (confirm("Вы сверили лицо ученика с фото и допускаете его к экзамену?")) send({ type: "admit", session: id });
     } else if (action === "warn") {
@@ -76,6 +108,8 @@
       else if (msg.type === "session.updated") update(msg);
       else if (msg.type === "thumbnail") tile(msg.session).img.src = msg.image;
       else if (msg.type === "episode.opened" || msg.type === "episode.closed") episode(msg);
+      else if (msg.type === "view.answer" && viewer && msg.session === watched) viewer.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+      else if (msg.type === "view.error") document.getElementById("live-name").textContent = msg.detail;
     };
     ws.onclose = (e) => { if (e.code !== 4403) setTimeout(connect, 2000); };
   }

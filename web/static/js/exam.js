@@ -155,11 +155,14 @@
     if (result.ok) { cfg.has_consent = true; nextEnrolmentStep(); }
   });
   $("reference-button").addEventListener("click", async () => {
+    $("reference-error").textContent = "";
+    $("reference-button").disabled = true;
     const video = $("preview"), canvas = document.createElement("canvas");
     canvas.width = video.videoWidth; canvas.height = video.videoHeight;
     canvas.getContext("2d").drawImage(video, 0, 0);
     const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.92));
     const result = await post(cfg.reference_url, blob, "image/jpeg");
+    $("reference-button").disabled = false;
     if (result.ok) { cfg.has_reference = true; nextEnrolmentStep(); }
     else $("reference-error").textContent = result.error;
   });
