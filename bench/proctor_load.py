@@ -168,6 +168,14 @@ async def _senders(url: str, students: list[dict], ready, stop) -> None:
             return packet
 
     async def student(entry: dict) -> None:
+        try:
+            await stream(entry)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # report it: the benchmark must not wait for a student that is gone
+            ready.put(("error", entry["session"], repr(error)))
+
+    async def stream(entry: dict) -> None:
         ws = await websockets.connect(
             url.replace("http", "ws", 1) + f"/ws/rtc/sessions/{entry['session']}/",
             additional_headers={"Cookie": f"sessionid={entry['cookie']}"},
@@ -187,7 +195,7 @@ async def _senders(url: str, students: list[dict], ready, stop) -> None:
                 message = json.loads(raw)
                 if message["type"] == "answer":
                     await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
-                    ready.put(entry["session"])
+                    ready.put(("ready", entry["session"], ""))
                 elif message["type"] == "grade":
                     track.switch(message["name"])
         finally:
@@ -284,7 +292,9 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
         for process in processes:
             process.start()
         for _ in range(count):
-            await asyncio.to_thread(ready.get, True, 120)
+            state, session_id, detail = await asyncio.to_thread(ready.get, True, 300)
+            if state == "error":
+                raise RuntimeError(f"simulated student of session {session_id} failed: {detail}")
         for entry in students[: args.live]:
             await dashboard.send(json.dumps({"type": "watch", "session": entry["session"], "on": True}))
         await asyncio.sleep(args.warmup)
