@@ -67,9 +67,9 @@ def sheet(run: LessonRun, now: dt.datetime | None = None) -> list[AttendanceRow]
     rows = []
     for uid, student in students.items():
         own = presences.get(uid, [])
-        intervals = [(p.joined_at, p.left_at or now) for p in own]
+        intervals = [(p.joined_at, p.ended_by(now)) for p in own]
         first = min((p.joined_at for p in own), default=None)
-        last = max((p.left_at or now for p in own), default=None)
+        last = max((end for _, end in intervals), default=None)
         rows.append(
             AttendanceRow(
                 student=student,

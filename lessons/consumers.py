@@ -26,7 +26,7 @@ from server.accounts import audit
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
 
 from . import live
-from .models import Participant
+from .models import Participant, Presence
 from .turn import ice_servers_for
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class LessonConsumer(JsonProtocolConsumer):
         self.tokens = float(RATE_BURST)
         self.tokens_at = time.monotonic()
         self.left = False
+        self.heartbeat_task: asyncio.Future | None = None
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
@@ -118,6 +119,12 @@ class LessonConsumer(JsonProtocolConsumer):
             log.warning("janus refused %s for user %s: %s", content["type"], self.user.pk, error)
             raise ProtocolError("media_error", f"медиасервер отказал: {error.reason}") from error
 
+    async def heartbeat(self) -> None:
+        """Mark our presence alive, so a dead server process's intervals can be told apart."""
+        while True:
+            await asyncio.sleep(Presence.HEARTBEAT_SECONDS)
+            await database_sync_to_async(live.heartbeat)(self.admission.presence_id)
+
     def take_token(self) -> None:
         now = time.monotonic()
         self.tokens = min(RATE_BURST, self.tokens + (now - self.tokens_at) * RATE_PER_SECOND)
@@ -130,6 +137,7 @@ class LessonConsumer(JsonProtocolConsumer):
         if self.admission is None:
             self.admission = await database_sync_to_async(live.admit)(self.user, self.lesson_id, self.channel_name)
             await self.channel_layer.group_add(group_name(self.admission.run_id), self.channel_name)
+            self.heartbeat_task = asyncio.ensure_future(self.heartbeat())
             await database_sync_to_async(audit.record)(
                 "lessons.joined", actor=self.user, lesson=self.lesson_id, run=self.admission.run_id
             )
@@ -514,6 +522,8 @@ class LessonConsumer(JsonProtocolConsumer):
         if getattr(self, "left", True):
             return
         self.left = True
+        if self.heartbeat_task is not None:
+            self.heartbeat_task.cancel()
         await self.drop_media()
         if self.admission is not None:
             await database_sync_to_async(live.leave)(self.admission.presence_id)

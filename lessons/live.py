@@ -67,7 +67,8 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
         raise Refused("removed", "Учитель удалил вас с этого урока.")
     if run.locked and role != Participant.Role.TEACHER and (created or not participant.presences.exists()):
         raise Refused("locked", "Учитель закрыл вход на урок.")
-    presence = Presence.objects.create(participant=participant, joined_at=timezone.now(), channel_name=channel_name)
+    now = timezone.now()
+    presence = Presence.objects.create(participant=participant, joined_at=now, seen_at=now, channel_name=channel_name)
     return Admission(
         run_id=run.pk,
         janus_room=run.janus_room,
@@ -80,6 +81,10 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
     )
 
 
+def heartbeat(presence_id: int) -> None:
+    Presence.objects.filter(pk=presence_id, left_at__isnull=True).update(seen_at=timezone.now())
+
+
 def leave(presence_id: int) -> None:
     Presence.objects.filter(pk=presence_id, left_at__isnull=True).update(left_at=timezone.now())
     Participant.objects.filter(presences__pk=presence_id).update(talking=False)
@@ -87,8 +92,11 @@ def leave(presence_id: int) -> None:
 
 def participants(run_id: int) -> list[dict]:
     """People connected right now (at least one open presence), teacher first."""
+    alive_since = timezone.now() - Presence.STALE_AFTER
     rows = (
-        Participant.objects.filter(run_id=run_id, presences__left_at__isnull=True, removed=False)
+        Participant.objects.filter(
+            run_id=run_id, presences__left_at__isnull=True, presences__seen_at__gte=alive_since, removed=False
+        )
         .select_related("user")
         .distinct()
     )

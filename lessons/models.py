@@ -125,11 +125,20 @@ class Participant(models.Model):
 
 
 class Presence(models.Model):
-    """One connected interval of one socket (a user with two tabs has two overlapping ones)."""
+    """One connected interval of one socket (a user with two tabs has two overlapping ones).
+
+    While the socket is open its consumer refreshes ``seen_at`` every ``HEARTBEAT_SECONDS``; an open
+    interval whose ``seen_at`` is older than ``STALE_AFTER`` belongs to a server process that died, and
+    ends at ``seen_at`` for attendance.
+    """
+
+    HEARTBEAT_SECONDS = 30
+    STALE_AFTER = dt.timedelta(seconds=2 * HEARTBEAT_SECONDS + 10)
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="presences")
     joined_at = models.DateTimeField(_("вошёл"))
     left_at = models.DateTimeField(_("вышел"), null=True, blank=True)
+    seen_at = models.DateTimeField(_("последний признак жизни"), null=True, blank=True)
     channel_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
@@ -139,3 +148,11 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.participant}: {self.joined_at:%H:%M:%S}–{self.left_at or '…'}"
+
+    def ended_by(self, now: dt.datetime) -> dt.datetime:
+        """When this interval ends for attendance: left_at, now, or the last heartbeat of a dead process."""
+        if self.left_at is not None:
+            return self.left_at
+        if self.seen_at is not None and now - self.seen_at > self.STALE_AFTER:
+            return self.seen_at
+        return now

@@ -154,3 +154,20 @@ def test_teacher_plans_a_weekly_lesson_only_for_own_group(school, client):
     assert Lesson.objects.get(title="Геометрия").repeat_weekly
     client.force_login(User.objects.get(username="student"))
     assert client.get("/lessons/new/").status_code == 403
+
+
+def test_interval_of_a_dead_server_process_ends_at_its_last_heartbeat(school):
+    """A daphne killed with SIGKILL never closes its intervals: they stop counting at the last heartbeat."""
+    from lessons.live import participants
+
+    now = timezone.now()
+    lesson = make_lesson(starts_at=now - dt.timedelta(minutes=30))
+    run = LessonRun.objects.create(lesson=lesson, starts_at=lesson.starts_at)
+    alive, dead = User.objects.get(username="student"), User.objects.get(username="student2")
+    for user, seen in ((alive, now - dt.timedelta(seconds=10)), (dead, now - dt.timedelta(minutes=20))):
+        participant = Participant.objects.create(run=run, user=user, role="student")
+        Presence.objects.create(participant=participant, joined_at=now - dt.timedelta(minutes=25), seen_at=seen)
+    rows = {r.student.username: r for r in sheet(run, now=now)}
+    assert rows["student"].minutes_present == 25.0
+    assert rows["student2"].minutes_present == 5.0
+    assert [p["user"] for p in participants(run.pk)] == [alive.pk]
