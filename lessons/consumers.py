@@ -152,6 +152,7 @@ class LessonConsumer(JsonProtocolConsumer):
                 "me": {"user": self.user.pk, "name": str(self.user), "role": self.admission.role},
                 "lesson": {
                     "id": self.lesson_id,
+                    "run": run_id,
                     "title": self.admission.title,
                     "ends_at": self.admission.ends_at,
                     "chat_room": self.admission.chat_room,

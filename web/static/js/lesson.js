@@ -287,7 +287,7 @@
   const handlers = {
     async joined(m) {
       lesson.joined = true;
-      lesson.me = m.me; lesson.iceServers = m.ice_servers; lesson.blocked = m.blocked;
+      lesson.me = m.me; lesson.iceServers = m.ice_servers; lesson.blocked = m.blocked; lesson.run = m.lesson.run;
       applyState(m.state);
       lesson.participants = m.participants; renderParticipants();
       status("Вы на уроке «" + m.lesson.title + "»");
@@ -311,7 +311,15 @@
     state(m) { applyState(m.state); },
     moderated(m) { applyBlocked(m.blocked); },
     removed(m) { finish(m.detail); },
-    ended(m) { finish(m.detail); },
+    ended(m) {
+      finish(m.detail);
+      if (isTeacher && lesson.run) {
+        const link = document.createElement("a");
+        link.href = "/lessons/runs/" + lesson.run + "/attendance/";
+        link.textContent = " Посещаемость урока";
+        $("status").append(link);
+      }
+    },
     "media.lost"(m) {
       status(m.detail);
       closeAll();
