@@ -5,7 +5,9 @@ recipient: the hub builds them once per event (:class:`Frame`). Under daphne, th
 costs tens of microseconds per socket (coroutine, autobahn framing, Twisted buffering with an
 ``add_writer``/``remove_writer`` pair per write). :class:`DirectWriter` instead sends the prepared bytes
 straight to the socket when nothing is queued in front of them, and hands any rest to the Twisted
-transport, so bytes never overtake each other. Anything it does not recognise (another ASGI server,
+transport, so bytes never overtake each other. A socket whose unsent bytes pile up past
+``MAX_QUEUED_BYTES`` (a client that stopped reading) is dropped: it reconnects and catches up from its
+last seq, so the server's memory stays bounded and nothing is lost. Anything it does not recognise (another ASGI server,
 TLS terminated in daphne, the test communicator) falls back to the normal ASGI ``send``.
 """
 
@@ -14,6 +16,8 @@ from __future__ import annotations
 import functools
 import struct
 from typing import Any
+
+MAX_QUEUED_BYTES = 4 * 1024 * 1024  # per socket, unsent; beyond this the socket is dropped
 
 
 class Frame:
@@ -69,7 +73,11 @@ class DirectWriter:
         if protocol.state != protocol.STATE_OPEN or transport.disconnecting or not transport.connected:
             return False
         data = frame.wire
-        if not transport.dataBuffer and not transport._tempDataBuffer:
+        queued = len(transport.dataBuffer) - transport.offset + transport._tempDataLen
+        if queued > MAX_QUEUED_BYTES:  # a reader this far behind reconnects and catches up by seq instead
+            transport.abortConnection()
+            return False
+        if not queued:
             try:
                 sent = transport.socket.send(data)
             except BlockingIOError:

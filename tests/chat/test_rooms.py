@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
 import pytest
@@ -111,3 +112,12 @@ async def test_hub_delivers_in_order_and_recovers_what_was_never_published():
         assert reader.seqs() == [1, 2, 3, 4, 5]
     finally:
         await hub.stop()
+
+
+def test_sync_command_builds_rooms_for_groups_made_without_signals():
+    from django.core.management import call_command
+
+    group = StudyGroup.objects.create(name="5А")
+    Room.objects.filter(group=group).delete()  # as if the group predates the chat app
+    call_command("chat_sync_rooms", stdout=io.StringIO())
+    assert set(Room.objects.filter(group=group).values_list("kind", flat=True)) == {"group", "parents"}
