@@ -13,6 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from chat import demo as chat_demo
 from chat.models import Room
 from chat.rooms import ensure_room
 from chat.sla import queries
@@ -20,6 +21,7 @@ from chat.sla.models import Question
 from chat.store import delete_message, post_message
 from server.accounts.models import Role, User, UserRole
 from server.notifications.models import Notification
+from server.school import demo as school_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +184,12 @@ def test_pages_lists_report_and_csv(client, people, direct):
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert rows[0][0] == "Куратор"
     assert rows[1][:5] == ["Curator", "1", "0", "1", "0"]
+
+
+def test_demo_chats_show_a_due_soon_and_an_overdue_question():
+    school_demo.seed()
+    assert chat_demo.seed() == "6 demo chat messages posted"
+    assert chat_demo.seed() == "demo chats already present"
+    admin, now = User.objects.get(username="admin"), timezone.now()
+    assert [q.parent.username for q in queries.due_soon(admin, now)] == ["parent"]
+    assert [(q.parent.username, q.curator.username) for q in queries.overdue(admin, now)] == [("parent2", "curator2")]

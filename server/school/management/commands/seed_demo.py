@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from server.school import demo
 
 # Each feature adds its demo data after the school exists; each seeder is idempotent.
-FEATURE_SEEDERS = ("lessons.demo", "proctor.demo")
+FEATURE_SEEDERS = ("lessons.demo", "proctor.demo", "chat.demo")
 
 
 class Command(BaseCommand):
