@@ -21,6 +21,7 @@ class AttendanceRow:
     seconds_present: float
     late: bool
     removed: bool
+    media_connected: bool  # Janus reported the student's media up (event handler), at least once
 
     @property
     def minutes_present(self) -> float:
@@ -78,6 +79,7 @@ def sheet(run: LessonRun, now: dt.datetime | None = None) -> list[AttendanceRow]
                 seconds_present=merged_seconds(intervals, run.starts_at, end),
                 late=first is not None and first > late_after,
                 removed=uid in participants and participants[uid].removed,
+                media_connected=any(p.media_up_at is not None for p in own),
             )
         )
     return sorted(rows, key=lambda r: (r.student.last_name, r.student.first_name, r.student.username))

@@ -176,6 +176,7 @@ class LessonConsumer(JsonProtocolConsumer):
         self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.on_janus_event, self.on_janus_lost)
         try:
             await self.janus.create()
+            await database_sync_to_async(live.bind_janus_session)(self.admission.presence_id, self.janus.session_id)
             self.main_handle = await self.janus.attach()
             await ensure_room(self.janus, self.main_handle, room)
             self.feed_ids = {"camera": new_feed_id()}

@@ -81,6 +81,11 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
     )
 
 
+def bind_janus_session(presence_id: int, session_id: int) -> None:
+    """Remember which Janus session carries this presence, so Janus's events can be matched to it."""
+    Presence.objects.filter(pk=presence_id).update(janus_session=session_id)
+
+
 def heartbeat(presence_id: int) -> None:
     Presence.objects.filter(pk=presence_id, left_at__isnull=True).update(seen_at=timezone.now())
 

@@ -139,6 +139,8 @@ class Presence(models.Model):
     joined_at = models.DateTimeField(_("вошёл"))
     left_at = models.DateTimeField(_("вышел"), null=True, blank=True)
     seen_at = models.DateTimeField(_("последний признак жизни"), null=True, blank=True)
+    janus_session = models.BigIntegerField(null=True, blank=True, db_index=True)
+    media_up_at = models.DateTimeField(_("видеосвязь установлена"), null=True, blank=True)  # Janus "webrtcup"
     channel_name = models.CharField(max_length=200, blank=True)
 
     class Meta:

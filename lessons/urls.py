@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import janus_events, views
 
 app_name = "lessons"
 urlpatterns = [
@@ -9,4 +9,5 @@ urlpatterns = [
     path("<int:lesson_id>/", views.room, name="room"),
     path("runs/<int:run_id>/attendance/", views.attendance, name="attendance"),
     path("runs/<int:run_id>/attendance.csv", views.attendance_csv, name="attendance_csv"),
+    path("janus/events/", janus_events.receive, name="janus_events"),
 ]

@@ -92,7 +92,9 @@ def attendance_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="attendance-{run.pk}.csv"'
     response.write("\ufeff")  # Excel opens UTF-8 Cyrillic correctly with a BOM
     writer = csv.writer(response)
-    writer.writerow(["ученик", "логин", "вошёл", "вышел", "минут присутствовал", "опоздал", "статус"])
+    writer.writerow(
+        ["ученик", "логин", "вошёл", "вышел", "минут присутствовал", "опоздал", "статус", "видеосвязь установлена"]
+    )
     status_labels = {"present": "присутствовал", "late": "опоздал", "absent": "отсутствовал"}
     for row in sheet(run):
         writer.writerow(
@@ -104,6 +106,7 @@ def attendance_csv(request: HttpRequest, run_id: int) -> HttpResponse:
                 f"{row.minutes_present:.1f}",
                 "да" if row.late else "нет",
                 status_labels[row.status] + (" (удалён учителем)" if row.removed else ""),
+                "да" if row.media_connected else "нет",
             ]
         )
     audit.record("lessons.attendance_export", actor=request.user, request=request, run=run.pk)

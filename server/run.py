@@ -18,7 +18,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
     var_dir = Path(os.environ.get("VAR_DIR", Path(__file__).resolve().parent.parent / "var"))
-    janus = start_embedded(var_dir)  # stopped below; also SIGTERMed by the kernel if we die
+    local = "127.0.0.1" if args.host in {"0.0.0.0", "::", "localhost"} else args.host  # noqa: S104
+    events = f"http://{local}:{args.port}/lessons/janus/events/"
+    janus = start_embedded(var_dir, event_backend=events)  # stopped below; also SIGTERMed by the kernel if we die
     try:
         CommandLineInterface().run(["--bind", args.host, "--port", str(args.port), "server.asgi:application"])
     finally:

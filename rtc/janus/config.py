@@ -29,7 +29,7 @@ class JanusConfig:
     ice_enforce_list: str = ""  # interfaces/addresses ICE may use ("v0" in the test namespace)
     nat_1_1_mapping: str = ""  # public address when Janus runs behind 1:1 NAT
     stun_server: str = ""  # host:port; lets Janus learn its public address itself
-    event_backend: str = ""  # URL our server receives Janus events on (optional)
+    event_backend: str = ""  # URL our server receives Janus's WebRTC events on (Basic auth: janus / api_secret)
     debug_level: int = 3
     api_ip: str = "127.0.0.1"  # only a deployment's private network address, never a public one
     event_loops: int = field(default_factory=lambda: os.cpu_count() or 2)  # shared media threads, not 1 per handle
@@ -155,10 +155,12 @@ admin: {{
         (folder / "janus.eventhandler.sampleevh.jcfg").write_text(
             f"""general: {{
   enabled = true
-  events = "sessions,handles,plugins,webrtc"
+  events = "webrtc"
   grouping = true
   json = "plain"
   backend = {_quote(config.event_backend)}
+  backend_user = "janus"
+  backend_pwd = {_quote(config.api_secret)}
   max_retransmissions = 5
   retransmissions_backoff = 100
 }}

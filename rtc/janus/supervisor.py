@@ -35,11 +35,14 @@ def options_from_env() -> dict[str, str]:
     return {field: os.environ[var] for field, var in names.items() if os.environ.get(var)}  # API stays on loopback
 
 
-def start_embedded(var_dir: Path) -> JanusProcess | None:
-    """Start Janus and export JANUS_* for the settings, unless JANUS_URLS points elsewhere already."""
+def start_embedded(var_dir: Path, event_backend: str = "") -> JanusProcess | None:
+    """Start Janus and export JANUS_* for the settings, unless JANUS_URLS points elsewhere already.
+
+    ``event_backend``: the URL of our event receiver (``/lessons/janus/events/`` on this daphne).
+    """
     if os.environ.get("JANUS_URLS"):
         return None
-    config = load_or_create(var_dir / "janus", free_loopback_port(), **options_from_env())
+    config = load_or_create(var_dir / "janus", free_loopback_port(), event_backend=event_backend, **options_from_env())
     janus = JanusProcess.start(config, var_dir / "janus")
     os.environ.update(config.as_env())
     print(f"Janus (lessons SFU) pid {janus.process.pid}, API {config.api_url}, log {janus.log_path}")

@@ -27,6 +27,7 @@ async def test_lesson_with_teacher_and_two_students(
     private_network, daphne_factory, janus_server, browser_factory, live_env, tmp_path
 ):
     server = daphne_factory(extra_env=janus_server.env)
+    janus_server.restart(event_backend=f"{server.url}/lessons/janus/events/")  # Janus's events now reach daphne
     lesson = lesson_now(live_env)
     browser = await browser_factory(
         fake_video=paths.testdata("video/clips/carphone.y4m"), extra_args=SCREEN_ARGS + speaking_args(tmp_path)
@@ -106,6 +107,7 @@ async def test_lesson_with_teacher_and_two_students(
     assert rows["student"]["open_intervals"] == 0
     assert abs(rows["student"]["seconds"] - measured) < 3.0, (rows["student"], measured)
     assert rows["student"]["status"] == "present"
+    assert rows["student"]["media"] is True  # Janus's event handler reported the student's media up
     assert rows["student2"]["removed"] is True
     assert pick(await inbound(teacher), user=me1["user"]) is None
 
@@ -116,7 +118,8 @@ def attendance(live_env, lesson: int) -> dict[str, dict]:
         "import json; from lessons.models import LessonRun, Presence; from lessons.attendance import sheet; "
         f"run = LessonRun.objects.get(lesson={lesson}); "
         "print(json.dumps({r.student.username: {'seconds': r.seconds_present, 'status': r.status, "
-        "'removed': r.removed, 'open_intervals': Presence.objects.filter(participant__run=run, "
+        "'removed': r.removed, 'media': r.media_connected, "
+        "'open_intervals': Presence.objects.filter(participant__run=run, "
         "participant__user=r.student, left_at__isnull=True).count()} for r in sheet(run)}))"
     )
     return json.loads(out.strip().splitlines()[-1])

@@ -171,3 +171,30 @@ def test_interval_of_a_dead_server_process_ends_at_its_last_heartbeat(school):
     assert rows["student"].minutes_present == 25.0
     assert rows["student2"].minutes_present == 5.0
     assert [p["user"] for p in participants(run.pk)] == [alive.pk]
+
+
+def test_janus_event_endpoint_needs_the_secret_and_marks_media_up(school, client, settings):
+    import base64
+    import json
+
+    settings.JANUS_API_SECRET = "api-secret"
+    lesson = make_lesson(starts_at=timezone.now())
+    run = LessonRun.objects.create(lesson=lesson, starts_at=lesson.starts_at)
+    participant = Participant.objects.create(run=run, user=User.objects.get(username="student"), role="student")
+    presence = Presence.objects.create(participant=participant, joined_at=timezone.now(), janus_session=555)
+    events = json.dumps([{"type": 16, "session_id": 555, "handle_id": 1, "event": {"connection": "webrtcup"}}])
+
+    def post(user_password: str | None):
+        headers = {}
+        if user_password is not None:
+            headers["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(user_password.encode()).decode()
+        return client.post("/lessons/janus/events/", events, content_type="application/json", **headers)
+
+    assert post(None).status_code == 401
+    assert post("janus:wrong").status_code == 401
+    presence.refresh_from_db()
+    assert presence.media_up_at is None
+    assert post("janus:api-secret").status_code == 204
+    presence.refresh_from_db()
+    assert presence.media_up_at is not None
+    assert sheet(run)[0].media_connected is True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rtc.janus.config import JanusConfig, new_config
@@ -32,9 +32,14 @@ class JanusServer:
         server.running = JanusProcess.start(config, folder)
         return server
 
-    def restart(self) -> None:
-        """Stop and start again on the same port and secrets: every session and room is gone."""
+    def restart(self, event_backend: str | None = None) -> None:
+        """Stop and start again on the same port and secrets: every session and room is gone.
+
+        ``event_backend``: from now on POST WebRTC events to this URL (a daphne started after Janus).
+        """
         self.stop()
+        if event_backend is not None:
+            self.config = replace(self.config, event_backend=event_backend)
         self.running = JanusProcess.start(self.config, self.folder)
 
     def stop(self) -> None:
