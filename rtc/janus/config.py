@@ -176,7 +176,8 @@ def main(argv: list[str] | None = None) -> None:
 
     Needs JANUS_API_SECRET and JANUS_ADMIN_KEY (the same values daphne gets); optional JANUS_HTTP_PORT
     (8088), JANUS_API_IP (127.0.0.1), JANUS_ICE_ENFORCE_LIST, JANUS_NAT_1_1_MAPPING, JANUS_STUN_SERVER,
-    JANUS_RTP_PORT_RANGE. Then run ``janus -C DIR/janus.jcfg -F DIR -o``.
+    JANUS_RTP_PORT_RANGE, JANUS_EVENT_BACKEND (e.g. http://10.0.0.2:8000/lessons/janus/events/).
+    Then run ``janus -C DIR/janus.jcfg -F DIR -o``.
     """
     import argparse
 
@@ -192,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
         "stun_server": "JANUS_STUN_SERVER",
         "rtp_port_range": "JANUS_RTP_PORT_RANGE",
         "api_ip": "JANUS_API_IP",
+        "event_backend": "JANUS_EVENT_BACKEND",
     }
     config = JanusConfig(
         http_port=int(os.environ.get("JANUS_HTTP_PORT", "8088")),
