@@ -91,6 +91,7 @@ class Hub:
         self.channel: str | None = None
         self._tasks: list[asyncio.Task] = []
         self._dirty: set[int] = set()  # rooms with presence changes to flush
+        self._publishing: set[asyncio.Task] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -180,18 +181,26 @@ class Hub:
     async def publish_message(self, room_id: int, seq: int, text: str) -> None:
         """A stored message: deliver here in order and tell the other processes."""
         await self._accept_message(room_id, seq, text)
-        await self._publish(room_id, {"k": "m", "s": seq, "t": text})
+        self._publish_soon(room_id, {"k": "m", "s": seq, "t": text})
 
     async def publish_update(self, room_id: int, seq: int, text: str) -> None:
         """An edited or deleted message (``message.updated``)."""
         await self._accept_update(room_id, seq, text)
-        await self._publish(room_id, {"k": "u", "s": seq, "t": text})
+        self._publish_soon(room_id, {"k": "u", "s": seq, "t": text})
 
     async def publish_event(self, room_id: int, event: dict[str, Any]) -> None:
         """A passing event (typing, read receipt, mute): not stored, delivered to whoever is there."""
         text = encode(event)
         await self._deliver_now(room_id, text)
-        await self._publish(room_id, {"k": "e", "t": text})
+        self._publish_soon(room_id, {"k": "e", "t": text})
+
+    def _publish_soon(self, room_id: int, payload: dict[str, Any]) -> None:
+        """Publish without making the sender wait for Redis (the hubs restore the order by seq)."""
+        if not self.crosses_processes:
+            return
+        task = asyncio.create_task(self._publish(room_id, payload))
+        self._publishing.add(task)
+        task.add_done_callback(self._publishing.discard)
 
     async def _publish(self, room_id: int, payload: dict[str, Any]) -> None:
         if not self.crosses_processes:
