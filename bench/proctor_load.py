@@ -52,7 +52,31 @@ SERVER_CPU, SENDER_CPU = 0, 1
 STATS_SECONDS = 4.0
 ANALYSIS_FPS = 2.0  # the default policy's rate
 GRADES = {"analysis": (320, 240, 5, 180_000), "live": (640, 480, 15, 800_000)}
-CLIPS = ("second_person", "absent_return")
+# A class: most students sit still (a plain clip with gaze shifts and head tilts), one in four shows the
+# scenario clips (a second person, an absence) that produce episodes every 9 s.
+CLIPS = "d10_gaze_10s,second_person,d10_gaze_10s,absent_return,d10_gaze_10s,d10_gaze_10s,d10_gaze_10s,d10_gaze_10s"
+
+
+def clip_path(clip: str) -> Path:
+    """Scenario clips live in video/<name>/, plain ones in video/clips/."""
+    scenario = Path("video") / clip / f"{clip}.mp4"
+    return testdata(str(scenario if (testdata("video") / clip).is_dir() else Path("video/clips") / f"{clip}.mp4"))
+
+
+def reference_photo(clip: str, directory: Path) -> Path:
+    """The scenario's reference photo, or for a plain clip its first frame (the student as they sat down)."""
+    if (testdata("video") / clip).is_dir():
+        return testdata(f"video/{clip}/reference.jpg")
+    import cv2
+
+    ok, frame = cv2.VideoCapture(str(clip_path(clip))).read()
+    if not ok:
+        raise RuntimeError(f"cannot read {clip_path(clip)}")
+    path = directory / f"{clip}-reference.jpg"
+    cv2.imwrite(str(path), frame)
+    return path
+
+
 STUDENTS_PER_SENDER_PROCESS = 20
 
 SETUP = """
@@ -139,7 +163,7 @@ async def _senders(url: str, students: list[dict], ready, stop) -> None:
     from aiortc.mediastreams import MediaStreamTrack
 
     def grades_of(clip: str) -> dict:
-        path = testdata(f"video/{clip}/{clip}.mp4")
+        path = clip_path(clip)
         return {name: (encode_clip(path, *grade), grade[2]) for name, grade in GRADES.items()}
 
     encoded = {clip: grades_of(clip) for clip in {s["clip"] for s in students}}
@@ -330,6 +354,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=8.0)
     parser.add_argument("--live", type=int, default=2, help="students the proctor watches live (live-view grade)")
     parser.add_argument("--verbose", action="store_true", help="print the server's stats lines")
+    parser.add_argument("--clips", default=CLIPS, help="testdata clips given to the students in turn")
     parser.add_argument("--policy", default="{}", help="the exam policy as JSON, e.g. '{\"landmarker_interval_s\": 0}'")
     args = parser.parse_args()
     if not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
@@ -337,9 +362,11 @@ def main() -> None:
     if os.cpu_count() < 2:
         sys.exit("needs 2 CPUs: daphne on one, the simulated students on the other")
     counts = sorted(int(n) for n in args.students.split(","))
-    clips = [(c, str(testdata(f"video/{c}/reference.jpg"))) for c in CLIPS]
+    names = args.clips.split(",")
     with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
         live = LiveEnvironment.create(Path(tmp))
+        references = {name: str(reference_photo(name, Path(tmp))) for name in set(names)}
+        clips = [(name, references[name]) for name in names]
         policy = json.loads(args.policy)
         output = live.shell(SETUP.format(args=json.dumps({"count": max(counts), "clips": clips, "policy": policy})))
         setup = json.loads(output.split("SETUP", 1)[1])
