@@ -29,6 +29,29 @@ def tone_wav(path: Path, seconds: float = 2.0, rate: int = 48_000) -> Path:
     return path
 
 
+def upscaled_y4m(source: Path, target: Path, factor: int = 2) -> Path:
+    """The clip at ``factor`` times its size (nearest neighbour): big enough for Chromium to send simulcast."""
+    import numpy as np
+
+    data = source.read_bytes()
+    header, _, body = data.partition(b"\n")
+    fields = {f[:1]: f[1:] for f in header.split()}
+    width, height = int(fields[b"W"]), int(fields[b"H"])
+    size = width * height * 3 // 2
+    out = [
+        header.replace(b"W%d" % width, b"W%d" % (width * factor)).replace(b"H%d" % height, b"H%d" % (height * factor))
+    ]
+    for chunk in body.split(b"FRAME\n")[1:]:
+        frame = np.frombuffer(chunk[:size], dtype=np.uint8)
+        y = frame[: width * height].reshape(height, width)
+        u = frame[width * height : width * height * 5 // 4].reshape(height // 2, width // 2)
+        v = frame[width * height * 5 // 4 :].reshape(height // 2, width // 2)
+        planes = [p.repeat(factor, axis=0).repeat(factor, axis=1).tobytes() for p in (y, u, v)]
+        out.append(b"FRAME\n" + b"".join(planes))
+    target.write_bytes(out[0] + b"\n" + b"".join(out[1:]))
+    return target
+
+
 def speaking_args(tmp_path: Path) -> list[str]:
     return [f"--use-file-for-fake-audio-capture={tone_wav(tmp_path / 'tone.wav')}"]
 

@@ -11,10 +11,25 @@ import pytest
 
 from tests.support import paths
 
-from .browsers import SCREEN_ARGS, counter, inbound, open_room, pick, speaking_args, wait_for, wait_joined
+from .browsers import (
+    SCREEN_ARGS,
+    counter,
+    inbound,
+    open_room,
+    pick,
+    speaking_args,
+    upscaled_y4m,
+    wait_for,
+    wait_joined,
+)
 from .helpers import lesson_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow]
+
+
+async def smaller(page, than: int) -> int:
+    width = await counter(page, "frameWidth", role="teacher", source="camera", kind="video")
+    return width if 0 < width < than else 0
 
 
 async def rising(page, field: str, seconds: float = 2.0, **match) -> int:
@@ -125,18 +140,30 @@ def attendance(live_env, lesson: int) -> dict[str, dict]:
     return json.loads(out.strip().splitlines()[-1])
 
 
-async def test_janus_restart_during_lesson_browsers_rejoin(
-    private_network, daphne_factory, janus_server, browser_factory, live_env
+async def test_simulcast_layers_and_janus_restart(
+    private_network, daphne_factory, janus_server, browser_factory, live_env, tmp_path
 ):
     server = daphne_factory(extra_env=janus_server.env)
     lesson = lesson_now(live_env)
-    browser = await browser_factory(fake_video=paths.testdata("video/clips/carphone.y4m"))
+    camera = upscaled_y4m(paths.testdata("video/clips/carphone.y4m"), tmp_path / "carphone-big.y4m", factor=4)
+    browser = await browser_factory(fake_video=camera)
     teacher = await open_room(browser, server.url, "teacher", lesson)
     await wait_joined(teacher)
     student = await open_room(browser, server.url, "student", lesson)
     await wait_joined(student)
     teacher_camera = {"role": "teacher", "source": "camera", "kind": "video"}
     await wait_for(lambda: counter(student, "framesDecoded", **teacher_camera), what="frames before restart")
+
+    # Simulcast: the student picks «низкое» quality and Janus switches them to a smaller layer.
+    full = await wait_for(lambda: counter(student, "frameWidth", **teacher_camera), what="frame width")
+    await student.select_option("#sel-quality", "0")
+    low = await wait_for(
+        lambda: smaller(student, full),
+        what="a lower simulcast layer",
+    )
+    assert low < full
+    assert await rising(student, "framesDecoded", **teacher_camera) > 5
+    await student.select_option("#sel-quality", "auto")
 
     janus_server.restart()  # every Janus session and the room are gone
     await wait_for(

@@ -210,7 +210,7 @@
         if (s.type !== "inbound-rtp") return;
         rows.push({ feed, user: sub.info.user, source: sub.info.source, role: sub.info.role, kind: s.kind,
           packetsReceived: s.packetsReceived || 0, framesDecoded: s.framesDecoded || 0,
-          bytesReceived: s.bytesReceived || 0, totalAudioEnergy: s.totalAudioEnergy || 0 });
+          bytesReceived: s.bytesReceived || 0, totalAudioEnergy: s.totalAudioEnergy || 0, frameWidth: s.frameWidth || 0 });
       });
     }
     return rows;
