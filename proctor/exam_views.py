@@ -16,6 +16,7 @@ from server.accounts import audit
 from server.accounts.models import Role
 
 from . import enrollment, exam_access, reports, retention, review
+from .exam_forms import ExamForm
 from .live import sessions as live_sessions
 from .live.exam_chat import exam_chat_id
 from .models import Episode, Exam, ExamSession
@@ -37,7 +38,26 @@ def exam_list(request: HttpRequest) -> HttpResponse:
         .select_related("group")
         .annotate(sitting=Count("sessions", filter=~Q(sessions__state=ExamSession.State.ENDED)))
     )
-    return render(request, "proctor/exam_list.html", {"sitting": sitting, "supervised": supervised})
+    context = {"sitting": sitting, "supervised": supervised, "may_set": may_set_exams(user)}
+    return render(request, "proctor/exam_list.html", context)
+
+
+def may_set_exams(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.ADMIN, Role.TEACHER, Role.CURATOR)
+
+
+@login_required
+def create_exam(request: HttpRequest) -> HttpResponse:
+    """Teachers (for their groups), curators and administrators set exams."""
+    if not may_set_exams(request.user):
+        raise Http404
+    form = ExamForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.instance.created_by = request.user
+        exam = form.save()
+        audit.record("proctor.exam_created", actor=request.user, request=request, exam=exam.pk)
+        return redirect("proctor:exam_list")
+    return render(request, "proctor/exam_form.html", {"form": form})
 
 
 @login_required

@@ -5,6 +5,7 @@ from . import exam_views
 app_name = "proctor"
 urlpatterns: list = [
     path("", exam_views.exam_list, name="exam_list"),
+    path("exams/new/", exam_views.create_exam, name="create_exam"),
     path("exams/<int:exam_id>/take/", exam_views.take_exam, name="take_exam"),
     path("exams/<int:exam_id>/dashboard/", exam_views.dashboard, name="dashboard"),
     path("exams/<int:exam_id>/report/", exam_views.report, name="report"),

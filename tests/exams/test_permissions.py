@@ -127,3 +127,30 @@ def test_review_decisions_and_verdicts_are_validated_and_audited(world):
     episode.refresh_from_db()
     assert episode.reviewer.username == "proctor"
     assert episode.reviewed_at is not None
+
+
+def test_teacher_sets_an_exam_for_their_group_only(world):
+    users = world["users"]
+    teacher = client_for(users["teacher"])  # teaches 9А only
+    group_9a = StudyGroup.objects.get(name="9А")
+    group_10b = StudyGroup.objects.get(name="10Б")
+    form = {
+        "title": "Химия",
+        "opens_at": "2026-12-01T09:00",
+        "closes_at": "2026-12-01T11:00",
+        "duration_minutes": "45",
+        "proctors": [users["proctor"].pk],
+        "materials": "Задачи 1–5",
+        "policy": '{"sensitivity": "high"}',
+    }
+    assert teacher.post("/proctor/exams/new/", {**form, "group": group_10b.pk}).status_code == 200  # refused
+    bad_policy = {**form, "group": group_9a.pk, "policy": '{"nope": 1}'}
+    assert teacher.post("/proctor/exams/new/", bad_policy).status_code == 200
+    assert not Exam.objects.filter(title="Химия").exists()
+    assert teacher.post("/proctor/exams/new/", {**form, "group": group_9a.pk}).status_code == 302
+    exam = Exam.objects.get(title="Химия")
+    assert exam.created_by == users["teacher"]
+    assert exam.policy == {"sensitivity": "high"}
+    assert list(exam.proctors.all()) == [users["proctor"]]
+    assert client_for(users["student"]).get("/proctor/exams/new/").status_code == 404
+    assert client_for(users["proctor"]).get("/proctor/exams/new/").status_code == 404
