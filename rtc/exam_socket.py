@@ -1,8 +1,9 @@
 """The student's exam socket: WebRTC signalling for the camera, browser events, session control.
 
-One socket per exam page. The aiortc peer lives as long as the socket; it is closed on
-disconnect and also when daphne cancels the consumer at shutdown (the try/finally
-around ``__call__``), otherwise daphne never exits (../shared/STACK.md).
+One socket per exam page (a newer one of the same session takes over). The aiortc peer, and the
+peers that relay the camera to watching proctors, live as long as the socket: they are closed on
+disconnect, when daphne cancels the consumer (the try/finally around ``__call__``) and at server
+shutdown (the reactor trigger in :mod:`rtc.peer`); otherwise daphne never exits (../shared/STACK.md).
 """
 
 from __future__ import annotations
