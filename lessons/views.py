@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -56,7 +57,8 @@ def room(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if role is None:
         raise Http404
     occurrence = current_occurrence(lesson)
-    return render(request, "lessons/room.html", {"lesson": lesson, "role": role, "occurrence": occurrence})
+    context = {"lesson": lesson, "role": role, "occurrence": occurrence, "chat_url": reverse("chat:page")}
+    return render(request, "lessons/room.html", context)
 
 
 @login_required

@@ -39,7 +39,7 @@ async def rising(page, field: str, seconds: float = 2.0, **match) -> int:
 
 
 async def test_lesson_with_teacher_and_two_students(
-    private_network, daphne_factory, janus_server, browser_factory, live_env, tmp_path
+    private_network, daphne_factory, janus_server, browser_factory, live_env, tmp_path, artifacts_dir
 ):
     server = daphne_factory(extra_env=janus_server.env)
     janus_server.restart(event_backend=f"{server.url}/lessons/janus/events/")  # Janus's events now reach daphne
@@ -74,6 +74,11 @@ async def test_lesson_with_teacher_and_two_students(
         lambda: student2.evaluate("window.lesson.participants.some(p => p.role === 'teacher' && p.talking)"),
         what="teacher shown as speaking",
     )
+
+    chat_link = await student1.get_attribute("#chat-note a", "href")
+    assert "/chat/?room=" in chat_link  # the lesson's chat room, opened in the chat page
+    await teacher.screenshot(path=str(artifacts_dir / "lesson-teacher.png"), full_page=True)
+    await student1.screenshot(path=str(artifacts_dir / "lesson-student.png"), full_page=True)
 
     # 2. The teacher mutes student 1: their audio stops reaching student 2 (Janus drops it).
     await wait_for(lambda: counter(student2, "packetsReceived", user=me1["user"], kind="audio"), what="s1 audio")

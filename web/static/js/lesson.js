@@ -291,7 +291,13 @@
       applyState(m.state);
       lesson.participants = m.participants; renderParticipants();
       status("Вы на уроке «" + m.lesson.title + "»");
-      if (m.lesson.chat_room) $("chat-note").textContent = "комната №" + m.lesson.chat_room + " в разделе «Чаты»";
+      if (m.lesson.chat_room) {
+        const link = document.createElement("a");
+        link.href = root.dataset.chatUrl + "?room=" + m.lesson.chat_room;
+        link.target = "_blank";
+        link.textContent = "открыть в новой вкладке";
+        $("chat-note").replaceChildren(link);
+      }
       for (const feed of m.feeds) subscribe(feed);
       await startCamera();
     },
