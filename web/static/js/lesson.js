@@ -360,6 +360,9 @@
     ws.onclose = () => {
       if (lesson.finished) return;
       closeAll();
+      for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
+      lesson.streams = {};
+      lesson.joined = false;
       status("Соединение прервано, переподключаемся…");
       setTimeout(connect, 2000);
     };
