@@ -88,6 +88,11 @@ async def test_lesson_with_teacher_and_two_students(
     await asyncio.sleep(0.5)
     assert await rising(student2, "packetsReceived", user=me1["user"], kind="audio") <= 2
     assert await rising(student2, "framesDecoded", user=me1["user"], kind="video") > 5  # video still flows
+    # ... and turns their camera off: Janus stops forwarding it too.
+    await teacher.click(f'#participants li[data-user="{me1["user"]}"] button:text("Выключить камеру")')
+    await wait_for(lambda: student1.evaluate("window.lesson.blocked.video"), what="student told about camera")
+    await asyncio.sleep(0.5)
+    assert await rising(student2, "framesDecoded", user=me1["user"], kind="video") <= 1
 
     # 3. The teacher removes student 2 and locks the lesson: student 2 is out and cannot come back.
     await teacher.click(f'#participants li[data-user="{me2["user"]}"] button:text("Удалить")')
