@@ -30,10 +30,11 @@ fi
 
 # 2. Virtualenv with pinned requirements (re-installed only when a requirements file changes).
 [ -x "$VENV/bin/python" ] || { step "python venv in $VENV"; "$PYTHON" -m venv "$VENV"; }
-REQ=requirements.txt
-[ "$WITH_TEST" = 1 ] && REQ=requirements-dev.txt
-stamp="$VENV/.installed-$(cat requirements.txt "$REQ" | sha256sum | cut -c1-16)-$WITH_TEST"
-if [ ! -e "$stamp" ]; then
+# A stamp names the hash of what was installed; the test set includes the run set.
+run_stamp="$VENV/.installed-run-$(cat requirements.txt | sha256sum | cut -c1-16)"
+test_stamp="$VENV/.installed-test-$(cat requirements.txt requirements-dev.txt | sha256sum | cut -c1-16)"
+if [ "$WITH_TEST" = 1 ]; then REQ=requirements-dev.txt; stamp=$test_stamp; else REQ=requirements.txt; stamp=$run_stamp; fi
+if [ ! -e "$stamp" ] && { [ "$WITH_TEST" = 1 ] || [ ! -e "$test_stamp" ]; }; then
   step "pip install -r $REQ"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
   # mediapipe drags in opencv-contrib-python, whose cv2 overwrites the headless build: reinstall it last.
@@ -51,4 +52,4 @@ step "models"
 step "database and translations"
 "$VENV/bin/python" manage.py migrate --noinput -v0
 "$VENV/bin/python" manage.py compilemessages -v0 --ignore=.venv
-"$VENV/bin/python" manage.py seed_demo --quiet-logins
+"$VENV/bin/python" manage.py seed_demo --quiet-logins -v0

@@ -16,13 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("--school-only", action="store_true", help="only the school (tests add the rest)")
 
     def handle(self, *args, quiet_logins: bool = False, school_only: bool = False, **options) -> None:
+        say = self.stdout.write if options["verbosity"] > 0 else lambda message: None
         if demo.demo_exists():
-            self.stdout.write("Demo school already present.")
+            say("Demo school already present.")
         else:
             demo.seed()
-            self.stdout.write(self.style.SUCCESS("Demo school created."))
+            say(self.style.SUCCESS("Demo school created."))
         for module in () if school_only else FEATURE_SEEDERS:
-            self.stdout.write(f"{module}: {import_module(module).seed()}")
+            say(f"{module}: {import_module(module).seed()}")
         if not quiet_logins:
             self.stdout.write("Demo logins (login / password):")
             for user in demo.DEMO_USERS:
