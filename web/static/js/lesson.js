@@ -69,31 +69,10 @@
     await publish("camera", stream);
   }
 
-  async function screenStream() {
-    try {
-      return await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
-    } catch (error) {
-      if (!window.LESSON_CANVAS_SCREEN) throw error;
-      return canvasScreen(); // test hook only: a drawn canvas stands in for the screen
-    }
-  }
-
-  function canvasScreen() {
-    const canvas = document.createElement("canvas");
-    canvas.width = 640; canvas.height = 360;
-    const ctx = canvas.getContext("2d");
-    let n = 0;
-    setInterval(() => {
-      ctx.fillStyle = `hsl(${(n * 7) % 360} 60% 50%)`; ctx.fillRect(0, 0, 640, 360);
-      ctx.fillStyle = "#fff"; ctx.font = "40px sans-serif"; ctx.fillText("Доска " + n++, 40, 180);
-    }, 100);
-    return canvas.captureStream(10);
-  }
-
   async function toggleScreen() {
     if (lesson.published.screen || lesson.pendingPublish.screen) { stopScreen(); return; }
     let stream;
-    try { stream = await screenStream(); } catch (error) { status("Показ экрана недоступен: " + error.message); return; }
+    try { stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }); } catch (error) { status("Показ экрана недоступен: " + error.message); return; }
     stream.getVideoTracks()[0].addEventListener("ended", stopScreen);
     showLocal("screen", stream);
     $("btn-screen").textContent = "Остановить показ экрана";
