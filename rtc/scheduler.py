@@ -65,6 +65,12 @@ class AnalysisScheduler:
             slot.frame, slot.arrived = frame, time.monotonic()
             self._cond.notify()
 
+    def pending(self, key: Hashable) -> bool:
+        """Whether the stream has a frame waiting or being analysed."""
+        with self._cond:
+            slot = self._slots.get(key)
+            return slot is not None and (slot.frame is not None or slot.busy)
+
     def stats(self) -> dict[str, float]:
         """Counts since the previous call, the number of streams and the 95th percentile start lag."""
         with self._cond:

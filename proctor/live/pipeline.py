@@ -44,6 +44,7 @@ IDENTITY_FRAMES = 3  # the median of the last 3 single-face comparisons must pas
 IDENTITY_FAIL_FRAMES = 6  # ... and fails once 6 comparisons have not passed
 IDENTITY_MAX_FRAMES = 15  # give up (failed) after this many analysed frames, faces or not
 THUMBNAIL_INTERVAL = 3.0
+TICK_SECONDS = 1.0  # how often stalled streams are ticked (and how long without frames counts as stalled)
 WATCHED_THUMBNAIL_INTERVAL = 0.5
 
 
@@ -82,22 +83,60 @@ class _Stream:
     identity_frames: int = 0
     watched: bool = False
     last_thumbnail: float = 0.0
+    last_frame: float = field(default_factory=time.monotonic)  # when the decoder last handed over a frame
+    lock: threading.Lock = field(default_factory=threading.Lock)  # engine calls in timestamp order
 
 
 class LivePipeline:
     def __init__(self, workers: int | None = None) -> None:
         self._streams: dict[int, _Stream] = {}
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         count = settings.PROCTOR_ANALYSIS_WORKERS if workers is None else workers
         self.scheduler = AnalysisScheduler(self._process, workers=count)
         if settings.PROCTOR_STATS_SECONDS > 0:
             threading.Thread(target=self._log_stats, name="analysis-stats", daemon=True).start()
+        threading.Thread(target=self._tick_forever, name="analysis-ticker", daemon=True).start()
+
+    def _tick_forever(self) -> None:
+        while not self._stopped.wait(TICK_SECONDS):
+            try:
+                self.tick_stalled()
+            except Exception:
+                log.exception("ticking the live streams failed")
 
     def _log_stats(self) -> None:
         """One ``proctor-stats {json}`` log line per interval (for operators and bench/proctor_load.py)."""
-        while True:
-            time.sleep(settings.PROCTOR_STATS_SECONDS)
+        while not self._stopped.wait(settings.PROCTOR_STATS_SECONDS):
             log.info("proctor-stats %s", json.dumps(self.scheduler.stats()))
+
+    def stop(self) -> None:
+        """Stop the worker and ticker threads (tests; a server process just exits)."""
+        self._stopped.set()
+        self.scheduler.stop()
+
+    def tick_stalled(self) -> None:
+        """Keep each engine's idea of "frames are arriving" right, about once a second.
+
+        Frames still arriving (even if analysis is behind) are reported with ``skip``, so a busy process
+        never reads as a lost camera; streams whose frames stopped while the socket stayed open (camera
+        unplugged, media path cut) are ticked, and after the policy's minimum the engine opens ``camera_lost``.
+        """
+        with self._lock:
+            streams = list(self._streams.items())
+        for session_id, stream in streams:
+            analyzer = stream.analyzer
+            if analyzer is None:
+                continue
+            stalled = time.monotonic() - stream.last_frame >= TICK_SECONDS
+            if stalled and self.scheduler.pending(session_id):
+                continue  # a frame still to analyse: not a stall yet
+            with stream.lock:
+                now = time.monotonic()
+                events = analyzer.tick(now) if stalled else analyzer.skip(now)
+            if events:
+                result = StreamResult(events=[(event, self._save_evidence(stream, event)) for event in events])
+                stream.loop.call_soon_threadsafe(spawn, stream.deliver(result))
 
     def register(
         self,
@@ -122,6 +161,8 @@ class LivePipeline:
         self.scheduler.remove(session_id)
 
     def offer(self, session_id: int, frame: Any) -> None:
+        if (stream := self._streams.get(session_id)) is not None:
+            stream.last_frame = time.monotonic()
         self.scheduler.offer(session_id, frame)
 
     def _stream(self, session_id: int) -> _Stream | None:
@@ -155,11 +196,12 @@ class LivePipeline:
         ``active`` None is a single event (copy/paste); otherwise an on/off state.
         """
         stream = self._stream(session_id)
-        if stream is None or stream.analyzer is None:
+        analyzer = stream.analyzer if stream is not None else None
+        if analyzer is None:
             return []
-        now = time.monotonic()
-        analyzer = stream.analyzer
-        events = analyzer.mark(kind, now) if active is None else analyzer.set_state(kind, now, active)
+        with stream.lock:
+            now = time.monotonic()
+            events = analyzer.mark(kind, now) if active is None else analyzer.set_state(kind, now, active)
         return [(event, self._save_evidence(stream, event)) for event in events]
 
     def _process(self, session_id: int, frame: Any) -> None:
@@ -167,7 +209,9 @@ class LivePipeline:
         if stream is None:
             return
         try:
-            result = self._analyse(stream, frame.to_ndarray(format="bgr24"))
+            bgr = frame.to_ndarray(format="bgr24")
+            with stream.lock:
+                result = self._analyse(stream, bgr)
         except Exception:
             log.exception("analysis failed for session %s", session_id)
             return

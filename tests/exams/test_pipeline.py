@@ -1,0 +1,108 @@
+"""The live pipeline on real frames and models, without a network: identity check, episodes, camera_lost
+when frames stop while the socket stays open, and the scheduler dropping (never queueing) frames."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import av
+import cv2
+import pytest
+
+from proctor.live.pipeline import LivePipeline, StreamResult
+from proctor.policy import Policy
+from proctor.quality import assess_file
+from rtc.scheduler import AnalysisScheduler
+from tests.exams.helpers import scenario
+
+
+def frames_of(clip_mp4: str, every: int = 3) -> list[av.VideoFrame]:
+    capture, frames, index = cv2.VideoCapture(clip_mp4), [], 0
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            return frames
+        if index % every == 0:
+            frames.append(av.VideoFrame.from_ndarray(bgr, format="bgr24"))
+        index += 1
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+async def test_identity_check_then_camera_lost_when_frames_stop(media_root, settings, caplog):
+    settings.PROCTOR_STATS_SECONDS = 0.5
+    caplog.set_level("INFO", logger="proctor.live.pipeline")
+    clip, reference = scenario("absent_return")
+    frames = frames_of(str(clip).replace(".y4m", ".mp4"))
+    results: list[StreamResult] = []
+
+    async def deliver(result: StreamResult) -> None:
+        results.append(result)
+
+    policy = Policy.from_dict({"rules": {"camera_lost": {"min_duration_s": 2.0}}})
+    pipeline = LivePipeline(workers=1)
+    try:
+        await run_stream(pipeline, deliver, policy, reference, frames, results)
+    finally:
+        pipeline.stop()
+    stats = [r.getMessage() for r in caplog.records if r.getMessage().startswith("proctor-stats ")]
+    assert stats, "the stats line for operators and the benchmark"
+
+
+async def run_stream(pipeline, deliver, policy, reference, frames, results) -> None:
+    pipeline.register(7, deliver, policy, None)
+    pipeline.check_identity(7, assess_file(reference).embedding)
+    for frame in frames[:12]:  # the first 2.4 s of the clip at 5 fps: the enrolled person
+        pipeline.offer(7, frame)
+        await asyncio.sleep(0.2)
+    verdicts = [r.identity for r in results if r.identity is not None]
+    assert verdicts
+    assert verdicts[0][0] is True
+    assert verdicts[0][1] >= policy.identity_threshold
+
+    pipeline.monitor(7, True)
+    for frame in frames[:5]:
+        pipeline.offer(7, frame)
+        await asyncio.sleep(0.2)
+    lost = [e for r in results for e, _ in r.events if e.episode.kind == "camera_lost"]
+    assert lost == []  # frames flowing (analysed or not) are never a lost camera
+    await asyncio.sleep(3.5)  # frames stopped, the socket did not: the ticker (every 1 s) notices
+    lost = [e for r in results for e, _ in r.events if e.episode.kind == "camera_lost"]
+    assert [e.action for e in lost] == ["opened"]
+    pipeline.offer(7, frames[6])  # the camera is back
+    await asyncio.sleep(0.6)
+    lost = [e for r in results for e, _ in r.events if e.episode.kind == "camera_lost"]
+    assert [e.action for e in lost][:2] == ["opened", "closed"]
+    assert any(r.thumbnail and r.thumbnail.startswith("data:image/jpeg;base64,") for r in results)
+
+
+def test_scheduler_keeps_only_the_newest_frame_and_paces_each_stream():
+    seen: list[tuple[str, int]] = []
+
+    def slow(key, frame) -> None:
+        seen.append((key, frame))
+        time.sleep(0.05)
+
+    scheduler = AnalysisScheduler(slow, workers=1, rate=4.0)
+    for key in ("a", "b"):
+        scheduler.add(key)
+    started = time.monotonic()
+    for number in range(60):  # 60 fps per stream for 1 s: far more than 4/s are offered
+        scheduler.offer("a", number)
+        scheduler.offer("b", number)
+        time.sleep(1 / 60)
+    elapsed = time.monotonic() - started
+    time.sleep(0.3)
+    scheduler.stop()
+    stats = scheduler.stats()
+    per_stream = {key: [f for k, f in seen if k == key] for key in ("a", "b")}
+    for key, frames in per_stream.items():
+        assert 3 <= len(frames) <= 4 * elapsed + 2, (key, frames)  # paced at ~4/s, not every frame
+        assert frames == sorted(frames)  # never an older frame after a newer one
+    assert stats["offered"] == 120
+    assert stats["dropped"] >= 120 - len(seen) - 2  # the rest were dropped, not queued
