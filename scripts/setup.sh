@@ -14,7 +14,7 @@ VENV=.venv
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # 1. Debian packages (only the missing ones; needs root when something is missing).
-APT_PACKAGES=(gettext libegl1 libgles2 janus)
+APT_PACKAGES=(gettext libegl1 libgles2 janus fonts-dejavu-core)
 [ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server chromium iproute2 util-linux)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
