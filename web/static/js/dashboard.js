@@ -44,13 +44,7 @@
     pc.ontrack = (e) => { liveVideo.srcObject = new MediaStream([e.track]); };
     liveVideo.onplaying = () => { livePanel.dataset.playing = "1"; };
     await pc.setLocalDescription(await pc.createOffer());
-    await new Promise((resolve) => {
-      if (pc.iceGatheringState === "complete") return resolve();
-      const timer = setTimeout(resolve, 3000);
-      pc.addEventListener("icegatheringstatechange", () => {
-        if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
-      });
-    });
+    await window.classroomRtc.iceComplete(pc, 3000);
     if (viewer !== pc) return;
     document.getElementById("live-name").textContent = tile(id).li.querySelector(".tile-name").textContent;
     livePanel.hidden = false;

@@ -56,13 +56,7 @@
     const video = stream.getVideoTracks()[0];
     sender = pc.addTrack(video, stream);  // only the camera: the microphone was checked, not sent
     await pc.setLocalDescription(await pc.createOffer());
-    await new Promise((resolve) => {
-      if (pc.iceGatheringState === "complete") return resolve();
-      const timer = setTimeout(resolve, 3000);
-      pc.addEventListener("icegatheringstatechange", () => {
-        if (pc.iceGatheringState === "complete") { clearTimeout(timer); resolve(); }
-      });
-    });
+    await window.classroomRtc.iceComplete(pc, 3000);
     send({ type: "offer", sdp: pc.localDescription.sdp });
   }
 

@@ -22,15 +22,7 @@
     if (lesson.ws && lesson.ws.readyState === WebSocket.OPEN) lesson.ws.send(JSON.stringify(message));
   };
 
-  function iceComplete(pc, timeoutMs = 4000) {
-    if (pc.iceGatheringState === "complete") return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => { pc.removeEventListener("icegatheringstatechange", check); resolve(); };
-      const check = () => { if (pc.iceGatheringState === "complete") done(); };
-      pc.addEventListener("icegatheringstatechange", check);
-      setTimeout(done, timeoutMs);
-    });
-  }
+  const iceComplete = window.classroomRtc.iceComplete;
 
   // ----- publishing ------------------------------------------------------------------
   async function publish(source, stream) {
