@@ -31,7 +31,7 @@ def fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
-def isolated_media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Uploads made by in-process tests go to a temporary folder, never to var/media."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT

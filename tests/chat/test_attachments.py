@@ -223,8 +223,7 @@ def test_sniffing_refuses_everything_else(head, name):
 
 
 @pytest.mark.django_db
-def test_purge_removes_only_old_unsent_uploads(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_purge_removes_only_old_unsent_uploads():
     room = Room.objects.create(kind=Room.Kind.LESSON, key=uuid.uuid4().hex, title="t")
     message = Message.objects.create(room=room, seq=1, client_id="c", text="файл")
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -17,9 +16,8 @@ from server.school.models import StudyGroup
 
 
 @pytest.fixture
-def world(db, tmp_path, monkeypatch):
+def world(db, media_root):
     """The demo school, a second proctor, an exam with one session and one evidence snapshot."""
-    monkeypatch.setattr(settings, "MEDIA_ROOT", tmp_path)
     demo.seed()
     users = {u.username: u for u in User.objects.all()}
     users["proctor2"] = User.objects.create_user("proctor2", password="x")
@@ -35,10 +33,10 @@ def world(db, tmp_path, monkeypatch):
     exam.proctors.add(users["proctor"])
     session = ExamSession.objects.create(exam=exam, student=users["student"], state="ended")
     episode = Episode.objects.create(session=session, kind="multiple_faces", started_at=now, ended_at=now)
-    evidence = tmp_path / "evidence" / str(session.pk) / f"{episode.evidence_token}.jpg"
+    evidence = media_root / "evidence" / str(session.pk) / f"{episode.evidence_token}.jpg"
     evidence.parent.mkdir(parents=True)
     evidence.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
-    episode.evidence = str(evidence.relative_to(tmp_path))
+    episode.evidence = str(evidence.relative_to(media_root))
     episode.save()
     return {"users": users, "exam": exam, "session": session, "episode": episode}
 

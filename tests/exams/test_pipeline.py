@@ -8,7 +8,6 @@ import time
 
 import av
 import cv2
-import pytest
 
 from proctor.live.pipeline import LivePipeline, StreamResult
 from proctor.policy import Policy
@@ -28,13 +27,7 @@ def frames_of(clip_mp4: str, every: int = 3) -> list[av.VideoFrame]:
         index += 1
 
 
-@pytest.fixture
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
-
-
-async def test_identity_check_then_camera_lost_when_frames_stop(media_root, settings, caplog):
+async def test_identity_check_then_camera_lost_when_frames_stop(settings, caplog):
     settings.PROCTOR_STATS_SECONDS = 0.5
     caplog.set_level("INFO", logger="proctor.live.pipeline")
     clip, reference = scenario("absent_return")

@@ -23,12 +23,6 @@ from tests.support import paths
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
 @pytest.fixture
 def student() -> User:
     user = User.objects.create_user("pupil", password="x")
