@@ -32,6 +32,7 @@ import websockets
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.media import cpu_seconds  # noqa: E402
 from tests.support.servers import (  # noqa: E402 - the same real-server helpers the tests use
     DaphneServer,
     LiveEnvironment,
@@ -157,16 +158,6 @@ class Target:
     pids: list[int]  # server processes, for their CPU time
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time consumed so far by these processes (Linux /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
-
-
 async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rate: float, duration: float) -> dict:
     """``rooms``: room id -> usernames of its listeners; ``rate``: messages per second per room."""
     origin = "http://127.0.0.1"
@@ -196,7 +187,7 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
 
     sent_per_room = int(rate * duration)
     interval = 1.0 / (rate * len(rooms))
-    cpu_before = cpu_seconds(target.pids)
+    cpu_before = sum(cpu_seconds(pid) for pid in target.pids)
     first_send = time.perf_counter()
     n = 0
     for round_ in range(sent_per_room):
@@ -217,7 +208,7 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
         if tally.received != seen:
             progress_at, seen = time.perf_counter(), tally.received
         await asyncio.sleep(0.1)
-    cpu_used = cpu_seconds(target.pids) - cpu_before
+    cpu_used = sum(cpu_seconds(pid) for pid in target.pids) - cpu_before
     for task in [*listeners, acks]:
         task.cancel()
     await asyncio.gather(*(c.ws.close() for c in clients), sender_ws.close(), return_exceptions=True)

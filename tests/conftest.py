@@ -1,5 +1,6 @@
 """Shared fixtures: real redis-server, live daphne processes, headless Chromium.
 
+* ``school`` – the demo school in the in-process test database, users by login.
 * ``redis_server`` – a redis-server on a free loopback port for the session.
 * ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school.
 * ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database;
@@ -35,6 +36,16 @@ def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Uploads made by in-process tests go to a temporary folder, never to var/media."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def school(db) -> dict:
+    """The demo school in the test database, users by login."""
+    from server.accounts.models import User
+    from server.school import demo
+
+    demo.seed()
+    return {u.username: u for u in User.objects.all()}
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import hmac
 
-import pytest
 from django.utils import timezone
 
 from lessons.attendance import merged_seconds, sheet
@@ -16,7 +15,6 @@ from lessons.models import Lesson, LessonRun, Participant, Presence
 from lessons.schedule import current_occurrence
 from lessons.turn import ice_servers_for, turn_credentials
 from server.accounts.models import User
-from server.school.demo import seed
 from server.school.models import StudyGroup
 
 T0 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
@@ -31,11 +29,6 @@ def make_lesson(**fields) -> Lesson:
         "duration_minutes": 45,
     }
     return Lesson.objects.create(**{**defaults, **fields})
-
-
-@pytest.fixture
-def school(db):
-    seed()
 
 
 def test_weekly_occurrences_stop_at_repeat_until(school):
