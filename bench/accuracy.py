@@ -248,7 +248,7 @@ def webcam_scores(testdata: Path) -> dict[str, list[float]]:
                 expected = next((e for a, b, e in segments if a + 0.2 <= t < b - 0.2), None)  # away from cuts
                 if index % 3 or expected not in ("one_face", "other_person"):
                     continue
-                faces = detect_faces(frame, detection_scale(DEFAULT_POLICY))
+                faces = detect_faces(frame, detection_scale(DEFAULT_POLICY, frame.shape[1]))
                 if len(faces) == 1:
                     score = identity.similarity(identity.embed(frame, faces[0]), reference)
                     scores["candidate" if expected == "one_face" else "other person"].append(score)

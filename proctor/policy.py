@@ -57,7 +57,7 @@ class Policy:
     rules: Mapping[str, KindRule] = field(default_factory=_default_rules)
     # Cost control (see proctor.vision.analyzer).
     analysis_fps: float = 2.0  # analysed frames per second per student
-    min_face_px: int = 45  # smallest face (box width in the camera frame) that must be found
+    min_face_px: int = 45  # smallest face that must be found: box width in a 320-px-wide (analysis grade) frame
     identity_interval_s: float = 10.0  # periodic identity re-check while one face stays in view
     identity_retry_s: float = 1.0  # a failed check is re-checked this soon; also the minimum gap between checks
     appearance_change: float = 0.75  # colour-histogram overlap below which the face is re-checked at once

@@ -58,10 +58,13 @@ def test_shrunk_detection_still_finds_a_45_px_face() -> None:
     canvas = np.full((240, 320, 3), 90, np.uint8)
     height, width = min(small.shape[0], 220), min(small.shape[1], 280)
     canvas[10 : 10 + height, 20 : 20 + width] = small[:height, :width]
-    scale = detection_scale(DEFAULT_POLICY)
-    assert scale < 0.5  # 320x240 is analysed at about 142x107
-    [found] = detect_faces(canvas, scale)
+    assert detection_scale(DEFAULT_POLICY, 320) == 0.5  # the analysis grade is detected at 160x120
+    [found] = detect_faces(canvas, detection_scale(DEFAULT_POLICY, 320))
     assert found.size == pytest.approx(45, abs=8)  # reported in the frame's own pixels
+    live = cv2.resize(canvas, (640, 480), interpolation=cv2.INTER_LINEAR)  # the live grade, same face at 90 px
+    assert detection_scale(DEFAULT_POLICY, 640) == 0.25
+    [found] = detect_faces(live, detection_scale(DEFAULT_POLICY, 640))
+    assert found.size == pytest.approx(90, abs=16)
 
 
 # ----------------------------------------------------------------- identity
