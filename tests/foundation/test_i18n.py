@@ -1,8 +1,9 @@
 """The English locale is complete, and the language is chosen only by the user's cookie.
 
-Russian is the source language; ``locale/en/LC_MESSAGES/django.po`` must translate
-every extracted string (regenerate with ``manage.py makemessages -l en`` and
-compile with ``manage.py compilemessages``, which set-up runs).
+Russian is the source language; ``locale/en/LC_MESSAGES/django.po`` (Python and templates)
+and ``djangojs.po`` (JavaScript) must translate every extracted string (regenerate with
+``manage.py makemessages -l en`` and ``-d djangojs -l en``, compile with
+``manage.py compilemessages``, which set-up runs).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from django.utils import translation
 
 from server.accounts.models import User
 
-EN_PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
-EN_MO = EN_PO.with_suffix(".mo")
+EN_MESSAGES = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
+EN_MO = EN_MESSAGES / "django.mo"
+MINIMUM_MESSAGES = {"django.po": 100, "djangojs.po": 40}  # fewer means a truncated catalogue
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa]|%[diouxXeEfFgGcrs]|\{\w*\}")
 
 
@@ -44,7 +46,7 @@ class Entry:
 
 def _unquote(literal: str, where: int) -> str:
     if not (literal.startswith('"') and literal.endswith('"')):
-        raise ValueError(f"{EN_PO.name}:{where}: expected a quoted string, got {literal!r}")
+        raise ValueError(f"line {where}: expected a quoted string, got {literal!r}")
     return ast.literal_eval(literal)
 
 
@@ -66,7 +68,7 @@ def parse_po(text: str) -> list[Entry]:
         keyword, _, rest = line.partition(" ")
         if line.startswith('"'):
             if current is None or target is None:
-                raise ValueError(f"{EN_PO.name}:{number}: continuation line outside an entry")
+                raise ValueError(f"line {number}: continuation line outside an entry")
             name, index = target
             value = _unquote(line, number)
             if index is None:
@@ -86,14 +88,20 @@ def parse_po(text: str) -> list[Entry]:
             current.msgstr.append(_unquote(rest, number))
             target = ("msgstr", len(current.msgstr) - 1)
         else:
-            raise ValueError(f"{EN_PO.name}:{number}: unexpected line {raw!r}")
+            raise ValueError(f"line {number}: unexpected line {raw!r}")
     return entries
 
 
+@pytest.fixture(scope="module", params=sorted(MINIMUM_MESSAGES))
+def catalogue(request: pytest.FixtureRequest) -> Path:
+    path = EN_MESSAGES / request.param
+    assert path.is_file(), f"{path} is missing: run manage.py makemessages -l en (-d djangojs for JavaScript)"
+    return path
+
+
 @pytest.fixture(scope="module")
-def entries() -> list[Entry]:
-    assert EN_PO.is_file(), f"{EN_PO} is missing: run manage.py makemessages -l en"
-    return parse_po(EN_PO.read_text(encoding="utf-8"))
+def entries(catalogue: Path) -> list[Entry]:
+    return parse_po(catalogue.read_text(encoding="utf-8"))
 
 
 def test_parser_reads_plurals_contexts_and_continuations() -> None:
@@ -112,14 +120,14 @@ def test_parser_reads_plurals_contexts_and_continuations() -> None:
     assert (wrapped.msgid, wrapped.msgstr) == ("Длинная строка", ["Long line"])
 
 
-def test_catalog_has_messages_and_an_english_header(entries: list[Entry]) -> None:
+def test_catalog_has_messages_and_an_english_header(catalogue: Path, entries: list[Entry]) -> None:
     header = [entry for entry in entries if entry.msgid == "" and entry.msgctxt is None]
     assert len(header) == 1, "the PO file needs exactly one header entry"
     metadata = header[0].msgstr[0]
     assert "Language: en\n" in metadata
     assert "charset=UTF-8" in metadata
     assert "Plural-Forms: nplurals=2; plural=(n != 1);" in metadata
-    assert len(entries) > 100, "the catalog looks truncated: run makemessages -l en"
+    assert len(entries) > MINIMUM_MESSAGES[catalogue.name], f"{catalogue.name} looks truncated: run makemessages"
 
 
 def test_every_message_is_translated(entries: list[Entry]) -> None:

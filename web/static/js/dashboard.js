@@ -5,6 +5,8 @@
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
   const grid = document.getElementById("grid"), feed = document.getElementById("feed");
   const labels = cfg.labels;
+  const tileActions = [["watch", gettext("Смотреть")], ["admit", gettext("Допустить")], ["warn", gettext("Предупредить")],
+    ["end", gettext("Завершить")]];
   const tiles = new Map();
   let ws = null, watched = null;
 
@@ -16,11 +18,17 @@
     const li = document.createElement("li");
     li.className = "tile card"; li.dataset.session = id;
     li.innerHTML = '<img alt="" width="160" height="120"><div class="tile-name"></div><div class="tile-state"></div>' +
-      '<div class="tile-flags"></div><div class="tile-actions">' +
-      '<button type="button" data-act="watch">Смотреть</button> <button type="button" data-act="admit">Допустить</button> ' +
-      '<button type="button" data-act="warn">Предупредить</button> <button type="button" data-act="end">Завершить</button> ' +
-      '<a data-act="timeline">Хронология</a></div>';
-    li.querySelector('[data-act="timeline"]').href = cfg.session_url.replace("0", id);
+      '<div class="tile-flags"></div><div class="tile-actions"></div>';
+    const actions = li.querySelector(".tile-actions");
+    for (const [act, label] of tileActions) {
+      const button = document.createElement("button");
+      button.type = "button"; button.dataset.act = act; button.textContent = label;
+      actions.append(button, " ");
+    }
+    const timeline = document.createElement("a");
+    timeline.dataset.act = "timeline"; timeline.textContent = gettext("Хронология");
+    timeline.href = cfg.session_url.replace("0", id);
+    actions.append(timeline);
     li.addEventListener("click", (e) => act(id, e.target.dataset.act));
     grid.appendChild(li);
     t = { li, img: li.querySelector("img") };
@@ -60,11 +68,11 @@
       watched = id; tile(id).li.classList.add("watched"); send({ type: "watch", session: id, on: true });
       startViewer(id);
     } else if (action === "admit") {
-      if (confirm("Вы сверили лицо ученика с фото и допускаете его к экзамену?")) send({ type: "admit", session: id });
+      if (confirm(gettext("Вы сверили лицо ученика с фото и допускаете его к экзамену?"))) send({ type: "admit", session: id });
     } else if (action === "warn") {
-      const text = prompt("Текст предупреждения"); if (text) send({ type: "warn", session: id, text });
+      const text = prompt(gettext("Текст предупреждения")); if (text) send({ type: "warn", session: id, text });
     } else if (action === "end") {
-      if (confirm("Завершить экзамен этого ученика?")) send({ type: "end", session: id });
+      if (confirm(gettext("Завершить экзамен этого ученика?"))) send({ type: "end", session: id });
     }
   }
 
@@ -72,14 +80,14 @@
     const t = tile(s.session);
     t.li.querySelector(".tile-name").textContent = s.student;
     t.li.querySelector(".tile-state").textContent = s.state_label + " · " + s.identity_label;
-    t.li.querySelector(".tile-flags").textContent = s.open_episodes ? "Открытых нарушений: " + s.open_episodes : "";
+    t.li.querySelector(".tile-flags").textContent = s.open_episodes ? interpolate(gettext("Открытых нарушений: %s"), [s.open_episodes]) : "";
     t.li.dataset.state = s.state; t.li.dataset.identity = s.identity;
     t.li.classList.toggle("alert", s.open_episodes > 0);
     if (s.chat_room && !t.li.querySelector('[data-act="chat"]')) {
       const chat = document.createElement("a");
       chat.dataset.act = "chat"; chat.target = "_blank"; chat.rel = "noopener";
-      chat.href = cfg.chat_url + "?room=" + s.chat_room; chat.textContent = " Чат";
-      t.li.querySelector(".tile-actions").appendChild(chat);
+      chat.href = cfg.chat_url + "?room=" + s.chat_room; chat.textContent = gettext("Чат");
+      t.li.querySelector(".tile-actions").append(" ", chat);
     }
   }
 
@@ -88,7 +96,7 @@
     const name = tiles.has(e.session) ? tile(e.session).li.querySelector(".tile-name").textContent : "#" + e.session;
     li.dataset.kind = e.kind; li.dataset.session = e.session; li.dataset.event = msg.type;
     li.textContent = new Date(e.started_at).toLocaleTimeString() + " · " + name + " · " + (labels[e.kind] || e.kind) +
-      (msg.type === "episode.closed" ? " (закончилось)" : "");
+      (msg.type === "episode.closed" ? " " + gettext("(закончилось)") : "");
     feed.prepend(li);
     while (feed.children.length > 200) feed.lastChild.remove();
   }

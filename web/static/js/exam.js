@@ -7,8 +7,9 @@
   const $ = (id) => document.getElementById(id);
   const steps = ["step-check", "step-consent", "step-reference", "step-identity", "step-exam", "step-ended"];
   const endReasons = {
-    submitted: "Вы сдали экзамен.", timeout: "Время вышло.", logout: "Вы вышли из системы.",
-    proctor: "Экзамен завершён проктором.", camera_lost: "Камера не вернулась вовремя.", already_ended: "Экзамен уже завершён.",
+    submitted: gettext("Вы сдали экзамен."), timeout: gettext("Время вышло."), logout: gettext("Вы вышли из системы."),
+    proctor: gettext("Экзамен завершён проктором."), camera_lost: gettext("Камера не вернулась вовремя."),
+    already_ended: gettext("Экзамен уже завершён."),
   };
   let ws = null, pc = null, sender = null, stream = null, state = null, ended = false, retryTimer = null;
   let grade = null, watchingEvents = false, timerHandle = null;
@@ -23,11 +24,12 @@
     const supported = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.RTCPeerConnection
       && window.RTCRtpSender && RTCRtpSender.prototype.setParameters && window.WebSocket);
     mark("check-browser", supported);
-    if (!supported) return fail("Браузер не поддерживается: нужен современный Chrome, Edge, Firefox или Safari.");
+    if (!supported) return fail(gettext("Браузер не поддерживается: нужен современный Chrome, Edge, Firefox или Safari."));
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
     } catch (error) {
-      return fail("Нет доступа к камере или микрофону: разрешите доступ в настройках браузера (" + error.name + ").");
+      return fail(interpolate(gettext("Нет доступа к камере или микрофону: разрешите доступ в настройках браузера (%(error)s)."),
+        { error: error.name }, true));
     }
     mark("check-camera", stream.getVideoTracks().length > 0);
     mark("check-mic", stream.getAudioTracks().length > 0);
@@ -43,7 +45,7 @@
     ws.onmessage = (e) => handle(JSON.parse(e.data));
     ws.onclose = (e) => {
       closePeer();
-      if (e.code === 4409) { ended = true; $("warning").textContent = "Экзамен открыт в другой вкладке."; $("warning").hidden = false; return; }
+      if (e.code === 4409) { ended = true; $("warning").textContent = gettext("Экзамен открыт в другой вкладке."); $("warning").hidden = false; return; }
       if (ended || e.code === 4410 || e.code === 4403) { if (!ended) finish(e.code === 4410 ? "already_ended" : ""); return; }
       document.body.dataset.connection = "lost";
       retryTimer = setTimeout(connect, 2000);  // lost network: come back within the grace period
@@ -98,19 +100,19 @@
         applyGrade(msg.name, msg.grade);
         break;
       case "identity.checking":
-        $("identity-status").textContent = "Идёт проверка, смотрите в камеру…";
+        $("identity-status").textContent = gettext("Идёт проверка, смотрите в камеру…");
         $("identity-retry").hidden = true;
         break;
       case "identity.result":
         if (!msg.passed) {
-          $("identity-status").textContent = "Лицо не совпало с эталонным фото.";
+          $("identity-status").textContent = gettext("Лицо не совпало с эталонным фото.");
           $("identity-retry").hidden = false; $("identity-help").hidden = false;
           document.body.dataset.identity = "failed";
         }
         setState(msg);
         break;
       case "warning":
-        $("warning").textContent = "Проктор: " + msg.text; $("warning").hidden = false;
+        $("warning").textContent = interpolate(gettext("Проктор: %(text)s"), { text: msg.text }, true); $("warning").hidden = false;
         break;
       case "session.ended":
         finish(msg.reason);
@@ -163,7 +165,7 @@
   $("identity-retry").addEventListener("click", () => { send({ type: "identity.check" }); });
   $("check-retry").addEventListener("click", systemCheck);
   $("submit-button").addEventListener("click", () => {
-    if (confirm("Сдать экзамен? Вернуться к нему будет нельзя.")) send({ type: "submit" });
+    if (confirm(gettext("Сдать экзамен? Вернуться к нему будет нельзя."))) send({ type: "submit" });
   });
   $("fullscreen-button").addEventListener("click", () => document.documentElement.requestFullscreen().catch(() => {}));
 

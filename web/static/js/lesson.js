@@ -18,6 +18,13 @@
   window.lesson = lesson; // for the browser console and the end-to-end tests
 
   const status = (text) => { $("status").textContent = text; };
+  const failed = (format, error) => status(interpolate(format, { error: error.message }, true));
+  const micLabel = (on) => (on ? gettext("Выключить микрофон") : gettext("Включить микрофон"));
+  const blockedText = {
+    audio: gettext("Учитель выключил вам микрофон"),
+    video: gettext("Учитель выключил вам камеру"),
+    both: gettext("Учитель выключил вам микрофон и камеру"),
+  };
   const send = (message) => {
     if (lesson.ws && lesson.ws.readyState === WebSocket.OPEN) lesson.ws.send(JSON.stringify(message));
   };
@@ -54,7 +61,7 @@
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: wantVideo, audio: wantAudio });
     } catch (error) {
-      status("Камера или микрофон недоступны: " + error.message);
+      failed(gettext("Камера или микрофон недоступны: %(error)s"), error);
       return;
     }
     showLocal("camera", stream);
@@ -64,10 +71,10 @@
   async function toggleScreen() {
     if (lesson.published.screen || lesson.pendingPublish.screen) { stopScreen(); return; }
     let stream;
-    try { stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }); } catch (error) { status("Показ экрана недоступен: " + error.message); return; }
+    try { stream = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false }); } catch (error) { failed(gettext("Показ экрана недоступен: %(error)s"), error); return; }
     stream.getVideoTracks()[0].addEventListener("ended", stopScreen);
     showLocal("screen", stream);
-    $("btn-screen").textContent = "Остановить показ экрана";
+    $("btn-screen").textContent = gettext("Остановить показ экрана");
     await publish("screen", stream);
   }
 
@@ -78,7 +85,7 @@
     if (lesson.streams.screen) lesson.streams.screen.getTracks().forEach((t) => t.stop());
     delete lesson.streams.screen;
     send({ type: "unpublish", source: "screen" });
-    if ($("btn-screen")) $("btn-screen").textContent = "Показать экран";
+    if ($("btn-screen")) $("btn-screen").textContent = gettext("Показать экран");
     $("teacher-screen").srcObject = null;
   }
 
@@ -87,8 +94,8 @@
       const video = $(source === "screen" ? "teacher-screen" : "teacher-camera");
       video.srcObject = stream; video.muted = true;
     } else {
-      tile("local", "Вы").querySelector("video").srcObject = stream;
-      tile("local", "Вы").querySelector("video").muted = true;
+      const video = tile("local", gettext("Вы")).querySelector("video");
+      video.srcObject = stream; video.muted = true;
     }
   }
 
@@ -200,17 +207,19 @@
       const li = document.createElement("li");
       li.dataset.user = p.user;
       if (p.talking) li.classList.add("talking");
-      const marks = [p.role === "teacher" ? "учитель" : "", p.hand ? "✋ поднял руку" : "", p.muted ? "микрофон выключен" : "",
-        p.camera_off ? "камера выключена" : "", p.talking ? "говорит" : ""].filter(Boolean);
+      const marks = [p.role === "teacher" ? gettext("учитель") : "", p.hand ? "✋ " + gettext("поднял руку") : "",
+        p.muted ? gettext("микрофон выключен") : "", p.camera_off ? gettext("камера выключена") : "",
+        p.talking ? gettext("говорит") : ""].filter(Boolean);
       li.textContent = p.name + (marks.length ? " — " + marks.join(", ") : "");
       if (isTeacher && p.role !== "teacher") {
         const button = (label, message) => {
           const b = document.createElement("button"); b.type = "button"; b.textContent = label;
           b.addEventListener("click", () => send(message)); li.append(b);
         };
-        button(p.muted ? "Включить микрофон" : "Выключить микрофон", { type: "mute", user: p.user, on: !p.muted });
-        button(p.camera_off ? "Разрешить камеру" : "Выключить камеру", { type: "camera_off", user: p.user, on: !p.camera_off });
-        button("Удалить", { type: "remove", user: p.user });
+        button(micLabel(!p.muted), { type: "mute", user: p.user, on: !p.muted });
+        button(p.camera_off ? gettext("Разрешить камеру") : gettext("Выключить камеру"),
+          { type: "camera_off", user: p.user, on: !p.camera_off });
+        button(gettext("Удалить"), { type: "remove", user: p.user });
       }
       list.append(li);
     }
@@ -229,7 +238,7 @@
       stream.getAudioTracks().forEach((t) => { t.enabled = !blocked.audio; });
       stream.getVideoTracks().forEach((t) => { t.enabled = !blocked.video; });
     }
-    if (blocked.audio || blocked.video) status("Учитель выключил вам " + [blocked.audio ? "микрофон" : "", blocked.video ? "камеру" : ""].filter(Boolean).join(" и "));
+    if (blocked.audio || blocked.video) status(blockedText[blocked.audio && blocked.video ? "both" : blocked.audio ? "audio" : "video"]);
   }
 
   function applyState(state) {
@@ -261,12 +270,12 @@
       lesson.me = m.me; lesson.iceServers = m.ice_servers; lesson.blocked = m.blocked; lesson.run = m.lesson.run;
       applyState(m.state);
       lesson.participants = m.participants; renderParticipants();
-      status("Вы на уроке «" + m.lesson.title + "»");
+      status(interpolate(gettext("Вы на уроке «%(title)s»"), { title: m.lesson.title }, true));
       if (m.lesson.chat_room) {
         const link = document.createElement("a");
         link.href = root.dataset.chatUrl + "?room=" + m.lesson.chat_room;
         link.target = "_blank";
-        link.textContent = "открыть в новой вкладке";
+        link.textContent = gettext("открыть в новой вкладке");
         $("chat-note").replaceChildren(link);
       }
       for (const feed of m.feeds) subscribe(feed);
@@ -293,8 +302,8 @@
       if (isTeacher && lesson.run) {
         const link = document.createElement("a");
         link.href = "/lessons/runs/" + lesson.run + "/attendance/";
-        link.textContent = " Посещаемость урока";
-        $("status").append(link);
+        link.textContent = gettext("Посещаемость урока");
+        $("status").append(" ", link);
       }
     },
     "media.lost"(m) {
@@ -326,7 +335,7 @@
     ws.onmessage = (event) => {
       const message = JSON.parse(event.data);
       const handler = handlers[message.type];
-      if (handler) Promise.resolve(handler(message)).catch((error) => status("Ошибка: " + error.message));
+      if (handler) Promise.resolve(handler(message)).catch((error) => failed(gettext("Ошибка: %(error)s"), error));
     };
     ws.onclose = () => {
       if (lesson.finished) return;
@@ -334,7 +343,7 @@
       for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
       lesson.streams = {};
       lesson.joined = false;
-      status("Соединение прервано, переподключаемся…");
+      status(gettext("Соединение прервано, переподключаемся…"));
       setTimeout(connect, 2000);
     };
   }
@@ -344,29 +353,29 @@
   bind("btn-mic", "click", () => {
     const tracks = lesson.streams.camera ? lesson.streams.camera.getAudioTracks() : [];
     const on = $("btn-mic").dataset.on !== "1";
-    if (on && lesson.blocked.audio) { status("Учитель выключил вам микрофон"); return; }
+    if (on && lesson.blocked.audio) { status(blockedText.audio); return; }
     tracks.forEach((t) => { t.enabled = on; });
     $("btn-mic").dataset.on = on ? "1" : "0";
-    $("btn-mic").textContent = on ? "Выключить микрофон" : "Включить микрофон";
+    $("btn-mic").textContent = micLabel(on);
   });
   bind("btn-cam", "click", () => {
     const tracks = lesson.streams.camera ? lesson.streams.camera.getVideoTracks() : [];
     const on = $("btn-cam").dataset.on !== "1";
-    if (on && lesson.blocked.video) { status("Учитель выключил вам камеру"); return; }
+    if (on && lesson.blocked.video) { status(blockedText.video); return; }
     tracks.forEach((t) => { t.enabled = on; });
     $("btn-cam").dataset.on = on ? "1" : "0";
-    $("btn-cam").textContent = on ? "Выключить камеру" : "Включить камеру";
+    $("btn-cam").textContent = on ? gettext("Выключить камеру") : gettext("Включить камеру");
   });
   bind("btn-screen", "click", toggleScreen);
   bind("btn-mute-all", "click", () => send({ type: "mute", user: "all", on: true }));
   bind("chk-mics", "change", () => send({ type: "allow", microphone: $("chk-mics").checked }));
   bind("chk-cams", "change", () => send({ type: "allow", camera: $("chk-cams").checked }));
   bind("chk-lock", "change", () => send({ type: "lock", locked: $("chk-lock").checked }));
-  bind("btn-end", "click", () => { if (confirm("Завершить урок для всех?")) send({ type: "end" }); });
+  bind("btn-end", "click", () => { if (confirm(gettext("Завершить урок для всех?"))) send({ type: "end" }); });
   bind("btn-hand", "click", () => {
     const up = $("btn-hand").dataset.up !== "1";
     $("btn-hand").dataset.up = up ? "1" : "0";
-    $("btn-hand").textContent = up ? "Опустить руку" : "Поднять руку";
+    $("btn-hand").textContent = up ? gettext("Опустить руку") : gettext("Поднять руку");
     send({ type: "hand", up });
   });
 

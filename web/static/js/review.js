@@ -1,4 +1,5 @@
 // One key per review action on the session timeline: J/K move, C confirm, D dismiss (saved at once).
+// Keys are matched by position (event.code), so they work in the Russian keyboard layout too.
 "use strict";
 (() => {
   const items = [...document.querySelectorAll("#timeline .episode")];
@@ -14,17 +15,16 @@
     const result = await response.json();
     if (result.ok) {
       item.dataset.review = result.review;
-      item.querySelector(".review-state").textContent = decision === "confirmed" ? "подтверждён" : "отклонён";
+      item.querySelector(".review-state").textContent = decision === "confirmed" ? gettext("подтверждён") : gettext("отклонён");
       focus(current + 1);
     }
   }
   document.addEventListener("keydown", (e) => {
     if (e.target.matches("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
-    const key = e.key.toLowerCase();
-    if (key === "j") focus(current + 1);
-    else if (key === "k") focus(current - 1);
-    else if (key === "c" || key === "с") decide(items[current], "confirmed");
-    else if (key === "d" || key === "в") decide(items[current], "dismissed");
+    if (e.code === "KeyJ") focus(current + 1);
+    else if (e.code === "KeyK") focus(current - 1);
+    else if (e.code === "KeyC") decide(items[current], "confirmed");
+    else if (e.code === "KeyD") decide(items[current], "dismissed");
     else return;
     e.preventDefault();
   });

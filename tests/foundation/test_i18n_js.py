@@ -1,0 +1,107 @@
+"""JavaScript text comes from the translation catalogue (``/jsi18n/``, locale/*/LC_MESSAGES/djangojs.po).
+
+No script under web/static/js carries Russian literals: pages load the catalogue first and the
+scripts call ``gettext`` / ``interpolate``; the catalogue follows the language cookie like every page.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+JS_ROOT = Path(settings.BASE_DIR) / "web" / "static" / "js"
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+# A Russian literal is fine only as the message of a catalogue call: gettext("…"), ngettext("…", "…", n),
+# pgettext("context", "…").
+TRANSLATED = re.compile(r"\b(?:n|p|np)?gettext\(\s*(?:(?:\"[^\"]*\"|'[^']*')\s*,\s*)?$")
+CATALOGUE_START = "const newcatalog = "
+EN_JS_MO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "djangojs.mo"
+
+
+def string_literals(source: str) -> list[tuple[int, str, str]]:
+    """The string literals of a script as (line, literal, code before it on the same statement); comments skipped.
+
+    A small scanner, enough for our scripts: quotes and comments are recognised, regular expression
+    literals are not (ours contain no quotes).
+    """
+    found = []
+    index, code_start = 0, 0
+    while index < len(source):
+        char = source[index]
+        if source.startswith("//", index):
+            line_end = source.find("\n", index)
+            index = len(source) if line_end < 0 else line_end
+        elif source.startswith("/*", index):
+            index = source.index("*/", index) + 2
+        elif char in "\"'`":
+            end = index + 1
+            while source[end] != char:
+                end += 2 if source[end] == "\\" else 1
+            line = source.count("\n", 0, index) + 1
+            found.append((line, source[index : end + 1], source[code_start:index]))
+            index = end + 1
+        else:
+            if char in ";{}":
+                code_start = index + 1
+            index += 1
+    return found
+
+
+def test_the_scanner_tells_wrapped_literals_from_bare_ones() -> None:
+    source = 'a("x\\"y"); // "в комментарии"\n/* «тоже» */ b = gettext(\'Да\') + `шаблон`;'
+    assert [(line, literal) for line, literal, _ in string_literals(source)] == [
+        (1, '"x\\"y"'),
+        (2, "'Да'"),
+        (2, "`шаблон`"),
+    ]
+    assert [bool(TRANSLATED.search(before)) for _, _, before in string_literals(source)] == [False, True, False]
+
+
+def test_no_javascript_file_has_cyrillic_literals() -> None:
+    scripts = sorted(JS_ROOT.rglob("*.js"))
+    assert scripts, f"no scripts found under {JS_ROOT}"
+    bare = [
+        f"{path.relative_to(settings.BASE_DIR)}:{line}: {literal}"
+        for path in scripts
+        for line, literal, before in string_literals(path.read_text(encoding="utf-8"))
+        if CYRILLIC.search(literal) and not TRANSLATED.search(before)
+    ]
+    assert not bare, "Russian text in JavaScript outside gettext() (add it to djangojs.po):\n" + "\n".join(bare)
+
+
+def _catalogue(language: str | None) -> tuple[str, dict]:
+    """The catalogue script for a request with this language cookie, and the translations it holds."""
+    client = Client()
+    if language is not None:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = client.get(reverse("javascript-catalog"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/javascript")
+    script = response.content.decode()
+    start = script.find(CATALOGUE_START)
+    messages = json.JSONDecoder().raw_decode(script, start + len(CATALOGUE_START))[0] if start >= 0 else {}
+    return script, messages
+
+
+@pytest.mark.django_db
+def test_catalogue_is_english_for_the_english_cookie() -> None:
+    assert EN_JS_MO.is_file(), f"{EN_JS_MO} is missing: run manage.py compilemessages (make setup does)"
+    script, messages = _catalogue("en")
+    assert messages["Смотреть"] == "Watch"
+    assert messages["Вы на уроке «%(title)s»"] == "You are in the lesson “%(title)s”"
+    assert "django.gettext = function" in script
+    assert "django.interpolate = function" in script
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", [None, "ru", "de"])
+def test_catalogue_is_the_russian_source_otherwise(language: str | None) -> None:
+    script, messages = _catalogue(language)
+    assert "Смотреть" not in messages, "Russian needs no catalogue entry: gettext returns the msgid"
+    assert "django.gettext = function" in script
