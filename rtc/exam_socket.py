@@ -63,6 +63,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     max_frame_bytes = MAX_SDP_BYTES + 1024
 
     session_id: int | None = None
+    epoch = 0  # this socket's connection epoch (live_sessions.connect)
     exam_id: int | None = None
     peer: StudentPeer | None = None
     media_reported = False
@@ -81,7 +82,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         user = self.scope["user"]
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         try:
-            summary = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
+            summary, self.epoch = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
         except (ExamSession.DoesNotExist, PermissionError):
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
@@ -96,7 +97,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         self.event_times: list[float] = []
         self.deadline_timer: asyncio.TimerHandle | None = None
         self.viewers: dict[str, ViewerPeer] = {}  # proctor dashboard channel -> peer sending the camera live
-        await broadcast.to_session(session_id, "replaced")  # an older tab of this session steps down
+        await broadcast.to_session(session_id, "replaced", epoch=self.epoch)  # an older tab of this session steps down
         pipeline().register(session_id, self._deliver, policy, reference)
         pipeline().monitor(session_id, summary["state"] == ExamSession.State.RUNNING)
         await self.channel_layer.group_add(broadcast.session_group(session_id), self.channel_name)
@@ -147,7 +148,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        summary, episode = await database_sync_to_async(live_sessions.disconnect)(session_id)
+        paused = await database_sync_to_async(live_sessions.disconnect)(session_id, self.epoch)
+        if paused is None:
+            return  # a newer socket owns the session: it stays as that socket left it
+        summary, episode = paused
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
         if episode:
             await self._announce_episode("episode.opened", episode, time.time())
@@ -346,7 +350,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             viewer = self.viewers.pop(message["reply_to"], None)
             if viewer is not None:
                 await viewer.close()
-        elif action == "replaced":
+        elif action == "replaced" and message["epoch"] > self.epoch:
             self.replaced = True
             await self.send_json({"type": "session.replaced"})
             await self.close(code=CLOSE_REPLACED)

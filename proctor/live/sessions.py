@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from server.accounts import audit
@@ -77,14 +78,20 @@ def expire_if_due(session: ExamSession, now: datetime | None = None) -> ExamSess
 
 
 @transaction.atomic
-def connect(session_id: int, student_id: int) -> dict:
-    """The student's socket (re)connected: resume a paused session within its grace period."""
+def connect(session_id: int, student_id: int) -> tuple[dict, int]:
+    """The student's socket (re)connected: resume a paused session within its grace period.
+
+    Returns the summary and the socket's connection epoch: the session now belongs to this socket, and
+    :func:`disconnect` acts only for the socket holding the current epoch.
+    """
     session = ExamSession.objects.select_for_update().select_related("exam", "student").get(pk=session_id)
     if session.student_id != student_id:
         raise PermissionError("not your session")
     expire_if_due(session)
     if session.state == State.ENDED:
         raise SessionClosed(session.end_reason)
+    ExamSession.objects.filter(pk=session_id).update(connection_epoch=F("connection_epoch") + 1)
+    epoch = ExamSession.objects.values_list("connection_epoch", flat=True).get(pk=session_id)
     if session.state == State.PAUSED:
         now = timezone.now()
         session.episodes.filter(kind="camera_lost", ended_at__isnull=True).update(ended_at=now)
@@ -92,24 +99,32 @@ def connect(session_id: int, student_id: int) -> dict:
         session.disconnected_at = None
         session.save(update_fields=["state", "disconnected_at"])
         audit.record("proctor.session_resumed", actor=session.student, session=session.pk)
-    return session_summary(session)
+    return session_summary(session), epoch
 
 
 @transaction.atomic
-def disconnect(session_id: int) -> tuple[dict, dict | None]:
-    """The student's socket went away: pause, and record camera_lost if the exam was running."""
-    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+def disconnect(session_id: int, epoch: int) -> tuple[dict, dict | None] | None:
+    """The owning socket went away: pause, and record camera_lost if the exam was running.
+
+    Returns None (and changes nothing) when the socket no longer owns the session: a newer socket has
+    connected since. The ownership check and the pause are one conditional UPDATE, so a disconnect racing
+    a new connect can never pause the session under the new socket.
+    """
+    now = timezone.now()
+    paused = (
+        ExamSession.objects.filter(pk=session_id, connection_epoch=epoch)
+        .exclude(state=State.ENDED)
+        .update(state=State.PAUSED, disconnected_at=now)
+    )
+    session = ExamSession.objects.select_related("student").get(pk=session_id)
+    if not paused:
+        return None if session.connection_epoch != epoch else (session_summary(session), None)
+    session.episodes.filter(ended_at__isnull=True).update(ended_at=now)  # nothing is observed while away
     episode = None
-    if session.state != State.ENDED:
-        now = timezone.now()
-        session.episodes.filter(ended_at__isnull=True).update(ended_at=now)  # nothing is observed while away
-        if session.started_at:
-            episode = episode_payload(
-                Episode.objects.create(session=session, kind="camera_lost", started_at=now, details={"source": "ws"})
-            )
-        session.state = State.PAUSED
-        session.disconnected_at = now
-        session.save(update_fields=["state", "disconnected_at"])
+    if session.started_at:
+        episode = episode_payload(
+            Episode.objects.create(session=session, kind="camera_lost", started_at=now, details={"source": "ws"})
+        )
     return session_summary(session), episode
 
 

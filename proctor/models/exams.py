@@ -100,6 +100,9 @@ class ExamSession(models.Model):
     ended_at = models.DateTimeField(_("завершён"), null=True, blank=True)
     end_reason = models.CharField(_("причина завершения"), max_length=12, choices=EndReason.choices, blank=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
+    # Which student socket owns the session: each connect takes the next epoch, and only the owner's
+    # disconnect may pause it (an old tab dropping as a new one connects must not).
+    connection_epoch = models.PositiveIntegerField(default=0, editable=False)
     verdict = models.CharField(_("решение"), max_length=10, choices=Verdict.choices, default="", blank=True)
     verdict_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
