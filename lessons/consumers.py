@@ -5,6 +5,9 @@ membership and the user's role in it, then relayed to Janus over its HTTP API wi
 session per socket: closing the socket (or the tab dying) destroys that session, which takes the
 participant out of the room at once. Room-wide news (participants, moderation, end) travels over
 the channel layer group of the lesson run, so it works across daphne processes.
+
+Texts for people (error details, "removed", "ended") are in the language of the page that opened
+the socket: the selector's cookie comes with the handshake.
 """
 
 from __future__ import annotations
@@ -19,11 +22,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from rtc.janus.client import JanusError, JanusSession
 from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
 from server.accounts import audit
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
+from web.middleware import chosen_language
 
 from . import live
 from .models import Participant, Presence
@@ -80,6 +86,11 @@ class LessonConsumer(JsonProtocolConsumer):
         finally:  # also on cancellation (daphne shutdown), when disconnect() never runs
             await asyncio.shield(self.leave_lesson())
 
+    async def dispatch(self, message: dict) -> None:
+        # Tasks started while handling (the Janus session's event loop) inherit the language too.
+        with translation.override(chosen_language(self.scope.get("cookies", {}))):
+            await super().dispatch(message)
+
     async def connect(self) -> None:
         self.user = self.scope["user"]
         self.lesson_id = int(self.scope["url_route"]["kwargs"]["lesson_id"])
@@ -110,14 +121,15 @@ class LessonConsumer(JsonProtocolConsumer):
         if content["type"] != "join" and self.admission is None:
             raise ProtocolError("not_joined", "send 'join' first")
         if content["type"] in TEACHER_ONLY and self.admission.role != TEACHER:
-            raise ProtocolError("forbidden", "только учитель может это сделать")
+            raise ProtocolError("forbidden", _("только учитель может это сделать"))
         try:
             await handler(content)
         except live.Refused as refused:
             raise ProtocolError(refused.code, refused.detail) from refused
         except JanusError as error:
             log.warning("janus refused %s for user %s: %s", content["type"], self.user.pk, error)
-            raise ProtocolError("media_error", f"медиасервер отказал: {error.reason}") from error
+            detail = _("медиасервер отказал: %(reason)s") % {"reason": error.reason}
+            raise ProtocolError("media_error", detail) from error
 
     async def heartbeat(self) -> None:
         """Mark our presence alive, so a dead server process's intervals can be told apart."""
@@ -192,7 +204,8 @@ class LessonConsumer(JsonProtocolConsumer):
             )
         except JanusError as error:
             await self.drop_media()
-            raise ProtocolError("media_unavailable", f"медиасервер недоступен: {error.reason}") from error
+            detail = _("медиасервер недоступен: %(reason)s") % {"reason": error.reason}
+            raise ProtocolError("media_unavailable", detail) from error
         self.known_feeds = {}
         for publisher in joined.get("plugindata", {}).get("data", {}).get("publishers", []):
             self.remember_feed(publisher)
@@ -218,7 +231,7 @@ class LessonConsumer(JsonProtocolConsumer):
             raise ProtocolError("bad_field", "source: camera or screen")
         role = self.admission.role
         if role == Participant.Role.OBSERVER or (source == "screen" and role != TEACHER):
-            raise ProtocolError("forbidden", "вам нельзя показывать это на уроке")
+            raise ProtocolError("forbidden", _("вам нельзя показывать это на уроке"))
         jsep = sdp_field(content)
         room = self.admission.janus_room
         if source == "camera":
@@ -244,7 +257,7 @@ class LessonConsumer(JsonProtocolConsumer):
                 jsep,
             )
         if "jsep" not in event:
-            raise ProtocolError("media_error", "медиасервер не ответил на публикацию")
+            raise ProtocolError("media_error", _("медиасервер не ответил на публикацию"))
         self.published_streams[source] = event.get("plugindata", {}).get("data", {}).get("streams", [])
         await self.send_json(
             {"type": "published", "source": source, "sdp": event["jsep"]["sdp"], "feed": self.feed_ids[source]}
@@ -282,7 +295,7 @@ class LessonConsumer(JsonProtocolConsumer):
         self.require_media()
         room_feeds = await self.feeds_in_room()
         if feed not in room_feeds or not room_feeds[feed]["publisher"] or feed in self.feed_ids.values():
-            raise ProtocolError("unknown_feed", "в этом уроке нет такой трансляции")
+            raise ProtocolError("unknown_feed", _("в этом уроке нет такой трансляции"))
         if feed in self.subscriptions:
             await self.janus.detach(self.subscriptions.pop(feed))
         handle = await self.janus.attach()
@@ -292,7 +305,7 @@ class LessonConsumer(JsonProtocolConsumer):
             {"request": "join", "ptype": "subscriber", "room": self.admission.janus_room, "streams": [{"feed": feed}]},
         )
         if "jsep" not in event:
-            raise ProtocolError("media_error", "медиасервер не предложил поток")
+            raise ProtocolError("media_error", _("медиасервер не предложил поток"))
         await self.send_json({"type": "offer", "feed": feed, "sdp": event["jsep"]["sdp"]})
 
     async def on_answer(self, content: dict) -> None:
@@ -459,19 +472,19 @@ class LessonConsumer(JsonProtocolConsumer):
 
     async def lesson_remove(self, message: dict) -> None:
         if message["user"] == self.user.pk:
-            await self.send_json({"type": "removed", "detail": "Учитель удалил вас с урока."})
+            await self.send_json({"type": "removed", "detail": _("Учитель удалил вас с урока.")})
             await self.leave_lesson()
             await self.close(code=CLOSE_FORBIDDEN)
 
     async def lesson_end(self, message: dict) -> None:
-        await self.send_json({"type": "ended", "detail": "Урок завершён."})
+        await self.send_json({"type": "ended", "detail": _("Урок завершён.")})
         await self.leave_lesson()
         await self.close(code=1000)
 
     # ----- Janus events ---------------------------------------------------------------------
     def require_media(self) -> None:
         if self.janus is None or self.main_handle is None:
-            raise ProtocolError("media_unavailable", "нет связи с медиасервером: переподключитесь (join)")
+            raise ProtocolError("media_unavailable", _("нет связи с медиасервером: переподключитесь (join)"))
 
     async def on_janus_event(self, event: dict) -> None:
         if event.get("sender") != self.main_handle:
@@ -501,7 +514,7 @@ class LessonConsumer(JsonProtocolConsumer):
     async def on_janus_lost(self) -> None:
         """Janus restarted or died: tell the browser; it sends 'join' again and we recreate the room."""
         self.drop_media_state()
-        await self.send_json({"type": "media.lost", "detail": "Связь с медиасервером потеряна, переподключаемся…"})
+        await self.send_json({"type": "media.lost", "detail": _("Связь с медиасервером потеряна, переподключаемся…")})
 
     def drop_media_state(self) -> None:
         self.janus = None

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from server.accounts.models import User
 
@@ -19,7 +20,10 @@ from .schedule import current_occurrence
 
 
 class Refused(Exception):
-    """The user may not enter (or act in) the lesson; ``code`` goes into the error frame."""
+    """The user may not enter (or act in) the lesson; ``code`` goes into the error frame.
+
+    ``detail`` is in the active language: the consumer calls us in the socket's language.
+    """
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -44,10 +48,10 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
     lesson = Lesson.objects.select_related("group").filter(pk=lesson_id).first()
     role = lesson_role(user, lesson) if lesson else None
     if lesson is None or role is None:
-        raise Refused("forbidden", "Вы не участник этого урока.")
+        raise Refused("forbidden", _("Вы не участник этого урока."))
     occurrence = current_occurrence(lesson)
     if occurrence is None:
-        raise Refused("not_open", "Вход на урок открывается за несколько минут до начала.")
+        raise Refused("not_open", _("Вход на урок открывается за несколько минут до начала."))
     run, run_created = LessonRun.objects.get_or_create(
         lesson=lesson,
         starts_at=occurrence.starts_at,
@@ -61,12 +65,12 @@ def admit(user: User, lesson_id: int, channel_name: str) -> Admission:
         run.chat_room_id = ensure_lesson_chat(lesson)
         run.save(update_fields=["chat_room_id"])
     if run.ended_at is not None:
-        raise Refused("ended", "Урок завершён.")
+        raise Refused("ended", _("Урок завершён."))
     participant, created = Participant.objects.get_or_create(run=run, user=user, defaults={"role": role})
     if participant.removed:
-        raise Refused("removed", "Учитель удалил вас с этого урока.")
+        raise Refused("removed", _("Учитель удалил вас с этого урока."))
     if run.locked and role != Participant.Role.TEACHER and (created or not participant.presences.exists()):
-        raise Refused("locked", "Учитель закрыл вход на урок.")
+        raise Refused("locked", _("Учитель закрыл вход на урок."))
     now = timezone.now()
     presence = Presence.objects.create(participant=participant, joined_at=now, seen_at=now, channel_name=channel_name)
     return Admission(
@@ -156,7 +160,7 @@ def moderate(run_id: int, target: int | None, **flags: bool) -> list[int]:
         rows = rows.filter(user_id=target)
     ids = list(rows.values_list("user_id", flat=True))
     if target is not None and not ids:
-        raise Refused("unknown_user", "Такого участника на уроке нет.")
+        raise Refused("unknown_user", _("Такого участника на уроке нет."))
     rows.update(**flags)
     return ids
 
@@ -172,7 +176,7 @@ def remove(run_id: int, target: int) -> None:
         .update(removed=True, hand_raised=False)
     )
     if not updated:
-        raise Refused("unknown_user", "Такого участника на уроке нет.")
+        raise Refused("unknown_user", _("Такого участника на уроке нет."))
 
 
 def end(run_id: int) -> None:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from server.accounts import audit
 
@@ -95,9 +96,19 @@ def attendance_csv(request: HttpRequest, run_id: int) -> HttpResponse:
     response.write("\ufeff")  # Excel opens UTF-8 Cyrillic correctly with a BOM
     writer = csv.writer(response)
     writer.writerow(
-        ["ученик", "логин", "вошёл", "вышел", "минут присутствовал", "опоздал", "статус", "видеосвязь установлена"]
+        [
+            _("ученик"),
+            _("логин"),
+            _("вошёл"),
+            _("вышел"),
+            _("минут присутствовал"),
+            _("опоздал"),
+            _("статус"),
+            _("видеосвязь установлена"),
+        ]
     )
-    status_labels = {"present": "присутствовал", "late": "опоздал", "absent": "отсутствовал"}
+    status_labels = {"present": _("присутствовал"), "late": _("опоздал"), "absent": _("отсутствовал")}
+    yes, no, removed = _("да"), pgettext("yes/no", "нет"), _("удалён учителем")
     for row in sheet(run):
         writer.writerow(
             [
@@ -106,9 +117,9 @@ def attendance_csv(request: HttpRequest, run_id: int) -> HttpResponse:
                 timezone.localtime(row.first_joined).strftime("%Y-%m-%d %H:%M:%S") if row.first_joined else "",
                 timezone.localtime(row.last_left).strftime("%Y-%m-%d %H:%M:%S") if row.last_left else "",
                 f"{row.minutes_present:.1f}",
-                "да" if row.late else "нет",
-                status_labels[row.status] + (" (удалён учителем)" if row.removed else ""),
-                "да" if row.media_connected else "нет",
+                yes if row.late else no,
+                status_labels[row.status] + (f" ({removed})" if row.removed else ""),
+                yes if row.media_connected else no,
             ]
         )
     audit.record("lessons.attendance_export", actor=request.user, request=request, run=run.pk)

@@ -10,6 +10,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from server.accounts import audit
@@ -102,13 +103,13 @@ def consent(request: HttpRequest) -> JsonResponse:
 def reference(request: HttpRequest) -> JsonResponse:
     """Take a reference photo now (JPEG body); only after consent; through the quality gate."""
     if len(request.body) > MAX_PHOTO_BYTES:
-        return JsonResponse({"ok": False, "error": "фото больше 2 МБ"}, status=400)
+        return JsonResponse({"ok": False, "error": _("фото больше 2 МБ")}, status=400)
     try:
         result = enrollment.enroll(request.user, request.body, uploaded_by=request.user, request=request)
     except enrollment.ConsentRequired:
-        return JsonResponse({"ok": False, "error": "сначала дайте согласие на обработку биометрии"}, status=403)
+        return JsonResponse({"ok": False, "error": _("сначала дайте согласие на обработку биометрии")}, status=403)
     except InputError:
-        return JsonResponse({"ok": False, "error": "файл не является изображением"}, status=400)
+        return JsonResponse({"ok": False, "error": _("файл не является изображением")}, status=400)
     if result.photo is None:
         return JsonResponse({"ok": False, "error": " ".join(i.message() for i in result.verdict.issues)}, status=400)
     return JsonResponse({"ok": True})

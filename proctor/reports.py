@@ -1,4 +1,7 @@
-"""The exam report: one row per session with its episodes, verdict and credibility score; CSV and PDF."""
+"""The exam report: one row per session with its episodes, verdict and credibility score; CSV and PDF.
+
+Both files are written in the active language, i.e. the language of the user who asks for them.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ import io
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .models import Episode, Exam, ExamSession
-from .review import KIND_LABELS, credibility
+from .review import credibility, kind_label
 
 PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core: has Cyrillic
 
@@ -46,7 +50,18 @@ def as_csv(exam: Exam) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["ученик", "состояние", "личность", "эпизод", "начало", "конец", "проверка", "комментарий", "балл", "решение"]
+        [
+            _("ученик"),
+            _("состояние"),
+            _("личность"),
+            _("эпизод"),
+            _("начало"),
+            _("конец"),
+            _("проверка"),
+            _("комментарий"),
+            _("балл"),
+            _("решение"),
+        ]
     )
     for row in rows(exam):
         session = row["session"]
@@ -58,7 +73,7 @@ def as_csv(exam: Exam) -> str:
             writer.writerow(
                 [
                     *common,
-                    KIND_LABELS.get(episode.kind, episode.kind),
+                    kind_label(episode.kind),
                     episode.started_at.isoformat(),
                     episode.ended_at.isoformat() if episode.ended_at else "",
                     episode.get_review_display(),
@@ -85,8 +100,8 @@ def as_pdf(exam: Exam) -> bytes:
     for style in styles.byName.values():
         style.fontName = font
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(buffer, pagesize=landscape(A4), title=f"Отчёт: {exam.title}")
-    table = [["Ученик", "Состояние", "Личность", "Эпизоды (подтв./всего)", "Балл доверия", "Решение"]]
+    document = SimpleDocTemplate(buffer, pagesize=landscape(A4), title=_("Отчёт: %(exam)s") % {"exam": exam.title})
+    table = [[_("Ученик"), _("Состояние"), _("Личность"), _("Эпизоды (подтв./всего)"), _("Балл доверия"), _("Решение")]]
     for row in rows(exam):
         session = row["session"]
         table.append(
@@ -110,8 +125,11 @@ def as_pdf(exam: Exam) -> bytes:
         )
     )
     story = [
-        Paragraph(f"Отчёт по экзамену «{exam.title}», группа {exam.group}", styles["Title"]),
-        Paragraph("Балл доверия = 100 − сумма весов подтверждённых нарушений.", styles["Normal"]),
+        Paragraph(
+            _("Отчёт по экзамену «%(exam)s», группа %(group)s") % {"exam": exam.title, "group": exam.group},
+            styles["Title"],
+        ),
+        Paragraph(_("Балл доверия = 100 − сумма весов подтверждённых нарушений."), styles["Normal"]),
         Spacer(1, 12),
         grid,
     ]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from server.accounts import audit
 from server.accounts.models import User
@@ -29,18 +30,23 @@ WEIGHTS = {
     "fullscreen_exit": 5,
 }
 DEFAULT_WEIGHT = 10
-KIND_LABELS = {
-    "identity_mismatch": "в кадре другой человек",
-    "multiple_faces": "в кадре несколько лиц",
-    "no_face": "нет лица в кадре",
-    "looking_away": "взгляд в сторону",
-    "camera_lost": "камера потеряна",
-    "tab_hidden": "вкладка скрыта",
-    "focus_lost": "окно не в фокусе",
-    "fullscreen_exit": "выход из полноэкранного режима",
-    "copy_paste": "копирование / вставка",
-    "devtools": "инструменты разработчика",
+KIND_LABELS = {  # lazy: shown in the language of whoever reads the page, report or dashboard
+    "identity_mismatch": _("в кадре другой человек"),
+    "multiple_faces": _("в кадре несколько лиц"),
+    "no_face": _("нет лица в кадре"),
+    "looking_away": _("взгляд в сторону"),
+    "camera_lost": _("камера потеряна"),
+    "tab_hidden": _("вкладка скрыта"),
+    "focus_lost": _("окно не в фокусе"),
+    "fullscreen_exit": _("выход из полноэкранного режима"),
+    "copy_paste": _("копирование / вставка"),
+    "devtools": _("инструменты разработчика"),
 }
+
+
+def kind_label(kind: str) -> str:
+    """The episode kind's label in the active language (the kind itself if it has none)."""
+    return str(KIND_LABELS.get(kind, kind))
 
 
 @dataclass(frozen=True)
@@ -65,7 +71,7 @@ def credibility(session: ExamSession) -> Credibility:
     counts: dict[str, int] = {}
     for kind in session.episodes.filter(review=Episode.Review.CONFIRMED).values_list("kind", flat=True):
         counts[kind] = counts.get(kind, 0) + 1
-    lines = [ScoreLine(k, KIND_LABELS.get(k, k), n, WEIGHTS.get(k, DEFAULT_WEIGHT)) for k, n in sorted(counts.items())]
+    lines = [ScoreLine(k, kind_label(k), n, WEIGHTS.get(k, DEFAULT_WEIGHT)) for k, n in sorted(counts.items())]
     return Credibility(max(0, 100 - sum(line.penalty for line in lines)), lines)
 
 

@@ -1,0 +1,91 @@
+"""Server texts follow the reader's language: exam reports, episode labels, lesson socket errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from lessons.routing import websocket_urlpatterns as lesson_sockets
+from proctor.models import Episode, Exam, ExamSession
+from server.accounts.models import User
+from server.school.models import StudyGroup
+
+ENGLISH_HEADER = ["student", "state", "identity", "episode", "start", "end", "review", "comment", "score", "verdict"]
+RUSSIAN_HEADER = [
+    "ученик",
+    "состояние",
+    "личность",
+    "эпизод",
+    "начало",
+    "конец",
+    "проверка",
+    "комментарий",
+    "балл",
+    "решение",
+]
+
+
+def _client(user: User, language: str | None) -> Client:
+    client = Client()
+    if language is not None:
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def exam(school: dict[str, User]) -> Exam:
+    """An exam of 9А proctored by the demo proctor, with one session that looked away once."""
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title="Алгебра", group=StudyGroup.objects.get(name="9А"), opens_at=now, closes_at=now + timedelta(hours=1)
+    )
+    exam.proctors.add(school["proctor"])
+    session = ExamSession.objects.create(exam=exam, student=school["student"])
+    Episode.objects.create(session=session, kind="looking_away", started_at=now)
+    return exam
+
+
+@pytest.mark.parametrize(
+    ("language", "header", "label"),
+    [("en", ENGLISH_HEADER, "looking away"), (None, RUSSIAN_HEADER, "взгляд в сторону")],
+)
+def test_report_csv_is_in_the_language_of_who_asks(
+    school: dict[str, User], exam: Exam, language: str | None, header: list[str], label: str
+) -> None:
+    response = _client(school["proctor"], language).get(reverse("proctor:report_csv", args=[exam.pk]))
+    assert response.status_code == 200
+    rows = list(csv.reader(io.StringIO(response.content.decode().removeprefix("\ufeff"))))
+    assert rows[0] == header
+    assert rows[1][3] == label
+
+
+def test_session_timeline_labels_episodes_in_english(school: dict[str, User], exam: Exam) -> None:
+    session = exam.sessions.get()
+    html = _client(school["proctor"], "en").get(reverse("proctor:session_detail", args=[session.pk])).content.decode()
+    assert "looking away" in html
+    assert "взгляд в сторону" not in html
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("language", "detail"), [("en", "You are not a participant of this lesson."), ("ru", "Вы не участник этого урока.")]
+)
+async def test_lesson_socket_answers_in_the_pages_language(language: str, detail: str) -> None:
+    user = await User.objects.acreate(username="outsider")
+    socket = WebsocketCommunicator(URLRouter(lesson_sockets), "/ws/lessons/999999/")
+    socket.scope.update(user=user, cookies={settings.LANGUAGE_COOKIE_NAME: language})
+    connected, _ = await socket.connect()
+    assert connected
+    await socket.send_json_to({"type": "join"})
+    assert await socket.receive_json_from(timeout=5) == {"type": "error", "error": "forbidden", "detail": detail}
+    await socket.disconnect()
