@@ -13,10 +13,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRelay
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from django.conf import settings
+
+from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,12 @@ CLOSE_TIMEOUT = 3.0
 
 _open_peers: set[_Peer] = set()
 _shutdown_hook_installed = False
+
+
+def vp8_only(transceiver) -> None:
+    """Negotiate VP8 on this transceiver: the codec the live view forwards without re-encoding."""
+    capabilities = RTCRtpSender.getCapabilities("video").codecs
+    transceiver.setCodecPreferences([c for c in capabilities if c.mimeType in ("video/VP8", "video/rtx")])
 
 
 def ice_configuration() -> RTCConfiguration:
@@ -61,18 +68,18 @@ class _Peer:
 
 
 class StudentPeer(_Peer):
-    """Receives one student's camera; every decoded video frame goes to ``on_frame``.
+    """Receives one student's camera (VP8); every decoded video frame goes to ``on_frame``.
 
-    The camera goes through a relay so that a proctor can watch it live (:meth:`live_track`)
-    without a second decode.
+    Watching proctors get the camera's encoded frames as received (:meth:`live_track`): no second
+    decode, no re-encode (:mod:`rtc.forwarding`).
     """
 
     def __init__(self, on_frame: Callable[[Any], None], on_state: Callable[[str], None]) -> None:
         super().__init__()
         self._on_frame = on_frame
         self._on_state = on_state
-        self._relay = MediaRelay()
-        self._camera = None
+        self._tap: EncodedFrameTap | None = None
+        vp8_only(self.pc.addTransceiver("video", direction="recvonly"))  # the offer's camera lands here
         self.pc.on("track", self._track)
         self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
 
@@ -81,9 +88,10 @@ class StudentPeer(_Peer):
             self._on_state(state)
 
     def _track(self, track) -> None:
-        if track.kind == "video":
-            self._camera = track
-            self._readers.append(asyncio.ensure_future(self._read(self._relay.subscribe(track))))
+        if track.kind == "video" and self._tap is None:
+            receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
+            self._tap = EncodedFrameTap(receiver)
+            self._readers.append(asyncio.ensure_future(self._read(track)))
 
     async def _read(self, track) -> None:
         try:
@@ -92,17 +100,24 @@ class StudentPeer(_Peer):
         except MediaStreamError:
             self._state("track_ended")
 
-    def live_track(self):
-        """A new view of the camera for a watching proctor (newest frame only), or None before it arrives."""
-        return None if self._camera is None else self._relay.subscribe(self._camera, buffered=False)
+    def live_track(self) -> ForwardedVideoTrack | None:
+        """A new view of the camera for a watching proctor, or None before the camera arrives."""
+        return None if self._tap is None else self._tap.subscribe()
 
 
 class ViewerPeer(_Peer):
     """Sends one student's camera to a proctor's browser while the proctor watches live."""
 
-    def __init__(self, track) -> None:
+    def __init__(self, track: ForwardedVideoTrack) -> None:
         super().__init__()
-        self.pc.addTrack(track)
+        self._track = track
+        transceiver = self.pc.addTransceiver(track, direction="sendonly")
+        vp8_only(transceiver)
+        relay_picture_loss(transceiver.sender, track)
+
+    async def close(self) -> None:
+        self._track.stop()
+        await super().close()
 
 
 async def close_all_peers() -> None:
