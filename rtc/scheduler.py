@@ -36,6 +36,7 @@ class AnalysisScheduler:
         self._counts: Counter[str] = Counter()  # offered, processed, dropped (since the last stats())
         self._lags: deque[float] = deque(maxlen=10_000)  # how late analyses started (due, frame there), s
         self._longest = 0.0  # the longest single analysis since the last stats(), seconds
+        self._sleepers: dict[int, float] = {}  # idle worker thread id -> when it wakes up by itself
         self._threads = [threading.Thread(target=self._work, name=f"analysis-{i}", daemon=True) for i in range(workers)]
         for thread in self._threads:
             thread.start()
@@ -63,7 +64,10 @@ class AnalysisScheduler:
             if slot.frame is not None:
                 self._counts["dropped"] += 1
             slot.frame, slot.arrived = frame, time.monotonic()
-            self._cond.notify()
+            # Wake a worker only if every idle one would otherwise sleep past this stream's turn (busy
+            # workers look again when they finish): frames arrive ~5 times as often as they are due.
+            if not slot.busy and self._sleepers and slot.next_due < min(self._sleepers.values()):
+                self._cond.notify()
 
     def pending(self, key: Hashable) -> bool:
         """Whether the stream has a frame waiting or being analysed."""
@@ -92,18 +96,18 @@ class AnalysisScheduler:
             while not self._stopped:
                 now = time.monotonic()
                 ready = [(s.next_due, key) for key, s in self._slots.items() if s.frame is not None and not s.busy]
-                if ready:
-                    due, key = min(ready, key=lambda item: item[0])
-                    if due <= now:
-                        slot = self._slots[key]
-                        frame, slot.frame, slot.busy = slot.frame, None, True
-                        self._lags.append(now - max(due, slot.arrived))  # late from when it could start
-                        # Pace from the due time, but never build up a backlog of "catch-up" turns.
-                        slot.next_due = max(due + slot.interval, now)
-                        return key, frame
-                    self._cond.wait(due - now)
-                else:
-                    self._cond.wait(1.0)
+                due, key = min(ready, key=lambda item: item[0]) if ready else (now + 1.0, None)
+                if key is not None and due <= now:
+                    slot = self._slots[key]
+                    frame, slot.frame, slot.busy = slot.frame, None, True
+                    self._lags.append(now - max(due, slot.arrived))  # late from when it could start
+                    # Pace from the due time, but never build up a backlog of "catch-up" turns.
+                    slot.next_due = max(due + slot.interval, now)
+                    return key, frame
+                me = threading.get_ident()
+                self._sleepers[me] = due
+                self._cond.wait(due - now)
+                del self._sleepers[me]
             return None
 
     def _work(self) -> None:
@@ -118,5 +122,4 @@ class AnalysisScheduler:
                     slot = self._slots.get(key)
                     if slot is not None:
                         slot.busy = False
-                    self._counts["processed"] += 1
-                    self._cond.notify()
+                    self._counts["processed"] += 1  # this worker looks for the next turn itself

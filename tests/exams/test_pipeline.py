@@ -99,3 +99,24 @@ def test_scheduler_keeps_only_the_newest_frame_and_paces_each_stream():
         assert frames == sorted(frames)  # never an older frame after a newer one
     assert stats["offered"] == 120
     assert stats["dropped"] >= 120 - len(seen) - 2  # the rest were dropped, not queued
+
+
+def test_scheduler_serves_every_turn_on_time_though_frames_do_not_wake_it():
+    """Frames arrive 2.5 times as often as they are due and only wake a worker that would oversleep a turn:
+    no turn may be missed or served late because of that."""
+    served: list[str] = []
+    scheduler = AnalysisScheduler(lambda key, frame: served.append(key), workers=2, rate=2.0)
+    streams = [f"s{i}" for i in range(30)]
+    for key in streams:
+        scheduler.add(key)
+    started = time.monotonic()
+    for tick in range(15):  # 3 s at 5 frames/s per stream, the streams' frames spread over each 0.2 s
+        for key in streams:
+            scheduler.offer(key, tick)
+            time.sleep(0.2 / len(streams))
+    elapsed = time.monotonic() - started
+    stats = scheduler.stats()
+    scheduler.stop()
+    for key in streams:
+        assert served.count(key) >= int(2.0 * elapsed) - 1, key  # every turn served: ~2/s each
+    assert stats["lag_p95"] < 0.1  # a missed wake-up would leave a due frame waiting up to 1 s
