@@ -6,8 +6,7 @@ session per socket: closing the socket (or the tab dying) destroys that session,
 participant out of the room at once. Room-wide news (participants, moderation, end) travels over
 the channel layer group of the lesson run, so it works across daphne processes.
 
-Texts for people (error details, "removed", "ended") are in the language of the page that opened
-the socket: the selector's cookie comes with the handshake.
+Texts for people (error details, "removed", "ended") are in the socket's language (server.ws).
 """
 
 from __future__ import annotations
@@ -22,14 +21,12 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from rtc.janus.client import JanusError, JanusSession
 from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
 from server.accounts import audit
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
-from web.middleware import chosen_language
 
 from . import live
 from .models import Participant, Presence
@@ -85,11 +82,6 @@ class LessonConsumer(JsonProtocolConsumer):
             await super().__call__(scope, receive, send)
         finally:  # also on cancellation (daphne shutdown), when disconnect() never runs
             await asyncio.shield(self.leave_lesson())
-
-    async def dispatch(self, message: dict) -> None:
-        # Tasks started while handling (the Janus session's event loop) inherit the language too.
-        with translation.override(chosen_language(self.scope.get("cookies", {}))):
-            await super().dispatch(message)
 
     async def connect(self) -> None:
         self.user = self.scope["user"]

@@ -2,7 +2,8 @@
 
 It enforces the rules all our sockets share: only authenticated users, text
 frames of bounded size, JSON objects with a string ``type``; anything else is
-answered with an ``error`` frame and the socket stays open.
+answered with an ``error`` frame and the socket stays open. A connection speaks
+the language of the page that opened it (the language selector's cookie).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import json
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
+
+from web.middleware import chosen_language
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -27,6 +31,11 @@ class ProtocolError(Exception):
 
 class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
     max_frame_bytes = 16_384
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        # For the whole connection, tasks it starts and database calls included (they copy the context).
+        with translation.override(chosen_language(scope.get("cookies", {}))):
+            await super().__call__(scope, receive, send)
 
     async def websocket_connect(self, message: dict) -> None:
         user = self.scope.get("user")

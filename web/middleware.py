@@ -17,7 +17,7 @@ from django.utils.cache import patch_vary_headers
 def chosen_language(cookies: Mapping[str, str]) -> str:
     """The language picked with the selector (its cookie), if supported; Russian otherwise.
 
-    WebSocket consumers pass ``scope["cookies"]`` to speak the page's language too.
+    WebSocket consumers (server.ws) pass ``scope["cookies"]`` to speak the page's language too.
     """
     chosen = cookies.get(settings.LANGUAGE_COOKIE_NAME)
     return chosen if chosen in {code for code, _ in settings.LANGUAGES} else settings.LANGUAGE_CODE
