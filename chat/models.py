@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 
 class Room(models.Model):
@@ -45,6 +46,18 @@ class Room(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "key"], name="unique_room_kind_key")]
 
     def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The title as people see it, in the active language.
+
+        A room is shared by people who read it in different languages, so ``title`` stores only
+        names (a group, a lesson, people), never words of one language; what the kind adds around
+        the name is added here, when shown.
+        """
+        if self.kind == self.Kind.PARENTS:
+            return pgettext("chat room title", "%(group)s: родители") % {"group": self.title}
         return self.title
 
 

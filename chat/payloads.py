@@ -64,7 +64,7 @@ def room_payload(room: Room, role: str | None, can_write: bool, last_read_seq: i
     return {
         "id": room.pk,
         "kind": room.kind,
-        "title": room.title,
+        "title": room.display_title,
         "group": room.group_id,
         "last_seq": room.last_seq,
         "last_change": room.last_change,

@@ -42,6 +42,7 @@ def ensure_room(
     """Create or update the room ``(kind, key)`` so its membership is exactly ``members`` ∪ ``moderators``.
 
     Moderators get the moderator role; people no longer listed leave the room (their messages stay).
+    ``title`` holds names only, in no particular language (see :attr:`Room.display_title`).
     """
     room, created = Room.objects.get_or_create(kind=kind, key=key, defaults={"title": title, "group": group})
     if not created and (room.title != title or room.group_id != (group.pk if group else None)):
@@ -69,10 +70,10 @@ def room_for_lesson(
 
 
 def room_for_exam_session(
-    session_key: str, members: Iterable[User | int], proctors: Iterable[User | int] = (), title: str = ""
+    session_key: str, members: Iterable[User | int], proctors: Iterable[User | int] = (), *, title: str
 ) -> Room:
     """The chat of one exam session (proctor ↔ student): proctors moderate."""
-    return ensure_room(Room.Kind.EXAM, str(session_key), title or f"Экзамен {session_key}", members, proctors)
+    return ensure_room(Room.Kind.EXAM, str(session_key), title, members, proctors)
 
 
 def sync_group_rooms(group: StudyGroup) -> tuple[Room, Room]:
@@ -81,9 +82,7 @@ def sync_group_rooms(group: StudyGroup) -> tuple[Room, Room]:
     students = _ids(group.students.all())
     parents = set(ParentLink.objects.filter(child_id__in=students).values_list("parent_id", flat=True))
     group_room = ensure_room(Room.Kind.GROUP, str(group.pk), group.name, students - staff, staff, group=group)
-    parents_room = ensure_room(
-        Room.Kind.PARENTS, str(group.pk), f"{group.name}: родители", parents - staff, staff, group=group
-    )
+    parents_room = ensure_room(Room.Kind.PARENTS, str(group.pk), group.name, parents - staff, staff, group=group)
     return group_room, parents_room
 
 

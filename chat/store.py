@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from server.accounts import audit
 from server.accounts.models import User
@@ -200,7 +201,11 @@ def report_message(user: User, room_id: int, seq: int, reason: str) -> Report:
         ).exclude(pk=user.pk)
         for moderator in moderators:
             notify(
-                moderator, "chat.report", f"Жалоба на сообщение в «{room.title}»", f"/chat/?room={room.pk}&seq={seq}"
+                moderator,
+                "chat.report",
+                gettext_noop("Жалоба на сообщение в чате «%(room)s»"),
+                f"/chat/?room={room.pk}&seq={seq}",
+                params={"room": room.title},
             )
     return report
 

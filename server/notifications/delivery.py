@@ -30,8 +30,12 @@ def push(user_id: int, event: dict) -> None:
     transaction.on_commit(lambda: async_to_sync(layer.group_send)(user_group(user_id), message))
 
 
-def notify(user: User, kind: str, text: str, url: str = "") -> Notification:
-    notification = Notification.objects.create(user=user, kind=kind, text=text[:500], url=url[:300])
+def notify(user: User, kind: str, text: str, url: str = "", params: dict[str, str] | None = None) -> Notification:
+    """Store and push a notification; with ``params``, ``text`` is a message translated when shown (see the model).
+
+    The pushed event is rendered in the language active here; the stored one in each reader's.
+    """
+    notification = Notification.objects.create(user=user, kind=kind, text=text[:500], params=params, url=url[:300])
     push(user.pk, {"type": "notification.new", "notification": notification.as_event()})
     return notification
 

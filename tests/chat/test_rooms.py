@@ -56,7 +56,7 @@ def test_lesson_and_exam_rooms_through_the_python_api():
     again = room_for_lesson("L-1", "Алгебра", [a], [teacher, b])  # idempotent, membership updated
     assert again.pk == lesson.pk
     assert members(again) == {"a": "member", "b": "moderator", "t": "moderator"}
-    exam = room_for_exam_session("S-9", [a], [proctor.pk])
+    exam = room_for_exam_session("S-9", [a], [proctor.pk], title="Алгебра: a")
     assert exam.kind == Room.Kind.EXAM
     assert members(exam) == {"a": "member", "pr": "moderator"}
 

@@ -55,7 +55,7 @@ def direct(people) -> Room:
 def parents_chat(people) -> Room:
     members = [people[n] for n in ("parent", "parent2")]
     staff = [people[n] for n in ("curator", "curator2", "teacher")]
-    return ensure_room(Room.Kind.PARENTS, uuid.uuid4().hex, "9А: родители", members, staff)
+    return ensure_room(Room.Kind.PARENTS, uuid.uuid4().hex, "9А", members, staff)
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""Server texts follow the reader's language: exam reports, episode labels, lesson socket errors."""
+"""Server texts follow the reader's language: exam reports, episode labels, lesson socket errors,
+chat room titles and notifications (stored language-free, translated when shown)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from chat import store
+from chat.rooms import sync_group_rooms
 from lessons.routing import websocket_urlpatterns as lesson_sockets
 from proctor.models import Episode, Exam, ExamSession
 from server.accounts.models import User
@@ -89,3 +92,19 @@ async def test_lesson_socket_answers_in_the_pages_language(language: str, detail
     await socket.send_json_to({"type": "join"})
     assert await socket.receive_json_from(timeout=5) == {"type": "error", "error": "forbidden", "detail": detail}
     await socket.disconnect()
+
+
+def test_parents_room_title_and_chat_notifications_are_in_the_readers_language(school: dict[str, User]) -> None:
+    group_room, parents_room = sync_group_rooms(StudyGroup.objects.get(name="9А"))
+    assert parents_room.title == "9А"
+    with translation.override("en"):
+        assert parents_room.display_title == "9А: parents"
+    with translation.override("ru"):
+        assert parents_room.display_title == "9А: родители"
+
+    message, _ = store.post_message(school["student"], group_room.pk, "c-1", "Когда контрольная?")
+    store.report_message(school["student2"], group_room.pk, message.seq, "spam")
+    english = _client(school["curator"], "en").get(reverse("home")).content.decode()
+    russian = _client(school["curator"], None).get(reverse("home")).content.decode()
+    assert "A message was reported in the chat “9А”" in english
+    assert "Жалоба на сообщение в чате «9А»" in russian
