@@ -83,6 +83,8 @@ def _catalogue(language: str | None) -> tuple[str, dict]:
     response = client.get(reverse("javascript-catalog"))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/javascript")
+    assert "max-age=3600" in response["Cache-Control"]
+    assert "Cookie" in response["Vary"]  # browsers keep one copy per language
     script = response.content.decode()
     start = script.find(CATALOGUE_START)
     messages = json.JSONDecoder().raw_decode(script, start + len(CATALOGUE_START))[0] if start >= 0 else {}
@@ -102,6 +104,7 @@ def test_catalogue_is_english_for_the_english_cookie() -> None:
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", [None, "ru", "de"])
 def test_catalogue_is_the_russian_source_otherwise(language: str | None) -> None:
+    _catalogue("en")  # cached on the server by language: never served to others
     script, messages = _catalogue(language)
     assert "Смотреть" not in messages, "Russian needs no catalogue entry: gettext returns the msgid"
     assert "django.gettext = function" in script
