@@ -108,3 +108,17 @@ def test_parents_room_title_and_chat_notifications_are_in_the_readers_language(s
     russian = _client(school["curator"], None).get(reverse("home")).content.decode()
     assert "A message was reported in the chat “9А”" in english
     assert "Жалоба на сообщение в чате «9А»" in russian
+
+
+# The PDF's metadata title: ASCII as it is, anything else as escaped UTF-16 (byte order mark first).
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", b"/Title (Report: Algebra)"), (None, b"/Title (\\376\\377\\004\\036\\004B")]
+)
+def test_report_pdf_is_in_the_language_of_who_asks(
+    school: dict[str, User], exam: Exam, language: str | None, title: bytes
+) -> None:
+    Exam.objects.filter(pk=exam.pk).update(title="Algebra")
+    response = _client(school["proctor"], language).get(reverse("proctor:report_pdf", args=[exam.pk]))
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
+    assert title in response.content  # "Report: Algebra" / "Отчёт: Algebra" ("О" is U+041E)
