@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 
 from server.ws import JsonProtocolConsumer, ProtocolError
 
-from .delivery import mark_read, user_group
+from .delivery import mark_read, new_event, user_group
 
 MAX_IDS = 500
 
@@ -32,4 +32,8 @@ class NotificationConsumer(JsonProtocolConsumer):
         await database_sync_to_async(mark_read)(self.scope["user"], ids)
 
     async def notification_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        if event["type"] == "notification.new":  # rendered here, in this connection's language
+            event = await database_sync_to_async(new_event)(self.scope["user"], event["id"])
+        if event is not None:
+            await self.send_json(event)

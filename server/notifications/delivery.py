@@ -33,11 +33,17 @@ def push(user_id: int, event: dict) -> None:
 def notify(user: User, kind: str, text: str, url: str = "", params: dict[str, str] | None = None) -> Notification:
     """Store and push a notification; with ``params``, ``text`` is a message translated when shown (see the model).
 
-    The pushed event is rendered in the language active here; the stored one in each reader's.
+    Only the id travels: each open tab renders the notification in its own language (:func:`new_event`).
     """
     notification = Notification.objects.create(user=user, kind=kind, text=text[:500], params=params, url=url[:300])
-    push(user.pk, {"type": "notification.new", "notification": notification.as_event()})
+    push(user.pk, {"type": "notification.new", "id": notification.pk})
     return notification
+
+
+def new_event(user: User, notification_id: int) -> dict | None:
+    """The ``notification.new`` frame for one of the user's notifications, in the active language."""
+    notification = Notification.objects.filter(user=user, pk=notification_id).first()
+    return None if notification is None else {"type": "notification.new", "notification": notification.as_event()}
 
 
 def mark_read(user: User, ids: list[int]) -> list[int]:

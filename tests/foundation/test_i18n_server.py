@@ -8,6 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
@@ -20,6 +21,8 @@ from chat.rooms import sync_group_rooms
 from lessons.routing import websocket_urlpatterns as lesson_sockets
 from proctor.models import Episode, Exam, ExamSession
 from server.accounts.models import User
+from server.notifications.delivery import notify
+from server.notifications.routing import websocket_urlpatterns as notification_sockets
 from server.school.models import StudyGroup
 
 ENGLISH_HEADER = ["student", "state", "identity", "episode", "start", "end", "review", "comment", "score", "verdict"]
@@ -108,6 +111,23 @@ def test_parents_room_title_and_chat_notifications_are_in_the_readers_language(s
     russian = _client(school["curator"], None).get(reverse("home")).content.decode()
     assert "A message was reported in the chat “9А”" in english
     assert "Жалоба на сообщение в чате «9А»" in russian
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_pushed_notification_reaches_each_tab_in_its_language() -> None:
+    user = await User.objects.acreate(username="curator-x")
+    tabs = {}
+    for language in ("en", "ru"):
+        tabs[language] = WebsocketCommunicator(URLRouter(notification_sockets), "/ws/notifications/")
+        tabs[language].scope.update(user=user, cookies={settings.LANGUAGE_COOKIE_NAME: language})
+        assert (await tabs[language].connect())[0]
+    message = "Жалоба на сообщение в чате «%(room)s»"  # a message chat.store sends
+    await database_sync_to_async(notify)(user, "chat.report", message, "/chat/", params={"room": "9А"})
+    english, russian = [(await tabs[language].receive_json_from(timeout=5))["notification"] for language in tabs]
+    assert english["text"] == "A message was reported in the chat “9А”"
+    assert russian["text"] == "Жалоба на сообщение в чате «9А»"
+    for tab in tabs.values():
+        await tab.disconnect()
 
 
 # The PDF's metadata title: ASCII as it is, anything else as escaped UTF-16 (byte order mark first).
