@@ -24,14 +24,23 @@ CATALOGUE_START = "const newcatalog = "
 EN_JS_MO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "djangojs.mo"
 
 
-def string_literals(source: str) -> list[tuple[int, str, str]]:
-    """The string literals of a script as (line, literal, code before it on the same statement); comments skipped.
+Literal = tuple[int, str, str]  # (line, the literal's own text, code before it in the same statement)
 
-    A small scanner, enough for our scripts: quotes and comments are recognised, regular expression
-    literals are not (ours contain no quotes).
+
+def string_literals(source: str) -> list[Literal]:
+    """The string literals of a script, those inside template literals' ``${…}`` included; comments skipped.
+
+    A template literal's own text leaves its ``${…}`` parts out. A small scanner, enough for our
+    scripts: regular expression literals are not recognised (ours contain no quotes or backquotes).
     """
-    found = []
-    index, code_start = 0, 0
+    found: list[Literal] = []
+    _scan_code(source, 0, found)
+    return found
+
+
+def _scan_code(source: str, index: int, found: list[Literal], inside_template: bool = False) -> int:
+    """Scan code from ``index`` to the end, or to the ``}`` closing a ``${`` when ``inside_template``."""
+    code_start, depth = index, 0
     while index < len(source):
         char = source[index]
         if source.startswith("//", index):
@@ -40,27 +49,48 @@ def string_literals(source: str) -> list[tuple[int, str, str]]:
         elif source.startswith("/*", index):
             index = source.index("*/", index) + 2
         elif char in "\"'`":
-            end = index + 1
-            while source[end] != char:
-                end += 2 if source[end] == "\\" else 1
             line = source.count("\n", 0, index) + 1
-            found.append((line, source[index : end + 1], source[code_start:index]))
-            index = end + 1
+            end, text = _scan_string(source, index, found)
+            found.append((line, text, source[code_start:index]))
+            index = end
         else:
+            if char == "}" and inside_template and depth == 0:
+                return index + 1
+            depth += {"{": 1, "}": -1}.get(char, 0)
             if char in ";{}":
                 code_start = index + 1
             index += 1
-    return found
+    return index
+
+
+def _scan_string(source: str, index: int, found: list[Literal]) -> tuple[int, str]:
+    """Skip the literal opening at ``index``; returns where it ends and its own text (quotes included)."""
+    quote, text, index = source[index], source[index], index + 1
+    while source[index] != quote:
+        if source[index] == "\\":
+            text, index = text + source[index : index + 2], index + 2
+        elif quote == "`" and source.startswith("${", index):
+            index = _scan_code(source, index + 2, found, inside_template=True)
+        else:
+            text, index = text + source[index], index + 1
+    return index + 1, text + quote
 
 
 def test_the_scanner_tells_wrapped_literals_from_bare_ones() -> None:
-    source = 'a("x\\"y"); // "в комментарии"\n/* «тоже» */ b = gettext(\'Да\') + `шаблон`;'
-    assert [(line, literal) for line, literal, _ in string_literals(source)] == [
+    source = (
+        'a("x\\"y"); // "в комментарии"\n/* «тоже» */ b = gettext(\'Да\') + `шаблон`;\n'
+        'c = `${gettext("Ок")} ${f({ k: "нет" })}!`;'
+    )
+    literals = string_literals(source)
+    assert [(line, literal) for line, literal, _ in literals] == [
         (1, '"x\\"y"'),
         (2, "'Да'"),
         (2, "`шаблон`"),
+        (3, '"Ок"'),
+        (3, '"нет"'),
+        (3, "` !`"),
     ]
-    assert [bool(TRANSLATED.search(before)) for _, _, before in string_literals(source)] == [False, True, False]
+    assert [bool(TRANSLATED.search(before)) for _, _, before in literals] == [False, True, False, True, False, False]
 
 
 def test_no_javascript_file_has_cyrillic_literals() -> None:

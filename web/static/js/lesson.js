@@ -219,7 +219,7 @@
         button(micLabel(!p.muted), { type: "mute", user: p.user, on: !p.muted });
         button(p.camera_off ? gettext("Разрешить камеру") : gettext("Выключить камеру"),
           { type: "camera_off", user: p.user, on: !p.camera_off });
-        button(gettext("Удалить"), { type: "remove", user: p.user });
+        button(pgettext("lesson participant", "Удалить"), { type: "remove", user: p.user });
       }
       list.append(li);
     }

@@ -5,10 +5,24 @@ import { ChatConnection } from "./connection.js";
 import { attachmentNode, el, formatSize, formatTime, textNodes } from "./render.js";
 
 const config = JSON.parse(document.getElementById("chat-config").textContent);
-const t = JSON.parse(document.getElementById("chat-i18n").textContent);
 const lang = document.documentElement.lang || "ru";
 const me = config.user;
 const $ = (id) => document.getElementById(id);
+// Texts for the server's error codes (docs/chat-protocol.md); others show the server's detail.
+const errorTexts = {
+  rate_limited: gettext("Слишком часто — подождите немного."),
+  muted: gettext("Модератор запретил вам писать в этом чате."),
+  read_only: gettext("В этом чате можно только читать."),
+  too_large: gettext("Файл слишком большой."),
+  unsupported_type: gettext("Такой тип файла нельзя отправить: только фото, аудио, видео, PDF, документы и текст."),
+  too_late: gettext("Время на изменение сообщения истекло."),
+  forbidden: gettext("Недостаточно прав."),
+  offline: gettext("Нет связи с сервером."),
+  disconnected: gettext("Связь прервалась."),
+  timeout: gettext("Сервер не ответил вовремя."),
+  network: gettext("Ошибка сети."),
+  bad_attachment: gettext("Вложение уже отправлено или недоступно."),
+};
 
 const dom = {
   page: $("chat-page"),
@@ -94,7 +108,7 @@ const conn = new ChatConnection();
 
 // -- connection -------------------------------------------------------------------------------
 conn.addEventListener("status", ({ detail }) => {
-  const labels = { connecting: t.connecting, reconnecting: t.reconnecting, offline: t.offline, online: t.online };
+  const labels = { connecting: gettext("Подключение…"), reconnecting: gettext("Переподключение…"), offline: gettext("Нет связи — переподключаемся…"), online: gettext("В сети") };
   dom.status.textContent = labels[detail.state];
   dom.status.dataset.state = detail.state;
   dom.send.disabled = detail.state !== "online" || !(state.current && state.current.canWrite);
@@ -211,7 +225,7 @@ const handlers = {
     const member = room && room.members.get(frame.user);
     if (member) member.muted_until = frame.until;
     if (frame.user === me && room === state.current) {
-      showError(frame.until ? `${t.you_are_muted} ${formatTime(frame.until, lang)}` : t.you_are_unmuted);
+      showError(frame.until ? `${gettext("Модератор запретил вам писать в этом чате до")} ${formatTime(frame.until, lang)}` : gettext("Вы снова можете писать в этом чате."));
     }
   },
   error: (frame) => showError(frame),
@@ -272,33 +286,33 @@ function placeMessage(message) {
 function messageNode(message) {
   const room = state.rooms.get(message.room);
   const mine = message.author && message.author.id === me;
-  const author = message.author ? message.author.name : t.someone;
+  const author = message.author ? message.author.name : gettext("Удалённый пользователь");
   const actions = el("div", { class: "actions" });
   if (!message.deleted) {
-    if (room.canWrite) actions.append(button(t.reply, () => startReply(message)));
+    if (room.canWrite) actions.append(button(gettext("Ответить"), () => startReply(message)));
     if (mayChange(room, message)) {
-      actions.append(button(t.edit, () => startEdit(message)), button(t.delete, () => deleteMessage(message)));
+      actions.append(button(gettext("Изменить"), () => startEdit(message)), button(gettext("Удалить"), () => deleteMessage(message)));
     }
-    if (!mine && room.role) actions.append(button(t.report, () => reportMessage(message)));
+    if (!mine && room.role) actions.append(button(gettext("Пожаловаться"), () => reportMessage(message)));
     if (!mine && room.canModerate && message.author) {
-      actions.append(button(t.mute, () => muteMember(room, message.author)));
+      actions.append(button(gettext("Запретить писать"), () => muteMember(room, message.author)));
     }
   }
   if (mine) actions.append(el("button", { type: "button", class: "link-button receipts", "data-receipts": message.seq, onclick: () => showReceipts(message) }));
   const quote = message.reply_to
-    ? el("blockquote", { class: "quote" }, el("strong", { text: message.reply_to.author ? message.reply_to.author.name : t.someone }), " ", message.reply_to.excerpt || t.deleted)
+    ? el("blockquote", { class: "quote" }, el("strong", { text: message.reply_to.author ? message.reply_to.author.name : gettext("Удалённый пользователь") }), " ", message.reply_to.excerpt || gettext("Сообщение удалено"))
     : null;
   const body = message.deleted
-    ? el("p", { class: "text deleted", text: t.deleted })
+    ? el("p", { class: "text deleted", text: gettext("Сообщение удалено") })
     : el("p", { class: "text" }, ...textNodes(message.text));
   const mentioned = message.mentions && message.mentions.includes(me);
   return el(
     "article",
     { class: `message${mine ? " mine" : ""}${mentioned ? " mentioned" : ""}`, "data-seq": message.seq, "aria-label": `${author}, ${formatTime(message.created_at, lang)}` },
-    el("header", {}, el("strong", { class: "author", text: author }), " ", el("time", { datetime: message.created_at, text: formatTime(message.created_at, lang) }), message.edited_at && !message.deleted ? el("span", { class: "edited", text: ` (${t.edited})` }) : null),
+    el("header", {}, el("strong", { class: "author", text: author }), " ", el("time", { datetime: message.created_at, text: formatTime(message.created_at, lang) }), message.edited_at && !message.deleted ? el("span", { class: "edited", text: ` (${gettext("изменено")})` }) : null),
     quote,
     body,
-    message.attachments && message.attachments.length ? el("div", { class: "attachments" }, message.attachments.map((a) => attachmentNode(a, t))) : null,
+    message.attachments && message.attachments.length ? el("div", { class: "attachments" }, message.attachments.map((a) => attachmentNode(a))) : null,
     actions,
   );
 }
@@ -315,8 +329,8 @@ function mayChange(room, message) {
 }
 
 function announce(message) {
-  const text = message.deleted ? t.deleted : message.text.slice(0, 200);
-  dom.announcer.textContent = `${t.new_message_from} ${message.author ? message.author.name : t.someone}: ${text}`;
+  const text = message.deleted ? gettext("Сообщение удалено") : message.text.slice(0, 200);
+  dom.announcer.textContent = `${gettext("Новое сообщение от")} ${message.author ? message.author.name : gettext("Удалённый пользователь")}: ${text}`;
 }
 
 // -- rooms ------------------------------------------------------------------------------------
@@ -332,8 +346,8 @@ function renderRoomList() {
   dom.roomList.replaceChildren(
     ...rooms.map((room) => {
       const preview = room.preview
-        ? `${room.preview.author ? room.preview.author.name.split(" ").slice(0, 2).join(" ") : ""}: ${room.preview.deleted ? t.deleted : room.preview.text}`
-        : t.no_messages;
+        ? `${room.preview.author ? room.preview.author.name.split(" ").slice(0, 2).join(" ") : ""}: ${room.preview.deleted ? gettext("Сообщение удалено") : room.preview.text}`
+        : gettext("Сообщений пока нет");
       const current = room === state.current;
       return el(
         "li",
@@ -342,8 +356,8 @@ function renderRoomList() {
           "button",
           { type: "button", class: "room", "data-room": room.id, "aria-current": current ? "true" : null, onclick: () => openRoom(room.id) },
           el("span", { class: "room-title", text: room.title }),
-          room.unread > 0 ? el("span", { class: "badge", "aria-label": `${room.unread} ${t.unread}`, text: String(room.unread) }) : null,
-          el("span", { class: "room-kind", text: t.kinds[room.kind] || room.kind }),
+          room.unread > 0 ? el("span", { class: "badge", "aria-label": `${room.unread} ${gettext("непрочитанных")}`, text: String(room.unread) }) : null,
+          el("span", { class: "room-kind", text: config.kinds[room.kind] || room.kind }),
           el("span", { class: "room-preview", text: preview }),
         ),
       );
@@ -403,7 +417,7 @@ async function loadHistory(room, before) {
       if (room === state.current) placeMessage(message);
     }
     if (before && room === state.current) dom.log.scrollTop += dom.log.scrollHeight - height;
-    dom.sentinel.textContent = room.more ? t.loading_older : t.history_start;
+    dom.sentinel.textContent = room.more ? gettext("Загрузка более ранних сообщений…") : gettext("Начало переписки");
     updateReceipts();
   } catch (error) {
     showError(error);
@@ -435,7 +449,7 @@ function renderRoomInfo() {
   if (!room) return;
   const others = [...room.members.keys()].filter((id) => id !== me);
   const online = others.filter((id) => room.online.has(id)).length;
-  dom.roomInfo.textContent = `${t.members}: ${room.members.size} · ${t.online_now}: ${online}`;
+  dom.roomInfo.textContent = `${gettext("Участники")}: ${room.members.size} · ${gettext("в сети")}: ${online}`;
   dom.reportsButton.hidden = !room.canModerate;
 }
 
@@ -445,8 +459,8 @@ function updateReceipts() {
   for (const node of dom.log.querySelectorAll("[data-receipts]")) {
     const seq = Number(node.dataset.receipts);
     const readers = [...room.members.values()].filter((m) => m.id !== me && m.last_read_seq >= seq).length;
-    if (room.kind === "direct") node.textContent = readers ? `✓✓ ${t.read}` : `✓ ${t.delivered}`;
-    else node.textContent = `✓ ${t.read_by}: ${readers}`;
+    if (room.kind === "direct") node.textContent = readers ? `✓✓ ${gettext("Прочитано")}` : `✓ ${gettext("Доставлено")}`;
+    else node.textContent = `✓ ${gettext("Прочитали")}: ${readers}`;
     node.classList.toggle("seen", readers > 0);
   }
 }
@@ -477,7 +491,7 @@ function stopTyping(userId) {
 
 function renderTyping() {
   const names = [...state.typingTimers.values()].map((e) => e.name);
-  dom.typing.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? t.are_typing : t.is_typing}` : "";
+  dom.typing.textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? gettext("печатают…") : gettext("печатает…")}` : "";
 }
 
 // -- composer ---------------------------------------------------------------------------------
@@ -516,7 +530,7 @@ dom.form.addEventListener("submit", (event) => {
   const room = state.current;
   if (!room) return;
   if (state.uploads.some((u) => !u.attachment && !u.error)) {
-    showError(t.wait_uploads);
+    showError(gettext("Дождитесь окончания загрузки файлов."));
     return;
   }
   const attachments = state.uploads.filter((u) => u.attachment).map((u) => u.attachment);
@@ -524,7 +538,7 @@ dom.form.addEventListener("submit", (event) => {
   if (!text && attachments.length) text = attachments.map((a) => `📎 ${a.name}`).join("\n");
   if (!text) return;
   if (text.length > config.max_text_chars) {
-    showError(`${t.too_long} ${config.max_text_chars}`);
+    showError(`${gettext("Слишком длинное сообщение, максимум символов:")} ${config.max_text_chars}`);
     return;
   }
   if (state.editing) {
@@ -544,13 +558,13 @@ dom.form.addEventListener("submit", (event) => {
 function sendPending(frame) {
   let entry = state.pending.get(frame.client_id);
   if (!entry) {
-    const node = el("article", { class: "message mine pending", "data-client": frame.client_id }, el("p", { class: "text" }, ...textNodes(frame.text)), el("p", { class: "state", text: t.sending }));
+    const node = el("article", { class: "message mine pending", "data-client": frame.client_id }, el("p", { class: "text" }, ...textNodes(frame.text)), el("p", { class: "state", text: gettext("Отправляется…") }));
     dom.log.append(node);
     dom.log.scrollTop = dom.log.scrollHeight;
     entry = { room: frame.room, node, frame };
     state.pending.set(frame.client_id, entry);
   }
-  entry.node.querySelector(".state").replaceChildren(t.sending);
+  entry.node.querySelector(".state").replaceChildren(gettext("Отправляется…"));
   entry.node.classList.remove("failed");
   conn
     .request(frame)
@@ -568,11 +582,11 @@ function failPending(entry, error) {
   entry.node.classList.add("failed");
   if (frame.error === "blocked") {
     const reason = lang.startsWith("en") ? frame.reason_en : frame.reason;
-    stateNode.replaceChildren(el("span", { role: "alert", text: reason || t.blocked }), " ", button(t.discard, () => dropPending(entry.frame.client_id)));
+    stateNode.replaceChildren(el("span", { role: "alert", text: reason || gettext("Сообщение не отправлено") }), " ", button(gettext("Убрать"), () => dropPending(entry.frame.client_id)));
     return;
   }
   // Resending the same client_id never creates a duplicate, so a retry is always safe.
-  stateNode.replaceChildren(el("span", { role: "alert", text: `${t.not_sent}: ${describe(frame)}` }), " ", button(t.retry, () => sendPending(entry.frame)), " ", button(t.discard, () => dropPending(entry.frame.client_id)));
+  stateNode.replaceChildren(el("span", { role: "alert", text: `${gettext("Не отправлено")}: ${describe(frame)}` }), " ", button(gettext("Повторить"), () => sendPending(entry.frame)), " ", button(gettext("Убрать"), () => dropPending(entry.frame.client_id)));
 }
 
 function dropPending(clientId) {
@@ -587,9 +601,9 @@ function startReply(message) {
   state.replyTo = message;
   dom.reply.hidden = false;
   dom.reply.replaceChildren(
-    el("span", { text: `${t.replying_to} ${message.author ? message.author.name : t.someone}: ${message.text.slice(0, 80)}` }),
+    el("span", { text: `${gettext("Ответ на сообщение")} ${message.author ? message.author.name : gettext("Удалённый пользователь")}: ${message.text.slice(0, 80)}` }),
     " ",
-    button(t.cancel, cancelCompose),
+    button(gettext("Отмена"), cancelCompose),
   );
   dom.text.focus();
 }
@@ -599,8 +613,8 @@ function startEdit(message) {
   state.editing = message;
   dom.text.value = message.text;
   dom.reply.hidden = false;
-  dom.reply.replaceChildren(el("span", { text: t.editing }), " ", button(t.cancel, () => { dom.text.value = ""; cancelCompose(); }));
-  dom.send.textContent = t.save;
+  dom.reply.replaceChildren(el("span", { text: gettext("Изменение сообщения") }), " ", button(gettext("Отмена"), () => { dom.text.value = ""; cancelCompose(); }));
+  dom.send.textContent = gettext("Сохранить");
   dom.text.focus();
 }
 
@@ -609,41 +623,41 @@ function cancelCompose() {
   state.editing = null;
   dom.reply.hidden = true;
   dom.reply.replaceChildren();
-  dom.send.textContent = t.send;
+  dom.send.textContent = gettext("Отправить");
   for (const upload of state.uploads) upload.node.remove();
   state.uploads = [];
   dom.suggestions.replaceChildren();
 }
 
 function deleteMessage(message) {
-  if (!confirm(t.confirm_delete)) return;
+  if (!confirm(gettext("Удалить сообщение?"))) return;
   conn.request({ type: "delete", room: message.room, seq: message.seq }).catch(showError);
 }
 
 function reportMessage(message) {
-  const reason = prompt(t.report_prompt, "");
+  const reason = prompt(gettext("Что не так с этим сообщением? (необязательно)"), "");
   if (reason === null) return;
   conn
     .request({ type: "report", room: message.room, seq: message.seq, reason: reason.slice(0, 500) })
-    .then(() => flash(t.reported))
+    .then(() => flash(gettext("Жалоба отправлена модераторам.")))
     .catch(showError);
 }
 
 function muteMember(room, author) {
-  const answer = prompt(`${t.mute_prompt} ${author.name}`, "60");
+  const answer = prompt(`${gettext("На сколько минут запретить писать (0 — снять запрет):")} ${author.name}`, "60");
   if (answer === null) return;
   const minutes = Number.parseInt(answer, 10);
   if (!Number.isFinite(minutes) || minutes < 0) return;
   conn
     .request({ type: "mute", room: room.id, user: author.id, minutes })
-    .then(() => flash(minutes ? `${t.muted} ${author.name}` : `${t.unmuted} ${author.name}`))
+    .then(() => flash(minutes ? `${gettext("Запрещено писать:")} ${author.name}` : `${gettext("Снова может писать:")} ${author.name}`))
     .catch(showError);
 }
 
 async function showReceipts(message) {
   try {
     const reply = await conn.request({ type: "receipts", room: message.room, seq: message.seq });
-    openDialog(t.who_read, reply.readers.length ? el("ul", {}, reply.readers.map((r) => el("li", { text: r.name }))) : el("p", { text: t.nobody_read }));
+    openDialog(gettext("Кто прочитал"), reply.readers.length ? el("ul", {}, reply.readers.map((r) => el("li", { text: r.name }))) : el("p", { text: gettext("Пока никто не прочитал.") }));
   } catch (error) {
     showError(error);
   }
@@ -679,7 +693,7 @@ dom.files.addEventListener("change", () => {
   const room = state.current;
   for (const file of dom.files.files) {
     if (state.uploads.length >= config.per_message) {
-      showError(`${t.too_many_files} ${config.per_message}`);
+      showError(`${gettext("Слишком много файлов, максимум:")} ${config.per_message}`);
       break;
     }
     upload(room, file);
@@ -693,16 +707,16 @@ async function upload(room, file) {
     entry.node.remove();
     state.uploads = state.uploads.filter((u) => u !== entry);
   };
-  const show = (status) => entry.node.replaceChildren(el("span", { text: `${file.name} (${formatSize(file.size, t)}) — ${status}` }), " ", button(t.remove, remove));
+  const show = (status) => entry.node.replaceChildren(el("span", { text: `${file.name} (${formatSize(file.size)}) — ${status}` }), " ", button(gettext("Убрать"), remove));
   state.uploads.push(entry);
   dom.uploads.append(entry.node);
   const largest = Math.max(...Object.values(config.max_bytes));
   if (file.size > largest) {
-    entry.error = t.file_too_large;
+    entry.error = gettext("файл слишком большой");
     show(entry.error);
     return;
   }
-  show(t.uploading);
+  show(gettext("загрузка…"));
   const body = new FormData();
   body.append("file", file);
   try {
@@ -715,7 +729,7 @@ async function upload(room, file) {
     const reply = await response.json();
     if (!response.ok) throw Object.assign(new Error(reply.detail), { frame: reply });
     entry.attachment = reply;
-    show(t.uploaded);
+    show(gettext("готово"));
   } catch (error) {
     entry.error = describe(error.frame || { error: "network" });
     show(entry.error);
@@ -734,12 +748,12 @@ dom.membersButton.addEventListener("click", () => {
   if (!room) return;
   const items = [...room.members.values()].map((m) => {
     const tools = [];
-    if (m.id !== me) tools.push(button(t.write_privately, () => openDirect(m.id)));
-    if (m.id !== me && room.canModerate && m.role !== "moderator") tools.push(button(t.mute, () => muteMember(room, m)));
-    const muted = m.muted_until && new Date(m.muted_until) > new Date() ? ` · ${t.muted_until} ${formatTime(m.muted_until, lang)}` : "";
-    return el("li", {}, el("span", { text: `${room.online.has(m.id) ? "● " : ""}${m.name}${m.role === "moderator" ? ` (${t.moderator})` : ""}${muted}` }), " ", ...tools);
+    if (m.id !== me) tools.push(button(gettext("Написать лично"), () => openDirect(m.id)));
+    if (m.id !== me && room.canModerate && m.role !== "moderator") tools.push(button(gettext("Запретить писать"), () => muteMember(room, m)));
+    const muted = m.muted_until && new Date(m.muted_until) > new Date() ? ` · ${gettext("не может писать до")} ${formatTime(m.muted_until, lang)}` : "";
+    return el("li", {}, el("span", { text: `${room.online.has(m.id) ? "● " : ""}${m.name}${m.role === "moderator" ? ` (${gettext("модератор")})` : ""}${muted}` }), " ", ...tools);
   });
-  openDialog(t.members, el("ul", { class: "members" }, items));
+  openDialog(gettext("Участники"), el("ul", { class: "members" }, items));
 });
 
 dom.reportsButton.addEventListener("click", async () => {
@@ -747,7 +761,7 @@ dom.reportsButton.addEventListener("click", async () => {
   try {
     const reply = await conn.request({ type: "reports", room: room.id });
     const items = reply.reports.map((r) => el("li", {}, el("a", { href: `?room=${room.id}&seq=${r.seq}`, text: `#${r.seq}` }), ` ${r.reporter.name}: ${r.reason || "—"} (${formatTime(r.at, lang)})`));
-    openDialog(t.reports, items.length ? el("ul", {}, items) : el("p", { text: t.no_reports }));
+    openDialog(gettext("Жалобы"), items.length ? el("ul", {}, items) : el("p", { text: gettext("Жалоб нет.") }));
   } catch (error) {
     showError(error);
   }
@@ -772,7 +786,7 @@ dom.back.addEventListener("click", () => {
 
 // -- errors -----------------------------------------------------------------------------------
 function describe(frame) {
-  return t.errors[frame.error] || frame.detail || frame.error || String(frame);
+  return errorTexts[frame.error] || frame.detail || frame.error || String(frame);
 }
 
 function showError(error) {

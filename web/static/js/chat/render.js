@@ -23,10 +23,10 @@ export function formatTime(iso, lang) {
   return date.toLocaleString(lang, options);
 }
 
-export function formatSize(bytes, t) {
-  if (bytes < 1024) return `${bytes} ${t.bytes}`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} ${t.kb}`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} ${t.mb}`;
+export function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} ${gettext("Б")}`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} ${gettext("КБ")}`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} ${gettext("МБ")}`;
 }
 
 const MENTION = /(^|[^\w@])@([\w.+-]{1,150})/gu;
@@ -45,8 +45,8 @@ export function textNodes(text) {
   return nodes;
 }
 
-export function attachmentNode(attachment, t) {
-  const label = `${attachment.name} (${formatSize(attachment.size, t)})`;
+export function attachmentNode(attachment) {
+  const label = `${attachment.name} (${formatSize(attachment.size)})`;
   if (attachment.kind === "image" && attachment.thumbnail_url) {
     return el(
       "a",
