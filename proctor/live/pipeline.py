@@ -18,6 +18,7 @@ import json
 import logging
 import secrets
 import statistics
+import sys
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -46,6 +47,7 @@ IDENTITY_MAX_FRAMES = 15  # give up (failed) after this many analysed frames, fa
 THUMBNAIL_INTERVAL = 3.0
 TICK_SECONDS = 1.0  # how often stalled streams are ticked (and how long without frames counts as stalled)
 WATCHED_THUMBNAIL_INTERVAL = 0.5
+GIL_SWITCH_INTERVAL = 0.0005  # seconds; see LivePipeline.__init__
 
 
 _EPOCH_MINUS_MONOTONIC = time.time() - time.monotonic()
@@ -96,6 +98,10 @@ class LivePipeline:
         # Parallelism comes from the workers (one per core), one stream each: OpenCV's own threads inside a
         # call only add synchronisation (+16 % CPU per YuNet/SFace call with 2 workers on 2 cores).
         cv2.setNumThreads(1)
+        # The media event loop shares the GIL with the analysis workers. At Python's default 5 ms switch
+        # interval the loop waited up to 5 ms for the GIL after every wake-up: at 60 students on one core it
+        # fell seconds behind (late STUN consent answers dropped the connections, docs/benchmarks.md).
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         self.scheduler = AnalysisScheduler(self._process, workers=count)
         if settings.PROCTOR_STATS_SECONDS > 0:
             threading.Thread(target=self._log_stats, name="analysis-stats", daemon=True).start()
