@@ -6,12 +6,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.codecs import vpx
 
 from rtc.forwarding import is_vp8_keyframe
 from rtc.peer import StudentPeer, ViewerPeer
-from tests.exams.helpers import camera_offer
 
 
 def test_vp8_keyframe_flag() -> None:
@@ -27,7 +26,9 @@ async def test_viewer_joining_mid_stream_gets_forwarded_decodable_video(private_
     monkeypatch.setattr(vpx.Vp8Encoder, "pack", lambda self, packet: packed.append(1) or original_pack(self, packet))
     analysed = []
     student = StudentPeer(on_frame=analysed.append, on_state=lambda state: None)
-    camera = await camera_offer()
+    camera = RTCPeerConnection(RTCConfiguration(iceServers=[]))  # the student's browser, a synthetic camera
+    camera.addTrack(VideoStreamTrack())
+    await camera.setLocalDescription(await camera.createOffer())
     viewer_pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     viewer = None
     try:
