@@ -20,7 +20,7 @@ from django.conf import settings
 
 from proctor import enrollment
 from proctor.episodes import EpisodeEvent
-from proctor.live import broadcast
+from proctor.live import broadcast, thumbnails
 from proctor.live import sessions as live_sessions
 from proctor.live.browser_events import BROWSER_EVENTS
 from proctor.live.pipeline import Evidence, StreamResult, pipeline, spawn, wall_clock
@@ -29,17 +29,13 @@ from proctor.models.exams import evidence_token
 from proctor.policy import Policy, PolicyError
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
 
+from .grades import GRADES
 from .peer import MAX_SDP_BYTES, StudentPeer, ViewerPeer
 
 log = logging.getLogger(__name__)
 
 CLOSE_SESSION_OVER = 4410
 CLOSE_REPLACED = 4409
-GRADES = {
-    # what the browser applies with RTCRtpSender.setParameters (no renegotiation)
-    "analysis": {"maxWidth": 320, "maxHeight": 240, "maxFramerate": 5, "maxBitrate": 200_000},
-    "live": {"maxWidth": 640, "maxHeight": 480, "maxFramerate": 15, "maxBitrate": 900_000},
-}
 EVENT_BURST = 20  # browser events accepted per EVENT_WINDOW seconds
 EVENT_WINDOW = 10.0
 TEARDOWN_TIMEOUT = 2.0
@@ -108,7 +104,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
                 **summary,
                 "has_reference": reference is not None,
                 "ice_servers": settings.RTC_ICE_SERVERS,
-                "grade": GRADES["analysis"],
+                "grade": GRADES["analysis"].as_parameters(),
             }
         )
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
@@ -277,9 +273,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self._state_changed(summary)
         await self._record_events(result.events)
         if result.thumbnail:
-            await broadcast.to_dashboard(
-                self.exam_id, {"type": "thumbnail", "session": self.session_id, "image": result.thumbnail}
-            )
+            thumbnails.board().put(self.exam_id, self.session_id, result.thumbnail)
 
     async def _record_events(self, events: list[tuple[EpisodeEvent, Evidence | None]]) -> None:
         """Persist the engine's decisions and push them to the proctors."""
@@ -339,7 +333,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         if action == "grade":
             grade = message["grade"]
             pipeline().watch(self.session_id, grade == "live")
-            await self.send_json({"type": "grade", "name": grade, "grade": GRADES[grade]})
+            await self.send_json({"type": "grade", "name": grade, "grade": GRADES[grade].as_parameters()})
         elif action == "warning":
             await self.send_json({"type": "warning", "text": message["text"]})
         elif action == "admitted":

@@ -108,7 +108,7 @@
       const msg = JSON.parse(ev.data);
       if (msg.type === "snapshot") msg.sessions.forEach(update);
       else if (msg.type === "session.updated") update(msg);
-      else if (msg.type === "thumbnail") tile(msg.session).img.src = msg.image;
+      else if (msg.type === "thumbnails") for (const [id, image] of Object.entries(msg.images)) tile(Number(id)).img.src = image;
       else if (msg.type === "episode.opened" || msg.type === "episode.closed") episode(msg);
       else if (msg.type === "view.answer" && viewer && msg.session === watched) viewer.setRemoteDescription({ type: "answer", sdp: msg.sdp });
       else if (msg.type === "view.error") document.getElementById("live-name").textContent = msg.detail;
