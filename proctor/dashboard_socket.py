@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels.db import database_sync_to_async
+from django.utils.translation import gettext
 
 from rtc.peer import MAX_SDP_BYTES
 from server.accounts import audit
@@ -121,4 +122,7 @@ class DashboardConsumer(JsonProtocolConsumer):
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     async def dashboard_event(self, message: dict) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        if event.get("type") == "view.error":  # the media worker words it in the source language (gettext_noop)
+            event = {**event, "detail": gettext(event["detail"])}
+        await self.send_json(event)

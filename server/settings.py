@@ -131,8 +131,14 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            "BACKEND": "server.redis_layer.RedisChannelLayer",  # channels-redis, fixed for redis-py 8
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1000,
+                "expiry": 60,
+                # a media worker's channel carries the messages of all its sessions
+                "channel_capacity": {"rtc.media.*": 10_000},
+            },
         }
     }
 else:
@@ -200,6 +206,14 @@ CHAT_ANSWER_DUE_SOON_HOURS = int(os.environ.get("CHAT_ANSWER_DUE_SOON_HOURS", "2
 # '[{"urls": ["turn:turn.school.example:3478"], "username": "u", "credential": "p"}]'.
 # Empty by default: never aiortc's built-in Google STUN.
 RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS", "[]"))
+# Media workers (rtc/media_worker.py, docs/proctoring.md "Media path"): the exam cameras' aiortc peers and analysis.
+# Session s goes to worker s % RTC_MEDIA_WORKERS (channel rtc.media.<index>). Without Redis the workers run inside
+# daphne (embedded); with REDIS_URL each is a `manage.py media_worker --index I` process, one per core, unless
+# RTC_MEDIA_EMBEDDED=1 (a single daphne with Redis). An offer unanswered for RTC_MEDIA_OFFER_TIMEOUT_SECONDS gets
+# an error frame (the page may offer again).
+RTC_MEDIA_WORKERS = max(1, int(os.environ.get("RTC_MEDIA_WORKERS", "1")))
+RTC_MEDIA_EMBEDDED = not REDIS_URL or env_bool("RTC_MEDIA_EMBEDDED", False)
+RTC_MEDIA_OFFER_TIMEOUT_SECONDS = float(os.environ.get("RTC_MEDIA_OFFER_TIMEOUT_SECONDS", "5"))
 PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
 PROCTOR_STATS_SECONDS = float(os.environ.get("PROCTOR_STATS_SECONDS", "0"))  # >0: log analysis stats this often

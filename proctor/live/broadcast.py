@@ -23,3 +23,8 @@ async def to_session(session_id: int, action: str, **fields) -> None:
     await get_channel_layer().group_send(
         session_group(session_id), {"type": "session.control", "action": action, **fields}
     )
+
+
+async def episode(exam_id: int, kind: str, payload: dict, decided_at: float) -> None:
+    """Announce an opened or closed episode (``kind`` episode.opened / episode.closed) to the exam's proctors."""
+    await to_dashboard(exam_id, {"type": kind, "episode": payload, "decided_at": decided_at})

@@ -1,12 +1,20 @@
-"""Fixtures for proctored-exam tests: an open exam in the live database, the student's reference photo."""
+"""Fixtures for proctored-exam tests: an open exam in the live database, the student's reference photo,
+separate media-worker processes (the scaled layout)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support.paths import REPO_ROOT
+from tests.support.servers import LiveEnvironment, stop
 
 CREATE_EXAM = """
 import json
@@ -58,3 +66,51 @@ def make_exam(live_env) -> Callable[..., int]:
         return int(output.split("EXAM")[-1].split()[0])
 
     return make
+
+
+@dataclass
+class MediaWorkerProcess:
+    index: int
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> float:
+        """SIGTERM; the seconds it took to exit."""
+        return stop(self.process)
+
+    @classmethod
+    def start(cls, live: LiveEnvironment, index: int, env: dict[str, str], timeout: float = 30.0) -> MediaWorkerProcess:
+        log_path = live.var_dir / f"media-worker-{index}-{time.monotonic_ns()}.log"
+        process = subprocess.Popen(
+            [sys.executable, str(REPO_ROOT / "manage.py"), "media_worker", "--index", str(index)],
+            env={**live.env, **env},
+            cwd=REPO_ROOT,
+            stdout=log_path.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        worker = cls(index, process, log_path)
+        deadline = time.monotonic() + timeout
+        while "media worker listening on" not in worker.log():
+            if process.poll() is not None or time.monotonic() > deadline:
+                worker.stop()
+                raise RuntimeError(f"media worker {index} did not start:\n{worker.log()[-3000:]}")
+            time.sleep(0.1)
+        return worker
+
+
+@pytest.fixture
+def media_worker_factory(live_env: LiveEnvironment) -> Iterator[Callable[..., MediaWorkerProcess]]:
+    """Start ``manage.py media_worker --index I`` processes (env: REDIS_URL, RTC_MEDIA_WORKERS...); stopped after."""
+    started: list[MediaWorkerProcess] = []
+
+    def start(index: int, env: dict[str, str]) -> MediaWorkerProcess:
+        worker = MediaWorkerProcess.start(live_env, index, env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

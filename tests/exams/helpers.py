@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
-from tests.support.client import receive_json
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+
+from tests.support.client import logged_in, receive_json
 from tests.support.paths import testdata
 
 
@@ -63,3 +66,30 @@ def episode_of(kind: str, event: str = "episode.opened"):
 
 def session_state(state: str):
     return lambda frame: frame["type"] == "session.updated" and frame["state"] == state
+
+
+async def open_session(server, exam_id: int, username: str = "student") -> int:
+    """The student opens the exam page (creating the session) and returns its id."""
+    session = logged_in(server.url, username)
+    status, body = session.get(f"/proctor/exams/{exam_id}/take/")
+    assert status == 200
+    return json.loads(body.decode().split('id="exam-config" type="application/json">')[1].split("</script>")[0])[
+        "session"
+    ]
+
+
+async def camera_offer() -> RTCPeerConnection:
+    """An aiortc peer sending a synthetic camera, its complete offer made (``pc.localDescription.sdp``)."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTrack(VideoStreamTrack())
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc
+
+
+async def stream_camera(ws) -> RTCPeerConnection:
+    """Offer a synthetic camera on the student's socket and connect it with the server's answer."""
+    pc = await camera_offer()
+    await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
+    answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
+    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+    return pc

@@ -8,22 +8,11 @@ import json
 
 import pytest
 import websockets
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
-from tests.exams.helpers import next_event
+from tests.exams.helpers import next_event, open_session, stream_camera
 from tests.support.client import logged_in, receive_json
 
 pytestmark = pytest.mark.media
-
-
-async def open_session(server, exam_id: int, username: str = "student") -> int:
-    """The student opens the exam page (creating the session) and returns its id."""
-    session = logged_in(server.url, username)
-    status, body = session.get(f"/proctor/exams/{exam_id}/take/")
-    assert status == 200
-    return json.loads(body.decode().split('id="exam-config" type="application/json">')[1].split("</script>")[0])[
-        "session"
-    ]
 
 
 async def error_for(ws, message) -> dict:
@@ -104,12 +93,7 @@ async def test_daphne_with_open_aiortc_sessions_stops_within_5_s_of_sigterm(priv
     ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
     assert (await receive_json(ws))["type"] == "session.state"
 
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTrack(VideoStreamTrack())
-    await pc.setLocalDescription(await pc.createOffer())
-    await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
-    answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+    pc = await stream_camera(ws)
     media = await next_event(ws, lambda f: f["type"] == "media.ok", timeout=15)  # frames decoded on the server
     assert media["state"] == "identity_pending"
     assert pc.connectionState == "connected"

@@ -1,0 +1,335 @@
+"""The media worker: the aiortc peers and the live analysis of the exam sessions assigned to it.
+
+A worker listens on its named channels (:mod:`rtc.media_link`) and talks to the rest only through the
+channel layer: exam sockets send it the browser's offer and session control, it answers them
+(``media.answer`` / ``media.rejected`` / ``media.ok`` / ``media.lost`` / ``media.identity``), answers
+proctors' live-view offers on their dashboard channel, and persists and announces episodes and thumbnails
+to the dashboard group itself, so nothing decided is lost while the student's socket reconnects.
+
+Embedded layout (no Redis): one worker serving every channel runs inside daphne (:func:`start_embedded`),
+its peers closed at shutdown by the reactor hook in :mod:`rtc.peer`. Scaled layout: one
+``manage.py media_worker --index I`` process per core (:func:`run_process`), which closes every peer and
+exits on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils.translation import gettext_noop
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from proctor import enrollment
+from proctor.episodes import EpisodeEvent
+from proctor.live import broadcast, thumbnails
+from proctor.live import sessions as live_sessions
+from proctor.live.pipeline import Evidence, StreamResult, pipeline, spawn, wall_clock
+from proctor.models import ExamSession
+from proctor.models.exams import evidence_token
+from proctor.policy import Policy, PolicyError
+
+from .media_link import worker_channel
+from .peer import StudentPeer, ViewerPeer, close_all_peers
+
+log = logging.getLogger(__name__)
+
+Message = dict[str, Any]
+RECEIVE_RETRY_SECONDS = 1.0
+
+
+def _load(session_id: int) -> tuple[int, bool, Any, Policy]:
+    """The session's exam, whether it runs, the reference embedding (never logged) and the exam's policy."""
+    session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
+    try:
+        policy = Policy.from_dict(session.exam.policy or None)
+    except PolicyError:
+        log.exception("exam %s has an unusable policy; using the defaults", session.exam_id)
+        policy = Policy()
+    running = session.state == ExamSession.State.RUNNING
+    return session.exam_id, running, enrollment.reference_embedding(session.student), policy
+
+
+def _reference(session_id: int) -> Any:
+    return enrollment.reference_embedding(ExamSession.objects.select_related("student").get(pk=session_id).student)
+
+
+def _when(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+async def record_events(session_id: int, exam_id: int, events: list[tuple[EpisodeEvent, Evidence | None]]) -> None:
+    """Persist the engine's decisions and push them to the proctors."""
+    for event, evidence in events:
+        episode = event.episode
+        if event.action == "opened":
+            payload = await database_sync_to_async(live_sessions.open_episode)(
+                session_id,
+                episode.kind,
+                _when(wall_clock(episode.start)),
+                episode.peak,
+                evidence.token if evidence else evidence_token(),
+                evidence.relative_path if evidence else "",
+            )
+        else:
+            payload = await database_sync_to_async(live_sessions.close_episode)(
+                session_id, episode.kind, _when(wall_clock(episode.end)), episode.peak
+            )
+        if payload:
+            await broadcast.episode(exam_id, f"episode.{event.action}", payload, wall_clock(event.at))
+
+
+class MediaSession:
+    """One exam session on this worker: the student's peer, proctors' viewer peers, the analysis stream."""
+
+    def __init__(self, session_id: int, exam_id: int, reply_to: str) -> None:
+        self.session_id = session_id
+        self.exam_id = exam_id
+        self.reply_to = reply_to  # the exam socket that owns the session
+        self.peer: StudentPeer | None = None
+        self.viewers: dict[str, ViewerPeer] = {}  # proctor dashboard channel -> peer sending the camera live
+        self.media_reported = False
+
+    async def reply(self, message: Message) -> None:
+        try:
+            await get_channel_layer().send(self.reply_to, message)
+        except Exception:
+            log.exception("could not reach the exam socket of session %s", self.session_id)
+
+    async def answer(self, sdp: str, request: int) -> None:
+        await self.close_peer()
+        self.media_reported = False
+        peer = self.peer = StudentPeer(on_frame=self._frame, on_state=self._peer_state)
+        try:
+            answer = await peer.answer(sdp)
+        except Exception as error:  # aiortc raises ValueError/others on malformed SDP
+            if self.peer is peer:
+                self.peer = None
+            await peer.close()
+            await self.reply(
+                {"type": "media.rejected", "request": request, "detail": f"the offer was rejected: {error}"}
+            )
+            return
+        await self.reply({"type": "media.answer", "request": request, "sdp": answer})
+
+    def _frame(self, frame: Any) -> None:
+        pipeline().offer(self.session_id, frame)
+        if not self.media_reported:
+            self.media_reported = True
+            spawn(self.reply({"type": "media.ok"}))
+
+    def _peer_state(self, state: str) -> None:
+        if state in ("failed", "closed", "track_ended"):
+            spawn(self.reply({"type": "media.lost", "state": state}))
+
+    async def deliver(self, result: StreamResult) -> None:
+        """Results of analysis (posted from the pipeline's threads to this loop)."""
+        try:
+            if result.identity is not None:
+                passed, score = result.identity
+                await self.reply({"type": "media.identity", "passed": passed, "score": score})
+            await record_events(self.session_id, self.exam_id, result.events)
+            if result.thumbnail:
+                thumbnails.board().put(self.exam_id, self.session_id, result.thumbnail)
+        except Exception:
+            log.exception("media worker: delivering results of session %s failed", self.session_id)
+
+    async def start_viewer(self, viewer: str, sdp: str) -> None:
+        """A proctor opened this student live: answer their browser's offer with the camera."""
+        track = self.peer.live_track() if self.peer is not None else None
+        if track is None:
+            await self._view_reply(viewer, type="view.error", detail=gettext_noop("камера ученика ещё не подключена"))
+            return
+        await self.close_viewer(viewer)
+        peer = self.viewers[viewer] = ViewerPeer(track)
+        try:
+            answer = await peer.answer(sdp)
+        except Exception as error:
+            await self.close_viewer(viewer)
+            await self._view_reply(viewer, type="view.error", detail=f"the offer was rejected: {error}")
+        else:
+            await self._view_reply(viewer, type="view.answer", sdp=answer)
+
+    async def _view_reply(self, viewer: str, **fields: Any) -> None:
+        event = {"type": "dashboard.event", "event": {"session": self.session_id, **fields}}
+        with contextlib.suppress(Exception):  # the proctor's socket may be gone already
+            await get_channel_layer().send(viewer, event)
+
+    async def close_viewer(self, viewer: str) -> None:
+        if (peer := self.viewers.pop(viewer, None)) is not None:
+            await peer.close()
+
+    async def close_peer(self) -> None:
+        if self.peer is not None:
+            peer, self.peer = self.peer, None
+            await peer.close()
+
+    async def close(self) -> None:
+        pipeline().unregister(self.session_id, self.deliver)
+        await asyncio.gather(*(self.close_viewer(viewer) for viewer in list(self.viewers)), self.close_peer())
+
+
+class MediaWorker:
+    """Serves the sessions sent to its channels; messages of one session are handled in order."""
+
+    def __init__(self, channels: list[str]) -> None:
+        self.channels = channels
+        self.sessions: dict[int, MediaSession] = {}
+        self._pending: dict[int, deque[Message]] = {}
+        self._handlers: dict[str, Callable[[MediaSession, Message], Awaitable[None]]] = {
+            "media.offer": self._offer,
+            "media.identity": self._identity,
+            "media.monitor": self._monitor,
+            "media.watch": self._watch,
+            "media.browser_event": self._browser_event,
+            "media.view_offer": self._view_offer,
+            "media.view_close": self._view_close,
+            "media.detach": self._detach,
+        }
+
+    async def serve(self) -> None:
+        log.info("media worker listening on %s", ", ".join(self.channels))
+        await asyncio.gather(*(self._listen(channel) for channel in self.channels))
+
+    async def _listen(self, channel: str) -> None:
+        layer = get_channel_layer()
+        while True:
+            try:
+                message = await layer.receive(channel)
+            except Exception as error:  # messages wait in Redis (channels-redis keeps a backup of one in flight)
+                if asyncio.current_task().cancelling():
+                    raise asyncio.CancelledError from None  # redis-py reports a cancelled read as a timeout
+                if not isinstance(error, RedisTimeoutError):  # an idle blocking pop can time out in redis-py
+                    log.warning("media worker: receiving on %s failed (%r); retrying", channel, error)
+                    await asyncio.sleep(RECEIVE_RETRY_SECONDS)
+                continue
+            session_id = message.get("session")
+            if type(session_id) is not int or not isinstance(message.get("reply_to"), str):
+                log.warning("media worker: dropped a message without session/reply_to (%s)", message.get("type"))
+                continue
+            if (pending := self._pending.get(session_id)) is None:
+                pending = self._pending[session_id] = deque()
+                spawn(self._drain(session_id, pending))
+            pending.append(message)
+
+    async def _drain(self, session_id: int, pending: deque[Message]) -> None:
+        while pending:
+            message = pending.popleft()
+            try:
+                await self._dispatch(session_id, message)
+            except Exception:
+                log.exception("media worker: %s for session %s failed", message.get("type"), session_id)
+        del self._pending[session_id]
+
+    async def _dispatch(self, session_id: int, message: Message) -> None:
+        kind, reply_to = message["type"], message["reply_to"]
+        session = self.sessions.get(session_id)
+        if kind == "media.attach" or (session is None and kind == "media.offer"):
+            session = await self._attach(session_id, reply_to)  # an offer re-attaches after a worker restart
+        if session is None or session.reply_to != reply_to:
+            return  # not attached here, or from a socket that a newer one has replaced
+        if (handler := self._handlers.get(kind)) is not None:
+            await handler(session, message)
+
+    async def _attach(self, session_id: int, reply_to: str) -> MediaSession:
+        """A socket took the session over: start afresh for it (an older socket's peers are closed)."""
+        if (old := self.sessions.pop(session_id, None)) is not None:
+            await old.close()
+        exam_id, running, reference, policy = await database_sync_to_async(_load)(session_id)
+        session = self.sessions[session_id] = MediaSession(session_id, exam_id, reply_to)
+        pipeline().register(session_id, session.deliver, policy, reference)
+        pipeline().monitor(session_id, running)
+        log.info("media worker: session %s attached", session_id)
+        return session
+
+    async def _detach(self, session: MediaSession, message: Message) -> None:
+        del self.sessions[session.session_id]
+        await session.close()
+        log.info("media worker: session %s detached", session.session_id)
+
+    async def _offer(self, session: MediaSession, message: Message) -> None:
+        await session.answer(message["sdp"], message["request"])
+
+    async def _identity(self, session: MediaSession, message: Message) -> None:
+        reference = await database_sync_to_async(_reference)(session.session_id)
+        if reference is not None:
+            pipeline().check_identity(session.session_id, reference)
+
+    async def _monitor(self, session: MediaSession, message: Message) -> None:
+        pipeline().monitor(session.session_id, bool(message["on"]))
+
+    async def _watch(self, session: MediaSession, message: Message) -> None:
+        pipeline().watch(session.session_id, bool(message["on"]))
+
+    async def _browser_event(self, session: MediaSession, message: Message) -> None:
+        events = await asyncio.to_thread(
+            pipeline().browser_signal, session.session_id, message["kind"], message["active"]
+        )
+        await record_events(session.session_id, session.exam_id, events)
+
+    async def _view_offer(self, session: MediaSession, message: Message) -> None:
+        await session.start_viewer(message["viewer"], message["sdp"])
+
+    async def _view_close(self, session: MediaSession, message: Message) -> None:
+        await session.close_viewer(message["viewer"])
+
+    async def close(self) -> None:
+        """Close every session (shutdown); their sockets hear ``media.lost`` and may offer again elsewhere."""
+        sessions, self.sessions = list(self.sessions.values()), {}
+        await asyncio.gather(*(session.close() for session in sessions), return_exceptions=True)
+        await asyncio.gather(*(s.reply({"type": "media.lost", "state": "worker_stopped"}) for s in sessions))
+
+
+_embedded: asyncio.Task | None = None
+
+
+def start_embedded() -> None:
+    """Embedded layout: serve every worker channel inside this (daphne) process, started on first use."""
+    global _embedded
+    if not settings.RTC_MEDIA_EMBEDDED:
+        return
+    loop = asyncio.get_running_loop()
+    if _embedded is not None and not _embedded.done() and _embedded.get_loop() is loop:
+        return
+    worker = MediaWorker([worker_channel(index) for index in range(settings.RTC_MEDIA_WORKERS)])
+    _embedded = loop.create_task(worker.serve())
+    _embedded.add_done_callback(_report_stopped)
+
+
+def _report_stopped(task: asyncio.Task) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the embedded media worker stopped", exc_info=task.exception())
+
+
+async def run_process(index: int) -> None:
+    """A separate media-worker process: serve ``rtc.media.<index>`` until SIGTERM/SIGINT, then close every peer.
+
+    Not under twisted, so the signals are handled here: daphne's reactor hook (:mod:`rtc.peer`) does not apply.
+    """
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    worker = MediaWorker([worker_channel(index)])
+    serving = asyncio.ensure_future(worker.serve())
+    stopping = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait([serving, stopping], return_when=asyncio.FIRST_COMPLETED)
+    started = time.monotonic()
+    serving.cancel()
+    stopping.cancel()
+    await worker.close()
+    await close_all_peers()  # any peer still half-made when the signal came
+    pipeline().stop()
+    log.info("media worker %s stopped in %.1f s", index, time.monotonic() - started)
+    if serving in done:
+        serving.result()  # the listener failed: exit non-zero
