@@ -210,7 +210,7 @@ RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS", "[]"))
 # Session s goes to worker s % RTC_MEDIA_WORKERS (channel rtc.media.<index>). Without Redis the workers run inside
 # daphne (embedded); with REDIS_URL each is a `manage.py media_worker --index I` process, one per core, unless
 # RTC_MEDIA_EMBEDDED=1 (a single daphne with Redis). An offer unanswered for RTC_MEDIA_OFFER_TIMEOUT_SECONDS gets
-# an error frame (the page may offer again).
+# an error frame (the page offers again).
 RTC_MEDIA_WORKERS = max(1, int(os.environ.get("RTC_MEDIA_WORKERS", "1")))
 RTC_MEDIA_EMBEDDED = not REDIS_URL or env_bool("RTC_MEDIA_EMBEDDED", False)
 RTC_MEDIA_OFFER_TIMEOUT_SECONDS = float(os.environ.get("RTC_MEDIA_OFFER_TIMEOUT_SECONDS", "5"))

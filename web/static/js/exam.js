@@ -11,7 +11,7 @@
     proctor: gettext("Экзамен завершён проктором."), camera_lost: gettext("Камера не вернулась вовремя."),
     already_ended: gettext("Экзамен уже завершён."),
   };
-  let ws = null, pc = null, sender = null, stream = null, state = null, ended = false, retryTimer = null;
+  let ws = null, pc = null, sender = null, stream = null, state = null, ended = false, retryTimer = null, iceServers = [];
   let grade = null, watchingEvents = false, timerHandle = null;
 
   function show(step) { for (const s of steps) $(s).hidden = s !== step; document.body.dataset.step = step; }
@@ -81,7 +81,7 @@
     switch (msg.type) {
       case "session.state":
         if (msg.ice_servers) {  // a (re)connected socket: new peer, identity check asked again if needed
-          grade = msg.grade; delete document.body.dataset.identityRequested; startMedia(msg.ice_servers);
+          grade = msg.grade; iceServers = msg.ice_servers; delete document.body.dataset.identityRequested; startMedia(iceServers);
         }
         setState(msg);
         break;
@@ -118,7 +118,9 @@
         finish(msg.reason);
         break;
       case "error":
-        console.warn("server error", msg);
+        if (msg.error !== "media_timeout") { console.warn("server error", msg); break; }
+        document.body.dataset.connection = "media-timeout";  // no media worker answered: offer again
+        setTimeout(() => startMedia(iceServers), 1000);
         break;
     }
   }
