@@ -25,6 +25,7 @@ import math
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from datetime import date
@@ -35,12 +36,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.media import write_clip  # noqa: E402
 from proctor.cli import analyze_video  # noqa: E402
 from proctor.policy import DEFAULT_POLICY, Policy  # noqa: E402
 from proctor.vision import identity, landmarks  # noqa: E402
 from proctor.vision.analyzer import detection_scale  # noqa: E402
 from proctor.vision.detection import detect_faces  # noqa: E402
 from proctor.vision.frames import VideoReader, load_image  # noqa: E402
+from rtc.grades import GRADES  # noqa: E402
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 # Borderline images documented in faces/multi/PROVENANCE.md: counts a careful human could also give.
@@ -211,17 +214,23 @@ def scenario_run(video: Path, reference: np.ndarray, truths: list[Truth], policy
     }
 
 
-def scenarios(testdata: Path, fps_values: tuple[float, ...], phases: tuple[float, ...]) -> list[dict]:
-    """Every scenario as .mp4 and .y4m at each analysis rate; the .mp4 also with the analysis grid shifted."""
+def scenarios(testdata: Path, fps_values: tuple[float, ...], phases: tuple[float, ...], scratch: Path) -> list[dict]:
+    """Every scenario as .mp4 and .y4m at each analysis rate; the .mp4 also with the analysis grid shifted,
+    and re-encoded at the analysis grade the exam page sends (VP8, rtc/grades.py) into ``scratch``."""
+    grade = GRADES["analysis"]
     runs = []
     for csv_path in sorted((testdata / "video").glob("*/scenario.csv")):
         folder = csv_path.parent
         truths = ground_truth(csv_path)
         reference = identity.photo_embedding(load_image(folder / "reference.jpg", max_side=1280))
+        as_sent = scratch / f"{folder.name}.analysis-grade.webm"
+        write_clip(folder / f"{folder.name}.mp4", as_sent, grade.width, grade.height, grade.fps, grade.bitrate)
         for fps in fps_values:
             variants = [(".mp4", 0.0), (".y4m", 0.0)] + [(".mp4", phase) for phase in phases if phase]
-            for suffix, phase in variants:
-                video = folder / f"{folder.name}{suffix}"
+            videos = [(folder / f"{folder.name}{suffix}", phase) for suffix, phase in variants]
+            if fps < grade.fps:  # a stream sent at 4 fps cannot be analysed 5 times a second
+                videos.append((as_sent, 0.0))
+            for video, phase in videos:
                 run = scenario_run(video, reference, truths, _at_fps(fps), phase)
                 run.update(fps=fps, phase=phase)
                 runs.append(run)
@@ -396,7 +405,9 @@ def build_report(
         "re-check).",
         "",
         "Each clip runs as .mp4 and .y4m, and the .mp4 again with the analysis grid shifted by 2, 4 and 6 "
-        "frames (*grid*), since a live stream's sampling falls anywhere relative to events.",
+        "frames (*grid*), since a live stream's sampling falls anywhere relative to events, and once more "
+        f"as the exam page sends it (*.analysis-grade.webm*: VP8 {GRADES['analysis'].width}x"
+        f"{GRADES['analysis'].height} at {GRADES['analysis'].fps} fps, {GRADES['analysis'].bitrate // 1000} kbit/s).",
         "",
         "| video | analysed fps | grid (s) | kind | truth (s) | found (s) | IoU | start error (s) | delay (s) |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -477,7 +488,8 @@ def main() -> int:
     ver = verification(args.testdata)
     ver["webcam"] = webcam_scores(args.testdata)
     counts = counting(args.testdata)
-    runs = scenarios(args.testdata, (DEFAULT_POLICY.analysis_fps, 5.0), PHASES)
+    with tempfile.TemporaryDirectory(prefix="accuracy-") as scratch:
+        runs = scenarios(args.testdata, (DEFAULT_POLICY.analysis_fps, 5.0), PHASES, Path(scratch))
     clips = normal_clips(args.testdata)
     report, summary = build_report(ver, counts, runs, clips, time.perf_counter() - started)
     args.out.write_text(report)

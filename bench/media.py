@@ -1,4 +1,4 @@
-"""Media helpers shared by the load benchmarks: pre-encoded VP8 clips and process CPU time."""
+"""Media helpers shared by the benchmarks: testdata clips encoded as a browser sends them, process CPU time."""
 
 from __future__ import annotations
 
@@ -6,27 +6,40 @@ import os
 from fractions import Fraction
 from pathlib import Path
 
+ENCODER_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}  # like a browser's live encoder
 
-def encode_clip(path: Path, width: int, height: int, fps: int, bitrate: int) -> list[bytes]:
-    """The clip as VP8 packets at this grade, one keyframe at the start of the loop."""
-    import av
+
+def clip_frames(path: Path, width: int, height: int, fps: int) -> list:
+    """The clip's frames (BGR) resized to the grade and resampled to ``fps`` in time (the source frame
+    nearest to each output frame's moment, so a clip lasts as long at any rate)."""
     import cv2
 
     capture = cv2.VideoCapture(str(path))
     source_fps = capture.get(cv2.CAP_PROP_FPS) or 15.0
-    frames, index = [], 0
+    source = []
     while True:
         ok, frame = capture.read()
         if not ok:
             break
-        if index % max(1, round(source_fps / fps)) == 0 or fps >= source_fps:
-            frames.append(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA))
-        index += 1
+        source.append(frame)
+    step = max(1.0, source_fps / fps)
+    picked = [source[round(k * step)] for k in range(int((len(source) - 1) / step) + 1)]
+    return [cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in picked]
+
+
+def encode_clip(path: Path, width: int, height: int, fps: int, bitrate: int, start: float = 0.0) -> list[bytes]:
+    """The clip as VP8 packets at this grade, looping from ``start`` (a fraction of the clip) with one
+    keyframe at the start of the loop."""
+    import av
+
+    frames = clip_frames(path, width, height, fps)
+    first = int(start * len(frames)) % len(frames)
+    frames = frames[first:] + frames[:first]
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base, codec.framerate = Fraction(1, fps), Fraction(fps, 1)
     codec.bit_rate, codec.gop_size = bitrate, len(frames)
-    codec.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
+    codec.options = ENCODER_OPTIONS
     packets = []
     for number, frame in enumerate(frames):
         picture = av.VideoFrame.from_ndarray(frame, format="bgr24").reformat(format="yuv420p")
@@ -34,6 +47,32 @@ def encode_clip(path: Path, width: int, height: int, fps: int, bitrate: int) -> 
         packets += [bytes(p) for p in codec.encode(picture)]
     packets += [bytes(p) for p in codec.encode(None)]
     return packets
+
+
+def write_clip(path: Path, destination: Path, width: int, height: int, fps: int, bitrate: int) -> Path:
+    """The clip re-encoded as a WebM (VP8) file at this grade: what the server decodes, for file readers."""
+    import av
+
+    with av.open(str(destination), "w") as container:
+        stream = container.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt, stream.bit_rate = width, height, "yuv420p", bitrate
+        stream.codec_context.options = ENCODER_OPTIONS
+        for frame in clip_frames(path, width, height, fps):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="bgr24")):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return destination
+
+
+def process_tree(pid: int) -> list[int]:
+    """The process and its live descendants (e.g. daphne and its analyst processes)."""
+    tree, index = [pid], 0
+    while index < len(tree):
+        for task in Path(f"/proc/{tree[index]}/task").glob("*/children"):
+            tree += [int(child) for child in task.read_text().split()]
+        index += 1
+    return tree
 
 
 def cpu_seconds(pid: int) -> float:
