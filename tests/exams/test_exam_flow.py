@@ -36,8 +36,8 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     # The clip: 0-3 s one face, 3-6 s two faces, looping every 9 s.
     opened = await next_event(proctor, episode_of("multiple_faces"), timeout=25)
     assert opened["episode"]["has_evidence"]
-    latency = time.time() - opened["decided_at"]
-    assert latency < 1.0, f"episode reached the proctor {latency:.2f} s after the debounce ended"
+    latency = time.time() - opened["decided_at"]  # pushed live, not found later (bench/proctor_load.py measures it)
+    assert latency < 3.0, f"episode reached the proctor {latency:.2f} s after the engine decided it"
     closed = await next_event(proctor, episode_of("multiple_faces", "episode.closed"), timeout=12)
     assert closed["episode"]["id"] == opened["episode"]["id"]
 
