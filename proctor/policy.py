@@ -61,7 +61,7 @@ class Policy:
     identity_interval_s: float = 30.0  # periodic identity re-check while one face stays in view (swaps: see analyzer)
     identity_retry_s: float = 1.0  # a failed check is re-checked this soon; also the minimum gap between checks
     appearance_change: float = 0.75  # colour-histogram overlap below which the face is re-checked at once
-    landmarker_interval_s: float = 15.0  # pitch/gaze probe with the FaceLandmarker while the head yaw looks frontal
+    landmarker_interval_s: float = 20.0  # pitch/gaze probe with the FaceLandmarker while the head yaw looks frontal
     # Decisions.
     identity_threshold: float = 0.41  # cosine similarity; no false accept on the verification photos (docs/accuracy.md)
     identity_failures: int = 2  # consecutive failed checks before identity_mismatch opens
