@@ -44,6 +44,10 @@ THUMBNAIL_INTERVAL = 3.0
 WATCHED_THUMBNAIL_INTERVAL = 0.5
 
 
+class AnalystGone(RuntimeError):
+    """The analyst process has died (its pipe is closed): its streams' state is lost."""
+
+
 @dataclass
 class Evidence:
     token: str
@@ -214,8 +218,11 @@ class Analyst:
         """A request and its answer (blocks the calling thread; the GIL is free while it waits)."""
         with self._calling:
             with self._sending:
-                self._connection.send((True, (action, stream_id, *args)))
-            reply = self._connection.recv()
+                self._send((True, (action, stream_id, *args)))
+            try:
+                reply = self._connection.recv()
+            except (EOFError, OSError) as error:
+                raise AnalystGone(self.process.name) from error
         if isinstance(reply, Exception):
             raise reply
         return reply
@@ -223,7 +230,13 @@ class Analyst:
     def post(self, action: str, stream_id: int, *args: Any) -> None:
         """A request without an answer, handled in order with the others."""
         with self._sending:
-            self._connection.send((False, (action, stream_id, *args)))
+            self._send((False, (action, stream_id, *args)))
+
+    def _send(self, message: tuple) -> None:
+        try:
+            self._connection.send(message)
+        except OSError as error:  # BrokenPipeError, or the pipe already closed
+            raise AnalystGone(self.process.name) from error
 
     def stop(self) -> None:
         with self._calling, self._sending:

@@ -31,7 +31,7 @@ from rtc.scheduler import AnalysisScheduler
 
 from ..episodes import EpisodeEvent
 from ..policy import Policy
-from .analyst import Analyst, Evidence, StreamResult
+from .analyst import Analyst, AnalystGone, Evidence, StreamResult
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,11 @@ def wall_clock(monotonic: float) -> float:
 class _Stream:
     loop: asyncio.AbstractEventLoop
     deliver: Callable[[StreamResult], Awaitable[None]]
-    analyst: Analyst | None  # None: no analysis at all (the benchmark's ingest-only baseline)
+    worker: int  # the scheduler worker, and so the analyst, serving the stream (-1: no analysis at all)
+    policy: Policy
+    reference: np.ndarray | None
     monitored: bool = False
+    checking_identity: bool = False
     last_frame: float = field(default_factory=time.monotonic)  # when the decoder last handed over a frame
 
 
@@ -62,10 +65,16 @@ class LivePipeline:
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self._analysts = [Analyst(f"analyst-{i}") for i in range(count)]
+        self._restarting = threading.Lock()
         self.scheduler = AnalysisScheduler(self._process, workers=count)
         if settings.PROCTOR_STATS_SECONDS > 0:
             threading.Thread(target=self._log_stats, name="analysis-stats", daemon=True).start()
         threading.Thread(target=self._tick_forever, name="analysis-ticker", daemon=True).start()
+
+    @property
+    def analysts(self) -> list[Analyst]:
+        """The analyst processes, by worker (operators and tests)."""
+        return list(self._analysts)
 
     def _tick_forever(self) -> None:
         while not self._stopped.wait(TICK_SECONDS):
@@ -94,17 +103,20 @@ class LivePipeline:
         unplugged, media path cut) are ticked, and after the policy's minimum the engine opens ``camera_lost``.
         """
         with self._lock:
-            monitored = [(sid, s) for sid, s in self._streams.items() if s.monitored]
+            monitored = [(sid, s) for sid, s in self._streams.items() if s.monitored and s.worker >= 0]
         now = time.monotonic()
-        by_analyst: dict[Analyst, list[tuple[int, float, bool]]] = {}
+        by_worker: dict[int, list[tuple[int, float, bool]]] = {}
         for session_id, stream in monitored:
-            if stream.analyst is None:
-                continue
             stalled = now - stream.last_frame >= TICK_SECONDS
             if not (stalled and self.scheduler.pending(session_id)):  # a frame still to analyse: not a stall yet
-                by_analyst.setdefault(stream.analyst, []).append((session_id, now, stalled))
-        for analyst, items in by_analyst.items():
-            for session_id, events in analyst.call("tick", None, items).items():
+                by_worker.setdefault(stream.worker, []).append((session_id, now, stalled))
+        for worker, items in by_worker.items():
+            try:
+                ticked = self._analysts[worker].call("tick", None, items)
+            except AnalystGone:
+                self._restart(worker)
+                continue
+            for session_id, events in ticked.items():
                 if events and (stream := self._stream(session_id)) is not None:
                     stream.loop.call_soon_threadsafe(spawn, stream.deliver(StreamResult(events=events)))
 
@@ -116,12 +128,14 @@ class LivePipeline:
         reference: np.ndarray | None,
     ) -> None:
         worker = self.scheduler.add(session_id, rate=policy.analysis_fps)
-        analyst = self._analysts[worker] if worker >= 0 else None
-        if analyst is not None:
-            media_root = Path(settings.MEDIA_ROOT)
-            analyst.post("register", session_id, policy, reference, media_root, f"evidence/{session_id}")
+        stream = _Stream(asyncio.get_running_loop(), deliver, worker, policy, reference)
         with self._lock:
-            self._streams[session_id] = _Stream(asyncio.get_running_loop(), deliver, analyst)
+            self._streams[session_id] = stream
+        self._post(session_id, stream, "register", *self._registration(session_id, stream))
+
+    @staticmethod
+    def _registration(session_id: int, stream: _Stream) -> tuple:
+        return stream.policy, stream.reference, Path(settings.MEDIA_ROOT), f"evidence/{session_id}"
 
     def unregister(self, session_id: int, deliver: Callable[[StreamResult], Awaitable[None]]) -> None:
         """Forget the stream, unless another socket of the same session has taken it over since."""
@@ -131,7 +145,7 @@ class LivePipeline:
                 return
             del self._streams[session_id]
         self.scheduler.remove(session_id)
-        self._post(stream, "unregister", session_id)
+        self._post(session_id, stream, "unregister")
 
     def offer(self, session_id: int, frame: Any) -> None:
         if (stream := self._streams.get(session_id)) is not None:
@@ -142,23 +156,49 @@ class LivePipeline:
         with self._lock:
             return self._streams.get(session_id)
 
-    @staticmethod
-    def _post(stream: _Stream | None, action: str, session_id: int, *args: Any) -> None:
-        if stream is not None and stream.analyst is not None:
-            stream.analyst.post(action, session_id, *args)
+    def _post(self, session_id: int, stream: _Stream | None, action: str, *args: Any) -> None:
+        if stream is None or stream.worker < 0:
+            return
+        try:
+            self._analysts[stream.worker].post(action, session_id, *args)
+        except AnalystGone:
+            self._restart(stream.worker)  # replays the stream's state, this change included
 
     def check_identity(self, session_id: int, reference: np.ndarray) -> None:
         """Compare the next frames with ``reference``; the verdict comes back as ``StreamResult.identity``."""
-        self._post(self._stream(session_id), "check_identity", session_id, reference)
+        if stream := self._stream(session_id):
+            stream.reference, stream.checking_identity = reference, True
+            self._post(session_id, stream, "check_identity", reference)
 
     def monitor(self, session_id: int, on: bool) -> None:
         """Start (or stop) the episode engine: from the moment the exam runs."""
         if stream := self._stream(session_id):
-            self._post(stream, "monitor", session_id, on, time.monotonic())
-            stream.monitored = on
+            stream.monitored, stream.checking_identity = on, False
+            self._post(session_id, stream, "monitor", on, time.monotonic())
 
     def watch(self, session_id: int, watched: bool) -> None:
-        self._post(self._stream(session_id), "watch", session_id, watched)
+        self._post(session_id, self._stream(session_id), "watch", watched)
+
+    def _restart(self, worker: int) -> None:
+        """Replace a dead analyst and give it back its streams: registered, monitored or checking again.
+
+        What the dead one had decided is already stored; conditions it was still timing start afresh.
+        """
+        with self._restarting:
+            if self._stopped.is_set() or self._analysts[worker].process.is_alive():
+                return  # stopping, or another thread has restarted it already
+            dead = self._analysts[worker]
+            dead.stop()
+            log.error("analyst %s died (exit code %s): restarting it", worker, dead.process.exitcode)
+            analyst = self._analysts[worker] = Analyst(f"analyst-{worker}")
+            with self._lock:
+                streams = [(sid, s) for sid, s in self._streams.items() if s.worker == worker]
+            for session_id, stream in streams:
+                analyst.post("register", session_id, *self._registration(session_id, stream))
+                if stream.monitored:
+                    analyst.post("monitor", session_id, True, time.monotonic())
+                elif stream.checking_identity:
+                    analyst.post("check_identity", session_id, stream.reference)
 
     def browser_signal(
         self, session_id: int, kind: str, active: bool | None
@@ -168,20 +208,29 @@ class LivePipeline:
         ``active`` None is a single event (copy/paste); otherwise an on/off state.
         """
         stream = self._stream(session_id)
-        if stream is None or stream.analyst is None:
+        if stream is None or stream.worker < 0:
             return []
-        return stream.analyst.call("signal", session_id, kind, active, time.monotonic())
+        try:
+            return self._analysts[stream.worker].call("signal", session_id, kind, active, time.monotonic())
+        except AnalystGone:
+            self._restart(stream.worker)
+            return []
 
     def _process(self, session_id: int, frame: Any) -> None:
         stream = self._stream(session_id)
-        if stream is None or stream.analyst is None:
+        if stream is None or stream.worker < 0:
             return
         try:
             planes = frame.to_ndarray(format="yuv420p")
-            result = stream.analyst.call("analyse", session_id, planes, time.monotonic())
+            result = self._analysts[stream.worker].call("analyse", session_id, planes, time.monotonic())
+        except AnalystGone:
+            self._restart(stream.worker)
+            return
         except Exception:
             log.exception("analysis failed for session %s", session_id)
             return
+        if result.identity is not None:
+            stream.checking_identity = False
         if not result.empty:
             stream.loop.call_soon_threadsafe(spawn, stream.deliver(result))
 

@@ -120,3 +120,32 @@ def test_scheduler_serves_every_turn_on_time_though_frames_do_not_wake_it():
     for key in streams:
         assert served.count(key) >= int(2.0 * elapsed) - 1, key  # every turn served: ~2/s each
     assert stats["lag_p95"] < 0.1  # a missed wake-up would leave a due frame waiting up to 1 s
+
+
+async def test_a_dead_analyst_is_replaced_and_monitoring_goes_on(caplog):
+    """An analyst process that dies (killed here) is restarted with its streams: the episode engine of a running
+    exam starts afresh and still finds the second person who sits down after the crash."""
+    caplog.set_level("ERROR", logger="proctor.live.pipeline")
+    clip, reference = scenario("second_person")  # 0-3 s one face, 3-6 s two, 6-9 s one
+    frames = frames_of(str(clip).replace(".y4m", ".mp4"))  # 5 fps
+    results: list[StreamResult] = []
+
+    async def deliver(result: StreamResult) -> None:
+        results.append(result)
+
+    pipeline = LivePipeline(workers=1)
+    try:
+        pipeline.register(9, deliver, Policy(), assess_file(reference).embedding)
+        pipeline.monitor(9, True)
+        first = pipeline.analysts[0].process
+        for index, frame in enumerate(frames):
+            if index == 3:
+                first.kill()
+            pipeline.offer(9, frame)
+            await asyncio.sleep(0.2)
+    finally:
+        pipeline.stop()
+    assert "analyst 0 died" in caplog.text
+    assert pipeline.analysts[0].process.pid != first.pid
+    opened = [e.episode.kind for r in results for e, _ in r.events if e.action == "opened"]
+    assert "multiple_faces" in opened
