@@ -111,12 +111,7 @@ class LivePipeline:
             if not (stalled and self.scheduler.pending(session_id)):  # a frame still to analyse: not a stall yet
                 by_worker.setdefault(stream.worker, []).append((session_id, now, stalled))
         for worker, items in by_worker.items():
-            try:
-                ticked = self._analysts[worker].call("tick", None, items)
-            except AnalystGone:
-                self._restart(worker)
-                continue
-            for session_id, events in ticked.items():
+            for session_id, events in (self._call(worker, "tick", None, items) or {}).items():
                 if events and (stream := self._stream(session_id)) is not None:
                     stream.loop.call_soon_threadsafe(spawn, stream.deliver(StreamResult(events=events)))
 
@@ -155,6 +150,14 @@ class LivePipeline:
     def _stream(self, session_id: int) -> _Stream | None:
         with self._lock:
             return self._streams.get(session_id)
+
+    def _call(self, worker: int, action: str, session_id: int | None, *args: Any) -> Any:
+        """A request to the worker's analyst and its answer; None if that analyst had died (it is restarted)."""
+        try:
+            return self._analysts[worker].call(action, session_id, *args)
+        except AnalystGone:
+            self._restart(worker)
+            return None
 
     def _post(self, session_id: int, stream: _Stream | None, action: str, *args: Any) -> None:
         if stream is None or stream.worker < 0:
@@ -210,11 +213,8 @@ class LivePipeline:
         stream = self._stream(session_id)
         if stream is None or stream.worker < 0:
             return []
-        try:
-            return self._analysts[stream.worker].call("signal", session_id, kind, active, time.monotonic())
-        except AnalystGone:
-            self._restart(stream.worker)
-            return []
+        # None also when the analyst no longer knows the stream (restarted, or the socket is being replaced).
+        return self._call(stream.worker, "signal", session_id, kind, active, time.monotonic()) or []
 
     def _process(self, session_id: int, frame: Any) -> None:
         stream = self._stream(session_id)
@@ -222,12 +222,11 @@ class LivePipeline:
             return
         try:
             planes = frame.to_ndarray(format="yuv420p")
-            result = self._analysts[stream.worker].call("analyse", session_id, planes, time.monotonic())
-        except AnalystGone:
-            self._restart(stream.worker)
-            return
+            result = self._call(stream.worker, "analyse", session_id, planes, time.monotonic())
         except Exception:
             log.exception("analysis failed for session %s", session_id)
+            return
+        if result is None:
             return
         if result.identity is not None:
             stream.checking_identity = False
