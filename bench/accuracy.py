@@ -43,7 +43,7 @@ from proctor.vision import identity, landmarks  # noqa: E402
 from proctor.vision.analyzer import detection_scale  # noqa: E402
 from proctor.vision.detection import detect_faces  # noqa: E402
 from proctor.vision.frames import VideoReader, load_image  # noqa: E402
-from rtc.grades import GRADES  # noqa: E402
+from rtc.grades import ANALYSIS_BITS_PER_FRAME, ANALYSIS_HEIGHT, ANALYSIS_WIDTH, analysis_grade  # noqa: E402
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 # Borderline images documented in faces/multi/PROVENANCE.md: counts a careful human could also give.
@@ -216,20 +216,19 @@ def scenario_run(video: Path, reference: np.ndarray, truths: list[Truth], policy
 
 def scenarios(testdata: Path, fps_values: tuple[float, ...], phases: tuple[float, ...], scratch: Path) -> list[dict]:
     """Every scenario as .mp4 and .y4m at each analysis rate; the .mp4 also with the analysis grid shifted,
-    and re-encoded at the analysis grade the exam page sends (VP8, rtc/grades.py) into ``scratch``."""
-    grade = GRADES["analysis"]
+    and re-encoded into ``scratch`` at the analysis grade the exam page sends for that rate (VP8,
+    rtc/grades.py)."""
     runs = []
     for csv_path in sorted((testdata / "video").glob("*/scenario.csv")):
         folder = csv_path.parent
         truths = ground_truth(csv_path)
         reference = identity.photo_embedding(load_image(folder / "reference.jpg", max_side=1280))
-        as_sent = scratch / f"{folder.name}.analysis-grade.webm"
-        write_clip(folder / f"{folder.name}.mp4", as_sent, grade.width, grade.height, grade.fps, grade.bitrate)
         for fps in fps_values:
+            grade = analysis_grade(fps)
+            as_sent = scratch / f"{folder.name}.analysis-grade-{grade.fps}fps.webm"
+            write_clip(folder / f"{folder.name}.mp4", as_sent, grade.width, grade.height, grade.fps, grade.bitrate)
             variants = [(".mp4", 0.0), (".y4m", 0.0)] + [(".mp4", phase) for phase in phases if phase]
-            videos = [(folder / f"{folder.name}{suffix}", phase) for suffix, phase in variants]
-            if fps < grade.fps:  # a stream sent at 4 fps cannot be analysed 5 times a second
-                videos.append((as_sent, 0.0))
+            videos = [(folder / f"{folder.name}{suffix}", phase) for suffix, phase in variants] + [(as_sent, 0.0)]
             for video, phase in videos:
                 run = scenario_run(video, reference, truths, _at_fps(fps), phase)
                 run.update(fps=fps, phase=phase)
@@ -406,8 +405,8 @@ def build_report(
         "",
         "Each clip runs as .mp4 and .y4m, and the .mp4 again with the analysis grid shifted by 2, 4 and 6 "
         "frames (*grid*), since a live stream's sampling falls anywhere relative to events, and once more "
-        f"as the exam page sends it (*.analysis-grade.webm*: VP8 {GRADES['analysis'].width}x"
-        f"{GRADES['analysis'].height} at {GRADES['analysis'].fps} fps, {GRADES['analysis'].bitrate // 1000} kbit/s).",
+        "as the exam page sends it at that analysis rate (*.analysis-grade-Nfps.webm*: VP8 "
+        f"{ANALYSIS_WIDTH}x{ANALYSIS_HEIGHT} at N fps, {ANALYSIS_BITS_PER_FRAME // 1000} kbit per frame).",
         "",
         "| video | analysed fps | grid (s) | kind | truth (s) | found (s) | IoU | start error (s) | delay (s) |",
         "|---|---|---|---|---|---|---|---|---|",

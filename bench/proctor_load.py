@@ -54,7 +54,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.media import cpu_seconds, encode_clip, process_tree  # noqa: E402
 from proctor.policy import Policy  # noqa: E402
-from rtc.grades import GRADES  # noqa: E402
+from rtc.grades import analysis_grade, grade  # noqa: E402
 from tests.support.paths import testdata  # noqa: E402
 from tests.support.servers import DaphneServer, LiveEnvironment  # noqa: E402
 
@@ -131,26 +131,26 @@ print("SETUP" + json.dumps({{"exam": exam.pk, "proctor": cookie(proctor), "stude
 
 
 # --- the simulated students (separate processes on the sender CPU) ------------------------------------
-def sender_process(url: str, students: list[dict], ready, stop) -> None:
+def sender_process(url: str, students: list[dict], analysis_fps: float, ready, stop) -> None:
     os.sched_setaffinity(0, {SENDER_CPU})
-    asyncio.run(_senders(url, students, ready, stop))
+    asyncio.run(_senders(url, students, analysis_fps, ready, stop))
 
 
-async def _senders(url: str, students: list[dict], ready, stop) -> None:
+async def _senders(url: str, students: list[dict], analysis_fps: float, ready, stop) -> None:
     import av
     import websockets
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
     from aiortc.mediastreams import MediaStreamTrack
 
-    def grade(name: str, clip: str, start: float = 0.0) -> tuple[list[bytes], int]:
-        g = GRADES[name]
+    def encoded_at(name: str, clip: str, start: float = 0.0) -> tuple[list[bytes], int]:
+        g = grade(name, analysis_fps)
         return encode_clip(clip_path(clip), g.width, g.height, g.fps, g.bitrate, start), g.fps
 
     # Students are not in step: each one's clip loops from its own point (a fixed one per session).
-    live = {clip: grade("live", clip) for clip in {s["clip"] for s in students}}
+    live = {clip: encoded_at("live", clip) for clip in {s["clip"] for s in students}}
     encoded = {
         s["session"]: {
-            "analysis": grade("analysis", s["clip"], random.Random(s["session"]).random()),
+            "analysis": encoded_at("analysis", s["clip"], random.Random(s["session"]).random()),
             "live": live[s["clip"]],
         }
         for s in students
@@ -243,7 +243,7 @@ class Run:
         """Ingest kept the sent rate; analysis started within 0.5 s of a due frame (p95) and kept >= 80 % of the
         policy rate. The scheduler never catches up on a missed turn (by design), so gaps in frame delivery
         lower the analysed rate a little even on an idle core: that is why the rate bound is 80 %, not 100 %."""
-        kept_up = self.received_fps >= 0.9 * GRADES["analysis"].fps
+        kept_up = self.received_fps >= 0.9 * analysis_grade(self.rate).fps
         return kept_up and (not self.analysis or (self.analysed_fps >= 0.8 * self.rate and self.lag_p95 < 0.5))
 
     @property
@@ -298,7 +298,10 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
     ready, stop = ctx.Queue(), ctx.Event()
     students = setup["students"][:count]
     batches = [students[i : i + STUDENTS_PER_SENDER_PROCESS] for i in range(0, count, STUDENTS_PER_SENDER_PROCESS)]
-    processes = [ctx.Process(target=sender_process, args=(server.url, batch, ready, stop)) for batch in batches]
+    processes = [
+        ctx.Process(target=sender_process, args=(server.url, batch, policy.analysis_fps, ready, stop))
+        for batch in batches
+    ]
     dashboard = await websockets.connect(
         server.ws_url + f"/ws/proctor/exams/{setup['exam']}/",
         additional_headers={"Cookie": f"sessionid={setup['proctor']}"},

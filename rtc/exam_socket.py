@@ -30,7 +30,7 @@ from proctor.models import ExamSession
 from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
 
 from . import media_link, media_worker
-from .grades import GRADES
+from .grades import grade
 from .peer import MAX_SDP_BYTES
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,12 @@ EVENT_WINDOW = 10.0
 TEARDOWN_TIMEOUT = 2.0
 
 
-def _exam_and_reference(session_id: int) -> tuple[int, bool]:
-    """The session's exam and whether the student has a usable reference photo (consent included)."""
-    session = ExamSession.objects.select_related("student").get(pk=session_id)
-    return session.exam_id, enrollment.reference_embedding(session.student) is not None
+def _exam_facts(session_id: int) -> tuple[int, float, bool]:
+    """The session's exam, its analysis rate and whether the student has a usable reference photo (consent
+    included)."""
+    session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
+    has_reference = enrollment.reference_embedding(session.student) is not None
+    return session.exam_id, session.exam.vision_policy().analysis_fps, has_reference
 
 
 class ExamSessionConsumer(JsonProtocolConsumer):
@@ -54,6 +56,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     session_id: int | None = None
     epoch = 0  # this socket's connection epoch (live_sessions.connect)
     exam_id: int | None = None
+    analysis_fps = 2.0  # the exam policy's (sets the analysis grade)
     ended = False
     replaced = False
     offers = 0  # offers sent to the worker; its replies name the one they answer
@@ -83,7 +86,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.close(code=CLOSE_SESSION_OVER)
             return
         self.session_id = session_id
-        self.exam_id, has_reference = await database_sync_to_async(_exam_and_reference)(session_id)
+        self.exam_id, self.analysis_fps, has_reference = await database_sync_to_async(_exam_facts)(session_id)
         self.event_times: list[float] = []
         await broadcast.to_session(session_id, "replaced", epoch=self.epoch)  # an older tab of this session steps down
         media_worker.start_embedded()
@@ -96,7 +99,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
                 **summary,
                 "has_reference": has_reference,
                 "ice_servers": settings.RTC_ICE_SERVERS,
-                "grade": GRADES["analysis"].as_parameters(),
+                "grade": grade("analysis", self.analysis_fps).as_parameters(),
             }
         )
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
@@ -214,7 +217,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_error("media_timeout", detail)
 
     async def _identity_check(self, content: dict) -> None:
-        _, has_reference = await database_sync_to_async(_exam_and_reference)(self.session_id)
+        *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
         await self._to_worker("identity")
@@ -289,9 +292,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             return
         action = message["action"]
         if action == "grade":
-            grade = message["grade"]
-            await self._to_worker("watch", on=grade == "live")
-            await self.send_json({"type": "grade", "name": grade, "grade": GRADES[grade].as_parameters()})
+            name = message["grade"]
+            await self._to_worker("watch", on=name == "live")
+            parameters = grade(name, self.analysis_fps).as_parameters()
+            await self.send_json({"type": "grade", "name": name, "grade": parameters})
         elif action == "warning":
             await self.send_json({"type": "warning", "text": message["text"]})
         elif action == "admitted":

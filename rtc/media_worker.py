@@ -37,7 +37,7 @@ from proctor.live import sessions as live_sessions
 from proctor.live.pipeline import Evidence, StreamResult, pipeline, spawn, wall_clock
 from proctor.models import ExamSession
 from proctor.models.exams import evidence_token
-from proctor.policy import Policy, PolicyError
+from proctor.policy import Policy
 
 from .media_link import worker_channel
 from .peer import StudentPeer, ViewerPeer, close_all_peers
@@ -51,13 +51,8 @@ RECEIVE_RETRY_SECONDS = 1.0
 def _load(session_id: int) -> tuple[int, bool, Any, Policy]:
     """The session's exam, whether it runs, the reference embedding (never logged) and the exam's policy."""
     session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
-    try:
-        policy = Policy.from_dict(session.exam.policy or None)
-    except PolicyError:
-        log.exception("exam %s has an unusable policy; using the defaults", session.exam_id)
-        policy = Policy()
     running = session.state == ExamSession.State.RUNNING
-    return session.exam_id, running, enrollment.reference_embedding(session.student), policy
+    return session.exam_id, running, enrollment.reference_embedding(session.student), session.exam.vision_policy()
 
 
 def _reference(session_id: int) -> Any:

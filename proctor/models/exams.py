@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from datetime import timedelta
 
@@ -9,6 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from ..policy import Policy, PolicyError
+
+log = logging.getLogger(__name__)
 
 
 def evidence_token() -> str:
@@ -54,6 +59,14 @@ class Exam(models.Model):
     @property
     def duration(self) -> timedelta:
         return timedelta(minutes=self.duration_minutes)
+
+    def vision_policy(self) -> Policy:
+        """The exam's proctoring policy; the defaults (logged) if what is stored is no longer valid."""
+        try:
+            return Policy.from_dict(self.policy or None)
+        except PolicyError:
+            log.exception("exam %s has an unusable policy; using the defaults", self.pk)
+            return Policy()
 
 
 class ExamSession(models.Model):

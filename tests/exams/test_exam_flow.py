@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -31,6 +32,12 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     await page.locator("#step-exam").wait_for(state="visible", timeout=20_000)
     assert await page.locator("body").get_attribute("data-identity") == "verified"
     assert await page.locator("body").get_attribute("data-grade") == "analysis"
+    # The analysis grade sends exactly the frames the default policy analyses: 2 a second at 320 px.
+    before = await page.evaluate("window.examSentVideo()")
+    await asyncio.sleep(5)
+    after = await page.evaluate("window.examSentVideo()")
+    assert after["frameWidth"] == 320
+    assert 1.5 <= (after["framesSent"] - before["framesSent"]) / 5 <= 2.5, (before, after)
     await page.screenshot(path=str(artifacts_dir / "exam-running.png"))
 
     # The clip: 0-3 s one face, 3-6 s two faces, looping every 9 s.

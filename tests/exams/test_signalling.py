@@ -61,6 +61,20 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     await dashboard.close()
 
 
+async def test_the_analysis_grade_follows_the_exam_policy(make_exam, daphne_factory, live_env):
+    """The browser is asked to send exactly the frames the exam's policy analyses (whole frames a second)."""
+    server = daphne_factory()
+    sent = {}
+    for analysis_fps in (2.0, 4.5):
+        exam_id = make_exam(None, policy={"analysis_fps": analysis_fps})
+        session_id = await open_session(server, exam_id)
+        ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
+        sent[analysis_fps] = (await receive_json(ws))["grade"]
+        await ws.close()
+    assert sent[2.0] == {"maxWidth": 320, "maxHeight": 240, "maxFramerate": 2, "maxBitrate": 80_000}
+    assert sent[4.5] == {"maxWidth": 320, "maxHeight": 240, "maxFramerate": 5, "maxBitrate": 200_000}
+
+
 async def test_other_students_and_unassigned_proctors_get_no_socket(make_exam, daphne_factory, live_env):
     exam_id = make_exam(None)
     server = daphne_factory()

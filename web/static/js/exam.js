@@ -64,6 +64,15 @@
 
   function closePeer() { if (pc) { pc.close(); pc = null; sender = null; } }
 
+  // Test and diagnostics helper: what the camera sender is sending now.
+  window.examSentVideo = async () => {
+    let row = null;
+    if (sender) (await sender.getStats()).forEach((s) => {
+      if (s.type === "outbound-rtp") row = { framesSent: s.framesSent || 0, frameWidth: s.frameWidth || 0 };
+    });
+    return row;
+  };
+
   async function applyGrade(name, g) {
     if (!sender) return;
     const params = sender.getParameters();
