@@ -71,7 +71,7 @@ class AnalysisScheduler:
                 self._counts["dropped"] += 1
             slot.frame, slot.arrived = frame, time.monotonic()
             # Wake the stream's worker only if it would otherwise sleep past the stream's turn (a busy worker
-            # looks again when it finishes): frames arrive about twice as often as they are due.
+            # looks again when it finishes): a frame that came early waits for its turn without a wake-up.
             wakes_at = self._sleeping.get(slot.worker)
             if not slot.busy and wakes_at is not None and slot.next_due < wakes_at:
                 self._wakeups[slot.worker].notify()
