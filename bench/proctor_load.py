@@ -221,6 +221,13 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, ready, s
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+def sender_processes(ctx, url: str, students: list[dict], analysis_fps: float, ready, stop) -> list:
+    """The (not yet started) processes that simulate ``students``, STUDENTS_PER_SENDER_PROCESS in each."""
+    step = STUDENTS_PER_SENDER_PROCESS
+    batches = [students[i : i + step] for i in range(0, len(students), step)]
+    return [ctx.Process(target=sender_process, args=(url, batch, analysis_fps, ready, stop)) for batch in batches]
+
+
 # --- one measured run -------------------------------------------------------------------------------
 @dataclass
 class Run:
@@ -297,11 +304,7 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
     ctx = multiprocessing.get_context("spawn")
     ready, stop = ctx.Queue(), ctx.Event()
     students = setup["students"][:count]
-    batches = [students[i : i + STUDENTS_PER_SENDER_PROCESS] for i in range(0, count, STUDENTS_PER_SENDER_PROCESS)]
-    processes = [
-        ctx.Process(target=sender_process, args=(server.url, batch, policy.analysis_fps, ready, stop))
-        for batch in batches
-    ]
+    processes = sender_processes(ctx, server.url, students, policy.analysis_fps, ready, stop)
     dashboard = await websockets.connect(
         server.ws_url + f"/ws/proctor/exams/{setup['exam']}/",
         additional_headers={"Cookie": f"sessionid={setup['proctor']}"},
