@@ -1,4 +1,4 @@
-"""person -> empty -> person: no_face reaches the proctor; a closed tab is camera_lost and resumes within the
+"""person -> empty -> person: no_face reaches the proctor (socket and dashboard feed); a closed tab is camera_lost and resumes within the
 grace period, ends after it; the proctor reviews; the report and the student's own timeline show the result."""
 
 from __future__ import annotations
@@ -31,15 +31,22 @@ async def test_no_face_camera_lost_resume_grace_review_and_report(
     await receive_json(proctor)
 
     browser = await browser_factory(fake_video=clip)
+    dashboard = await (await browser.new_context()).new_page()  # the proctor's own browser context
+    await login(dashboard, server.url, "proctor")
+    await dashboard.goto(f"{server.url}/proctor/exams/{exam_id}/dashboard/")
     context = await browser.new_context()
     page = await context.new_page()
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
     await page.locator("#step-exam").wait_for(state="visible", timeout=20_000)
 
-    # The clip is empty from 3 s to 6 s (9 s loop): no_face must reach the proctor within one loop or two.
+    # The clip is empty from 3 s to 6 s (9 s loop): no_face must reach the proctor within one loop or two,
+    # on the socket and as a line in the dashboard's live feed.
     no_face = await next_event(proctor, episode_of("no_face"), timeout=20)
     session_id = no_face["episode"]["session"]
+    feed_line = dashboard.locator(f'#feed li[data-kind="no_face"][data-session="{session_id}"]')
+    await feed_line.first.wait_for(timeout=5_000)
+    assert "нет лица в кадре" in await feed_line.first.inner_text()
 
     # Closing the tab: camera_lost, session paused.
     await page.close()
