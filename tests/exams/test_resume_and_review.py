@@ -1,5 +1,6 @@
-"""person -> empty -> person: no_face reaches the proctor (socket and dashboard feed); a closed tab is camera_lost and resumes within the
-grace period, ends after it; the proctor reviews; the report and the student's own timeline show the result."""
+"""person -> empty -> person: no_face reaches the proctor (socket and dashboard feed); a closed tab is camera_lost
+and resumes within the grace period, ends after it; the proctor reviews; the report and the student's own timeline
+show the result."""
 
 from __future__ import annotations
 
