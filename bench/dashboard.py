@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -45,11 +43,11 @@ from bench.proctor_load import (  # noqa: E402
     CLIPS,
     SENDER_CPU,
     SERVER_CPU,
-    SETUP,
+    SimulatedStudents,
+    create_class,
     percentile,
     pin_server,
-    reference_photo,
-    sender_processes,
+    require_bench_machine,
 )
 from proctor.policy import Policy  # noqa: E402
 from tests.support.browser import launch_args, require_chromium  # noqa: E402
@@ -158,10 +156,8 @@ async def run(live: LiveEnvironment, setup: dict, policy: Policy, args) -> list[
     env = {"PROCTOR_RESUME_GRACE_SECONDS": "3600", "LOG_LEVEL": "INFO"}
     server = DaphneServer.start(live, extra_env=env)
     pin_server(server.process.pid)
-    ctx = multiprocessing.get_context("spawn")
-    ready, stop = ctx.Queue(), ctx.Event()
     students = setup["students"]
-    processes = sender_processes(ctx, server.url, students, policy.analysis_fps, ready, stop)
+    simulated = SimulatedStudents(server.url, students, policy.analysis_fps)
     windows = []
     try:
         async with async_playwright() as playwright:
@@ -177,12 +173,7 @@ async def run(live: LiveEnvironment, setup: dict, policy: Policy, args) -> list[
             await asyncio.sleep(2)
             windows.append(await observe(page, "baseline: nobody streaming", args.seconds))
 
-            for process in processes:
-                process.start()
-            for _ in students:
-                state, session_id, detail = await asyncio.to_thread(ready.get, True, 300)
-                if state == "error":
-                    raise RuntimeError(f"simulated student of session {session_id} failed: {detail}")
+            await simulated.start()
             await asyncio.sleep(args.warmup)
             pin_server(server.process.pid)  # the analyst processes started with the first session
             windows.append(await observe(page, f"{len(students)} streaming", args.seconds))
@@ -194,11 +185,7 @@ async def run(live: LiveEnvironment, setup: dict, policy: Policy, args) -> list[
             windows.append(await observe(page, f"{len(students)} streaming, 1 watched live", args.seconds))
             await browser.close()
     finally:
-        stop.set()
-        for process in processes:
-            process.join(15)
-            if process.is_alive():
-                process.kill()
+        simulated.stop()
         server.stop()
     return windows
 
@@ -210,19 +197,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=8.0)
     parser.add_argument("--clips", default=CLIPS, help="testdata clips given to the students in turn")
     args = parser.parse_args()
-    if not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
-        sys.exit("run inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
-    if os.cpu_count() < 2:
-        sys.exit("needs 2 CPUs: daphne on one, the browser and the simulated students on the other")
+    require_bench_machine("the browser and the simulated students")
     os.sched_setaffinity(0, {SENDER_CPU})  # the browser (a child) runs beside the senders, not on the server's core
     names = args.clips.split(",")
     policy = Policy()
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp:
-        live = LiveEnvironment.create(Path(tmp))
-        references = {name: str(reference_photo(name, Path(tmp))) for name in set(names)}
-        clips = [(name, references[name]) for name in names]
-        output = live.shell(SETUP.format(args=json.dumps({"count": args.students, "clips": clips, "policy": {}})))
-        setup = json.loads(output.split("SETUP", 1)[1])
+        live, setup = create_class(Path(tmp), names, args.students, {})
         windows = asyncio.run(run(live, setup, policy, args))
 
     baseline = windows[0]

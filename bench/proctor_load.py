@@ -221,11 +221,55 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, ready, s
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def sender_processes(ctx, url: str, students: list[dict], analysis_fps: float, ready, stop) -> list:
-    """The (not yet started) processes that simulate ``students``, STUDENTS_PER_SENDER_PROCESS in each."""
-    step = STUDENTS_PER_SENDER_PROCESS
-    batches = [students[i : i + step] for i in range(0, len(students), step)]
-    return [ctx.Process(target=sender_process, args=(url, batch, analysis_fps, ready, stop)) for batch in batches]
+class SimulatedStudents:
+    """The sender processes that simulate ``students``, STUDENTS_PER_SENDER_PROCESS in each."""
+
+    def __init__(self, url: str, students: list[dict], analysis_fps: float) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.count = len(students)
+        self.ready, self.done = ctx.Queue(), ctx.Event()
+        step = STUDENTS_PER_SENDER_PROCESS
+        self.processes = [
+            ctx.Process(target=sender_process, args=(url, students[i : i + step], analysis_fps, self.ready, self.done))
+            for i in range(0, len(students), step)
+        ]
+
+    async def start(self) -> None:
+        """Start them and wait until every student's connection is up (a failed one fails the benchmark)."""
+        for process in self.processes:
+            process.start()
+        for _ in range(self.count):
+            state, session_id, detail = await asyncio.to_thread(self.ready.get, True, 300)
+            if state == "error":
+                raise RuntimeError(f"simulated student of session {session_id} failed: {detail}")
+
+    def stop(self) -> None:
+        self.done.set()
+        for process in self.processes:
+            if process.pid is None:
+                continue  # never started
+            process.join(15)
+            if process.is_alive():
+                process.kill()
+
+
+def create_class(directory: Path, clip_names: list[str], count: int, raw_policy: dict) -> tuple[LiveEnvironment, dict]:
+    """A fresh database in ``directory`` with the exam, its proctor and ``count`` enrolled students (the clips in
+    turn) whose sessions run; returns it and SETUP's answer (exam, proctor and student cookies, sessions)."""
+    live = LiveEnvironment.create(directory)
+    references = {name: str(reference_photo(name, directory)) for name in set(clip_names)}
+    clips = [(name, references[name]) for name in clip_names]
+    output = live.shell(SETUP.format(args=json.dumps({"count": count, "clips": clips, "policy": raw_policy})))
+    return live, json.loads(output.split("SETUP", 1)[1])
+
+
+def require_bench_machine(other_cpu: str) -> None:
+    """Exit unless inside the private network namespace on at least 2 CPUs (daphne on one, ``other_cpu`` on the
+    other)."""
+    if not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
+        sys.exit("run inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
+    if os.cpu_count() < 2:
+        sys.exit(f"needs 2 CPUs: daphne on one, {other_cpu} on the other")
 
 
 # --- one measured run -------------------------------------------------------------------------------
@@ -301,10 +345,8 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
     server = DaphneServer.start(live, extra_env=env)
     pin_server(server.process.pid)
     run = Run(count, analysis, policy.analysis_fps)
-    ctx = multiprocessing.get_context("spawn")
-    ready, stop = ctx.Queue(), ctx.Event()
     students = setup["students"][:count]
-    processes = sender_processes(ctx, server.url, students, policy.analysis_fps, ready, stop)
+    simulated = SimulatedStudents(server.url, students, policy.analysis_fps)
     dashboard = await websockets.connect(
         server.ws_url + f"/ws/proctor/exams/{setup['exam']}/",
         additional_headers={"Cookie": f"sessionid={setup['proctor']}"},
@@ -323,12 +365,7 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
 
     listener = asyncio.ensure_future(listen())
     try:
-        for process in processes:
-            process.start()
-        for _ in range(count):
-            state, session_id, detail = await asyncio.to_thread(ready.get, True, 300)
-            if state == "error":
-                raise RuntimeError(f"simulated student of session {session_id} failed: {detail}")
+        await simulated.start()
         for entry in students[: args.live]:
             await dashboard.send(json.dumps({"type": "watch", "session": entry["session"], "on": True}))
         await asyncio.sleep(args.warmup)
@@ -347,13 +384,9 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
         run.analysed_fps = sum(s["processed"] for s in lines) / span
         run.lag_p95 = max((s["lag_p95"] for s in lines), default=0.0)
     finally:
-        stop.set()
+        simulated.stop()
         listener.cancel()
         await dashboard.close()
-        for process in processes:
-            process.join(15)
-            if process.is_alive():
-                process.kill()
         server.stop()
     return run
 
@@ -369,10 +402,7 @@ def main() -> None:
     parser.add_argument("--clips", default=CLIPS, help="testdata clips given to the students in turn")
     parser.add_argument("--policy", default="{}", help="the exam policy as JSON, e.g. '{\"landmarker_interval_s\": 0}'")
     args = parser.parse_args()
-    if not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
-        sys.exit("run inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
-    if os.cpu_count() < 2:
-        sys.exit("needs 2 CPUs: daphne on one, the simulated students on the other")
+    require_bench_machine("the simulated students")
     try:  # the server and the senders (children inherit it) go before other work on a shared machine
         os.nice(PRIORITY_BOOST)
     except PermissionError:
@@ -382,11 +412,7 @@ def main() -> None:
     raw_policy = json.loads(args.policy)
     policy = Policy.from_dict(raw_policy)  # a bad policy fails here, before anything starts
     with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
-        live = LiveEnvironment.create(Path(tmp))
-        references = {name: str(reference_photo(name, Path(tmp))) for name in set(names)}
-        clips = [(name, references[name]) for name in names]
-        output = live.shell(SETUP.format(args=json.dumps({"count": max(counts), "clips": clips, "policy": raw_policy})))
-        setup = json.loads(output.split("SETUP", 1)[1])
+        live, setup = create_class(Path(tmp), names, max(counts), raw_policy)
         runs = [asyncio.run(measure(live, setup, max(counts), False, policy, args))]
         for count in counts:
             runs.append(asyncio.run(measure(live, setup, count, True, policy, args)))
