@@ -38,12 +38,12 @@ sys.path.insert(0, str(REPO))
 
 from bench.media import write_clip  # noqa: E402
 from proctor.cli import analyze_video  # noqa: E402
+from proctor.media.grades import ANALYSIS_BITS_PER_FRAME, ANALYSIS_HEIGHT, ANALYSIS_WIDTH, analysis_grade  # noqa: E402
 from proctor.policy import DEFAULT_POLICY, Policy  # noqa: E402
 from proctor.vision import identity, landmarks  # noqa: E402
 from proctor.vision.analyzer import detection_scale  # noqa: E402
 from proctor.vision.detection import detect_faces  # noqa: E402
 from proctor.vision.frames import VideoReader, load_image  # noqa: E402
-from rtc.grades import ANALYSIS_BITS_PER_FRAME, ANALYSIS_HEIGHT, ANALYSIS_WIDTH, analysis_grade  # noqa: E402
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 # Borderline images documented in faces/multi/PROVENANCE.md: counts a careful human could also give.
@@ -217,7 +217,7 @@ def scenario_run(video: Path, reference: np.ndarray, truths: list[Truth], policy
 def scenarios(testdata: Path, fps_values: tuple[float, ...], phases: tuple[float, ...], scratch: Path) -> list[dict]:
     """Every scenario as .mp4 and .y4m at each analysis rate; the .mp4 also with the analysis grid shifted,
     and re-encoded into ``scratch`` at the analysis grade the exam page sends for that rate (VP8,
-    rtc/grades.py)."""
+    proctor/media/grades.py)."""
     runs = []
     for csv_path in sorted((testdata / "video").glob("*/scenario.csv")):
         folder = csv_path.parent

@@ -11,7 +11,7 @@ What it does, in one run:
 * one daphne (the real server: signalling, aiortc, episodes, dashboard socket) and its analyst processes
   pinned to CPU 0, their CPU counted together; the simulated students in separate processes pinned to
   CPU 1: each is an aiortc sender replaying a testdata clip pre-encoded to VP8 at the analysis grade of
-  rtc/grades.py (what the exam page sends), so the senders spend no CPU encoding, each looping from its
+  proctor/media/grades.py (what the exam page sends), so the senders spend no CPU encoding, each looping from its
   own point of the clip (students are not in step); ``--live`` students are switched by the proctor's
   dashboard to the live-view grade, exactly as a proctor opening a student does;
 * a proctor's dashboard socket records every episode and its latency: arrival time minus the end of its
@@ -53,8 +53,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.media import cpu_seconds, encode_clip, process_tree  # noqa: E402
+from proctor.media.grades import analysis_grade, grade  # noqa: E402
 from proctor.policy import Policy  # noqa: E402
-from rtc.grades import analysis_grade, grade  # noqa: E402
 from tests.support.paths import testdata  # noqa: E402
 from tests.support.servers import DaphneServer, LiveEnvironment  # noqa: E402
 

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from rtc.janus.client import JanusError, JanusSession
 from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
 from server.accounts import audit
-from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
+from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
 
 from . import live
 from .models import Participant, Presence
@@ -466,7 +466,7 @@ class LessonConsumer(JsonProtocolConsumer):
         if message["user"] == self.user.pk:
             await self.send_json({"type": "removed", "detail": _("Учитель удалил вас с урока.")})
             await self.leave_lesson()
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.close(code=CloseCode.FORBIDDEN)
 
     async def lesson_end(self, message: dict) -> None:
         await self.send_json({"type": "ended", "detail": _("Урок завершён.")})

@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 
 from rtc.peer import MAX_SDP_BYTES
 from server.accounts import audit
-from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
+from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
 
 from . import exam_access
 from .live import broadcast
@@ -51,7 +51,7 @@ class DashboardConsumer(JsonProtocolConsumer):
         exam_id = int(self.scope["url_route"]["kwargs"]["exam_id"])
         if await database_sync_to_async(_authorise)(self.scope["user"], exam_id) is None:
             await self.accept()
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.close(code=CloseCode.FORBIDDEN)
             return
         self.exam_id = exam_id
         self.watching: set[int] = set()

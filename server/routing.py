@@ -3,7 +3,6 @@
 from chat.routing import websocket_urlpatterns as chat_routes
 from lessons.routing import websocket_urlpatterns as lesson_routes
 from proctor.routing import websocket_urlpatterns as proctor_routes
-from rtc.routing import websocket_urlpatterns as rtc_routes
 from server.notifications.routing import websocket_urlpatterns as system_routes
 
-websocket_urlpatterns = [*system_routes, *chat_routes, *rtc_routes, *proctor_routes, *lesson_routes]
+websocket_urlpatterns = [*system_routes, *chat_routes, *proctor_routes, *lesson_routes]

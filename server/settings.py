@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "web.middleware.ChosenLanguageMiddleware",
+    "server.language.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -137,7 +137,7 @@ if REDIS_URL:
                 "capacity": 1000,
                 "expiry": 60,
                 # a media worker's channel carries the messages of all its sessions
-                "channel_capacity": {"rtc.media.*": 10_000},
+                "channel_capacity": {"proctor.media.*": 10_000},
             },
         }
     }
@@ -206,8 +206,8 @@ CHAT_ANSWER_DUE_SOON_HOURS = int(os.environ.get("CHAT_ANSWER_DUE_SOON_HOURS", "2
 # '[{"urls": ["turn:turn.school.example:3478"], "username": "u", "credential": "p"}]'.
 # Empty by default: never aiortc's built-in Google STUN.
 RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS", "[]"))
-# Media workers (rtc/media_worker.py, docs/proctoring.md "Media path"): the exam cameras' aiortc peers and analysis.
-# Session s goes to worker s % RTC_MEDIA_WORKERS (channel rtc.media.<index>). Without Redis the workers run inside
+# Media workers (proctor/media/worker.py, docs/proctoring.md "Media path"): the exam cameras' aiortc peers and analysis.
+# Session s goes to worker s % RTC_MEDIA_WORKERS (channel proctor.media.<index>). Without Redis the workers run inside
 # daphne (embedded); with REDIS_URL each is a `manage.py media_worker --index I` process, one per core, unless
 # RTC_MEDIA_EMBEDDED=1 (a single daphne with Redis). An offer unanswered for RTC_MEDIA_OFFER_TIMEOUT_SECONDS gets
 # an error frame (the page offers again).

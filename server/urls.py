@@ -16,6 +16,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("chat/", include("chat.urls")),
     path("proctor/", include("proctor.urls")),
-    path("rtc/", include("rtc.urls")),
     path("lessons/", include("lessons.urls")),
 ]

@@ -9,15 +9,22 @@ the language of the page that opened it (the language selector's cookie).
 from __future__ import annotations
 
 import json
+from enum import IntEnum
 from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
-from web.middleware import chosen_language
+from server.language import chosen_language
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
+
+class CloseCode(IntEnum):
+    """WebSocket close codes our sockets use (the pages read them from the server, see web/)."""
+
+    UNAUTHENTICATED = 4401  # no logged-in user: log in again
+    FORBIDDEN = 4403  # not allowed to open this socket: do not reconnect
+    REPLACED = 4409  # a newer tab took this exam session over
+    SESSION_OVER = 4410  # the exam session has ended
 
 
 class ProtocolError(Exception):
@@ -42,7 +49,7 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             # Accept first so the client learns why (a close before accept is a bare HTTP 403).
             await self.accept()
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.close(code=CloseCode.UNAUTHENTICATED)
             return
         await super().websocket_connect(message)
 
@@ -65,6 +72,10 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
             await self.receive_json(content)
         except ProtocolError as error:
             await self.send_error(error.code, error.detail, ref=content.get("ref"))
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        # autobahn (under daphne) refuses a close code whose type is not exactly int, so no IntEnum members.
+        await super().close(code=int(code) if isinstance(code, IntEnum) else code, reason=reason)
 
     async def send_error(self, code: str, detail: str, ref: Any = None) -> None:
         frame: dict[str, Any] = {"type": "error", "error": code, "detail": detail}

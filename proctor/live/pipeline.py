@@ -28,6 +28,7 @@ import numpy as np
 from django.conf import settings
 
 from rtc.scheduler import AnalysisScheduler
+from server.aio import spawn
 
 from ..episodes import EpisodeEvent
 from ..policy import Policy
@@ -232,16 +233,6 @@ class LivePipeline:
             stream.checking_identity = False
         if not result.empty:
             stream.loop.call_soon_threadsafe(spawn, stream.deliver(result))
-
-
-_background: set[asyncio.Future] = set()
-
-
-def spawn(coroutine: Awaitable[None]) -> None:
-    """Run a coroutine on the current loop in the background, keeping a reference until it is done."""
-    task = asyncio.ensure_future(coroutine)
-    _background.add(task)
-    task.add_done_callback(_background.discard)
 
 
 _pipeline: LivePipeline | None = None

@@ -11,8 +11,8 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from proctor.live import sessions as live_sessions
+from proctor.media.exam_socket import ExamSessionConsumer
 from proctor.models import Episode, Exam, ExamSession
-from rtc.exam_socket import ExamSessionConsumer
 from server.school.models import StudyGroup
 
 

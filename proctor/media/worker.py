@@ -1,6 +1,6 @@
 """The media worker: the aiortc peers and the live analysis of the exam sessions assigned to it.
 
-A worker listens on its named channels (:mod:`rtc.media_link`) and talks to the rest only through the
+A worker listens on its named channels (:mod:`proctor.media.link`) and talks to the rest only through the
 channel layer: exam sockets send it the browser's offer and session control, it answers them
 (``media.answer`` / ``media.rejected`` / ``media.ok`` / ``media.lost`` / ``media.identity``), answers
 proctors' live-view offers on their dashboard channel, and persists and announces episodes and thumbnails
@@ -30,17 +30,18 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from proctor import enrollment
-from proctor.episodes import EpisodeEvent
-from proctor.live import broadcast, thumbnails
-from proctor.live import sessions as live_sessions
-from proctor.live.pipeline import Evidence, StreamResult, pipeline, spawn, wall_clock
-from proctor.models import ExamSession
-from proctor.models.exams import evidence_token
-from proctor.policy import Policy
+from rtc.peer import StudentPeer, ViewerPeer, close_all_peers
+from server.aio import spawn
 
-from .media_link import worker_channel
-from .peer import StudentPeer, ViewerPeer, close_all_peers
+from .. import enrollment
+from ..episodes import EpisodeEvent
+from ..live import broadcast, thumbnails
+from ..live import sessions as live_sessions
+from ..live.pipeline import Evidence, StreamResult, pipeline, wall_clock
+from ..models import ExamSession
+from ..models.exams import evidence_token
+from ..policy import Policy
+from .link import worker_channel
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +308,7 @@ def _report_stopped(task: asyncio.Task) -> None:
 
 
 async def run_process(index: int) -> None:
-    """A separate media-worker process: serve ``rtc.media.<index>`` until SIGTERM/SIGINT, then close every peer.
+    """A separate media-worker process: serve ``proctor.media.<index>`` until SIGTERM/SIGINT, then close every peer.
 
     Not under twisted, so the signals are handled here: daphne's reactor hook (:mod:`rtc.peer`) does not apply.
     """

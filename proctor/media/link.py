@@ -1,7 +1,7 @@
 """How exam sockets reach the media workers: one named channel per worker on the channel layer.
 
 Assignment is sticky and needs no shared state: session ``s`` belongs to worker ``s % RTC_MEDIA_WORKERS``
-(channel ``rtc.media.<index>``), so every message of a session, from any daphne process, reaches the
+(channel ``proctor.media.<index>``), so every message of a session, from any daphne process, reaches the
 worker holding its peer. Messages are plain dicts (msgpack for channels-redis); every one names the
 session and ``reply_to``, the channel of the exam socket that sent it (the session's current owner).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-CHANNEL_PREFIX = "rtc.media."
+CHANNEL_PREFIX = "proctor.media."
 
 
 def worker_channel(index: int) -> str:

@@ -2,8 +2,8 @@
 
 One socket per exam page (a newer one of the same session takes over). The socket keeps the browser
 protocol and the session's state in the database; the camera's aiortc peer, the proctors' live-view peers
-and the analysis live on the session's media worker (:mod:`rtc.media_worker`, reached through the channel
-layer, :mod:`rtc.media_link`): this socket forwards the offer and session control to it and relays its
+and the analysis live on the session's media worker (:mod:`proctor.media.worker`, reached through the channel
+layer, :mod:`proctor.media.link`): this socket forwards the offer and session control to it and relays its
 answers, ``media.ok`` / ``media.lost`` and identity results to the browser. The worker announces episodes
 and thumbnails to the proctors itself. On disconnect (and when daphne cancels the consumer: the
 try/finally around ``__call__``) the socket detaches from the worker, which closes the peers.
@@ -21,22 +21,21 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
-from proctor import enrollment
-from proctor.live import broadcast
-from proctor.live import sessions as live_sessions
-from proctor.live.browser_events import BROWSER_EVENTS
-from proctor.live.pipeline import spawn
-from proctor.models import ExamSession
-from server.ws import CLOSE_FORBIDDEN, JsonProtocolConsumer, ProtocolError
+from rtc.peer import MAX_SDP_BYTES
+from server.aio import spawn
+from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
 
-from . import media_link, media_worker
+from .. import enrollment
+from ..live import broadcast
+from ..live import sessions as live_sessions
+from ..live.browser_events import BROWSER_EVENTS
+from ..models import ExamSession
+from . import link as media_link
+from . import worker as media_worker
 from .grades import grade
-from .peer import MAX_SDP_BYTES
 
 log = logging.getLogger(__name__)
 
-CLOSE_SESSION_OVER = 4410
-CLOSE_REPLACED = 4409
 EVENT_BURST = 20  # browser events accepted per EVENT_WINDOW seconds
 EVENT_WINDOW = 10.0
 TEARDOWN_TIMEOUT = 2.0
@@ -78,12 +77,12 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             summary, self.epoch = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
         except (ExamSession.DoesNotExist, PermissionError):
             await self.accept()
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.close(code=CloseCode.FORBIDDEN)
             return
         except live_sessions.SessionClosed:
             await self.accept()
             await self.send_json({"type": "session.ended", "reason": "already_ended"})
-            await self.close(code=CLOSE_SESSION_OVER)
+            await self.close(code=CloseCode.SESSION_OVER)
             return
         self.session_id = session_id
         self.exam_id, self.analysis_fps, has_reference = await database_sync_to_async(_exam_facts)(session_id)
@@ -246,7 +245,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         self.ended = True
         await self.send_json({"type": "session.ended", "reason": reason})
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
-        await self.close(code=CLOSE_SESSION_OVER)
+        await self.close(code=CloseCode.SESSION_OVER)
 
     async def _state_changed(self, summary: dict) -> None:
         await self._to_worker("monitor", on=summary["state"] == ExamSession.State.RUNNING)
@@ -307,11 +306,11 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         elif action == "replaced" and message["epoch"] > self.epoch:
             self.replaced = True
             await self.send_json({"type": "session.replaced"})
-            await self.close(code=CLOSE_REPLACED)
+            await self.close(code=CloseCode.REPLACED)
         elif action == "ended":
             self.ended = True
             await self.send_json({"type": "session.ended", "reason": message["reason"]})
-            await self.close(code=CLOSE_SESSION_OVER)
+            await self.close(code=CloseCode.SESSION_OVER)
 
 
 def _deadline(session_id: int):

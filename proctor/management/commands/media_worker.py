@@ -7,7 +7,7 @@ import asyncio
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from rtc.media_worker import run_process
+from proctor.media.worker import run_process
 
 
 class Command(BaseCommand):
