@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from tests.chat.helpers import make_room
+from tests.support.browser import login
 
 pytestmark = pytest.mark.browser
 
@@ -27,11 +28,7 @@ async def logged_in_page(browser, base_url: str, username: str, phone: bool = Fa
     viewport = {"width": 390, "height": 844} if phone else {"width": 1200, "height": 800}
     context = await browser.new_context(viewport=viewport)
     page = await context.new_page()
-    await page.goto(base_url + "/accounts/login/")
-    await page.get_by_label("Логин").fill(username)
-    await page.get_by_label("Пароль").fill(f"{username}-demo")
-    await page.get_by_role("button", name="Войти").click()
-    await page.wait_for_url(base_url + "/")
+    await login(page, base_url, username)
     return context, page
 
 

@@ -1,4 +1,4 @@
-"""Helpers shared by the exam tests: scenario files, browser login, waiting for dashboard frames."""
+"""Helpers shared by the exam tests: scenario files, starting an exam in the browser, waiting for dashboard frames."""
 
 from __future__ import annotations
 
@@ -15,14 +15,6 @@ from tests.support.paths import testdata
 def scenario(name: str) -> tuple[Path, Path]:
     """A scenario's fake-webcam clip and its reference photo."""
     return testdata(f"video/{name}/{name}.y4m"), testdata(f"video/{name}/reference.jpg")
-
-
-async def login(page, base_url: str, username: str) -> None:
-    await page.goto(base_url + "/accounts/login/")
-    await page.get_by_label("Логин").fill(username)
-    await page.get_by_label("Пароль").fill(f"{username}-demo")
-    await page.get_by_role("button", name="Войти").click()
-    await page.wait_for_url(base_url + "/")
 
 
 async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from tests.exams.helpers import episode_of, login, next_event, scenario, start_exam
+from tests.exams.helpers import episode_of, next_event, scenario, start_exam
+from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from tests.exams.helpers import login, next_event, scenario, session_state, start_exam
+from tests.exams.helpers import next_event, scenario, session_state, start_exam
+from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]

@@ -11,7 +11,8 @@ import time
 
 import pytest
 
-from tests.exams.helpers import camera_offer, episode_of, login, next_event, open_session, scenario, start_exam
+from tests.exams.helpers import camera_offer, episode_of, next_event, open_session, scenario, start_exam
+from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
 pytestmark = pytest.mark.media

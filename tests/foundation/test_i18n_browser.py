@@ -7,6 +7,8 @@ import re
 import pytest
 from django.conf import settings
 
+from tests.support.browser import login
+
 pytestmark = pytest.mark.browser
 
 # A closed exam of 9А with one unreviewed episode, watched by the demo proctor; prints the session id.
@@ -31,11 +33,7 @@ async def test_review_script_marks_an_episode_in_english(browser, daphne_server,
     context = await browser.new_context()
     await context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": daphne_server.url}])
     page = await context.new_page()
-    await page.goto(daphne_server.url + "/accounts/login/")
-    await page.fill("#id_username", "proctor")
-    await page.fill("#id_password", "proctor-demo")
-    await page.click("button[type=submit]")
-    await page.wait_for_url(daphne_server.url + "/")
+    await login(page, daphne_server.url, "proctor")
 
     await page.goto(f"{daphne_server.url}/proctor/sessions/{session_id}/")
     state = page.locator("#timeline .episode .review-state")
