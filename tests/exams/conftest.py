@@ -1,5 +1,6 @@
-"""Fixtures for proctored-exam tests: an open exam in the live database, the student's reference photo,
-separate media-worker processes (the scaled layout)."""
+"""Fixtures for proctored-exam tests: an ended exam session with an evidence snapshot in the test database
+(``world``), an open exam in the live database, the student's reference photo, separate media-worker processes
+(the scaled layout)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,45 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from proctor.models import Episode, Exam, ExamSession
+from server.accounts.models import Role, User, UserRole
+from server.school import demo
+from server.school.models import StudyGroup
 from tests.support.paths import REPO_ROOT
 from tests.support.servers import LiveEnvironment, stop
+
+
+@pytest.fixture
+def world(db, media_root):
+    """The demo school, a second proctor, an exam with one session and one evidence snapshot."""
+    demo.seed()
+    users = {u.username: u for u in User.objects.all()}
+    users["proctor2"] = User.objects.create_user("proctor2", password="x")
+    UserRole.objects.create(user=users["proctor2"], role=Role.PROCTOR)
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title="Физика",
+        group=StudyGroup.objects.get(name="9А"),
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=1),
+        created_by=users["teacher"],
+    )
+    exam.proctors.add(users["proctor"])
+    session = ExamSession.objects.create(exam=exam, student=users["student"], state="ended")
+    episode = Episode.objects.create(session=session, kind="multiple_faces", started_at=now, ended_at=now)
+    evidence = media_root / "evidence" / str(session.pk) / f"{episode.evidence_token}.jpg"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    episode.evidence = str(evidence.relative_to(media_root))
+    episode.save()
+    return {"users": users, "exam": exam, "session": session, "episode": episode}
+
 
 CREATE_EXAM = """
 import json

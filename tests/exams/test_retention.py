@@ -8,10 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from proctor.models import Episode
-from tests.exams.test_permissions import client_for, world  # noqa: F401 - the shared fixture
 
 
-def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F811
+def test_purge_evidence_deletes_old_snapshots_only(world, settings):
     old = world["episode"]
     path = settings.MEDIA_ROOT / old.evidence
     fresh = Episode.objects.create(session=world["session"], kind="no_face", started_at=timezone.now())
@@ -32,7 +31,7 @@ def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F8
     assert fresh.evidence
 
 
-def test_student_downloads_own_proctoring_data(world):  # noqa: F811
+def test_student_downloads_own_proctoring_data(world, client_for):
     response = client_for(world["users"]["student"]).get("/proctor/my-data.json")
     assert response.status_code == 200
     data = response.json()
