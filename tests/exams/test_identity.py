@@ -8,6 +8,7 @@ import json
 import pytest
 
 from tests.exams.helpers import next_event, scenario, session_state, start_exam
+from tests.support import setups
 from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
@@ -42,10 +43,5 @@ async def test_other_person_fails_identity_then_proctor_admits(
     admitted = await next_event(proctor, session_state("running"), timeout=5)
     assert admitted["identity"] == "admitted"
     await page.locator("#step-exam").wait_for(state="visible", timeout=10_000)
-    audit = live_env.shell(
-        "from server.accounts.models import AuditEvent\n"
-        f"e = AuditEvent.objects.filter(kind='proctor.manual_admit', details__session={session_id}).get()\n"
-        "print(e.actor.username, e.subject.username)"
-    )
-    assert audit.split()[-2:] == ["proctor", "student"]
+    assert live_env.call(setups.manual_admit_audit, session=session_id) == ["proctor", "student"]
     await proctor.close()

@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from tests.exams.helpers import next_event, open_session, stream_camera
+from tests.support import setups
 from tests.support.client import logged_in, receive_json
 
 pytestmark = pytest.mark.media
@@ -79,12 +80,7 @@ async def test_other_students_and_unassigned_proctors_get_no_socket(make_exam, d
     exam_id = make_exam(None)
     server = daphne_factory()
     session_id = await open_session(server, exam_id)
-    live_env.shell(
-        "from server.accounts.models import User, UserRole\n"
-        "u, _ = User.objects.get_or_create(username='proctor2')\n"
-        "u.set_password('proctor2-demo'); u.save()\n"
-        "UserRole.objects.get_or_create(user=u, role='proctor')\n"
-    )
+    live_env.call(setups.add_user, username="proctor2", role="proctor")
     for username, path in (
         ("student2", f"/ws/rtc/sessions/{session_id}/"),
         ("proctor", f"/ws/rtc/sessions/{session_id}/"),
@@ -123,14 +119,7 @@ async def test_a_second_tab_takes_over_and_the_deadline_ends_the_session(make_ex
     server = daphne_factory()
     session_id = await open_session(server, exam_id)
     # The exam window closes in 10 s and the student was admitted: the deadline is the window's end.
-    live_env.shell(
-        "from datetime import timedelta\n"
-        "from django.utils import timezone\n"
-        "from proctor.models import ExamSession\n"
-        f"s = ExamSession.objects.get(pk={session_id})\n"
-        "s.exam.closes_at = timezone.now() + timedelta(seconds=10); s.exam.save()\n"
-        "s.state, s.identity, s.started_at = 'running', 'admitted', timezone.now(); s.save()\n"
-    )
+    live_env.call(setups.admitted_session_closing_in, session=session_id, seconds=10)
     student = logged_in(server.url, "student")
     first = await student.websocket(f"/ws/rtc/sessions/{session_id}/")
     assert (await receive_json(first))["state"] == "running"

@@ -4,12 +4,11 @@ all inside the private network namespace (see ../shared/STACK.md)."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import pytest
 
-from tests.support import paths
+from tests.support import paths, setups
 
 from .browsers import (
     SCREEN_ARGS,
@@ -152,15 +151,7 @@ async def test_lesson_with_teacher_and_two_students(
 
 def attendance(live_env, lesson: int) -> dict[str, dict]:
     """The attendance sheet as the server computes it, plus how many intervals are still open."""
-    out = live_env.shell(
-        "import json; from lessons.models import LessonRun, Presence; from lessons.attendance import sheet; "
-        f"run = LessonRun.objects.get(lesson={lesson}); "
-        "print(json.dumps({r.student.username: {'seconds': r.seconds_present, 'status': r.status, "
-        "'removed': r.removed, 'media': r.media_connected, "
-        "'open_intervals': Presence.objects.filter(participant__run=run, "
-        "participant__user=r.student, left_at__isnull=True).count()} for r in sheet(run)}))"
-    )
-    return json.loads(out.strip().splitlines()[-1])
+    return live_env.call(setups.attendance, lesson=lesson)
 
 
 async def test_simulcast_layers_and_janus_restart(
