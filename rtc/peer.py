@@ -1,7 +1,8 @@
 """The server side of a student's camera stream: one aiortc peer connection per exam session.
 
-Never created without an explicit ICE configuration: aiortc's default is a public
-Google STUN server (see ../shared/STACK.md); ours comes from ``settings.RTC_ICE_SERVERS``.
+Never created without an explicit ICE configuration: aiortc's default (``RTCPeerConnection()``) asks
+Google's public STUN server stun.l.google.com:19302, traffic leaving the school; ours comes from
+``settings.RTC_ICE_SERVERS``.
 """
 
 from __future__ import annotations

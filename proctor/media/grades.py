@@ -1,7 +1,7 @@
 """The video grades a student's browser sends, switched with ``RTCRtpSender.setParameters`` (no renegotiation).
 
 aiortc decodes every received frame (VP8 delta frames need their predecessors), so the sent grade is
-what limits students per core (../shared/STACK.md; docs/benchmarks.md "Proctoring ingest"). The
+what limits students per core (docs/benchmarks.md "Proctoring ingest"). The
 analysis grade therefore sends exactly the frames the vision engine analyses: the exam policy's
 analysis rate, rounded up to whole frames per second, at 320x240 and a fixed bit budget per frame
 (bench/accuracy.py's "as sent" runs keep every scenario episode and identity decision at it). The
