@@ -16,6 +16,7 @@ from proctor.policy import Policy
 from proctor.quality import assess_file
 from rtc.scheduler import AnalysisScheduler
 from tests.exams.helpers import scenario
+from tests.support.waiting import wait_for
 
 
 def frames_of(clip_mp4: str, every: int = 3) -> list[av.VideoFrame]:
@@ -39,15 +40,6 @@ async def offer_until(pipeline: LivePipeline, session: int, frames: list, done: 
             raise AssertionError(f"no {what} within 30 s")
         pipeline.offer(session, frame)
         await asyncio.sleep(0.2)
-
-
-async def until(done: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
-    """Wait for ``done()``: a generous time-out, not a latency bound."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.1)
 
 
 async def test_identity_check_then_camera_lost_when_frames_stop(settings, caplog):
@@ -91,10 +83,10 @@ async def run_stream(pipeline, deliver, policy, reference, frames, results) -> N
         pipeline.offer(7, frame)
         await asyncio.sleep(0.2)
     assert lost() == []  # frames flowing (analysed or not) are never a lost camera
-    await until(lambda: bool(lost()), "camera_lost")  # frames stopped, the socket did not: the 1-s ticker notices
+    await wait_for(lost, interval=0.1, what="camera_lost")  # frames stopped, the socket did not: the 1-s ticker notices
     assert lost() == ["opened"]
     pipeline.offer(7, frames[6])  # the camera is back
-    await until(lambda: len(lost()) >= 2, "camera_lost closed")
+    await wait_for(lambda: len(lost()) >= 2, interval=0.1, what="camera_lost closed")
     assert lost()[:2] == ["opened", "closed"]
     assert any(r.thumbnail and r.thumbnail.startswith("data:image/jpeg;base64,") for r in results)
 

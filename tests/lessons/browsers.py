@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import struct
-import time
 import wave
 from pathlib import Path
 
@@ -79,18 +77,6 @@ def pick(rows: list[dict], **match) -> dict | None:
         if all(row.get(k) == v for k, v in match.items()):
             return row
     return None
-
-
-async def wait_for(check, timeout: float = 20.0, interval: float = 0.25, what: str = "condition"):
-    """Poll an async ``check`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 async def counter(page, field: str, **match) -> int:

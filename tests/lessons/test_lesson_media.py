@@ -10,6 +10,7 @@ import time
 import pytest
 
 from tests.support import paths, setups
+from tests.support.waiting import wait_for
 
 from .browsers import (
     SCREEN_ARGS,
@@ -19,7 +20,6 @@ from .browsers import (
     pick,
     speaking_args,
     upscaled_y4m,
-    wait_for,
     wait_joined,
 )
 from .helpers import lesson_now
