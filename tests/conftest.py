@@ -3,7 +3,8 @@
 * ``school`` – the demo school in the in-process test database, users by login.
 * ``client_for(user)`` – a Django test client logged in as that user (a User or a login).
 * ``redis_server`` – a redis-server on a free loopback port for the session.
-* ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school.
+* ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school; set-ups run in it as
+  ``live_env.call(setups.<function>, ...)`` (tests/support/setups.py).
 * ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database;
   all are stopped at the end of the test.
 * ``daphne_server`` – one daphne on the in-memory channel layer, shared by the session.
