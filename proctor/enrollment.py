@@ -84,6 +84,7 @@ def enroll(
     verdict = assess_file(source)
     if not verdict.ok:
         return Enrollment(verdict, None)
+    assert verdict.embedding is not None  # a passing verdict carries the embedding
     with transaction.atomic():
         _delete_photos(ReferencePhoto.objects.select_for_update().filter(student=student))
         photo = ReferencePhoto(
