@@ -34,7 +34,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("username", "kind")
     readonly_fields = ("at", "kind", "actor", "subject", "username", "ip_address", "details")
 
-    def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:  # append-only
+    def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:  # the log is append-only
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
