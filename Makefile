@@ -23,6 +23,8 @@ run: setup
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --cache-dir var/cache/import-linter
+	$(VENV)/bin/mypy
 
 format:
 	$(VENV)/bin/ruff check --fix .

@@ -6,11 +6,13 @@ The app's texts come from the JavaScript catalogue (djangojs.po), loaded before 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from server.accounts.http import AuthenticatedHttpRequest
 
 from .attachments.conf import LIMITS as ATTACHMENT_LIMITS
 from .conf import LIMITS
@@ -20,7 +22,7 @@ from .sla import queries as answers
 
 @require_GET
 @login_required
-def page(request: HttpRequest) -> HttpResponse:
+def page(request: AuthenticatedHttpRequest) -> HttpResponse:
     config = {
         "user": request.user.pk,
         "user_name": str(request.user),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict, overload
 
 from server.accounts.models import User
 
@@ -19,7 +19,19 @@ def encode(frame: dict[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
-def person(user: User | None) -> dict[str, Any] | None:
+class Person(TypedDict):
+    """A user as clients see them: an author, a member, a reader."""
+
+    id: int
+    name: str
+    username: str
+
+
+@overload
+def person(user: User) -> Person: ...
+@overload
+def person(user: User | None) -> Person | None: ...
+def person(user: User | None) -> Person | None:
     if user is None:
         return None
     return {"id": user.pk, "name": str(user), "username": user.username}

@@ -15,6 +15,7 @@ from .models import Membership, Message, Report
 from .payloads import (
     MESSAGE_PREFETCH,
     MESSAGE_RELATED,
+    Person,
     message_frame,
     message_payload,
     person,
@@ -27,14 +28,14 @@ from .store import get_message, load_room
 def rooms_for(user: User) -> list[dict[str, Any]]:
     """The user's rooms, each with its unread count (others' undeleted messages after the read position)."""
     mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
-    rooms = (
+    annotated = (
         readable_rooms(user)
         .annotate(
             my_read=Coalesce(Subquery(mine.values("last_read_seq")[:1]), 0), my_role=Subquery(mine.values("role")[:1])
         )
         .order_by("kind", "title")
     )
-    rooms = list(rooms)
+    rooms = list(annotated)
     read_position = Membership.objects.filter(room=OuterRef("room"), user=user)
     unread = dict(
         Message.objects.filter(room__in=[r.pk for r in rooms if r.my_role], deleted_at__isnull=True)
@@ -97,12 +98,14 @@ def history(user: User, room_id: int, before: int | None, limit: int) -> dict[st
     return {"room": room.pk, "messages": [message_payload(m) for m in reversed(page[:limit])], "more": more}
 
 
-def receipts(user: User, room_id: int, seq: int) -> list[dict[str, Any]]:
+def receipts(user: User, room_id: int, seq: int) -> list[Person]:
     """Who has read message ``seq`` (members whose read position reached it)."""
     room, _ = load_room(user, room_id)
     message = get_message(room, seq)
     readers = Membership.objects.select_related("user").filter(room=room, last_read_seq__gte=seq)
-    return [person(m.user) for m in readers.exclude(user_id=message.author_id).order_by("user__last_name")]
+    if message.author_id is not None:  # the author is no reader of their own message
+        readers = readers.exclude(user_id=message.author_id)
+    return [person(m.user) for m in readers.order_by("user__last_name")]
 
 
 def revisions(user: User, room_id: int, seq: int) -> list[dict[str, Any]]:

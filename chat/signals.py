@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -18,7 +19,7 @@ GROUP_RELATIONS = (StudyGroup.curators.through, StudyGroup.teachers.through, Stu
 def _resync(group_ids: set[int]) -> None:
     """Resynchronise after the surrounding transaction commits (once per group)."""
     for group_id in group_ids:
-        transaction.on_commit(lambda gid=group_id: _resync_now(gid))
+        transaction.on_commit(partial(_resync_now, group_id))
 
 
 def _resync_now(group_id: int) -> None:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from server.accounts.http import AuthenticatedHttpRequest
 from server.ws import ProtocolError
 
 from . import queries
@@ -28,13 +29,13 @@ def _int_param(request: HttpRequest, name: str, low: int, high: int) -> int | No
 
 @require_GET
 @login_required
-def room_list(request: HttpRequest) -> JsonResponse:
+def room_list(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse({"rooms": queries.rooms_for(request.user)})
 
 
 @require_GET
 @login_required
-def room_messages(request: HttpRequest, room_id: int) -> JsonResponse:
+def room_messages(request: AuthenticatedHttpRequest, room_id: int) -> JsonResponse:
     """``GET /chat/rooms/<id>/messages?before=<seq>&limit=<n>``: a page of history, oldest first."""
     try:
         before = _int_param(request, "before", 1, 2**53)

@@ -1,4 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
+
+from server.accounts.models import User
 
 from . import biometrics_admin  # noqa: F401  (consent and reference photo pages)
 from .models import Episode, Exam, ExamSession
@@ -11,8 +15,9 @@ class ExamAdmin(admin.ModelAdmin):
     search_fields = ("title",)
     filter_horizontal = ("proctors",)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Exam, form: forms.ModelForm, change: bool) -> None:
         if not change and obj.created_by_id is None:
+            assert isinstance(request.user, User)  # the admin site admits signed-in staff only
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 

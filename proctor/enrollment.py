@@ -18,6 +18,7 @@ import numpy as np
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -83,6 +84,7 @@ def enroll(
     verdict = assess_file(source)
     if not verdict.ok:
         return Enrollment(verdict, None)
+    assert verdict.embedding is not None  # a passing verdict carries the embedding
     with transaction.atomic():
         _delete_photos(ReferencePhoto.objects.select_for_update().filter(student=student))
         photo = ReferencePhoto(
@@ -131,7 +133,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     return report
 
 
-def _delete_photos(photos) -> int:
+def _delete_photos(photos: QuerySet[ReferencePhoto]) -> int:
     """Delete rows one by one so the post_delete handler removes each file."""
     count = 0
     for photo in list(photos):

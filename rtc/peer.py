@@ -14,8 +14,15 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from django.conf import settings
 
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
@@ -29,7 +36,7 @@ _open_peers: set[_Peer] = set()
 _shutdown_hook_installed = False
 
 
-def vp8_only(transceiver) -> None:
+def vp8_only(transceiver: RTCRtpTransceiver) -> None:
     """Negotiate VP8 on this transceiver: the codec the live view forwards without re-encoding."""
     capabilities = RTCRtpSender.getCapabilities("video").codecs
     transceiver.setCodecPreferences([c for c in capabilities if c.mimeType in ("video/VP8", "video/rtx")])
@@ -88,13 +95,13 @@ class StudentPeer(_Peer):
         if not self._closing:  # our own close() is not news to anyone
             self._on_state(state)
 
-    def _track(self, track) -> None:
+    def _track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and self._tap is None:
             receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
             self._tap = EncodedFrameTap(receiver)
             self._readers.append(asyncio.ensure_future(self._read(track)))
 
-    async def _read(self, track) -> None:
+    async def _read(self, track: MediaStreamTrack) -> None:
         try:
             while True:
                 self._on_frame(await track.recv())
@@ -140,7 +147,10 @@ def _install_shutdown_hook() -> None:
         return  # not under daphne (tests with an in-process communicator): nothing to hold
     from twisted.internet import defer, reactor
 
+    # zope.interface declares methods without self, so mypy reads the arguments one place off.
     reactor.addSystemEventTrigger(
-        "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(close_all_peers()))
+        "before",
+        "shutdown",  # type: ignore[arg-type]
+        lambda: defer.Deferred.fromFuture(asyncio.ensure_future(close_all_peers())),
     )
     _shutdown_hook_installed = True

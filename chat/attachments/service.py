@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import PurePath
 
 from django.core.files.uploadedfile import UploadedFile
@@ -102,7 +103,7 @@ def readable(user: User, attachment_id: int) -> Attachment | None:
 
 
 @transaction.atomic
-def discard_unsent(older_than) -> int:
+def discard_unsent(older_than: datetime) -> int:
     """Delete uploads never sent with a message (``manage.py chat_purge_uploads``, daily cron); returns the count."""
     stale = list(Attachment.objects.filter(message__isnull=True, created_at__lt=older_than))
     for attachment in stale:

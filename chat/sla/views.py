@@ -15,12 +15,14 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from server.accounts.http import AuthenticatedHttpRequest
+
 from . import queries
 
 DEFAULT_PERIOD_DAYS = 30
 
 
-def _require_access(request: HttpRequest) -> None:
+def _require_access(request: AuthenticatedHttpRequest) -> None:
     if not queries.may_use(request.user):
         raise PermissionDenied
 
@@ -40,7 +42,7 @@ def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
 
 @require_GET
 @login_required
-def due(request: HttpRequest) -> HttpResponse:
+def due(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     now = timezone.now()
     context = {
@@ -55,7 +57,7 @@ def due(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     since, until, start, end = _period(request)
     rows = queries.report(request.user, since, until, timezone.now())
@@ -65,7 +67,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def report_csv(request: HttpRequest) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     since, until, start, end = _period(request)
     rows = queries.report(request.user, since, until, timezone.now())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -52,7 +52,7 @@ class Exam(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def is_open(self, now=None) -> bool:
+    def is_open(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.opens_at <= now < self.closes_at
 
@@ -136,7 +136,7 @@ class ExamSession(models.Model):
         return self.state == self.State.ENDED
 
     @property
-    def deadline(self):
+    def deadline(self) -> datetime | None:
         """When the running session times out: start + duration, never past the exam window."""
         if self.started_at is None:
             return None

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, User, UserRole
@@ -17,7 +18,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ("role_set__role", "is_active")
     search_fields = ("username", "last_name", "first_name", "middle_name", "email")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Школа"), {"fields": ("middle_name", "must_change_password")}),
     )
 
@@ -33,11 +34,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("username", "kind")
     readonly_fields = ("at", "kind", "actor", "subject", "username", "ip_address", "details")
 
-    def has_add_permission(self, request, obj=None) -> bool:  # the log is append-only
+    def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:  # the log is append-only
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False

@@ -29,7 +29,8 @@ def record(
     if actor is not None and not actor.is_authenticated:
         actor = None
     if not username:
-        username = (subject or actor).username if (subject or actor) else ""
+        named = subject or actor
+        username = named.username if named else ""
     return AuditEvent.objects.create(
         kind=kind,
         actor=actor,

@@ -186,6 +186,7 @@ def parse(text: str) -> list[Row]:
         if row_errors:
             errors.append((line, "; ".join(row_errors)))
             continue
+        assert role is not None  # an unknown role is a row error
         rows.append(
             Row(
                 line=line,
@@ -307,6 +308,7 @@ def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
             row.group.students.add(user)
         for child in children.get(row.line, []):
             child_user = child.user if isinstance(child, Row) else child
+            assert child_user is not None  # students' rows are issued first
             ParentLink.objects.create(parent=user, child=child_user)
             names.append(child_user.full_name)
         issued.append(IssuedLogin(row.full_name, row.role, row.group_name, user.username, password, names))

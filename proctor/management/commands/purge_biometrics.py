@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from proctor.enrollment import purge, retention_days
 
@@ -13,10 +13,10 @@ class Command(BaseCommand):
         "и всё, что хранится дольше BIOMETRIC_RETENTION_DAYS."
     )
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
 
-    def handle(self, *args, dry_run: bool = False, **options) -> None:
+    def handle(self, *args: object, dry_run: bool = False, **options: object) -> None:
         report = purge(dry_run=dry_run)
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from chat.attachments.service import discard_unsent
@@ -13,9 +13,9 @@ from chat.attachments.service import discard_unsent
 class Command(BaseCommand):
     help = "Delete chat uploads never attached to a message within --hours (default 24)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--hours", type=int, default=24)
 
-    def handle(self, *args, hours: int, **options) -> None:
+    def handle(self, *args: object, hours: int, **options: object) -> None:
         removed = discard_unsent(timezone.now() - timedelta(hours=hours))
         self.stdout.write(f"removed {removed} unsent upload(s)")
