@@ -199,7 +199,7 @@ class EpisodeEngine:
         elif observation.identity is not None:
             failed = observation.identity < self.policy.identity_threshold
             self._failed_checks = self._failed_checks + 1 if failed else 0
-        readings = {  # one per vision kind of the registry (tests/proctor/test_kinds.py checks)
+        readings: dict[str, tuple[bool, float | None]] = {  # one per vision kind (tests/proctor/test_kinds.py)
             Kind.NO_FACE: (observation.faces == 0, None),
             Kind.MULTIPLE_FACES: (observation.faces >= 2, float(observation.faces)),
             Kind.IDENTITY_MISMATCH: (single and self._failed_checks > 0, observation.identity),
