@@ -1,10 +1,12 @@
 """The violation kinds: one registry that the policy, the episode engine, browser events, review and reports read.
 
 Every fact about a kind lives in its :class:`KindSpec` in :data:`REGISTRY`, and every other module asks the
-registry at the moment it needs the fact (nothing copies it at import time), so adding a kind is one entry
-here, its English label in ``locale/en`` and its row in docs/proctoring-engine.md ("Add a violation kind";
-``tests/proctor/test_kinds.py`` checks all three). A kind the registry does not know is an error
-(:class:`UnknownKind`), never a default weight or a raw name shown to a teacher.
+registry at the moment it needs the fact (nothing copies it at import time): ``Policy`` defaults, the
+engine's kinds by family, ``proctor.live.browser_events.BROWSER_EVENTS`` (the exam socket), review weights
+and labels, reports and the dashboard's labels. So adding a kind is its entry here, its English label in
+``locale/en`` and its row in docs/proctoring-engine.md, plus whatever notices it (recipe "Add a violation
+kind" there; ``tests/proctor/test_kinds.py`` names what is missing). A kind the registry does not know is an
+error (:class:`UnknownKind`), never a default weight or a raw name shown to a teacher.
 """
 
 from __future__ import annotations
@@ -63,57 +65,59 @@ class KindSpec:
 
 
 class UnknownKind(LookupError):
-    """A kind (or browser event) the registry does not list."""
+    """A kind the registry does not list."""
 
 
 REGISTRY: dict[str, KindSpec] = {
     spec.kind: spec
     for spec in (
-        KindSpec(Kind.NO_FACE, Family.VISION, 3.0, 10, _("нет лица в кадре")),
-        KindSpec(Kind.MULTIPLE_FACES, Family.VISION, 2.0, 25, _("в кадре несколько лиц")),
+        KindSpec(Kind.NO_FACE, Family.VISION, min_duration_s=3.0, weight=10, label=_("нет лица в кадре")),
+        KindSpec(Kind.MULTIPLE_FACES, Family.VISION, min_duration_s=2.0, weight=25, label=_("в кадре несколько лиц")),
         # Counted in consecutive failed identity checks instead of seconds (Policy.identity_failures).
-        KindSpec(Kind.IDENTITY_MISMATCH, Family.VISION, 0.0, 40, _("в кадре другой человек")),
-        KindSpec(Kind.LOOKING_AWAY, Family.VISION, 5.0, 5, _("взгляд в сторону")),
-        KindSpec(Kind.CAMERA_LOST, Family.CONNECTION, 3.0, 10, _("камера потеряна")),
+        KindSpec(
+            Kind.IDENTITY_MISMATCH, Family.VISION, min_duration_s=0.0, weight=40, label=_("в кадре другой человек")
+        ),
+        KindSpec(Kind.LOOKING_AWAY, Family.VISION, min_duration_s=5.0, weight=5, label=_("взгляд в сторону")),
+        KindSpec(Kind.CAMERA_LOST, Family.CONNECTION, min_duration_s=3.0, weight=10, label=_("камера потеряна")),
         KindSpec(
             Kind.TAB_HIDDEN,
             Family.BROWSER,
-            2.0,
-            10,
-            _("вкладка скрыта"),
-            (BrowserEvent("tab_hidden", True), BrowserEvent("tab_visible", False)),
+            min_duration_s=2.0,
+            weight=10,
+            label=_("вкладка скрыта"),
+            events=(BrowserEvent("tab_hidden", True), BrowserEvent("tab_visible", False)),
         ),
         KindSpec(
             Kind.FOCUS_LOST,
             Family.BROWSER,
-            3.0,
-            5,
-            _("окно не в фокусе"),
-            (BrowserEvent("window_blur", True), BrowserEvent("window_focus", False)),
+            min_duration_s=3.0,
+            weight=5,
+            label=_("окно не в фокусе"),
+            events=(BrowserEvent("window_blur", True), BrowserEvent("window_focus", False)),
         ),
         KindSpec(
             Kind.FULLSCREEN_EXIT,
             Family.BROWSER,
-            2.0,
-            5,
-            _("выход из полноэкранного режима"),
-            (BrowserEvent("fullscreen_exit", True), BrowserEvent("fullscreen_enter", False)),
+            min_duration_s=2.0,
+            weight=5,
+            label=_("выход из полноэкранного режима"),
+            events=(BrowserEvent("fullscreen_exit", True), BrowserEvent("fullscreen_enter", False)),
         ),
         KindSpec(
             Kind.DEVTOOLS,
             Family.BROWSER,
-            0.0,
-            15,
-            _("инструменты разработчика"),
-            (BrowserEvent("devtools_open", True), BrowserEvent("devtools_closed", False)),
+            min_duration_s=0.0,
+            weight=15,
+            label=_("инструменты разработчика"),
+            events=(BrowserEvent("devtools_open", True), BrowserEvent("devtools_closed", False)),
         ),
         KindSpec(
             Kind.COPY_PASTE,
             Family.BROWSER,
-            0.0,
-            10,
-            _("копирование / вставка"),
-            (BrowserEvent("copy", None), BrowserEvent("paste", None)),
+            min_duration_s=0.0,
+            weight=10,
+            label=_("копирование / вставка"),
+            events=(BrowserEvent("copy", None), BrowserEvent("paste", None)),
         ),
     )
 }
@@ -125,10 +129,6 @@ def spec(kind: str) -> KindSpec:
         return REGISTRY[kind]
     except KeyError:
         raise UnknownKind(f"unknown episode kind {kind!r} (proctor.kinds.REGISTRY)") from None
-
-
-def all_kinds() -> tuple[str, ...]:
-    return tuple(REGISTRY)
 
 
 def of_family(family: Family) -> tuple[str, ...]:

@@ -266,10 +266,10 @@ def printing(monkeypatch: pytest.MonkeyPatch) -> KindSpec:
     spec = KindSpec(
         NewKind.PRINTING,  # type: ignore[arg-type]  # a member of Kind in a real change
         Family.BROWSER,
-        1.0,
-        20,
-        gettext_lazy("печать страницы"),
-        (BrowserEvent("print_start", True), BrowserEvent("print_end", False)),
+        min_duration_s=1.0,
+        weight=20,
+        label=gettext_lazy("печать страницы"),
+        events=(BrowserEvent("print_start", True), BrowserEvent("print_end", False)),
     )
     monkeypatch.setitem(kinds.REGISTRY, spec.kind, spec)
     return spec
