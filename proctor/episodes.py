@@ -25,6 +25,9 @@ How a condition becomes an episode (per kind, thresholds from :class:`proctor.po
   events (``copy_paste``: an episode with start == end).
 * :meth:`finish` closes whatever is open at the session end.
 
+Which kinds there are, and how each is fed (its family), comes from :mod:`proctor.kinds`; only the
+vision readings in :meth:`EpisodeEngine.observe` are written here, one per vision kind.
+
 Evidence: each episode carries ``evidence_ref``, the ``frame_ref`` of the observation where
 the condition began (the last analysed frame for camera/browser kinds). The caller keeps
 the frames listed by :meth:`retained_refs` and encodes the snapshot when an episode opens.
