@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from server.accounts import audit
 from server.accounts.models import Role
 
-from . import enrollment, exam_access, reports, retention, review
+from . import enrollment, exam_access, kinds, reports, retention, review
 from .exam_forms import ExamForm
 from .live import sessions as live_sessions
 from .live.exam_chat import exam_chat_id
@@ -125,7 +125,7 @@ def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
         "session_url": reverse("proctor:session_detail", args=[0]),
         "chat_url": reverse("chat:page"),
         "ice_servers": settings.RTC_ICE_SERVERS,
-        "labels": review.KIND_LABELS,
+        "labels": kinds.labels(),
     }
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
 
@@ -149,7 +149,6 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "can_review": not own and exam_access.can_review(request.user, session.exam),
         "episodes": session.episodes.select_related("reviewer"),
         "credibility": review.credibility(session),
-        "labels": review.KIND_LABELS,
         "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
     }
     return render(request, "proctor/session_detail.html", context)

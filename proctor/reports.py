@@ -12,8 +12,9 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from . import kinds
 from .models import Episode, Exam, ExamSession
-from .review import credibility, kind_label
+from .review import credibility
 
 PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core: has Cyrillic
 
@@ -73,7 +74,7 @@ def as_csv(exam: Exam) -> str:
             writer.writerow(
                 [
                     *common,
-                    kind_label(episode.kind),
+                    kinds.label(episode.kind),
                     episode.started_at.isoformat(),
                     episode.ended_at.isoformat() if episode.ended_at else "",
                     episode.get_review_display(),

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import kinds
 from ..policy import Policy, PolicyError
 
 log = logging.getLogger(__name__)
@@ -178,3 +179,8 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.started_at:%H:%M:%S}"
+
+    @property
+    def label(self) -> str:
+        """The kind's label in the active language; a kind proctor.kinds does not list raises UnknownKind."""
+        return kinds.label(self.kind)
