@@ -15,6 +15,7 @@ from django.utils import timezone
 from server.accounts.models import User
 
 from .models import Notification
+from .protocol import NewNotification, NotificationsRead
 
 
 def user_group(user_id: int) -> str:
@@ -40,7 +41,7 @@ def notify(user: User, kind: str, text: str, url: str = "", params: dict[str, st
     return notification
 
 
-def new_event(user: User, notification_id: int) -> dict | None:
+def new_event(user: User, notification_id: int) -> NewNotification | None:
     """The ``notification.new`` frame for one of the user's notifications, in the active language."""
     notification = Notification.objects.filter(user=user, pk=notification_id).first()
     return None if notification is None else {"type": "notification.new", "notification": notification.as_event()}
@@ -52,5 +53,6 @@ def mark_read(user: User, ids: list[int]) -> list[int]:
     changed = list(unread.values_list("pk", flat=True))
     unread.update(read_at=timezone.now())
     if changed:
-        push(user.pk, {"type": "notification.read", "ids": changed})
+        read: NotificationsRead = {"type": "notification.read", "ids": changed}
+        push(user.pk, read)
     return changed
