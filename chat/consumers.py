@@ -141,7 +141,7 @@ class ChatConsumer(JsonProtocolConsumer):
         }
 
     async def on_history(self, room: int, before: int | None, limit: int) -> frames.History:
-        page = await db(queries.history)(self.user, room, before, limit)
+        page: frames.HistoryPage = await db(queries.history)(self.user, room, before, limit)
         return {"type": "history", **page}
 
     async def on_read(self, room: int, seq: int) -> None:

@@ -18,7 +18,7 @@ class Member(Person):
 
 
 class Revision(TypedDict):
-    action: Literal["edit", "delete"]
+    action: str  # edit or delete
     old_text: str
     editor: Person | None
     at: str

@@ -396,8 +396,8 @@ class LessonConsumer(JsonProtocolConsumer):
         if self.janus is None or self.main_handle is None:
             return
         for stream in self.published_streams.get("camera", []):
-            kind = stream.get("type")
-            if kind in blocked and "mid" in stream:
+            mute = blocked.get(stream.get("type", ""))
+            if mute is not None and "mid" in stream:
                 with contextlib.suppress(JanusError):
                     await moderated_request(
                         self.janus,
@@ -407,7 +407,7 @@ class LessonConsumer(JsonProtocolConsumer):
                             "request": "moderate",
                             "id": self.feed_ids["camera"],
                             "mid": stream["mid"],
-                            "mute": blocked[kind],
+                            "mute": mute,
                         },
                     )
 

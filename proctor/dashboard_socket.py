@@ -90,20 +90,25 @@ class DashboardConsumer(JsonProtocolConsumer):
 
     async def on_admit(self, session: int) -> None:
         try:
-            summary = await database_sync_to_async(live_sessions.admit)(session, self.scope["user"])
+            summary: live_sessions.SessionSummary = await database_sync_to_async(live_sessions.admit)(
+                session, self.scope["user"]
+            )
         except live_sessions.SessionClosed:
             raise ProtocolError("session_over", "the session has ended") from None
         await broadcast.to_session(session, "admitted")
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     async def on_end(self, session: int) -> None:
-        summary = await database_sync_to_async(live_sessions.end_session)(
+        summary: live_sessions.SessionSummary = await database_sync_to_async(live_sessions.end_session)(
             session, ExamSession.EndReason.PROCTOR, self.scope["user"]
         )
         await broadcast.to_session(session, "ended", reason=ExamSession.EndReason.PROCTOR)
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     async def dashboard_event(self, message: broadcast.DashboardMessage) -> None:
+        await self.send_json(message["event"])
+
+    async def dashboard_view(self, message: broadcast.ViewMessage) -> None:
         event = message["event"]
         if event["type"] == "view.error":  # the media worker words it in the source language (gettext_noop)
             event = {**event, "detail": gettext(event["detail"])}

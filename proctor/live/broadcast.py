@@ -27,7 +27,7 @@ class Thumbnails(TypedDict):
 
 
 class EpisodeEvent(TypedDict):
-    type: Literal["episode.opened", "episode.closed"]
+    type: str  # episode.opened or episode.closed
     episode: EpisodePayload
     decided_at: float  # the epoch time the engine decided
 
@@ -50,8 +50,17 @@ DashboardEvent = SessionUpdated | Thumbnails | EpisodeEvent
 
 
 class DashboardMessage(TypedDict):
+    """An event for every dashboard of the exam (:func:`to_dashboard`)."""
+
     type: Literal["dashboard.event"]
-    event: DashboardEvent | ViewAnswer | ViewError
+    event: DashboardEvent
+
+
+class ViewMessage(TypedDict):
+    """The media worker's reply to one dashboard's live-view offer, sent to that dashboard's channel."""
+
+    type: Literal["dashboard.view"]
+    event: ViewAnswer | ViewError
 
 
 # --- orders for a student's exam socket --------------------------------------------------------------
@@ -116,8 +125,6 @@ async def to_session(session_id: int, action: str, **fields: object) -> None:
     await get_channel_layer().group_send(session_group(session_id), {"type": f"session.{action}", **fields})
 
 
-async def episode(
-    exam_id: int, kind: Literal["episode.opened", "episode.closed"], payload: EpisodePayload, decided_at: float
-) -> None:
+async def episode(exam_id: int, kind: str, payload: EpisodePayload, decided_at: float) -> None:
     """Announce an opened or closed episode (``kind`` episode.opened / episode.closed) to the exam's proctors."""
     await to_dashboard(exam_id, {"type": kind, "episode": payload, "decided_at": decided_at})

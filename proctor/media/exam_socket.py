@@ -30,7 +30,7 @@ from .. import enrollment
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
-from ..live.sessions import SessionSummary
+from ..live.sessions import EpisodePayload, SessionSummary
 from ..models import ExamSession
 from . import link as media_link
 from . import protocol
@@ -91,6 +91,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         user = self.scope["user"]
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         try:
+            summary: SessionSummary
             summary, self.epoch = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
         except (ExamSession.DoesNotExist, PermissionError):
             await self.accept()
@@ -157,7 +158,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        paused = await database_sync_to_async(live_sessions.disconnect)(session_id, self.epoch)
+        paused: tuple[SessionSummary, EpisodePayload | None] | None = await database_sync_to_async(
+            live_sessions.disconnect
+        )(session_id, self.epoch)
         if paused is None:
             return  # a newer socket owns the session: it stays as that socket left it
         summary, episode = paused
@@ -172,11 +175,11 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     @staticmethod
     async def _expire(session_id: int, exam_id: int) -> None:
-        def check() -> dict | None:
+        def check() -> SessionSummary | None:
             session = ExamSession.objects.get(pk=session_id)
             return live_sessions.expire_after_grace(session_id, session.disconnected_at)
 
-        summary = await database_sync_to_async(check)()
+        summary: SessionSummary | None = await database_sync_to_async(check)()
         if summary:
             await broadcast.to_dashboard(exam_id, {"type": "session.updated", **summary})
 
@@ -235,7 +238,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def _end(self, reason: str, actor=None) -> None:
         if self.session_id is None:
             return
-        summary = await database_sync_to_async(live_sessions.end_session)(self.session_id, reason, actor)
+        summary: SessionSummary = await database_sync_to_async(live_sessions.end_session)(
+            self.session_id, reason, actor
+        )
         self.ended = True
         await self.send_json(ended_frame(reason))
         await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
@@ -264,7 +269,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     @while_attached
     async def media_ok(self, message: dict) -> None:
         """The worker decoded the first frame: the camera stream works."""
-        summary = await database_sync_to_async(live_sessions.media_ready)(self.session_id)
+        summary: SessionSummary = await database_sync_to_async(live_sessions.media_ready)(self.session_id)
         ok: protocol.MediaOk = {"type": "media.ok", **summary}
         await self.send_json(ok)
         await self._state_changed(summary)
@@ -278,7 +283,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     @while_attached
     async def media_identity(self, message: dict) -> None:
         passed, score = message["passed"], message["score"]
-        summary = await database_sync_to_async(live_sessions.identity_result)(self.session_id, passed, score)
+        summary: SessionSummary = await database_sync_to_async(live_sessions.identity_result)(
+            self.session_id, passed, score
+        )
         result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed, "score": score}
         await self.send_json(result)
         await self._state_changed(summary)

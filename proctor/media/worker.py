@@ -157,7 +157,7 @@ class MediaSession:
             await self._view_reply(viewer, type="view.answer", sdp=answer)
 
     async def _view_reply(self, viewer: str, **fields: Any) -> None:
-        event = {"type": "dashboard.event", "event": {"session": self.session_id, **fields}}
+        event = {"type": "dashboard.view", "event": {"session": self.session_id, **fields}}
         with contextlib.suppress(Exception):  # the proctor's socket may be gone already
             await get_channel_layer().send(viewer, event)
 

@@ -7,6 +7,8 @@ the socket pushes only what happens while it is open.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
@@ -22,7 +24,7 @@ def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def push(user_id: int, event: dict) -> None:
+def push(user_id: int, event: Mapping[str, object]) -> None:
     """Send an event to the user's open sockets on every process (after commit)."""
     layer = get_channel_layer()
     if layer is None:

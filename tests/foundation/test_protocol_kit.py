@@ -100,7 +100,7 @@ def test_lists_and_objects_are_checked_element_by_element() -> None:
         {"room": 4, "after": None},
         {"room": 5, "after": 2},
     ]
-    cases = [
+    cases: list[tuple[Any, dict[str, Any]]] = [
         ({}, ("bad_field", "s.rooms: expected a list")),
         ([5], ("bad_field", "s.rooms[0]: expected an object")),
         ([{"room": 1}, {}], ("missing_field", "s.rooms[1].room: required")),
@@ -212,7 +212,7 @@ async def test_a_message_type_is_handled_by_its_on_type_method_with_the_fields(c
 
 
 async def test_every_bad_message_gets_an_error_frame_and_the_socket_stays_open(classroom) -> None:
-    cases = [
+    cases: list[tuple[Any, dict[str, Any]]] = [
         ("{not json", {"error": "bad_json"}),
         ("[1]", {"error": "bad_message"}),
         ("x" * 20_000, {"error": "too_large"}),
