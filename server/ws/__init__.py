@@ -5,14 +5,13 @@ A socket is a :class:`JsonProtocolConsumer` subclass that declares its client â†
 :mod:`server.ws.consumer`. Its protocol page in docs/ lists the same types (tests/foundation checks it).
 """
 
-from .consumer import JsonProtocolConsumer, Reply, handler_name
+from .consumer import JsonProtocolConsumer, Reply
 from .errors import CloseCode, ProtocolError
-from .fields import MAX_ID, Bool, Choice, Field, Int, ListOf, Object, OneOf, Schema, Sdp, Str, check_fields
+from .fields import Bool, Choice, Field, Int, ListOf, Object, OneOf, Schema, Sdp, Str
 from .frames import PONG, ErrorFrame, Pong
 from .rate import RateLimit
 
 __all__ = [
-    "MAX_ID",
     "PONG",
     "Bool",
     "Choice",
@@ -31,6 +30,4 @@ __all__ = [
     "Schema",
     "Sdp",
     "Str",
-    "check_fields",
-    "handler_name",
 ]
