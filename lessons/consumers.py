@@ -97,13 +97,13 @@ class LessonConsumer(JsonProtocolConsumer):
         self.messages.take()  # every frame counts, malformed ones too
         await super().receive_json(content)
 
-    async def handle(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if message_type != "join" and self.admission is None:
             raise ProtocolError("not_joined", "send 'join' first")
         if message_type in TEACHER_ONLY and self.admission.role != TEACHER:
             raise ProtocolError("forbidden", _("только учитель может это сделать"))
         try:
-            return await super().handle(message_type, fields)
+            return await super().handle_message(message_type, fields)
         except JanusError as error:
             log.warning("janus refused %s for user %s: %s", message_type, self.user.pk, error)
             detail = _("медиасервер отказал: %(reason)s") % {"reason": error.reason}

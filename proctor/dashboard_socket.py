@@ -68,10 +68,10 @@ class DashboardConsumer(JsonProtocolConsumer):
             await broadcast.to_session(session_id, "grade", grade="analysis")
             await broadcast.to_session(session_id, "view_close", reply_to=self.channel_name)
 
-    async def handle(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if not await database_sync_to_async(_session_in_exam)(self.exam_id, fields["session"]):
             raise ProtocolError("bad_session", "session: the id of a session of this exam")
-        return await super().handle(message_type, fields)
+        return await super().handle_message(message_type, fields)
 
     async def on_watch(self, session: int, on: bool) -> None:
         (self.watching.add if on else self.watching.discard)(session)

@@ -185,10 +185,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     # --- messages from the browser (schemas in proctor.media.protocol) --------------------------
 
-    async def handle(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if self.session_id is None:
             raise ProtocolError("no_session", "the session is not open on this socket")
-        return await super().handle(message_type, fields)
+        return await super().handle_message(message_type, fields)
 
     async def on_ping(self) -> Pong:
         return PONG

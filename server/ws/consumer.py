@@ -109,12 +109,12 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         """Check the message against its schema, handle it and send the handler's reply with the ``ref``."""
         fields = read_message(content, self.schemas, self.protocol_version)
-        reply = await self.handle(content["type"], fields)
+        reply = await self.handle_message(content["type"], fields)
         if reply is not None:
             await self.send_json({**reply, "ref": content["ref"]} if "ref" in content else reply)
 
-    async def handle(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
-        """Call the message's handler; a consumer wraps this for the checks all of its messages need."""
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
+        """Call the message's handler; a consumer overrides this for the checks all of its messages need."""
         return await getattr(self, self._handlers[message_type])(**fields)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
