@@ -184,7 +184,7 @@ class Classroom(JsonProtocolConsumer):
 
 
 @pytest.fixture
-async def classroom():
+async def classroom(db):  # channels closes stale database connections when a socket disconnects
     socket = WebsocketCommunicator(Classroom.as_asgi(), "/ws/classroom/")
     socket.scope["user"] = SimpleNamespace(is_authenticated=True, pk=1)
     connected, _ = await socket.connect()
