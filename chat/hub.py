@@ -29,7 +29,7 @@ import logging
 import uuid
 import weakref
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
@@ -189,7 +189,7 @@ class Hub:
         await self._accept_update(room_id, seq, text)
         self._publish_soon(room_id, {"k": "u", "s": seq, "t": text})
 
-    async def publish_event(self, room_id: int, event: dict[str, Any]) -> None:
+    async def publish_event(self, room_id: int, event: Mapping[str, object]) -> None:
         """A passing event (typing, read receipt, mute): not stored, delivered to whoever is there."""
         text = encode(event)
         await self._deliver_now(room_id, text)

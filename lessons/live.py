@@ -12,23 +12,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from server.accounts.models import User
+from server.ws import ProtocolError
 
+from . import protocol
 from .access import lesson_role
 from .chat_link import ensure_lesson_chat
 from .models import Lesson, LessonRun, Participant, Presence
 from .schedule import current_occurrence
 
 
-class Refused(Exception):
-    """The user may not enter (or act in) the lesson; ``code`` goes into the error frame.
+class Refused(ProtocolError):
+    """The user may not enter (or act in) the lesson; the socket answers with the error frame.
 
     ``detail`` is in the active language: the consumer calls us in the socket's language.
     """
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ def leave(presence_id: int) -> None:
     Participant.objects.filter(presences__pk=presence_id).update(talking=False)
 
 
-def participants(run_id: int) -> list[dict]:
+def participants(run_id: int) -> list[protocol.Participant]:
     """People connected right now (at least one open presence), teacher first."""
     alive_since = timezone.now() - Presence.STALE_AFTER
     rows = (
@@ -109,7 +106,7 @@ def participants(run_id: int) -> list[dict]:
         .select_related("user")
         .distinct()
     )
-    listed = [
+    listed: list[protocol.Participant] = [
         {
             "user": p.user_id,
             "name": str(p.user),
@@ -124,18 +121,18 @@ def participants(run_id: int) -> list[dict]:
     return sorted(listed, key=lambda p: (p["role"] != Participant.Role.TEACHER, p["name"]))
 
 
-def state(run_id: int) -> dict:
+def state(run_id: int) -> protocol.LessonState:
     run = LessonRun.objects.get(pk=run_id)
     return {"locked": run.locked, "camera_allowed": run.camera_allowed, "microphone_allowed": run.microphone_allowed}
 
 
-def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, dict[str, bool]]:
+def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, protocol.Blocked]:
     """Per user: whether the server must keep their audio / video muted in Janus."""
     run = LessonRun.objects.get(pk=run_id)
     rows = Participant.objects.filter(run=run)
     if user_ids is not None:
         rows = rows.filter(user_id__in=user_ids)
-    result = {}
+    result: dict[int, protocol.Blocked] = {}
     for p in rows:
         student = p.role != Participant.Role.TEACHER
         result[p.user_id] = {

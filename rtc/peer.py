@@ -29,7 +29,6 @@ from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
 
 log = logging.getLogger(__name__)
 
-MAX_SDP_BYTES = 12_000
 CLOSE_TIMEOUT = 3.0
 
 _open_peers: set[_Peer] = set()

@@ -9,10 +9,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from chat.access import room_access
-from chat.limits import RateLimit
 from chat.store import writable_room
 from server.accounts.models import User
-from server.ws import ProtocolError
+from server.ws import ProtocolError, RateLimit
 
 from . import storage
 from .conf import LIMITS, MB

@@ -7,6 +7,7 @@ go straight into WebSocket frames, so callers never share ORM objects across thr
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.db import transaction
@@ -27,7 +28,22 @@ class SessionClosed(Exception):
     """The session has ended (or its grace period ran out); it cannot be resumed."""
 
 
-def session_summary(session: ExamSession) -> dict:
+class SessionSummary(TypedDict):
+    """A session as the student's page and the proctors' dashboard see it (part of several frames)."""
+
+    session: int
+    student: str
+    state: str
+    state_label: str
+    identity: str
+    identity_label: str
+    open_episodes: int
+    episodes: int
+    end_reason: str
+    chat_room: int | None
+
+
+def session_summary(session: ExamSession) -> SessionSummary:
     open_count = session.episodes.filter(ended_at__isnull=True).count()
     return {
         "session": session.pk,
@@ -43,7 +59,17 @@ def session_summary(session: ExamSession) -> dict:
     }
 
 
-def episode_payload(episode: Episode) -> dict:
+class EpisodePayload(TypedDict):
+    id: int
+    session: int
+    kind: str
+    started_at: str
+    ended_at: str | None
+    peak: float | None
+    has_evidence: bool
+
+
+def episode_payload(episode: Episode) -> EpisodePayload:
     return {
         "id": episode.pk,
         "session": episode.session_id,
@@ -78,7 +104,7 @@ def expire_if_due(session: ExamSession, now: datetime | None = None) -> ExamSess
 
 
 @transaction.atomic
-def connect(session_id: int, student_id: int) -> tuple[dict, int]:
+def connect(session_id: int, student_id: int) -> tuple[SessionSummary, int]:
     """The student's socket (re)connected: resume a paused session within its grace period.
 
     Returns the summary and the socket's connection epoch: the session now belongs to this socket, and
@@ -103,7 +129,7 @@ def connect(session_id: int, student_id: int) -> tuple[dict, int]:
 
 
 @transaction.atomic
-def disconnect(session_id: int, epoch: int) -> tuple[dict, dict | None] | None:
+def disconnect(session_id: int, epoch: int) -> tuple[SessionSummary, EpisodePayload | None] | None:
     """The owning socket went away: pause, and record camera_lost if the exam was running.
 
     Returns None (and changes nothing) when the socket no longer owns the session: a newer socket has
@@ -129,7 +155,7 @@ def disconnect(session_id: int, epoch: int) -> tuple[dict, dict | None] | None:
 
 
 @transaction.atomic
-def expire_after_grace(session_id: int, disconnected_at: datetime | None) -> dict | None:
+def expire_after_grace(session_id: int, disconnected_at: datetime | None) -> SessionSummary | None:
     """Called when the grace period has run: end the session unless the student came back."""
     session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
     if session.state != State.PAUSED or session.disconnected_at != disconnected_at:
@@ -140,7 +166,7 @@ def expire_after_grace(session_id: int, disconnected_at: datetime | None) -> dic
 
 
 @transaction.atomic
-def end_session(session_id: int, reason: str, actor: User | None = None, at: datetime | None = None) -> dict:
+def end_session(session_id: int, reason: str, actor: User | None = None, at: datetime | None = None) -> SessionSummary:
     session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
     if session.state != State.ENDED:
         now = at or timezone.now()
@@ -154,7 +180,7 @@ def end_session(session_id: int, reason: str, actor: User | None = None, at: dat
 
 
 @transaction.atomic
-def media_ready(session_id: int) -> dict:
+def media_ready(session_id: int) -> SessionSummary:
     """The camera stream works (first frame decoded): move on to the identity check."""
     session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
     if session.state == State.WAITING_CHECK:
@@ -168,7 +194,7 @@ def media_ready(session_id: int) -> dict:
 
 
 @transaction.atomic
-def identity_result(session_id: int, passed: bool, score: float | None) -> dict:
+def identity_result(session_id: int, passed: bool, score: float | None) -> SessionSummary:
     session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
     if session.state == State.ENDED or session.identity in (Identity.VERIFIED, Identity.ADMITTED):
         return session_summary(session)
@@ -182,7 +208,7 @@ def identity_result(session_id: int, passed: bool, score: float | None) -> dict:
 
 
 @transaction.atomic
-def admit(session_id: int, proctor: User) -> dict:
+def admit(session_id: int, proctor: User) -> SessionSummary:
     """A proctor looked at the student and admits them without a face match (audited)."""
     session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
     if session.state == State.ENDED:
@@ -202,14 +228,16 @@ def _start(session: ExamSession) -> None:
         session.started_at = timezone.now()
 
 
-def open_episode(session_id: int, kind: str, at: datetime, peak: float | None, token: str, evidence: str) -> dict:
+def open_episode(
+    session_id: int, kind: str, at: datetime, peak: float | None, token: str, evidence: str
+) -> EpisodePayload:
     episode = Episode.objects.create(
         session_id=session_id, kind=kind, started_at=at, peak=peak, evidence_token=token, evidence=evidence
     )
     return episode_payload(episode)
 
 
-def close_episode(session_id: int, kind: str, at: datetime, peak: float | None) -> dict | None:
+def close_episode(session_id: int, kind: str, at: datetime, peak: float | None) -> EpisodePayload | None:
     episode = Episode.objects.filter(session_id=session_id, kind=kind, ended_at__isnull=True).order_by("-id").first()
     if episode is None:
         return None

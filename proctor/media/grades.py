@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 ANALYSIS_WIDTH, ANALYSIS_HEIGHT = 320, 240
 ANALYSIS_BITS_PER_FRAME = 40_000
+
+
+class SenderParameters(TypedDict):
+    """What the exam page applies to its sender (web/static/js/exam.js ``applyGrade``)."""
+
+    maxWidth: int
+    maxHeight: int
+    maxFramerate: int
+    maxBitrate: int  # bit/s
 
 
 @dataclass(frozen=True)
@@ -24,8 +34,7 @@ class Grade:
     fps: int
     bitrate: int  # bit/s
 
-    def as_parameters(self) -> dict[str, int]:
-        """What the exam page applies to its sender (web/static/js/exam.js ``applyGrade``)."""
+    def as_parameters(self) -> SenderParameters:
         return {"maxWidth": self.width, "maxHeight": self.height, "maxFramerate": self.fps, "maxBitrate": self.bitrate}
 
 

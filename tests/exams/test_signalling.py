@@ -32,7 +32,8 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     assert hello["type"] == "session.state"
     assert hello["ice_servers"] == []  # never aiortc's default public STUN
     assert (await error_for(ws, "{not json"))["error"] == "bad_json"
-    assert (await error_for(ws, {"type": "offer"}))["error"] == "bad_sdp"
+    assert (await error_for(ws, {"type": "offer"}))["error"] == "missing_field"
+    assert (await error_for(ws, {"type": "offer", "sdp": "hello"}))["error"] == "bad_sdp"
     assert (await error_for(ws, {"type": "offer", "sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"}))[
         "error"
     ] == "bad_sdp"
@@ -40,6 +41,7 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     assert (await error_for(ws, {"type": "offer", "sdp": "v=0" + "x" * 20_000}))["error"] == "too_large"
     assert (await error_for(ws, {"type": "browser_event", "event": "rm -rf"}))["error"] == "bad_event"
     assert (await error_for(ws, {"type": "browser_event", "event": 7, "ref": 3}))["ref"] == 3
+    assert (await error_for(ws, {"type": "submit", "now": True}))["error"] == "unknown_field"
     assert (await error_for(ws, {"type": "identity.check"}))["error"] == "no_reference"
     assert (await error_for(ws, {"type": "launch"}))["error"] == "unknown_type"
     assert (await error_for(ws, ["offer"]))["error"] == "bad_message"
@@ -49,11 +51,13 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     dashboard = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
     assert (await receive_json(dashboard))["type"] == "snapshot"
     assert (await error_for(dashboard, {"type": "warn", "session": "1"}))["error"] == "bad_session"
-    assert (await error_for(dashboard, {"type": "warn", "session": session_id, "text": ""}))["error"] == "bad_field"
+    assert (await error_for(dashboard, {"type": "warn", "session": session_id, "text": "  "}))["error"] == "bad_field"
+    assert (await error_for(dashboard, {"type": "view", "session": session_id, "sdp": "x"}))["error"] == "bad_sdp"
     assert (await error_for(dashboard, {"type": "watch", "session": session_id, "on": "yes"}))["error"] == "bad_field"
     assert (await error_for(dashboard, {"type": "watch", "session": session_id + 10_000, "on": True}))[
         "error"
     ] == "bad_session"
+    assert (await error_for(dashboard, {"type": "end", "session": 2**63}))["error"] == "bad_session"
     assert (await error_for(dashboard, {"type": "reboot", "session": session_id}))["error"] == "unknown_type"
     # A valid warning reaches the student's socket.
     await dashboard.send(json.dumps({"type": "warn", "session": session_id, "text": "Смотрите в экран"}))

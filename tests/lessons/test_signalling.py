@@ -44,7 +44,11 @@ async def test_malformed_messages_get_error_frames_and_socket_stays(lesson_serve
         ('{"type": "teleport"}', "unknown_type"),
         ('{"type": "subscribe", "feed": "12"}', "bad_field"),
         ('{"type": "subscribe", "feed": -5}', "bad_field"),
-        ('{"type": "publish", "source": "camera", "sdp": "hello"}', "bad_field"),
+        ('{"type": "publish", "source": "camera", "sdp": "hello"}', "bad_sdp"),
+        ('{"type": "publish", "source": "window", "sdp": "v=0\\r\\n"}', "bad_field"),
+        ('{"type": "substream", "feed": 12, "substream": 3}', "bad_field"),
+        ('{"type": "mute", "user": "everyone"}', "bad_field"),
+        ('{"type": "hand", "up": true, "also": 1}', "unknown_field"),
         ('{"type": "publish", "source": "screen", "sdp": "v=0\\r\\n"}', "forbidden"),  # only the teacher shares
         ('{"type": "hand", "up": "yes"}', "bad_field"),
         ('{"type": "mute", "user": "all"}', "forbidden"),  # a student cannot moderate
