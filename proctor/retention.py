@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.utils import timezone
 
 from server.accounts import audit
 from server.accounts.models import User
+from server.retention import retention_period
 
 from . import enrollment
 from .models import BiometricConsent, Episode, ExamSession, ReferencePhoto
 from .reports import evidence_path
 
 
+def purgeable_evidence(now: datetime | None = None):
+    """Episodes whose snapshot may go: older than the retention period, of a session already reviewed.
+
+    A session without a verdict may still be judged, and its snapshots are what the reviewer judges
+    by, so they stay however old they are.
+    """
+    cutoff = (now or timezone.now()) - retention_period("PROCTOR_EVIDENCE_RETENTION_DAYS")
+    return Episode.objects.filter(started_at__lt=cutoff).exclude(evidence="").exclude(session__verdict="")
+
+
 def purge_evidence(now: datetime | None = None, dry_run: bool = False) -> int:
-    """Delete evidence snapshots older than PROCTOR_EVIDENCE_RETENTION_DAYS; the episode rows stay."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.PROCTOR_EVIDENCE_RETENTION_DAYS)
-    old = Episode.objects.filter(started_at__lt=cutoff).exclude(evidence="")
+    """Delete the evidence snapshots :func:`purgeable_evidence` names; the episode rows stay."""
+    old = purgeable_evidence(now)
     if dry_run:
         return old.count()
     count = 0

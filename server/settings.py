@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,6 +25,14 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_positive_int(name: str, default: int, why: str) -> int:
+    """Read a whole number ≥ 1; anything else stops the start with a message saying why 0 is no answer."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number ≥ 1 (got {raw!r}): {why}")
+    return int(raw)
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -217,9 +226,12 @@ RTC_MEDIA_OFFER_TIMEOUT_SECONDS = float(os.environ.get("RTC_MEDIA_OFFER_TIMEOUT_
 PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
 PROCTOR_STATS_SECONDS = float(os.environ.get("PROCTOR_STATS_SECONDS", "0"))  # >0: log analysis stats this often
-PROCTOR_EVIDENCE_RETENTION_DAYS = int(os.environ.get("PROCTOR_EVIDENCE_RETENTION_DAYS", "90"))
-# Reference photos and face embeddings are deleted this long after upload (manage.py purge_biometrics).
-BIOMETRIC_RETENTION_DAYS = int(os.environ.get("BIOMETRIC_RETENTION_DAYS", "365"))
+# Evidence snapshots of reviewed sessions are deleted this long after the episode (manage.py purge_evidence);
+# reference photos and face embeddings this long after upload (manage.py purge_biometrics). Both are biometric
+# personal data, so there is no "keep forever", and 0 is refused rather than read as "delete everything now".
+_RETENTION_WHY = "biometric data needs a retention period of at least a day (docs/operations.md, Personal data)"
+PROCTOR_EVIDENCE_RETENTION_DAYS = env_positive_int("PROCTOR_EVIDENCE_RETENTION_DAYS", 90, _RETENTION_WHY)
+BIOMETRIC_RETENTION_DAYS = env_positive_int("BIOMETRIC_RETENTION_DAYS", 365, _RETENTION_WHY)
 
 # Video lessons (lessons/, rtc/janus/, docs/lessons.md). `python -m server.run` starts Janus and sets the
 # JANUS_* variables; a deployment lists its instances (API on loopback/private network only).

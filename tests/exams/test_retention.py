@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from proctor.models import Episode
+from proctor.models import Episode, ExamSession
 from tests.exams.test_permissions import client_for, world  # noqa: F401 - the shared fixture
 
 
@@ -20,6 +20,7 @@ def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F8
     fresh.evidence = str(fresh_path.relative_to(settings.MEDIA_ROOT))
     fresh.save()
     Episode.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=91))
+    ExamSession.objects.filter(pk=world["session"].pk).update(verdict=ExamSession.Verdict.CLEAN)  # reviewed
 
     call_command("purge_evidence", "--dry-run")
     assert path.exists()
