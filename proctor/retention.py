@@ -45,7 +45,12 @@ def purge_evidence(now: datetime | None = None, dry_run: bool = False) -> int:
 
 
 def student_export(student: User) -> dict:
-    """Everything the proctoring part holds about one student (images by reference, never inline)."""
+    """What the proctoring part holds about one student (images by reference, never inline).
+
+    A session's episodes appear once it has been reviewed, as on the student's session page: before
+    that they are flags nobody has judged yet, live during the exam, and showing them would tell the
+    student what the proctor is looking at.
+    """
     sessions = ExamSession.objects.filter(student=student).select_related("exam").prefetch_related("episodes")
     return {
         "student": student.username,
@@ -68,16 +73,17 @@ def student_export(student: User) -> dict:
                 "ended_at": s.ended_at.isoformat() if s.ended_at else None,
                 "end_reason": s.end_reason,
                 "verdict": s.verdict,
+                "reviewed": s.reviewed,
                 "episodes": [
                     {
                         "kind": e.kind,
                         "started_at": e.started_at.isoformat(),
                         "ended_at": e.ended_at.isoformat() if e.ended_at else None,
                         "evidence_snapshot_held": bool(e.evidence),
-                        "review": e.review if s.reviewed else "pending",
+                        "review": e.review,
                         "student_comment": e.student_comment,
                     }
-                    for e in s.episodes.all()
+                    for e in (s.episodes.all() if s.reviewed else ())
                 ],
             }
             for s in sessions
