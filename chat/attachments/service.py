@@ -103,9 +103,9 @@ def readable(user: User, attachment_id: int) -> Attachment | None:
 
 @transaction.atomic
 def discard_unsent(older_than) -> int:
-    """Delete uploads never sent with a message (``manage.py chat_purge_uploads``, daily cron); returns the count."""
-    stale = list(Attachment.objects.filter(message__isnull=True, created_at__lt=older_than))
-    for attachment in stale:
-        storage.remove(attachment.stored_as, attachment.thumbnail)
-    Attachment.objects.filter(pk__in=[a.pk for a in stale]).delete()
-    return len(stale)
+    """Delete uploads never sent with a message (``manage.py chat_purge_uploads``, daily cron); returns the count.
+
+    The files go with the rows (the ``post_delete`` handler in :mod:`chat.attachments.models`).
+    """
+    _, deleted = Attachment.objects.filter(message__isnull=True, created_at__lt=older_than).delete()
+    return deleted.get(Attachment._meta.label, 0)
