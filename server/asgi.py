@@ -1,7 +1,8 @@
 """ASGI entry point served by daphne: HTTP through Django, WebSockets through Channels.
 
 WebSocket connections must come from an allowed host (Origin checked against
-ALLOWED_HOSTS) and carry the Django session, so consumers see ``scope["user"]``.
+ALLOWED_HOSTS) and carry the Django session, so consumers see ``scope["user"]``. Behind a
+proxy listed in TRUSTED_PROXIES, both see the real client's address (server/client_address.py).
 """
 
 import os
@@ -15,11 +16,14 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from server.client_address import RealClientAddress  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+application = RealClientAddress(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

@@ -164,12 +164,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Brute-force protection (django-axes): lock a username+IP pair after repeated failures.
+# Brute-force protection (django-axes): lock a username+IP pair after repeated failures. The address is the
+# real client's behind a proxy listed in TRUSTED_PROXIES (server/client_address.py), so one person's failures
+# never lock another person, or another address, out.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "server.accounts.lockout.locked_out"  # the page says for how long
 AXES_VERBOSE = False
 
 # Cookies: HttpOnly session, SameSite=Lax, Secure unless explicitly turned off
@@ -185,6 +187,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+
+
+def _trusted_proxies() -> list:
+    """Addresses or networks of the reverse proxies whose X-Forwarded-For is believed (server/client_address.py)."""
+    from server.client_address import parse_networks
+
+    try:
+        return parse_networks(env_list("TRUSTED_PROXIES", ""))
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from error
+
+
+TRUSTED_PROXIES = _trusted_proxies()
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
