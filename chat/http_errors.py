@@ -12,8 +12,18 @@ from django.http import JsonResponse
 
 from server.ws import ProtocolError
 
+from .attachments.conf import MB
+from .attachments.service import QuotaExceeded
+
 HIDDEN = {"not_found", "forbidden"}
-STATUS = {"read_only": 403, "muted": 403, "rate_limited": 429, "too_large": 413, "unsupported_type": 415}
+STATUS = {
+    "read_only": 403,
+    "muted": 403,
+    "rate_limited": 429,
+    "too_large": 413,
+    "quota_exceeded": 413,
+    "unsupported_type": 415,
+}
 
 
 def error_response(error: ProtocolError, room_id: int) -> JsonResponse:
@@ -22,4 +32,7 @@ def error_response(error: ProtocolError, room_id: int) -> JsonResponse:
         return JsonResponse(
             {"error": "not_found", "detail": f"room {room_id} does not exist or you may not read it"}, status=404
         )
-    return JsonResponse({"error": error.code, "detail": error.detail}, status=STATUS.get(error.code, 400))
+    body = {"error": error.code, "detail": error.detail}
+    if isinstance(error, QuotaExceeded):
+        body.update(scope=error.scope, limit_mb=round(error.limit / MB, 2), used_bytes=error.used)
+    return JsonResponse(body, status=STATUS.get(error.code, 400))
