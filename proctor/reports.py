@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -124,8 +125,9 @@ def as_pdf(exam: Exam) -> bytes:
         )
     )
     story = [
-        Paragraph(
-            _("Отчёт по экзамену «%(exam)s», группа %(group)s") % {"exam": exam.title, "group": exam.group},
+        Paragraph(  # Paragraph reads XML-like markup: names are escaped, so "<" and "&" print as typed
+            _("Отчёт по экзамену «%(exam)s», группа %(group)s")
+            % {"exam": xml_escape(exam.title), "group": xml_escape(str(exam.group))},
             styles["Title"],
         ),
         Paragraph(_("Балл доверия = 100 − сумма весов подтверждённых нарушений."), styles["Normal"]),
