@@ -32,7 +32,7 @@ def error_response(error: ProtocolError, room_id: int) -> JsonResponse:
         return JsonResponse(
             {"error": "not_found", "detail": f"room {room_id} does not exist or you may not read it"}, status=404
         )
-    body = {"error": error.code, "detail": error.detail}
+    body: dict[str, object] = {"error": error.code, "detail": error.detail}
     if isinstance(error, QuotaExceeded):
         body.update(scope=error.scope, limit_mb=round(error.limit / MB, 2), used_bytes=error.used)
     return JsonResponse(body, status=STATUS.get(error.code, 400))
