@@ -10,12 +10,7 @@ from server.accounts.http import AuthenticatedHttpRequest
 from server.ws import ProtocolError
 
 from . import queries
-
-STATUS = {"not_found": 404, "forbidden": 403}
-
-
-def _error(error: ProtocolError) -> JsonResponse:
-    return JsonResponse({"error": error.code, "detail": error.detail}, status=STATUS.get(error.code, 400))
+from .http_errors import error_response
 
 
 def _int_param(request: HttpRequest, name: str, low: int, high: int) -> int | None:
@@ -42,4 +37,4 @@ def room_messages(request: AuthenticatedHttpRequest, room_id: int) -> JsonRespon
         limit = _int_param(request, "limit", 1, 100) or 50
         return JsonResponse(queries.history(request.user, room_id, before, limit))
     except ProtocolError as error:
-        return _error(error)
+        return error_response(error, room_id)

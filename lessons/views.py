@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
@@ -17,6 +16,7 @@ from django.utils.translation import pgettext
 
 from server.accounts import audit
 from server.accounts.http import AuthenticatedHttpRequest
+from server.spreadsheet import csv_response
 
 from .access import can_plan_lessons, can_view_attendance, lesson_role, visible_lessons
 from .attendance import sheet
@@ -92,36 +92,31 @@ def attendance(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
 @login_required
 def attendance_csv(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = _run_for(request, run_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="attendance-{run.pk}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 Cyrillic correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("ученик"),
-            _("логин"),
-            _("вошёл"),
-            _("вышел"),
-            _("минут присутствовал"),
-            _("опоздал"),
-            _("статус"),
-            _("видеосвязь установлена"),
-        ]
-    )
+    header = [
+        _("ученик"),
+        _("логин"),
+        _("вошёл"),
+        _("вышел"),
+        _("минут присутствовал"),
+        _("опоздал"),
+        _("статус"),
+        _("видеосвязь установлена"),
+    ]
     status_labels = {"present": _("присутствовал"), "late": _("опоздал"), "absent": _("отсутствовал")}
     yes, no, removed = _("да"), pgettext("yes/no", "нет"), _("удалён учителем")
-    for row in sheet(run):
-        writer.writerow(
-            [
-                str(row.student),
-                row.student.username,
-                timezone.localtime(row.first_joined).strftime("%Y-%m-%d %H:%M:%S") if row.first_joined else "",
-                timezone.localtime(row.last_left).strftime("%Y-%m-%d %H:%M:%S") if row.last_left else "",
-                f"{row.minutes_present:.1f}",
-                yes if row.late else no,
-                status_labels[row.status] + (f" ({removed})" if row.removed else ""),
-                yes if row.media_connected else no,
-            ]
-        )
+    rows = [
+        [
+            str(row.student),
+            row.student.username,
+            row.first_joined,
+            row.last_left,
+            round(row.minutes_present, 1),
+            yes if row.late else no,
+            status_labels[row.status] + (f" ({removed})" if row.removed else ""),
+            yes if row.media_connected else no,
+        ]
+        for row in sheet(run)
+    ]
+    response = csv_response(f"attendance-{run.pk}.csv", header, rows)
     audit.record("lessons.attendance_export", actor=request.user, request=request, run=run.pk)
     return response

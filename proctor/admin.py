@@ -1,15 +1,21 @@
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from server.accounts.models import User
+from server.admin_site import ExplainsProtectedDeletion
 
 from . import biometrics_admin  # noqa: F401  (consent and reference photo pages)
 from .models import Episode, Exam, ExamSession
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(ExplainsProtectedDeletion, admin.ModelAdmin):
+    protected_hint = _(
+        "Экзамен, который уже сдавали, удалить нельзя: сеансы, эпизоды и решения по ним хранятся. "
+        "Удалить можно только экзамен без сеансов."
+    )
     list_display = ("title", "group", "opens_at", "closes_at", "duration_minutes")
     list_filter = ("group",)
     search_fields = ("title",)

@@ -48,8 +48,7 @@ fi
 step "models"
 "$VENV/bin/python" -m models fetch
 
-# 4. Database, translations, demo data.
+# 4. Database and translations (the demo school only where it is asked for: `make run`, see the Makefile).
 step "database and translations"
 "$VENV/bin/python" manage.py migrate --noinput -v0
 "$VENV/bin/python" manage.py compilemessages -v0 --ignore=.venv
-"$VENV/bin/python" manage.py seed_demo --quiet-logins -v0

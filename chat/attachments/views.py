@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
+from chat.http_errors import error_response
 from server.accounts.http import AuthenticatedHttpRequest
 from server.ws import ProtocolError
 
@@ -16,8 +17,6 @@ from . import payloads, service, storage
 from .conf import LIMITS, MB
 from .models import Attachment
 
-STATUS = {"not_found": 404, "forbidden": 404, "read_only": 403, "muted": 403, "rate_limited": 429}
-REFUSED_STATUS = {"too_large": 413, "unsupported_type": 415}
 MULTIPART_OVERHEAD = 64 * 1024
 INLINE_KINDS = {Attachment.Kind.IMAGE, Attachment.Kind.AUDIO, Attachment.Kind.VIDEO}
 
@@ -36,12 +35,8 @@ def upload(request: AuthenticatedHttpRequest, room_id: int) -> JsonResponse:
         return JsonResponse({"error": "missing_file", "detail": "send the file in the form field 'file'"}, status=400)
     try:
         attachment = service.upload(request.user, room_id, file)
-    except service.UploadRefused as refused:
-        return JsonResponse(
-            {"error": refused.code, "detail": refused.detail}, status=REFUSED_STATUS.get(refused.code, 400)
-        )
-    except ProtocolError as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=STATUS.get(error.code, 400))
+    except ProtocolError as error:  # UploadRefused included: 413, 415 or 400
+        return error_response(error, room_id)
     return JsonResponse(payloads.payload(attachment), status=201)
 
 

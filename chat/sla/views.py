@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from server.accounts.http import AuthenticatedHttpRequest
+from server.spreadsheet import csv_response
 
 from . import queries
 
@@ -71,21 +71,16 @@ def report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     since, until, start, end = _period(request)
     rows = queries.report(request.user, since, until, timezone.now())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="answers-{start}-{end}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [_("Куратор"), _("Вопросов"), _("Отвечено в срок"), _("Просрочено"), _("Ждут ответа"), _("Медиана ответа, ч")]
+    header = [
+        _("Куратор"),
+        _("Вопросов"),
+        _("Отвечено в срок"),
+        _("Просрочено"),
+        _("Ждут ответа"),
+        _("Медиана ответа, ч"),
+    ]
+    return csv_response(
+        f"answers-{start}-{end}.csv",
+        header,
+        ([str(r.curator), r.questions, r.answered_in_time, r.overdue, r.waiting, r.median_answer_hours] for r in rows),
     )
-    for row in rows:
-        median = "" if row.median_answer_hours is None else f"{row.median_answer_hours:.1f}"
-        writer.writerow(
-            [_csv_safe(str(row.curator)), row.questions, row.answered_in_time, row.overdue, row.waiting, median]
-        )
-    return response
-
-
-def _csv_safe(text: str) -> str:
-    """Names starting with = + - @ would be formulas in a spreadsheet."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

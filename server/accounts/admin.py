@@ -3,6 +3,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from server.admin_site import ExplainsProtectedDeletion
+
 from .models import AuditEvent, User, UserRole
 
 
@@ -12,7 +14,11 @@ class UserRoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ExplainsProtectedDeletion, BaseUserAdmin):
+    protected_hint = _(
+        "Пользователя с экзаменами или посещаемостью уроков удалить нельзя: это записи об учёбе. "
+        "Снимите флажок «Активный» — вход закроется, история сохранится."
+    )
     inlines = [UserRoleInline]
     list_display = ("username", "last_name", "first_name", "middle_name", "role_list", "is_active")
     list_filter = ("role_set__role", "is_active")

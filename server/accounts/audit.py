@@ -10,7 +10,11 @@ from .models import AuditEvent, User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as the server saw it (no proxy headers are trusted)."""
+    """The client's address: the connection's, or the real client's behind a trusted proxy.
+
+    ``REMOTE_ADDR`` already holds the right one (server/client_address.py rewrites it at the ASGI
+    level, only for connections from ``TRUSTED_PROXIES``); no header is read here.
+    """
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None

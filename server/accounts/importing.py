@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from server.school.access import can_manage_group
 from server.school.models import ParentLink, StudyGroup
+from server.spreadsheet import csv_text
 
 from . import audit
 from .models import Role, User, UserRole
@@ -324,19 +325,7 @@ def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
 
 
 def sheet_csv(issued: list[IssuedLogin]) -> str:
-    """The login sheet as CSV (UTF-8 with BOM so Excel opens Cyrillic correctly)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("ФИО"), _("Роль"), _("Группа"), _("Ребёнок"), _("Логин"), _("Пароль")])
-    for login in issued:
-        writer.writerow(
-            [
-                login.full_name,
-                Role(login.role).label,
-                login.group,
-                ", ".join(login.children),
-                login.username,
-                login.password,
-            ]
-        )
-    return "\ufeff" + out.getvalue()
+    """The login sheet as a CSV file for Russian Excel (server/spreadsheet.py)."""
+    header = [_("ФИО"), _("Роль"), _("Группа"), _("Ребёнок"), _("Логин"), _("Пароль")]
+    rows = ([i.full_name, Role(i.role).label, i.group, ", ".join(i.children), i.username, i.password] for i in issued)
+    return csv_text(header, rows)

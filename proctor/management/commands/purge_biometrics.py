@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from proctor.enrollment import purge, retention_days
+from proctor.enrollment import purge
 
 
 class Command(BaseCommand):
@@ -21,5 +22,5 @@ class Command(BaseCommand):
         verb = "would delete" if dry_run else "deleted"
         self.stdout.write(
             f"{verb}: {report.withdrawn} reference photo(s) without consent, "
-            f"{report.expired} older than {retention_days()} days"
+            f"{report.expired} older than {settings.BIOMETRIC_RETENTION_DAYS} days"
         )

@@ -786,6 +786,12 @@ dom.back.addEventListener("click", () => {
 
 // -- errors -----------------------------------------------------------------------------------
 function describe(frame) {
+  if (frame.error === "quota_exceeded") {
+    const text = frame.scope === "room"
+      ? gettext("Файл не поместится: вложения этого чата ограничены %(limit)s МБ.")
+      : gettext("Файл не поместится: ваши вложения ограничены %(limit)s МБ.");
+    return interpolate(text, { limit: frame.limit_mb }, true);
+  }
   return errorTexts[frame.error] || frame.detail || frame.error || String(frame);
 }
 
