@@ -12,7 +12,7 @@ from typing import Any
 
 from server.ws import ProtocolError
 
-from .conf import LIMITS
+from .conf import LIMITS, REPORT_REASON_MAX_CHARS, SUBSCRIBE_MAX_ROOMS
 from .payloads import PROTOCOL_VERSION
 
 MAX_ID = 2**53  # JavaScript's safe integers
@@ -51,7 +51,7 @@ TEXT = Field(str, min=1, max=LIMITS.max_text_chars)
 SCHEMAS: dict[str, dict[str, Field]] = {
     "ping": {},
     "rooms": {},
-    "subscribe": {"rooms": Field(list, min=1, max=200)},
+    "subscribe": {"rooms": Field(list, min=1, max=SUBSCRIBE_MAX_ROOMS)},
     "unsubscribe": {"room": ROOM},
     "send": {
         "room": ROOM,
@@ -67,7 +67,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "edit": {"room": ROOM, "seq": SEQ, "text": TEXT},
     "delete": {"room": ROOM, "seq": SEQ},
     "revisions": {"room": ROOM, "seq": SEQ},
-    "report": {"room": ROOM, "seq": SEQ, "reason": Field(str, False, 0, 500)},
+    "report": {"room": ROOM, "seq": SEQ, "reason": Field(str, False, 0, REPORT_REASON_MAX_CHARS)},
     "reports": {"room": ROOM},
     "members": {"room": ROOM},
     "mute": {"room": ROOM, "user": Field(int, min=1), "minutes": Field(int, min=0, max=7 * 24 * 60)},
