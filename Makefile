@@ -23,6 +23,7 @@ run: setup
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node_modules/.bin/eslint  # JavaScript (make setup-test installs it)
 
 format:
 	$(VENV)/bin/ruff check --fix .
