@@ -66,7 +66,7 @@ async def open_room(browser, base_url: str, username: str, lesson_id: int):
 
 
 async def wait_joined(page, timeout: float = 20.0) -> dict:
-    await page.wait_for_function("window.lesson && window.lesson.joined", timeout=timeout * 1000)
+    await wait_for(lambda: page.evaluate("!!(window.lesson && window.lesson.joined)"), timeout, what="joined")
     return await page.evaluate("window.lesson.me")
 
 
