@@ -14,16 +14,16 @@
 // {% socket_config %} template tag, so the numbers are written in one place only.
 
 /** The first retry waits about this long; each further one twice as long as the one before. */
-export const RETRY_FIRST_DELAY_MS = 500;
-/** Retries never wait longer than this. */
-export const RETRY_MAX_DELAY_MS = 10000;
+const RETRY_FIRST_DELAY_MS = 500;
+/** Retries wait at most this long (before the jitter). */
+const RETRY_MAX_DELAY_MS = 10000;
 /** Each delay is spread by up to this fraction either way. */
-export const RETRY_JITTER = 0.3;
+const RETRY_JITTER = 0.3;
 
 const socketConfig = JSON.parse(document.getElementById("socket-config").textContent);
 
 /** The server's close codes by name: {UNAUTHENTICATED: 4401, FORBIDDEN: 4403, ...}. */
-export const CloseCode = Object.freeze({ ...socketConfig.close_codes });
+const CloseCode = Object.freeze({ ...socketConfig.close_codes });
 
 /** Close codes after which reconnecting cannot help, with the reason the page is told. */
 const FINAL_CLOSE = new Map([
@@ -34,7 +34,7 @@ const FINAL_CLOSE = new Map([
 ]);
 
 /** How long to wait before retry number `attempt` (0 for the first). */
-export function retryDelay(attempt) {
+function retryDelay(attempt) {
   const base = Math.min(RETRY_MAX_DELAY_MS, RETRY_FIRST_DELAY_MS * 2 ** attempt);
   return Math.round(base * (1 - RETRY_JITTER + Math.random() * 2 * RETRY_JITTER));
 }
@@ -52,7 +52,7 @@ export function openSocket(path, hooks = {}) {
   return new LiveSocket(path, hooks).start();
 }
 
-export class LiveSocket {
+class LiveSocket {
   constructor(path, hooks) {
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     this.hooks = hooks;
