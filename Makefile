@@ -27,6 +27,7 @@ lint:
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo --cache-dir var/cache/import-linter
 	$(VENV)/bin/mypy
+	node_modules/.bin/eslint  # JavaScript (make setup-test installs it)
 
 format:
 	$(VENV)/bin/ruff check --fix .

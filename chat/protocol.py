@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from server.ws import Int, ListOf, Object, Schema, Str
 
-from .conf import LIMITS
+from .conf import LIMITS, REPORT_REASON_MAX_CHARS, SUBSCRIBE_MAX_ROOMS
 
 ROOM = Int(min=1)
 SEQ = Int(min=1)
@@ -22,7 +22,7 @@ SUBSCRIPTION = Object(fields={"room": ROOM, "after": Int(required=False), "chang
 SCHEMAS: dict[str, Schema] = {
     "ping": {},
     "rooms": {},
-    "subscribe": {"rooms": ListOf(item=SUBSCRIPTION, min=1, max=200)},
+    "subscribe": {"rooms": ListOf(item=SUBSCRIPTION, min=1, max=SUBSCRIBE_MAX_ROOMS)},
     "unsubscribe": {"room": ROOM},
     "send": {
         "room": ROOM,
@@ -43,7 +43,7 @@ SCHEMAS: dict[str, Schema] = {
     "edit": {"room": ROOM, "seq": SEQ, "text": TEXT},
     "delete": {"room": ROOM, "seq": SEQ},
     "revisions": {"room": ROOM, "seq": SEQ},
-    "report": {"room": ROOM, "seq": SEQ, "reason": Str(required=False, default="", max=500)},
+    "report": {"room": ROOM, "seq": SEQ, "reason": Str(required=False, default="", max=REPORT_REASON_MAX_CHARS)},
     "reports": {"room": ROOM},
     "members": {"room": ROOM},
     "mute": {"room": ROOM, "user": USER, "minutes": Int(min=0, max=MAX_MUTE_MINUTES)},

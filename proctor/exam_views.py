@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from server import csp
 from server.accounts import audit
 from server.accounts.models import Role
 
@@ -87,7 +88,10 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
         },
         "chat_room": exam_chat_id(session.pk),
     }
-    return render(request, "proctor/take_exam.html", context)
+    response = render(request, "proctor/take_exam.html", context)
+    if exam.lms_url:
+        csp.allow(response, "frame-src", exam.lms_url)
+    return response
 
 
 @login_required

@@ -64,11 +64,11 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     await tile.get_by_role("button", name="Смотреть").click()
     await dashboard.locator('#live[data-playing="1"]').wait_for(timeout=15_000)
     assert await dashboard.evaluate("document.getElementById('live-video').videoWidth") > 0
-    await page.wait_for_function("document.body.dataset.grade === 'live'", timeout=10_000)
+    await page.locator("body[data-grade='live']").wait_for(timeout=10_000)
     await tile.locator("img[src^='data:image/jpeg;base64,']").wait_for(timeout=5_000)  # thumbnails refresh
     await dashboard.screenshot(path=str(artifacts_dir / "proctor-dashboard.png"))
     await tile.get_by_role("button", name="Смотреть").click()  # stop watching: back to the analysis grade
-    await page.wait_for_function("document.body.dataset.grade === 'analysis'", timeout=10_000)
+    await page.locator("body[data-grade='analysis']").wait_for(timeout=10_000)
 
     # Browser events go into the same episode stream.
     await page.evaluate("document.dispatchEvent(new Event('copy'))")

@@ -29,7 +29,7 @@ async def test_other_person_fails_identity_then_proctor_admits(
     page = await (await browser.new_context()).new_page()
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
-    await page.wait_for_function("document.body.dataset.identity === 'failed'", timeout=20_000)
+    await page.locator("body[data-identity='failed']").wait_for(timeout=20_000)
     assert await page.locator("#identity-retry").is_visible()
     assert await page.locator("#step-exam").is_hidden()
     failed = await next_event(proctor, lambda f: f["type"] == "session.updated" and f["identity"] == "failed", 5)

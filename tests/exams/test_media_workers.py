@@ -47,7 +47,7 @@ async def test_two_media_workers_check_identity_announce_episodes_and_stop_on_si
     # Exit code 0: it closed its peer and exited by itself within stop()'s 10 s grace (docker-compose.yml's
     # stop_grace_period), not killed.
     assert owner.process.returncode == 0, owner.log()[-2000:]
-    await page.wait_for_function("document.body.dataset.connection === 'media-lost'", timeout=5_000)
+    await page.locator("body[data-connection='media-lost']").wait_for(timeout=5_000)
     await proctor.close()
 
 
@@ -76,7 +76,7 @@ async def test_an_offer_no_worker_answers_gets_an_error_frame_and_the_page_offer
     page = await (await browser.new_context()).new_page()
     await login(page, server.url, "student")
     await page.goto(f"{server.url}/proctor/exams/{exam_id}/take/")
-    await page.wait_for_function("document.body.dataset.connection === 'media-timeout'", timeout=10_000)
+    await page.locator("body[data-connection='media-timeout']").wait_for(timeout=10_000)
     await asyncio.to_thread(media_worker_factory, 0, {**scaled, "REDIS_URL": redis_server.url})
-    await page.wait_for_function("document.body.dataset.connection === 'ok'", timeout=20_000)
+    await page.locator("body[data-connection='ok']").wait_for(timeout=20_000)
     assert await page.locator("#check-stream").get_attribute("data-ok") == "1"

@@ -9,6 +9,7 @@ import ipaddress
 import pytest
 
 from server.client_address import parse_networks, real_client
+from tests.support import setups
 from tests.support.client import Session
 
 PROXIES = parse_networks(["10.0.0.5", "172.30.0.0/24"])
@@ -65,11 +66,8 @@ def test_failures_from_one_address_do_not_lock_the_login_out_for_others(behind_p
 
     owner = Session(behind_proxy.url)
     assert post_login(owner, "parent2", "parent2-demo", "198.51.100.20")[0] == 302
-    audit = live_env.shell(
-        "from server.accounts.models import AuditEvent\n"
-        "for e in AuditEvent.objects.filter(username='parent2').order_by('pk'): print(e.kind, e.ip_address)"
-    ).splitlines()
-    events = [line for line in audit if line.startswith("auth.")]
+    audit = live_env.call(setups.audit_trail, username="parent2")
+    events = [f"{kind} {address}" for kind, address in audit if kind.startswith("auth.")]
     assert events[-1] == "auth.login 198.51.100.20"
     assert {event.split()[1] for event in events[:-1]} == {"203.0.113.66"}
     assert events.count("auth.login_failed 203.0.113.66") == 6
@@ -90,10 +88,5 @@ def test_consent_records_the_real_address_and_a_direct_client_cannot_pretend(beh
             {"X-CSRFToken": session.cookies["csrftoken"], "X-Forwarded-For": claimed},
         )
         assert status == 200
-        ip = live_env.shell(
-            "from proctor.models import BiometricConsent\n"
-            "c = BiometricConsent.objects.filter(student__username='student3').order_by('-pk').first()\n"
-            "print(c.ip)\n"
-            "BiometricConsent.objects.filter(student__username='student3').delete()"
-        ).splitlines()[-1]
+        ip = live_env.call(setups.take_consent_address, username="student3")
         assert ip == recorded

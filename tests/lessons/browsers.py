@@ -8,6 +8,7 @@ import wave
 from pathlib import Path
 
 from tests.support.client import logged_in
+from tests.support.waiting import wait_for
 
 # getDisplayMedia in headless Chromium: with the fake media device flags it returns a fake "screen"
 # (1280x720 @30 fps); the flag below picks the whole screen without a picker.
@@ -64,7 +65,7 @@ async def open_room(browser, base_url: str, username: str, lesson_id: int):
 
 
 async def wait_joined(page, timeout: float = 20.0) -> dict:
-    await page.wait_for_function("window.lesson && window.lesson.joined", timeout=timeout * 1000)
+    await wait_for(lambda: page.evaluate("!!(window.lesson && window.lesson.joined)"), timeout, what="joined")
     return await page.evaluate("window.lesson.me")
 
 

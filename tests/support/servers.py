@@ -160,8 +160,10 @@ class DaphneServer:
         redis_url: str | None = None,
         extra_env: dict[str, str] | None = None,
         host: str = "127.0.0.1",
+        port: int | None = None,
     ) -> DaphneServer:
-        port = free_port()
+        """``port``: a given one (to restart a server where the pages expect it), else a free one."""
+        port = port or free_port()
         env = {**live.env, **(extra_env or {})}
         if redis_url:
             env["REDIS_URL"] = redis_url

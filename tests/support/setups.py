@@ -42,6 +42,23 @@ def notification(username: str, kind: str, text: str) -> int:
     return Notification.objects.create(user=User.objects.get(username=username), kind=kind, text=text).pk
 
 
+def audit_trail(username: str) -> list[list[str]]:
+    """The user's security audit events, oldest first: [kind, address]."""
+    from server.accounts.models import AuditEvent
+
+    return [[e.kind, e.ip_address] for e in AuditEvent.objects.filter(username=username).order_by("pk")]
+
+
+def take_consent_address(username: str) -> str:
+    """The address recorded with the student's newest biometric consent; the consents are then deleted."""
+    from proctor.models import BiometricConsent
+
+    consents = BiometricConsent.objects.filter(student__username=username)
+    address = consents.order_by("-pk").first().ip
+    consents.delete()
+    return address
+
+
 # ----- chat -----------------------------------------------------------------------------------------------
 def chat_room(kind: str, key: str, title: str, members: list[str], moderators: list[str]) -> int:
     """A lesson or exam room (``key`` unique) with these members and moderators; its id."""
@@ -140,6 +157,13 @@ def admitted_session_closing_in(session: int, seconds: float) -> None:
     running.exam.save()
     running.state, running.identity, running.started_at = "running", "admitted", timezone.now()
     running.save()
+
+
+def unassign_proctors(exam: int) -> None:
+    """Take every proctor off the exam."""
+    from proctor.models import Exam
+
+    Exam.objects.get(pk=exam).proctors.clear()
 
 
 def manual_admit_audit(session: int) -> list[str]:
