@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 
 from chat.attachments.models import Attachment
 from chat.models import Room
@@ -22,18 +21,12 @@ def room(school) -> Room:
     return ensure_room(Room.Kind.GROUP, "http-test", "9А", [school["student"]], moderators=[school["teacher"]])
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def hidden(room_id: int) -> dict:
     return {"error": "not_found", "detail": f"room {room_id} does not exist or you may not read it"}
 
 
 @pytest.mark.parametrize("outsider", ["student3", "parent2"])
-def test_messages_of_a_room_one_may_not_read_answer_404_like_an_unknown_room(school, room, outsider):
+def test_messages_of_a_room_one_may_not_read_answer_404_like_an_unknown_room(school, room, outsider, client_for):
     client = client_for(school[outsider])
     refused = client.get(f"/chat/rooms/{room.pk}/messages")
     unknown = client.get(f"/chat/rooms/{NOT_READABLE}/messages")
@@ -43,7 +36,7 @@ def test_messages_of_a_room_one_may_not_read_answer_404_like_an_unknown_room(sch
     assert (member.status_code, member.json()) == (200, {"room": room.pk, "messages": [], "more": False})
 
 
-def test_upload_to_a_room_one_may_not_read_answers_404_like_an_unknown_room(school, room):
+def test_upload_to_a_room_one_may_not_read_answers_404_like_an_unknown_room(school, room, client_for):
     client = client_for(school["student3"])
     for room_id in (room.pk, NOT_READABLE):
         reply = client.post(f"/chat/rooms/{room_id}/attachments/", {"file": SimpleUploadedFile("a.txt", b"hello")})
@@ -55,7 +48,7 @@ def test_upload_to_a_room_one_may_not_read_answers_404_like_an_unknown_room(scho
     assert (reader_only.status_code, reader_only.json()["error"]) == (403, "read_only")
 
 
-def test_attachment_of_a_room_one_may_not_read_answers_404(school, room):
+def test_attachment_of_a_room_one_may_not_read_answers_404(school, room, client_for):
     reply = client_for(school["student"]).post(
         f"/chat/rooms/{room.pk}/attachments/", {"file": SimpleUploadedFile("a.txt", b"hello")}
     )

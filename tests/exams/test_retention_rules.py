@@ -18,7 +18,6 @@ from chat.models import Room
 from chat.rooms import ensure_room
 from proctor import enrollment
 from proctor.models import Episode, ExamSession, ReferencePhoto
-from tests.exams.test_permissions import world  # noqa: F401 - the shared fixture
 from tests.support.paths import REPO_ROOT
 
 
@@ -48,7 +47,7 @@ def test_a_retention_of_zero_days_stops_the_start(setting):
     assert f"{setting} must be a whole number ≥ 1 (got '0')" in started.stderr
 
 
-def test_zero_days_reaching_the_purges_deletes_nothing(world, settings, media_root):  # noqa: F811
+def test_zero_days_reaching_the_purges_deletes_nothing(world, settings, media_root):
     world["session"].verdict = ExamSession.Verdict.CLEAN
     world["session"].save()
     evidence = media_root / world["episode"].evidence
@@ -66,7 +65,7 @@ def test_zero_days_reaching_the_purges_deletes_nothing(world, settings, media_ro
     assert (media_root / photo.image.name).exists()
 
 
-def test_evidence_of_a_session_not_yet_reviewed_is_never_purged(world, settings, media_root):  # noqa: F811
+def test_evidence_of_a_session_not_yet_reviewed_is_never_purged(world, settings, media_root):
     unreviewed = snapshot(world["session"], media_root, days_old=400)
     other = ExamSession.objects.create(
         exam=world["exam"], student=world["users"]["student2"], state="ended", verdict=ExamSession.Verdict.WARNING
