@@ -120,7 +120,7 @@ def test_the_exam_page_may_frame_its_lms_and_nothing_else(pages, school):
     assert Client().get("/accounts/login/")[HEADER].count(LMS) == 0
 
 
-def test_files_and_json_carry_no_policy(client_for):
+def test_files_and_json_carry_no_policy(school, client_for):
     assert HEADER not in client_for("student").get("/jsi18n/")
 
 
@@ -132,7 +132,7 @@ def _settings_with(env: dict[str, str]) -> str:
     return result.stdout.strip()
 
 
-def test_hsts_only_behind_the_tls_proxy(settings, client_for):
+def test_hsts_only_behind_the_tls_proxy(settings, school, client_for):
     base = {k: v for k, v in os.environ.items() if k != "BEHIND_TLS_PROXY"}
     assert _settings_with(base) == "0"
     seconds = int(_settings_with({**base, "BEHIND_TLS_PROXY": "1"}))

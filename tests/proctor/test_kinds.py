@@ -306,4 +306,4 @@ def test_a_kind_added_to_the_registry_reaches_policy_engine_socket_and_review(
     assert config is not None
     assert json.loads(config.group(1))["labels"]["printing"] == "печать страницы"
     report = client.get(reverse("proctor:report_csv", args=[session.exam_id])).content.decode()
-    assert list(csv.reader(io.StringIO(report.removeprefix("\ufeff"))))[1][3] == "печать страницы"
+    assert list(csv.reader(io.StringIO(report.removeprefix("\ufeff")), delimiter=";"))[1][3] == "печать страницы"
