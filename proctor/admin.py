@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from . import biometrics_admin  # noqa: F401  (consent and reference photo pages)
+from .actions import end_session
 from .models import Episode, Exam, ExamSession
 
 
@@ -19,9 +21,28 @@ class ExamAdmin(admin.ModelAdmin):
 
 @admin.register(ExamSession)
 class ExamSessionAdmin(admin.ModelAdmin):
+    """The live state changes only through :mod:`proctor.actions` (which tell the dashboard): read-only here."""
+
     list_display = ("exam", "student", "state", "identity", "verdict")
     list_filter = ("state", "identity", "verdict")
-    readonly_fields = ("exam", "student")
+    readonly_fields = (
+        "exam",
+        "student",
+        "state",
+        "identity",
+        "identity_score",
+        "admitted_by",
+        "started_at",
+        "ended_at",
+        "end_reason",
+        "disconnected_at",
+    )
+    actions = ["end_sessions"]
+
+    @admin.action(description=_("Завершить выбранные сеансы"))
+    def end_sessions(self, request, queryset) -> None:
+        for session_id in queryset.exclude(state=ExamSession.State.ENDED).values_list("pk", flat=True):
+            end_session(session_id, ExamSession.EndReason.PROCTOR, actor=request.user)
 
 
 @admin.register(Episode)

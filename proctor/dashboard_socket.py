@@ -16,7 +16,7 @@ from rtc.peer import MAX_SDP_BYTES
 from server.accounts import audit
 from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
 
-from . import exam_access
+from . import actions, exam_access
 from .live import broadcast
 from .live import sessions as live_sessions
 from .models import Exam, ExamSession
@@ -108,18 +108,12 @@ class DashboardConsumer(JsonProtocolConsumer):
 
     async def _admit(self, session_id: int, content: dict) -> None:
         try:
-            summary = await database_sync_to_async(live_sessions.admit)(session_id, self.scope["user"])
+            await database_sync_to_async(actions.admit)(session_id, self.scope["user"])
         except live_sessions.SessionClosed:
             raise ProtocolError("session_over", "the session has ended") from None
-        await broadcast.to_session(session_id, "admitted")
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     async def _end(self, session_id: int, content: dict) -> None:
-        summary = await database_sync_to_async(live_sessions.end_session)(
-            session_id, ExamSession.EndReason.PROCTOR, self.scope["user"]
-        )
-        await broadcast.to_session(session_id, "ended", reason=ExamSession.EndReason.PROCTOR)
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+        await database_sync_to_async(actions.end_session)(session_id, ExamSession.EndReason.PROCTOR, self.scope["user"])
 
     async def dashboard_event(self, message: dict) -> None:
         event = message["event"]

@@ -25,7 +25,7 @@ from rtc.peer import MAX_SDP_BYTES
 from server.aio import spawn
 from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
 
-from .. import enrollment
+from .. import actions, enrollment
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
@@ -53,7 +53,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     max_frame_bytes = MAX_SDP_BYTES + 1024
 
     session_id: int | None = None
-    epoch = 0  # this socket's connection epoch (live_sessions.connect)
+    epoch = 0  # this socket's connection epoch (actions.connect)
     exam_id: int | None = None
     analysis_fps = 2.0  # the exam policy's (sets the analysis grade)
     ended = False
@@ -74,7 +74,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         user = self.scope["user"]
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         try:
-            summary, self.epoch = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
+            summary, self.epoch = await database_sync_to_async(actions.connect)(session_id, user.pk)
         except (ExamSession.DoesNotExist, PermissionError):
             await self.accept()
             await self.close(code=CloseCode.FORBIDDEN)
@@ -101,7 +101,6 @@ class ExamSessionConsumer(JsonProtocolConsumer):
                 "grade": grade("analysis", self.analysis_fps).as_parameters(),
             }
         )
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
         await self._watch_deadline(summary)
 
     async def _to_worker(self, action: str, **fields: Any) -> None:
@@ -142,28 +141,15 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        paused = await database_sync_to_async(live_sessions.disconnect)(session_id, self.epoch)
+        paused = await database_sync_to_async(actions.disconnect)(session_id, self.epoch)
         if paused is None:
             return  # a newer socket owns the session: it stays as that socket left it
-        summary, episode = paused
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
-        if episode:
-            await broadcast.episode(self.exam_id, "episode.opened", episode, time.time())
+        summary, _ = paused
         if summary["state"] == ExamSession.State.PAUSED:
             asyncio.get_running_loop().call_later(
                 settings.PROCTOR_RESUME_GRACE_SECONDS + 0.5,
-                lambda: spawn(self._expire(session_id, self.exam_id)),
+                lambda: spawn(database_sync_to_async(actions.expire_after_grace)(session_id)),
             )
-
-    @staticmethod
-    async def _expire(session_id: int, exam_id: int) -> None:
-        def check() -> dict | None:
-            session = ExamSession.objects.get(pk=session_id)
-            return live_sessions.expire_after_grace(session_id, session.disconnected_at)
-
-        summary = await database_sync_to_async(check)()
-        if summary:
-            await broadcast.to_dashboard(exam_id, {"type": "session.updated", **summary})
 
     # --- messages from the browser ----------------------------------------------------------
 
@@ -241,17 +227,17 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def _end(self, reason: str, actor=None) -> None:
         if self.session_id is None:
             return
-        summary = await database_sync_to_async(live_sessions.end_session)(self.session_id, reason, actor)
+        # This socket closes itself: the session's "ended" control is for any other socket of the session.
+        await self.channel_layer.group_discard(broadcast.session_group(self.session_id), self.channel_name)
+        await database_sync_to_async(actions.end_session)(self.session_id, reason, actor)
         self.ended = True
         await self.send_json({"type": "session.ended", "reason": reason})
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
         await self.close(code=CloseCode.SESSION_OVER)
 
     async def _state_changed(self, summary: dict) -> None:
         await self._to_worker("monitor", on=summary["state"] == ExamSession.State.RUNNING)
         await self._watch_deadline(summary)
         await self.send_json({"type": "session.state", **summary})
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     # --- replies from the media worker (channel layer) --------------------------------------
 
@@ -267,7 +253,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         """The worker decoded the first frame: the camera stream works."""
         if self.session_id is None:
             return
-        summary = await database_sync_to_async(live_sessions.media_ready)(self.session_id)
+        summary = await database_sync_to_async(actions.media_ready)(self.session_id)
         await self.send_json({"type": "media.ok", **summary})
         await self._state_changed(summary)
 
@@ -280,7 +266,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         if self.session_id is None:
             return
         passed, score = message["passed"], message["score"]
-        summary = await database_sync_to_async(live_sessions.identity_result)(self.session_id, passed, score)
+        summary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
         await self.send_json({"type": "identity.result", "passed": passed, "score": score, **summary})
         await self._state_changed(summary)
 
