@@ -10,7 +10,7 @@ each function writes inside a transaction and hands its events to :func:`server.
 * no event leaves for a write that rolled back, and an action nested in another (``connect`` ending an
   overdue session) publishes when the outer transaction commits;
 * the events reach the exam's dashboard group on the channel layer (every daphne process) and, for
-  ``ended`` / ``admitted``, the student's session socket (:mod:`proctor.live.broadcast`).
+  ``ended`` / ``admitted`` / ``warning``, the student's session socket (:mod:`proctor.live.broadcast`).
 
 The functions are synchronous (call them through ``database_sync_to_async`` from async code), take primary
 keys and return plain dicts (:func:`proctor.live.sessions.session_summary`, ``episode_payload``), so callers
@@ -228,6 +228,14 @@ def admit(session_id: int, proctor: User) -> dict:
     audit.record("proctor.manual_admit", actor=proctor, subject=session.student, session=session.pk)
     _tell_session(session_id, "admitted")
     return _session_updated(session)
+
+
+@transaction.atomic
+def warn(session_id: int, proctor: User, text: str) -> None:
+    """A proctor's warning (audited) appears on the student's exam page."""
+    session = ExamSession.objects.select_related("student").get(pk=session_id)
+    audit.record("proctor.warning", actor=proctor, subject=session.student, session=session_id, text=text)
+    _tell_session(session_id, "warning", text=text)
 
 
 def _start(session: ExamSession) -> None:

@@ -13,7 +13,6 @@ from channels.db import database_sync_to_async
 from django.utils.translation import gettext
 
 from rtc.peer import MAX_SDP_BYTES
-from server.accounts import audit
 from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
 
 from . import actions, exam_access
@@ -36,11 +35,6 @@ def _snapshot(exam_id: int) -> list[dict]:
 
 def _session_in_exam(exam_id: int, session_id: Any) -> bool:
     return type(session_id) is int and ExamSession.objects.filter(pk=session_id, exam_id=exam_id).exists()
-
-
-def _record_warning(user, session_id: int, text: str) -> None:
-    session = ExamSession.objects.select_related("student").get(pk=session_id)
-    audit.record("proctor.warning", actor=user, subject=session.student, session=session_id, text=text)
 
 
 class DashboardConsumer(JsonProtocolConsumer):
@@ -103,8 +97,7 @@ class DashboardConsumer(JsonProtocolConsumer):
         text = content.get("text")
         if not isinstance(text, str) or not text.strip() or len(text) > MAX_WARNING_CHARS:
             raise ProtocolError("bad_field", f"text: 1..{MAX_WARNING_CHARS} characters")
-        await database_sync_to_async(_record_warning)(self.scope["user"], session_id, text.strip())
-        await broadcast.to_session(session_id, "warning", text=text.strip())
+        await database_sync_to_async(actions.warn)(session_id, self.scope["user"], text.strip())
 
     async def _admit(self, session_id: int, content: dict) -> None:
         try:
