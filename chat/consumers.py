@@ -16,12 +16,12 @@ from channels.db import database_sync_to_async
 from server.accounts.models import User
 from server.ws import JsonProtocolConsumer, ProtocolError
 
-from . import queries, store
+from . import actions, queries, store
 from .access import RoomAccess
 from .conf import LIMITS
 from .hub import Hub, get_hub
 from .limits import RateLimit
-from .payloads import PROTOCOL_VERSION, message_frame, person, updated_frame
+from .payloads import PROTOCOL_VERSION, person
 from .protocol import validate
 from .rooms import DirectChatForbidden, open_direct
 from .wire import DirectWriter, Frame
@@ -153,9 +153,7 @@ class ChatConsumer(JsonProtocolConsumer):
     ) -> dict:
         USER_SENDS.take(self.user_id)
         ROOM_SENDS.take(room)
-        message, duplicate = await db(store.post_message)(self.user, room, client_id, text, reply_to, attachments)
-        if not duplicate:
-            await self.hub.publish_message(room, message.seq, message_frame(message))
+        message, duplicate = await db(actions.post_message)(self.user, room, client_id, text, reply_to, attachments)
         return {
             "type": "ack",
             "room": room,
@@ -171,9 +169,7 @@ class ChatConsumer(JsonProtocolConsumer):
 
     async def on_read(self, room: int, seq: int) -> None:
         READS.take(self.user_id)
-        position = await db(store.mark_read)(self.user, room, seq)
-        if position is not None:
-            await self.hub.publish_event(room, {"type": "read", "room": room, "user": self.user_id, "seq": position})
+        await db(actions.mark_read)(self.user, room, seq)
 
     async def on_receipts(self, room: int, seq: int) -> dict:
         readers = await db(queries.receipts)(self.user, room, seq)
@@ -187,14 +183,12 @@ class ChatConsumer(JsonProtocolConsumer):
 
     async def on_edit(self, room: int, seq: int, text: str) -> dict:
         CHANGES.take(self.user_id)
-        message = await db(store.edit_message)(self.user, room, seq, text)
-        await self.hub.publish_update(room, seq, updated_frame(message))
+        await db(actions.edit_message)(self.user, room, seq, text)
         return {"type": "done", "op": "edit", "room": room, "seq": seq}
 
     async def on_delete(self, room: int, seq: int) -> dict:
         CHANGES.take(self.user_id)
-        message = await db(store.delete_message)(self.user, room, seq)
-        await self.hub.publish_update(room, seq, updated_frame(message))
+        await db(actions.delete_message)(self.user, room, seq)
         return {"type": "done", "op": "delete", "room": room, "seq": seq}
 
     async def on_revisions(self, room: int, seq: int) -> dict:
@@ -207,7 +201,7 @@ class ChatConsumer(JsonProtocolConsumer):
 
     async def on_report(self, room: int, seq: int, reason: str | None) -> dict:
         CHANGES.take(self.user_id)
-        await db(store.report_message)(self.user, room, seq, reason or "")
+        await db(actions.report_message)(self.user, room, seq, reason or "")
         return {"type": "done", "op": "report", "room": room, "seq": seq}
 
     async def on_reports(self, room: int) -> dict:
@@ -218,9 +212,8 @@ class ChatConsumer(JsonProtocolConsumer):
         return {"type": "members", "room": room, "members": await db(queries.members_of)(room)}
 
     async def on_mute(self, room: int, user: int, minutes: int) -> dict:
-        membership = await db(store.mute_member)(self.user, room, user, minutes)
+        membership = await db(actions.mute_member)(self.user, room, user, minutes)
         until = membership.muted_until.isoformat() if membership.muted_until else None
-        await self.hub.publish_event(room, {"type": "muted", "room": room, "user": user, "until": until})
         return {"type": "done", "op": "mute", "room": room, "user": user, "until": until}
 
     async def on_open_direct(self, user: int) -> dict:

@@ -29,7 +29,7 @@ import uuid
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -190,7 +190,9 @@ class Hub:
 
     async def publish_event(self, room_id: int, event: dict[str, Any]) -> None:
         """A passing event (typing, read receipt, mute): not stored, delivered to whoever is there."""
-        text = encode(event)
+        await self.publish_encoded_event(room_id, encode(event))
+
+    async def publish_encoded_event(self, room_id: int, text: str) -> None:
         await self._deliver_now(room_id, text)
         self._publish_soon(room_id, {"k": "e", "t": text})
 
@@ -392,6 +394,29 @@ def _stored_last_seq(room_id: int) -> int:
 
 def _stored_last_seqs(room_ids: list[int]) -> dict[int, int]:
     return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
+
+
+async def publish_committed(room_id: int, kind: Literal["message", "update", "event"], text: str, seq: int = 0) -> None:
+    """Publish an encoded frame of a committed change (:mod:`chat.actions`, on commit) from this process.
+
+    Through this loop's hub when it has one (its sockets first, then the other processes). A process without
+    chat sockets has no hub and starts none (it would keep background tasks for nothing): the frame goes
+    straight to the other processes' hubs, or nowhere on the in-memory layer, where there are no others.
+    """
+    hub = _hubs.get(asyncio.get_running_loop())
+    if hub is not None:
+        if kind == "message":
+            await hub.publish_message(room_id, seq, text)
+        elif kind == "update":
+            await hub.publish_update(room_id, seq, text)
+        else:
+            await hub.publish_encoded_event(room_id, text)
+        return
+    layer = get_channel_layer()
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return
+    payload = {"k": "e", "t": text} if kind == "event" else {"k": kind[0], "s": seq, "t": text}
+    await layer.group_send(Hub.group(room_id), {"type": "chat.hub", "o": "", "r": room_id, **payload})
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

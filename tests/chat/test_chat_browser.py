@@ -176,7 +176,7 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
 async def test_history_pages_back_when_scrolled_to_the_top(browser, daphne_server, live_env):
     room = make_room(live_env, "lesson", ["parent"], ["teacher"])
     live_env.shell(
-        "from chat.store import post_message; from server.accounts.models import User\n"
+        "from chat.actions import post_message; from server.accounts.models import User\n"
         "teacher = User.objects.get(username='teacher')\n"
         f"for n in range(1, 71): post_message(teacher, {room}, f'c{{n}}', f'Задание номер {{n}}')"
     )
