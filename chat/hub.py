@@ -9,7 +9,8 @@ messages when a channel's capacity overflows (../shared/STACK.md). Instead:
   when the layer crosses processes (Redis); on the in-memory layer there is nothing to cross;
 * an event is encoded to JSON once by the process that made it; every hub builds the WebSocket frame
   once and writes the same bytes to each of its local subscribers of the room (:mod:`chat.wire`);
-* messages are stored before they are published, with a per-room ``seq`` without gaps, and the
+* messages are stored before they are published (by :mod:`chat.actions`, once the write commits: see
+  :func:`publish_committed`), with a per-room ``seq`` without gaps, and the
   hub delivers them strictly in ``seq`` order: an early arrival waits for the missing ones
   (``REORDER_WAIT``), then the gap is read from the database; a periodic tail check compares each
   room's stored ``last_seq`` with what was delivered, so a message lost anywhere between commit
