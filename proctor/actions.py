@@ -73,10 +73,10 @@ def _locked(session_id: int) -> ExamSession:
 def open_session(exam: Exam, student: User) -> ExamSession:
     """The student's session for this exam, created on first visit (the exam must be open)."""
     session, created = ExamSession.objects.get_or_create(exam=exam, student=student)
+    ensure_exam_chat(session)  # also brings a changed proctor list up to date
     if created:
         audit.record("proctor.session_opened", actor=student, exam=exam.pk, session=session.pk)
-        _session_updated(session)
-    ensure_exam_chat(session)  # also brings a changed proctor list up to date
+        _session_updated(session)  # the student appears on the dashboard, with their chat
     return session
 
 

@@ -228,3 +228,14 @@ async def test_a_rolled_back_ending_publishes_nothing(school, listen):
     await database_sync_to_async(actions.end_session)(session.pk, EndReason.PROCTOR)
     # Events leave in commit order: had the rolled-back ending been published, it would be heard first.
     assert await heard_ended(dashboard, session) == EndReason.PROCTOR
+
+
+async def test_a_student_opening_the_exam_appears_on_the_dashboard(school, listen):
+    session = await session_of(school)  # student's; student2 of the same group has not opened the exam yet
+    dashboard = await listen(session)
+    client = await logged_in_client(school["student2"])
+    assert (await client.get(f"/proctor/exams/{session.exam_id}/take/")).status_code == 200
+    frame = await dashboard.receive_json_from(HEARD_WITHIN)
+    opened = await ExamSession.objects.aget(exam_id=session.exam_id, student=school["student2"])
+    assert (frame["type"], frame["session"], frame["state"]) == ("session.updated", opened.pk, "waiting_check")
+    assert frame["chat_room"] is not None
