@@ -12,9 +12,9 @@ each function writes inside a transaction and hands its events to :func:`server.
 * the events reach the exam's dashboard group on the channel layer (every daphne process) and, for
   ``ended`` / ``admitted`` / ``warning``, the student's session socket (:mod:`proctor.live.broadcast`).
 
-The functions are synchronous (call them through ``database_sync_to_async`` from async code), take primary
-keys and return plain dicts (:func:`proctor.live.sessions.session_summary`, ``episode_payload``), so callers
-never share ORM objects across threads.
+The functions are synchronous (call them through ``database_sync_to_async`` from async code). Those the
+sockets and the worker call take primary keys and return plain dicts (:func:`proctor.live.sessions.session_summary`,
+``episode_payload``), so no ORM object crosses threads; the exam page's two take and return the session it holds.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ EndReason = ExamSession.EndReason
 
 def _session_updated(session: ExamSession) -> dict:
     """The session's summary, announced to the exam's dashboards once the change commits."""
-    summary = session_summary(session)
+    summary, exam_id = session_summary(session), session.exam_id
     event = {"type": "session.updated", **summary}
-    publish_on_commit(lambda: broadcast.to_dashboard(session.exam_id, event))
+    publish_on_commit(lambda: broadcast.to_dashboard(exam_id, event))
     return summary
 
 
@@ -58,7 +58,7 @@ def _episode_event(exam_id: int, action: str, payload: dict, decided_at: float) 
 
 
 def _tell_session(session_id: int, action: str, **fields) -> None:
-    """Session control for the student's socket (``ended``, ``admitted``), once the change commits."""
+    """Session control for the student's socket (``ended``, ``admitted``, ``warning``), once the change commits."""
     publish_on_commit(lambda: broadcast.to_session(session_id, action, **fields))
 
 
