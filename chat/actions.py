@@ -165,7 +165,9 @@ def mark_read(user: User, room_id: int, seq: int) -> int | None:
     return seq
 
 
+@transaction.atomic
 def report_message(user: User, room_id: int, seq: int, reason: str) -> Report:
+    """Report a message to the room's moderators: their notifications are pushed once the report commits."""
     room, access = load_room(user, room_id)
     if access.membership is None:
         raise ProtocolError("forbidden", "only members report messages")
