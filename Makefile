@@ -14,8 +14,10 @@ setup:
 setup-test:
 	@scripts/setup.sh --test
 
+# The demo school (logins <login>-demo) is created by `make run` only, and not with DEMO=0.
+DEMO ?= 1
 run: setup
-	@$(PY) manage.py seed_demo
+	@if [ "$(DEMO)" != 0 ]; then $(PY) manage.py seed_demo; fi
 	@echo
 	@echo "Classroom Live: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@exec $(PY) -m server.run --host $(HOST) --port $(PORT)
@@ -23,6 +25,9 @@ run: setup
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo --cache-dir var/cache/import-linter
+	$(VENV)/bin/mypy
+	node_modules/.bin/eslint  # JavaScript (make setup-test installs it)
 
 format:
 	$(VENV)/bin/ruff check --fix .

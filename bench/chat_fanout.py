@@ -32,6 +32,7 @@ import websockets
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import setups  # noqa: E402
 from bench.media import cpu_seconds  # noqa: E402
 from tests.support.servers import (  # noqa: E402 - the same real-server helpers the tests use
     DaphneServer,
@@ -226,48 +227,9 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
 
 
 # -- Classroom Live set-up ---------------------------------------------------------------------------------
-SETUP = """
-import json
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from chat.rooms import ensure_room
-from server.accounts.models import User
-
-big, small_count, small_size = {big}, {small_count}, {small_size}
-names = ["bench-big-%d" % i for i in range(big)] + [
-    "bench-small-%d-%d" % (r, i) for r in range(small_count) for i in range(small_size)
-] + ["bench-sender"]
-users = []
-for name in names:
-    user = User(username=name)
-    user.set_unusable_password()
-    users.append(user)
-User.objects.bulk_create(users)
-users = {{u.username: u for u in User.objects.filter(username__in=names)}}
-sender = users["bench-sender"]
-members = lambda prefix, count: [users[prefix + str(i)] for i in range(count)]
-rooms = {{"big": ensure_room("lesson", "bench-big", "bench big", members("bench-big-", big), [sender]).pk}}
-rooms["small"] = [
-    ensure_room("lesson", "bench-small-%d" % r, "bench small", members("bench-small-%d-" % r, small_size), [sender]).pk
-    for r in range(small_count)
-]
-cookies = {{}}
-for name, user in users.items():
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    cookies[name] = "sessionid=" + session.session_key
-print("BENCH-SETUP " + json.dumps({{"rooms": rooms, "cookies": cookies}}))
-"""
-
-
 def prepare(var_dir: Path, args: argparse.Namespace) -> tuple[LiveEnvironment, dict]:
     live = LiveEnvironment.create(var_dir)
-    out = live.shell(SETUP.format(big=args.clients, small_count=args.rooms, small_size=args.room_size))
-    line = next(line for line in out.splitlines() if line.startswith("BENCH-SETUP "))
-    return live, json.loads(line.removeprefix("BENCH-SETUP "))
+    return live, live.call(setups.chat_rooms, big=args.clients, small_count=args.rooms, small_size=args.room_size)
 
 
 def room_plan(setup: dict, args: argparse.Namespace) -> tuple[dict, dict]:

@@ -38,6 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import setups  # noqa: E402
 from bench.media import cpu_seconds, encode_clip  # noqa: E402
 from tests.support.client import logged_in  # noqa: E402
 from tests.support.janus import JanusServer  # noqa: E402
@@ -47,23 +48,6 @@ from tests.support.servers import DaphneServer, LiveEnvironment  # noqa: E402
 SOURCES = {"camera": (640, 480, 15, 800_000), "screen": (1280, 720, 5, 600_000)}
 WINDOW_SECONDS = 10.0
 SETTLE_SECONDS = 3.0
-
-SETUP = """
-import datetime as dt
-from django.utils import timezone
-from lessons.models import Lesson
-from server.accounts.models import User, UserRole
-from server.school.models import StudyGroup
-group = StudyGroup.objects.get(name="9А")
-for n in range(1, {count} + 1):
-    user, _ = User.objects.get_or_create(username=f"bench{{n:02d}}", defaults={{"last_name": f"Ученик {{n}}"}})
-    user.set_password("bench-pass"); user.save()
-    UserRole.objects.get_or_create(user=user, role="student")
-    group.students.add(user)
-lesson = Lesson.objects.create(title="Нагрузка", group=group, teacher=User.objects.get(username="teacher"),
-                               starts_at=timezone.now() - dt.timedelta(minutes=1), duration_minutes=120)
-print(lesson.pk)
-"""
 
 
 async def connect(url: str, cookie: str, lesson: int):
@@ -270,7 +254,7 @@ async def run(args) -> None:
     steps = sorted({int(n) for n in args.steps.split(",")})
     with tempfile.TemporaryDirectory(prefix="lesson-load-") as tmp:
         live = LiveEnvironment.create(Path(tmp) / "var")
-        lesson = int(live.shell(SETUP.format(count=max(steps))).split()[-1])
+        lesson = live.call(setups.lesson_class, count=max(steps))
         janus = JanusServer.start(Path(tmp) / "janus")
         server = DaphneServer.start(live, extra_env={**janus.env, "LOG_LEVEL": "WARNING"})
         pids = {"janus": janus.running.process.pid, "daphne": server.process.pid}

@@ -52,6 +52,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import setups  # noqa: E402
 from bench.media import cpu_seconds, encode_clip, process_tree  # noqa: E402
 from proctor.media.grades import analysis_grade, grade  # noqa: E402
 from proctor.policy import Policy  # noqa: E402
@@ -87,47 +88,6 @@ def reference_photo(clip: str, directory: Path) -> Path:
 
 
 STUDENTS_PER_SENDER_PROCESS = 20
-
-SETUP = """
-import json
-from datetime import timedelta
-from pathlib import Path
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
-from django.utils import timezone
-from proctor import enrollment
-from proctor.models import Exam, ExamSession
-from server.accounts.models import Role, User, UserRole
-from server.school.models import StudyGroup
-args = json.loads({args!r})
-now = timezone.now()
-group = StudyGroup.objects.get(name="9А")
-exam = Exam.objects.create(title="Нагрузка", group=group, opens_at=now - timedelta(minutes=5),
-                           closes_at=now + timedelta(hours=6), duration_minutes=300, policy=args["policy"])
-proctor = User.objects.get(username="proctor")
-exam.proctors.add(proctor)
-
-def cookie(user):
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return store.session_key
-
-students = []
-for i in range(args["count"]):
-    clip, reference = args["clips"][i % len(args["clips"])]
-    user = User.objects.create(username=f"bench{{i:03d}}", first_name=f"Ученик {{i}}")
-    UserRole.objects.create(user=user, role=Role.STUDENT)
-    group.students.add(user)
-    enrollment.record_consent(user)
-    assert enrollment.enroll(user, Path(reference)).photo is not None
-    session = ExamSession.objects.create(exam=exam, student=user, state="running", identity="verified",
-                                         started_at=now)
-    students.append({{"session": session.pk, "cookie": cookie(user), "clip": clip}})
-print("SETUP" + json.dumps({{"exam": exam.pk, "proctor": cookie(proctor), "students": students}}))
-"""
 
 
 # --- the simulated students (separate processes on the sender CPU) ------------------------------------
@@ -255,12 +215,12 @@ class SimulatedStudents:
 
 def create_class(directory: Path, clip_names: list[str], count: int, raw_policy: dict) -> tuple[LiveEnvironment, dict]:
     """A fresh database in ``directory`` with the exam, its proctor and ``count`` enrolled students (the clips in
-    turn) whose sessions run; returns it and SETUP's answer (exam, proctor and student cookies, sessions)."""
+    turn) whose sessions run; returns it and bench.setups.exam_class's answer (exam, proctor and student cookies,
+    sessions)."""
     live = LiveEnvironment.create(directory)
     references = {name: str(reference_photo(name, directory)) for name in set(clip_names)}
     clips = [(name, references[name]) for name in clip_names]
-    output = live.shell(SETUP.format(args=json.dumps({"count": count, "clips": clips, "policy": raw_policy})))
-    return live, json.loads(output.split("SETUP", 1)[1])
+    return live, live.call(setups.exam_class, count=count, clips=clips, policy=raw_policy)
 
 
 def require_bench_machine(other_cpu: str) -> None:

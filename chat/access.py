@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from server.accounts.models import Role, User
@@ -31,7 +33,7 @@ class RoomAccess:
     membership: Membership | None
 
     @property
-    def muted_until(self):
+    def muted_until(self) -> datetime | None:
         if self.membership and self.membership.muted_until and self.membership.muted_until > timezone.now():
             return self.membership.muted_until
         return None
@@ -54,7 +56,7 @@ def room_access(user: User, room: Room) -> RoomAccess:
     return RoomAccess(read=True, write=True, moderate=moderator, membership=membership)
 
 
-def readable_rooms(user: User):
+def readable_rooms(user: User) -> QuerySet[Room]:
     """Rooms the user can list: every room for admin and director, otherwise their memberships."""
     if user.has_role(Role.ADMIN, Role.DIRECTOR):
         return Room.objects.all()

@@ -22,6 +22,11 @@ class ChatLimits:
     page_size: int
 
 
+# Sizes fixed by the protocol (docs/chat-protocol.md); the chat page sends them to its script.
+SUBSCRIBE_MAX_ROOMS = 200  # rooms in one subscribe frame (a client with more sends several)
+REPORT_REASON_MAX_CHARS = 500
+
+
 def load_limits() -> ChatLimits:
     return ChatLimits(
         max_text_chars=int(os.environ.get("CHAT_MAX_TEXT_CHARS", "4000")),

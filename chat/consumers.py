@@ -1,8 +1,8 @@
 """``/ws/chat/``: one socket per browser tab, multiplexing every room the user opens.
 
-The protocol is documented in docs/chat-protocol.md; the schemas live in :mod:`chat.protocol`.
-Room events reach this socket through the process's :class:`chat.hub.Hub`, which writes them
-directly — a socket has no channel-layer channel of its own.
+The protocol is documented in docs/chat-protocol.md; the schemas live in :mod:`chat.protocol`, the
+frames sent in :mod:`chat.frames`. Room events reach this socket through the process's
+:class:`chat.hub.Hub`, which writes them directly — a socket has no channel-layer channel of its own.
 """
 
 from __future__ import annotations
@@ -10,19 +10,17 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 
 from server.accounts.models import User
-from server.ws import JsonProtocolConsumer, ProtocolError
+from server.ws import PONG, JsonProtocolConsumer, Pong, ProtocolError, RateLimit
 
-from . import actions, queries, store
+from . import actions, frames, queries, store
 from .access import RoomAccess
 from .conf import LIMITS
 from .hub import Hub, get_hub
-from .limits import RateLimit
-from .payloads import PROTOCOL_VERSION, person
-from .protocol import validate
+from .payloads import PROTOCOL_VERSION, RoomPayload, person
+from .protocol import SCHEMAS
 from .rooms import DirectChatForbidden, open_direct
 from .wire import DirectWriter, Frame
 
@@ -36,18 +34,10 @@ db = database_sync_to_async
 
 
 class ChatConsumer(JsonProtocolConsumer):
+    schemas = SCHEMAS
+    protocol_version = PROTOCOL_VERSION
     # No channel-layer channel per socket: the hub holds one per process (see chat/hub.py).
     channel_layer_alias = "chat.no-channel-per-socket"
-
-    async def dispatch(self, message: dict) -> None:
-        """Like AsyncConsumer.dispatch without its per-frame thread hop (``aclose_old_connections``).
-
-        Every database call here goes through ``database_sync_to_async``, which manages connections itself.
-        """
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def connect(self) -> None:
         self.user: User = self.scope["user"]
@@ -57,8 +47,14 @@ class ChatConsumer(JsonProtocolConsumer):
         self.hub: Hub = await get_hub()
         await self.accept()
         self.direct = DirectWriter.behind(self.base_send)
-        limits = {"max_text_chars": LIMITS.max_text_chars, "edit_window_seconds": LIMITS.edit_window_seconds}
-        await self.send_json({"type": "welcome", "version": PROTOCOL_VERSION, "user": person(self.user), **limits})
+        welcome: frames.Welcome = {
+            "type": "welcome",
+            "version": PROTOCOL_VERSION,
+            "user": person(self.user),
+            "max_text_chars": LIMITS.max_text_chars,
+            "edit_window_seconds": LIMITS.edit_window_seconds,
+        }
+        await self.send_json(welcome)
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "hub"):
@@ -71,29 +67,6 @@ class ChatConsumer(JsonProtocolConsumer):
             return None
         return self.base_send(frame.asgi)
 
-    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        values = validate(content)
-        kind = content["type"]
-        try:
-            reply = await getattr(self, f"on_{kind}")(**values)
-        except store.MessageBlocked as blocked:
-            await self.send_json(
-                {
-                    "type": "error",
-                    "error": "blocked",
-                    "detail": blocked.reason_en,
-                    "reason": blocked.reason,
-                    "reason_en": blocked.reason_en,
-                    "client_id": values.get("client_id"),
-                    **({"ref": content["ref"]} if "ref" in content else {}),
-                }
-            )
-            return
-        if reply is not None:
-            if "ref" in content:
-                reply["ref"] = content["ref"]
-            await self.send_json(reply)
-
     def subscribed_access(self, room: int) -> RoomAccess:
         access = self.access.get(room)
         if access is None:
@@ -101,10 +74,10 @@ class ChatConsumer(JsonProtocolConsumer):
         return access
 
     # -- handlers: each returns the reply frame (or None) ----------------------------------------
-    async def on_ping(self) -> dict:
-        return {"type": "pong"}
+    async def on_ping(self) -> Pong:
+        return PONG
 
-    async def on_rooms(self) -> dict:
+    async def on_rooms(self) -> frames.Rooms:
         return {"type": "rooms", "rooms": await db(queries.rooms_for)(self.user)}
 
     async def on_subscribe(self, rooms: list[dict[str, Any]]) -> None:
@@ -128,32 +101,34 @@ class ChatConsumer(JsonProtocolConsumer):
                     )
                     for text in changed:
                         await self.send(text_data=text)
-                await self.send_json(
-                    {
-                        "type": "subscribed",
-                        "room": room.pk,
-                        "seq": delivered,
-                        "last_change": room.last_change,
-                        "role": access.membership.role if access.membership else None,
-                        "can_write": access.write,
-                        "can_moderate": access.moderate,
-                        "online": feed_online(),
-                    }
-                )
+                subscribed: frames.Subscribed = {
+                    "type": "subscribed",
+                    "room": room.pk,
+                    "seq": delivered,
+                    "last_change": room.last_change,
+                    "role": access.membership.role if access.membership else None,
+                    "can_write": access.write,
+                    "can_moderate": access.moderate,
+                    "online": feed_online(),
+                }
+                await self.send_json(subscribed)
 
             await self.hub.join(self, room_id, entry["after"], before_live)
 
-    async def on_unsubscribe(self, room: int) -> dict:
+    async def on_unsubscribe(self, room: int) -> frames.Unsubscribed:
         self.access.pop(room, None)
         await self.hub.leave(self, room)
         return {"type": "unsubscribed", "room": room}
 
     async def on_send(
-        self, room: int, client_id: str, text: str, reply_to: int | None, attachments: list | None
-    ) -> dict:
+        self, room: int, client_id: str, text: str, reply_to: int | None, attachments: list[int] | None
+    ) -> frames.Ack:
         USER_SENDS.take(self.user_id)
         ROOM_SENDS.take(room)
-        message, duplicate = await db(actions.post_message)(self.user, room, client_id, text, reply_to, attachments)
+        try:
+            message, duplicate = await db(actions.post_message)(self.user, room, client_id, text, reply_to, attachments)
+        except store.MessageBlocked as blocked:  # the sender's page finds its pending message by client_id
+            raise store.MessageBlocked(blocked.reason, blocked.reason_en, client_id) from None
         return {
             "type": "ack",
             "room": room,
@@ -163,15 +138,15 @@ class ChatConsumer(JsonProtocolConsumer):
             "duplicate": duplicate,
         }
 
-    async def on_history(self, room: int, before: int | None, limit: int | None) -> dict:
-        page = await db(queries.history)(self.user, room, before, limit or 50)
+    async def on_history(self, room: int, before: int | None, limit: int) -> frames.History:
+        page: frames.HistoryPage = await db(queries.history)(self.user, room, before, limit)
         return {"type": "history", **page}
 
     async def on_read(self, room: int, seq: int) -> None:
         READS.take(self.user_id)
         await db(actions.mark_read)(self.user, room, seq)
 
-    async def on_receipts(self, room: int, seq: int) -> dict:
+    async def on_receipts(self, room: int, seq: int) -> frames.Receipts:
         readers = await db(queries.receipts)(self.user, room, seq)
         return {"type": "receipts", "room": room, "seq": seq, "readers": readers}
 
@@ -179,19 +154,20 @@ class ChatConsumer(JsonProtocolConsumer):
         if not self.subscribed_access(room).write:
             raise ProtocolError("read_only", "you may read this room but not write to it")
         TYPING.take((self.user_id, room))
-        await self.hub.publish_event(room, {"type": "typing", "room": room, "user": person(self.user)})
+        typing: frames.Typing = {"type": "typing", "room": room, "user": person(self.user)}
+        await self.hub.publish_event(room, typing)
 
-    async def on_edit(self, room: int, seq: int, text: str) -> dict:
+    async def on_edit(self, room: int, seq: int, text: str) -> frames.Done:
         CHANGES.take(self.user_id)
         await db(actions.edit_message)(self.user, room, seq, text)
         return {"type": "done", "op": "edit", "room": room, "seq": seq}
 
-    async def on_delete(self, room: int, seq: int) -> dict:
+    async def on_delete(self, room: int, seq: int) -> frames.Done:
         CHANGES.take(self.user_id)
         await db(actions.delete_message)(self.user, room, seq)
         return {"type": "done", "op": "delete", "room": room, "seq": seq}
 
-    async def on_revisions(self, room: int, seq: int) -> dict:
+    async def on_revisions(self, room: int, seq: int) -> frames.Revisions:
         return {
             "type": "revisions",
             "room": room,
@@ -199,24 +175,24 @@ class ChatConsumer(JsonProtocolConsumer):
             "revisions": await db(queries.revisions)(self.user, room, seq),
         }
 
-    async def on_report(self, room: int, seq: int, reason: str | None) -> dict:
+    async def on_report(self, room: int, seq: int, reason: str) -> frames.Done:
         CHANGES.take(self.user_id)
-        await db(actions.report_message)(self.user, room, seq, reason or "")
+        await db(actions.report_message)(self.user, room, seq, reason)
         return {"type": "done", "op": "report", "room": room, "seq": seq}
 
-    async def on_reports(self, room: int) -> dict:
+    async def on_reports(self, room: int) -> frames.Reports:
         return {"type": "reports", "room": room, "reports": await db(queries.reports)(self.user, room)}
 
-    async def on_members(self, room: int) -> dict:
+    async def on_members(self, room: int) -> frames.Members:
         await db(store.load_room)(self.user, room)
         return {"type": "members", "room": room, "members": await db(queries.members_of)(room)}
 
-    async def on_mute(self, room: int, user: int, minutes: int) -> dict:
+    async def on_mute(self, room: int, user: int, minutes: int) -> frames.MuteDone:
         membership = await db(actions.mute_member)(self.user, room, user, minutes)
         until = membership.muted_until.isoformat() if membership.muted_until else None
         return {"type": "done", "op": "mute", "room": room, "user": user, "until": until}
 
-    async def on_open_direct(self, user: int) -> dict:
+    async def on_open_direct(self, user: int) -> frames.RoomFrame:
         try:
             payload = await db(_open_direct)(self.user, user)
         except DirectChatForbidden as refused:
@@ -224,7 +200,7 @@ class ChatConsumer(JsonProtocolConsumer):
         return {"type": "room", "room": payload}
 
 
-def _open_direct(user: User, other_id: int) -> dict[str, Any]:
+def _open_direct(user: User, other_id: int) -> RoomPayload:
     other = User.objects.filter(pk=other_id, is_active=True).first()
     if other is None:
         raise ProtocolError("not_found", f"user {other_id} does not exist")

@@ -32,7 +32,7 @@ class Room(models.Model):
         verbose_name=_("группа"),
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,  # a group's chats with history outlive it (chat.signals drops empty ones)
         related_name="chat_rooms",
     )
     last_seq = models.PositiveBigIntegerField(_("последний номер сообщения"), default=0)

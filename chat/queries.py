@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -11,10 +9,13 @@ from server.accounts.models import Role, User
 from server.ws import ProtocolError
 
 from .access import readable_rooms
+from .frames import HistoryPage, Member, OpenReport, Revision
 from .models import Membership, Message, Report
 from .payloads import (
     MESSAGE_PREFETCH,
     MESSAGE_RELATED,
+    Person,
+    RoomPayload,
     message_frame,
     message_payload,
     person,
@@ -24,17 +25,17 @@ from .payloads import (
 from .store import get_message, load_room
 
 
-def rooms_for(user: User) -> list[dict[str, Any]]:
+def rooms_for(user: User) -> list[RoomPayload]:
     """The user's rooms, each with its unread count (others' undeleted messages after the read position)."""
     mine = Membership.objects.filter(room=OuterRef("pk"), user=user)
-    rooms = (
+    annotated = (
         readable_rooms(user)
         .annotate(
             my_read=Coalesce(Subquery(mine.values("last_read_seq")[:1]), 0), my_role=Subquery(mine.values("role")[:1])
         )
         .order_by("kind", "title")
     )
-    rooms = list(rooms)
+    rooms = list(annotated)
     read_position = Membership.objects.filter(room=OuterRef("room"), user=user)
     unread = dict(
         Message.objects.filter(room__in=[r.pk for r in rooms if r.my_role], deleted_at__isnull=True)
@@ -73,7 +74,7 @@ def changed_frames(room_id: int, change_after: int, upto_seq: int, limit: int) -
     return [updated_frame(m) for m in messages.order_by("change_seq")[:limit]]
 
 
-def members_of(room_id: int) -> list[dict[str, Any]]:
+def members_of(room_id: int) -> list[Member]:
     memberships = Membership.objects.select_related("user").filter(room_id=room_id).order_by("user__last_name")
     return [
         {
@@ -86,7 +87,7 @@ def members_of(room_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def history(user: User, room_id: int, before: int | None, limit: int) -> dict[str, Any]:
+def history(user: User, room_id: int, before: int | None, limit: int) -> HistoryPage:
     """A page of messages older than ``before`` (newest page when None), returned oldest first."""
     room, _ = load_room(user, room_id)
     messages = Message.objects.select_related(*MESSAGE_RELATED).prefetch_related(*MESSAGE_PREFETCH).filter(room=room)
@@ -97,15 +98,17 @@ def history(user: User, room_id: int, before: int | None, limit: int) -> dict[st
     return {"room": room.pk, "messages": [message_payload(m) for m in reversed(page[:limit])], "more": more}
 
 
-def receipts(user: User, room_id: int, seq: int) -> list[dict[str, Any]]:
+def receipts(user: User, room_id: int, seq: int) -> list[Person]:
     """Who has read message ``seq`` (members whose read position reached it)."""
     room, _ = load_room(user, room_id)
     message = get_message(room, seq)
     readers = Membership.objects.select_related("user").filter(room=room, last_read_seq__gte=seq)
-    return [person(m.user) for m in readers.exclude(user_id=message.author_id).order_by("user__last_name")]
+    if message.author_id is not None:  # the author is no reader of their own message
+        readers = readers.exclude(user_id=message.author_id)
+    return [person(m.user) for m in readers.order_by("user__last_name")]
 
 
-def revisions(user: User, room_id: int, seq: int) -> list[dict[str, Any]]:
+def revisions(user: User, room_id: int, seq: int) -> list[Revision]:
     room, access = load_room(user, room_id)
     if not access.moderate:
         raise ProtocolError("forbidden", "only moderators see the edit history")
@@ -116,7 +119,7 @@ def revisions(user: User, room_id: int, seq: int) -> list[dict[str, Any]]:
     ]
 
 
-def reports(user: User, room_id: int) -> list[dict[str, Any]]:
+def reports(user: User, room_id: int) -> list[OpenReport]:
     room, access = load_room(user, room_id)
     if not access.moderate:
         raise ProtocolError("forbidden", "only moderators see reports")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
 
 from server.school.models import ParentLink, StudyGroup
 
+from .models import Room
 from .rooms import sync_group_rooms
 
 GROUP_RELATIONS = (StudyGroup.curators.through, StudyGroup.teachers.through, StudyGroup.students.through)
@@ -18,7 +20,7 @@ GROUP_RELATIONS = (StudyGroup.curators.through, StudyGroup.teachers.through, Stu
 def _resync(group_ids: set[int]) -> None:
     """Resynchronise after the surrounding transaction commits (once per group)."""
     for group_id in group_ids:
-        transaction.on_commit(lambda gid=group_id: _resync_now(gid))
+        transaction.on_commit(partial(_resync_now, group_id))
 
 
 def _resync_now(group_id: int) -> None:
@@ -56,3 +58,12 @@ for _through in GROUP_RELATIONS:
 @receiver(post_delete, sender=ParentLink)
 def on_parent_link_changed(sender: Any, instance: ParentLink, **kwargs: Any) -> None:
     _resync(set(StudyGroup.objects.filter(students=instance.child_id).values_list("pk", flat=True)))
+
+
+@receiver(pre_delete, sender=StudyGroup)
+def on_group_deleted(sender: Any, instance: StudyGroup, **kwargs: Any) -> None:
+    """A deleted group's chats that were never written in go with it; the others stay, as an archive.
+
+    Their members keep reading them (``Room.group`` becomes empty and nothing resynchronises them).
+    """
+    Room.objects.filter(group=instance, last_seq=0).delete()

@@ -17,10 +17,13 @@ from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED
 
 
 class MessageBlocked(ProtocolError):
-    """The polite-language filter refused the text; ``reason`` is Russian, ``reason_en`` English."""
+    """The polite-language filter refused the text; ``reason`` is Russian, ``reason_en`` English.
 
-    def __init__(self, reason: str, reason_en: str) -> None:
-        super().__init__("blocked", reason_en)
+    The error frame carries both and the refused message's ``client_id`` (null for an edit).
+    """
+
+    def __init__(self, reason: str, reason_en: str, client_id: str | None = None) -> None:
+        super().__init__("blocked", reason_en, reason=reason, reason_en=reason_en, client_id=client_id)
         self.reason = reason
         self.reason_en = reason_en
 

@@ -6,15 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
+from server.accounts.http import AuthenticatedHttpRequest
 from server.ws import ProtocolError
 
 from . import queries
-
-STATUS = {"not_found": 404, "forbidden": 403}
-
-
-def _error(error: ProtocolError) -> JsonResponse:
-    return JsonResponse({"error": error.code, "detail": error.detail}, status=STATUS.get(error.code, 400))
+from .http_errors import error_response
 
 
 def _int_param(request: HttpRequest, name: str, low: int, high: int) -> int | None:
@@ -28,17 +24,17 @@ def _int_param(request: HttpRequest, name: str, low: int, high: int) -> int | No
 
 @require_GET
 @login_required
-def room_list(request: HttpRequest) -> JsonResponse:
+def room_list(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse({"rooms": queries.rooms_for(request.user)})
 
 
 @require_GET
 @login_required
-def room_messages(request: HttpRequest, room_id: int) -> JsonResponse:
+def room_messages(request: AuthenticatedHttpRequest, room_id: int) -> JsonResponse:
     """``GET /chat/rooms/<id>/messages?before=<seq>&limit=<n>``: a page of history, oldest first."""
     try:
         before = _int_param(request, "before", 1, 2**53)
         limit = _int_param(request, "limit", 1, 100) or 50
         return JsonResponse(queries.history(request.user, room_id, before, limit))
     except ProtocolError as error:
-        return _error(error)
+        return error_response(error, room_id)

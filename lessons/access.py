@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 
 from server.accounts.models import Role, User
 from server.school import access as school_access
-from server.school.models import ParentLink
+from server.school.models import ParentLink, StudyGroup
 
 from .models import Lesson, Participant
 
@@ -47,7 +47,7 @@ def can_plan_lessons(user: User) -> bool:
     return user.is_authenticated and user.has_role(Role.TEACHER, Role.CURATOR, Role.ADMIN)
 
 
-def plannable_groups(user: User):
+def plannable_groups(user: User) -> QuerySet[StudyGroup]:
     if school_access.can_edit_school(user):
         return school_access.visible_groups(user)
     return school_access.staff_groups(user)

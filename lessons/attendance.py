@@ -38,16 +38,16 @@ def merged_seconds(intervals: list[tuple[dt.datetime, dt.datetime]], start: dt.d
     """Length of the union of the intervals, clipped to [start, end] (two tabs are not counted twice)."""
     clipped = sorted((max(a, start), min(b, end)) for a, b in intervals if min(b, end) > max(a, start))
     total = 0.0
-    current_start, current_end = None, None
+    current: tuple[dt.datetime, dt.datetime] | None = None  # the merged interval being extended
     for a, b in clipped:
-        if current_end is None or a > current_end:
-            if current_end is not None:
-                total += (current_end - current_start).total_seconds()
-            current_start, current_end = a, b
+        if current is None or a > current[1]:
+            if current is not None:
+                total += (current[1] - current[0]).total_seconds()
+            current = (a, b)
         else:
-            current_end = max(current_end, b)
-    if current_end is not None:
-        total += (current_end - current_start).total_seconds()
+            current = (current[0], max(current[1], b))
+    if current is not None:
+        total += (current[1] - current[0]).total_seconds()
     return total
 
 

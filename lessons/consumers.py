@@ -16,8 +16,7 @@ import contextlib
 import json
 import logging
 import secrets
-import time
-from typing import Any
+from typing import Any, Literal
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -25,19 +24,18 @@ from django.utils.translation import gettext as _
 
 from rtc.janus.client import JanusError, JanusSession
 from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
-from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
+from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
-from . import actions, live
+from . import actions, live, protocol
 from .actions import group_name
 from .models import Participant, Presence
+from .protocol import SOURCES, TEACHER_ONLY
 from .turn import ice_servers_for
 
 log = logging.getLogger(__name__)
 
-MAX_SDP_CHARS = 60_000
 RATE_BURST = 120  # messages; a student subscribing to 30 feeds sends ~60 at once
-RATE_PER_SECOND = 20.0
-SOURCES = ("camera", "screen")
+RATE_PER_SECOND = 20
 TEACHER = Participant.Role.TEACHER
 
 
@@ -45,7 +43,7 @@ def new_feed_id() -> int:
     return secrets.randbelow(2**52 - 1_000_000) + 1_000_000
 
 
-def parse_display(display: Any) -> dict | None:
+def parse_display(display: Any) -> protocol.FeedInfo | None:
     """Our feeds carry JSON in Janus's display name: user id, name, source, role."""
     try:
         data = json.loads(display)
@@ -56,21 +54,12 @@ def parse_display(display: Any) -> dict | None:
     return {"user": data["u"], "name": str(data.get("n", "")), "source": data["s"], "role": str(data.get("r", ""))}
 
 
-def int_field(content: dict, name: str) -> int:
-    value = content.get(name)
-    if type(value) is not int or value <= 0:
-        raise ProtocolError("bad_field", f"{name}: a positive integer")
-    return value
-
-
-def sdp_field(content: dict) -> dict:
-    sdp = content.get("sdp")
-    if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_CHARS:
-        raise ProtocolError("bad_field", "sdp: a session description string")
-    return {"type": "offer" if content["type"] == "publish" else "answer", "sdp": sdp}
+def notice(kind: Literal["removed", "ended", "media.lost"], detail: str) -> protocol.Notice:
+    return {"type": kind, "detail": detail}
 
 
 class LessonConsumer(JsonProtocolConsumer):
+    schemas = protocol.SCHEMAS
     max_frame_bytes = 65_536
 
     async def __call__(self, scope, receive, send):
@@ -89,10 +78,9 @@ class LessonConsumer(JsonProtocolConsumer):
         self.screen_handle: int | None = None
         self.published_streams: dict[str, list[dict]] = {}
         self.subscriptions: dict[int, int] = {}  # feed -> subscriber handle
-        self.known_feeds: dict[int, dict] = {}
-        self.blocked = {"audio": False, "video": False}
-        self.tokens = float(RATE_BURST)
-        self.tokens_at = time.monotonic()
+        self.known_feeds: dict[int, protocol.FeedInfo] = {}
+        self.blocked: protocol.Blocked = {"audio": False, "video": False}
+        self.messages = RateLimit("messages", RATE_BURST, RATE_BURST / RATE_PER_SECOND)  # this socket's
         self.left = False
         self.heartbeat_task: asyncio.Future | None = None
         await self.accept()
@@ -100,22 +88,20 @@ class LessonConsumer(JsonProtocolConsumer):
     async def disconnect(self, code: int) -> None:
         await self.leave_lesson()
 
-    # ----- inbound messages -------------------------------------------------------------
+    # ----- inbound messages (schemas in lessons.protocol) ---------------------------------------
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        self.take_token()
-        handler = getattr(self, "on_" + content["type"].replace(".", "_"), None)
-        if content["type"] not in MESSAGE_TYPES or handler is None:
-            raise ProtocolError("unknown_type", f"unknown message type {content['type']!r}")
-        if content["type"] != "join" and self.admission is None:
+        self.messages.take()  # every frame counts, malformed ones too
+        await super().receive_json(content)
+
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
+        if message_type != "join" and self.admission is None:
             raise ProtocolError("not_joined", "send 'join' first")
-        if content["type"] in TEACHER_ONLY and self.admission.role != TEACHER:
+        if message_type in TEACHER_ONLY and self.admission.role != TEACHER:
             raise ProtocolError("forbidden", _("только учитель может это сделать"))
         try:
-            await handler(content)
-        except live.Refused as refused:
-            raise ProtocolError(refused.code, refused.detail) from refused
+            return await super().handle_message(message_type, fields)
         except JanusError as error:
-            log.warning("janus refused %s for user %s: %s", content["type"], self.user.pk, error)
+            log.warning("janus refused %s for user %s: %s", message_type, self.user.pk, error)
             detail = _("медиасервер отказал: %(reason)s") % {"reason": error.reason}
             raise ProtocolError("media_error", detail) from error
 
@@ -125,15 +111,7 @@ class LessonConsumer(JsonProtocolConsumer):
             await asyncio.sleep(Presence.HEARTBEAT_SECONDS)
             await database_sync_to_async(live.heartbeat)(self.admission.presence_id)
 
-    def take_token(self) -> None:
-        now = time.monotonic()
-        self.tokens = min(RATE_BURST, self.tokens + (now - self.tokens_at) * RATE_PER_SECOND)
-        self.tokens_at = now
-        if self.tokens < 1:
-            raise ProtocolError("rate_limited", "too many messages")
-        self.tokens -= 1
-
-    async def on_join(self, content: dict) -> None:
+    async def on_join(self) -> protocol.Joined:
         if self.admission is None:
             self.admission = await database_sync_to_async(actions.join)(self.user, self.lesson_id, self.channel_name)
             await self.channel_layer.group_add(group_name(self.admission.run_id), self.channel_name)
@@ -143,24 +121,23 @@ class LessonConsumer(JsonProtocolConsumer):
         await self.start_media()
         run_id = self.admission.run_id
         people = await database_sync_to_async(live.participants)(run_id)
-        await self.send_json(
-            {
-                "type": "joined",
-                "me": {"user": self.user.pk, "name": str(self.user), "role": self.admission.role},
-                "lesson": {
-                    "id": self.lesson_id,
-                    "run": run_id,
-                    "title": self.admission.title,
-                    "ends_at": self.admission.ends_at,
-                    "chat_room": self.admission.chat_room,
-                },
-                "state": await database_sync_to_async(live.state)(run_id),
-                "participants": people,
-                "feeds": [{"id": feed, **info} for feed, info in self.known_feeds.items()],
-                "ice_servers": ice_servers_for(self.user.pk),
-                "blocked": self.blocked,
-            }
-        )
+        joined: protocol.Joined = {
+            "type": "joined",
+            "me": {"user": self.user.pk, "name": str(self.user), "role": self.admission.role},
+            "lesson": {
+                "id": self.lesson_id,
+                "run": run_id,
+                "title": self.admission.title,
+                "ends_at": self.admission.ends_at,
+                "chat_room": self.admission.chat_room,
+            },
+            "state": await database_sync_to_async(live.state)(run_id),
+            "participants": people,
+            "feeds": [{"id": feed, **info} for feed, info in self.known_feeds.items()],
+            "ice_servers": ice_servers_for(self.user.pk),
+            "blocked": self.blocked,
+        }
+        return joined
 
     async def start_media(self) -> None:
         """Open our Janus session, make sure the room exists, and join it (publisher role, nothing sent yet)."""
@@ -169,7 +146,7 @@ class LessonConsumer(JsonProtocolConsumer):
             url = instance_for(room)
         except JanusNotConfigured as error:
             raise ProtocolError("media_unavailable", str(error)) from error
-        self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.on_janus_event, self.on_janus_lost)
+        self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.janus_event_received, self.janus_session_lost)
         try:
             await self.janus.create()
             await database_sync_to_async(live.bind_janus_session)(self.admission.presence_id, self.janus.session_id)
@@ -201,7 +178,7 @@ class LessonConsumer(JsonProtocolConsumer):
             {"u": self.user.pk, "n": str(self.user), "s": source, "r": self.admission.role}, ensure_ascii=False
         )
 
-    def remember_feed(self, publisher: dict) -> dict | None:
+    def remember_feed(self, publisher: dict) -> protocol.FeedInfo | None:
         info = parse_display(publisher.get("display"))
         feed = publisher.get("id")
         if info is None or type(feed) is not int or feed in self.feed_ids.values():
@@ -209,14 +186,11 @@ class LessonConsumer(JsonProtocolConsumer):
         self.known_feeds[feed] = info
         return info
 
-    async def on_publish(self, content: dict) -> None:
-        source = content.get("source")
-        if source not in SOURCES:
-            raise ProtocolError("bad_field", "source: camera or screen")
+    async def on_publish(self, source: str, sdp: str) -> protocol.Published:
         role = self.admission.role
         if role == Participant.Role.OBSERVER or (source == "screen" and role != TEACHER):
             raise ProtocolError("forbidden", _("вам нельзя показывать это на уроке"))
-        jsep = sdp_field(content)
+        jsep = {"type": "offer", "sdp": sdp}
         room = self.admission.janus_room
         if source == "camera":
             event = await self.janus.message(
@@ -243,14 +217,11 @@ class LessonConsumer(JsonProtocolConsumer):
         if "jsep" not in event:
             raise ProtocolError("media_error", _("медиасервер не ответил на публикацию"))
         self.published_streams[source] = event.get("plugindata", {}).get("data", {}).get("streams", [])
-        await self.send_json(
-            {"type": "published", "source": source, "sdp": event["jsep"]["sdp"], "feed": self.feed_ids[source]}
-        )
         if source == "camera" and (self.blocked["audio"] or self.blocked["video"]):
             await self.apply_blocked(self.blocked)
+        return {"type": "published", "source": source, "sdp": event["jsep"]["sdp"], "feed": self.feed_ids[source]}
 
-    async def on_unpublish(self, content: dict) -> None:
-        source = content.get("source")
+    async def on_unpublish(self, source: str) -> None:
         if source == "screen" and self.screen_handle is not None:
             await self.janus.detach(self.screen_handle)
             self.screen_handle = None
@@ -259,7 +230,7 @@ class LessonConsumer(JsonProtocolConsumer):
             with contextlib.suppress(JanusError):
                 await self.janus.message(self.main_handle, {"request": "unpublish"})
         else:
-            raise ProtocolError("bad_field", "source: camera or screen (published)")
+            raise ProtocolError("bad_field", "unpublish.source: you are not sharing your screen")
         self.published_streams.pop(source, None)
 
     async def feeds_in_room(self) -> dict[int, dict]:
@@ -274,8 +245,7 @@ class LessonConsumer(JsonProtocolConsumer):
                 found[item["id"]] = {**info, "publisher": bool(item.get("publisher"))}
         return found
 
-    async def on_subscribe(self, content: dict) -> None:
-        feed = int_field(content, "feed")
+    async def on_subscribe(self, feed: int) -> protocol.Offer:
         self.require_media()
         room_feeds = await self.feeds_in_room()
         if feed not in room_feeds or not room_feeds[feed]["publisher"] or feed in self.feed_ids.values():
@@ -290,96 +260,71 @@ class LessonConsumer(JsonProtocolConsumer):
         )
         if "jsep" not in event:
             raise ProtocolError("media_error", _("медиасервер не предложил поток"))
-        await self.send_json({"type": "offer", "feed": feed, "sdp": event["jsep"]["sdp"]})
+        return {"type": "offer", "feed": feed, "sdp": event["jsep"]["sdp"]}
 
-    async def on_answer(self, content: dict) -> None:
-        feed = int_field(content, "feed")
+    async def on_answer(self, feed: int, sdp: str) -> protocol.Started:
         handle = self.subscriptions.get(feed)
         if handle is None:
             raise ProtocolError("unknown_feed", "subscribe to this feed first")
-        await self.janus.message(handle, {"request": "start"}, sdp_field(content))
-        await self.send_json({"type": "started", "feed": feed})
+        await self.janus.message(handle, {"request": "start"}, {"type": "answer", "sdp": sdp})
+        return {"type": "started", "feed": feed}
 
-    async def on_unsubscribe(self, content: dict) -> None:
-        feed = int_field(content, "feed")
+    async def on_unsubscribe(self, feed: int) -> None:
         handle = self.subscriptions.pop(feed, None)
         if handle is None:
             raise ProtocolError("unknown_feed", "not subscribed to this feed")
         await self.janus.detach(handle)
 
-    async def on_substream(self, content: dict) -> None:
+    async def on_substream(self, feed: int, substream: int) -> None:
         """Pick a simulcast layer of a subscribed camera (0 = lowest) — for weak connections."""
-        feed = int_field(content, "feed")
-        layer = content.get("substream")
         handle = self.subscriptions.get(feed)
-        if handle is None or layer not in (0, 1, 2):
-            raise ProtocolError("bad_field", "feed: a subscribed feed, substream: 0, 1 or 2")
-        await self.janus.message(handle, {"request": "configure", "substream": layer})
+        if handle is None:
+            raise ProtocolError("bad_field", "substream.feed: a feed you subscribed to")
+        await self.janus.message(handle, {"request": "configure", "substream": substream})
 
-    async def on_hand(self, content: dict) -> None:
-        up = content.get("up")
-        if not isinstance(up, bool):
-            raise ProtocolError("bad_field", "up: true or false")
+    async def on_hand(self, up: bool) -> None:
         await database_sync_to_async(actions.raise_hand)(self.admission.run_id, self.admission.participant_id, up)
 
-    async def on_ping(self, content: dict) -> None:
-        await self.send_json({"type": "pong"})
+    async def on_ping(self) -> Pong:
+        return PONG
 
-    # ----- teacher's moderation ---------------------------------------------------------
-    def target_field(self, content: dict) -> int | None:
-        target = content.get("user")
-        if target == "all":
-            return None
-        if type(target) is not int or target <= 0:
-            raise ProtocolError("bad_field", 'user: a participant\'s id or "all"')
-        return target
+    # ----- teacher's moderation (TEACHER_ONLY) -------------------------------------------------
+    async def on_mute(self, user: int | str, on: bool) -> None:
+        await self.moderate(user, "muted", on)
 
-    async def on_mute(self, content: dict) -> None:
-        await self.moderate(content, "muted")
+    async def on_camera_off(self, user: int | str, on: bool) -> None:
+        await self.moderate(user, "camera_off", on)
 
-    async def on_camera_off(self, content: dict) -> None:
-        await self.moderate(content, "camera_off")
-
-    async def moderate(self, content: dict, flag: str) -> None:
-        on = content.get("on", True)
-        if not isinstance(on, bool):
-            raise ProtocolError("bad_field", "on: true or false")
-        target = self.target_field(content)
+    async def moderate(self, user: int | str, flag: str, on: bool) -> None:
+        """Set ``flag`` for one participant (a user id) or every student (``"all"``)."""
+        target = user if isinstance(user, int) else None
         await database_sync_to_async(actions.moderate)(self.admission.run_id, self.user, target, flag, on)
 
-    async def on_allow(self, content: dict) -> None:
+    async def on_allow(self, camera: bool | None, microphone: bool | None) -> None:
         """Students' cameras / microphones allowed or not for the whole lesson."""
-        fields = {}
-        for key, column in (("camera", "camera_allowed"), ("microphone", "microphone_allowed")):
-            if key in content:
-                if not isinstance(content[key], bool):
-                    raise ProtocolError("bad_field", f"{key}: true or false")
-                fields[column] = content[key]
+        allowed = {"camera_allowed": camera, "microphone_allowed": microphone}
+        fields = {column: value for column, value in allowed.items() if value is not None}
         if not fields:
-            raise ProtocolError("bad_field", "camera and/or microphone: true or false")
+            raise ProtocolError("bad_field", "allow: camera and/or microphone, true or false")
         await database_sync_to_async(actions.allow)(self.admission.run_id, **fields)
 
-    async def on_lock(self, content: dict) -> None:
-        locked = content.get("locked")
-        if not isinstance(locked, bool):
-            raise ProtocolError("bad_field", "locked: true or false")
+    async def on_lock(self, locked: bool) -> None:
         await database_sync_to_async(actions.lock)(self.admission.run_id, locked)
 
-    async def on_remove(self, content: dict) -> None:
-        target = self.target_field(content)
-        if target is None or target == self.user.pk:
-            raise ProtocolError("bad_field", "user: a student's id")
-        await database_sync_to_async(actions.remove)(self.admission.run_id, self.user, target)
+    async def on_remove(self, user: int) -> None:
+        if user == self.user.pk:
+            raise ProtocolError("bad_field", "remove.user: a student's id, not your own")
+        await database_sync_to_async(actions.remove)(self.admission.run_id, self.user, user)
         # Do not rely on the removed user's socket alone: kick their feeds from Janus too.
         self.require_media()
         for feed, info in (await self.feeds_in_room()).items():
-            if info["user"] == target:
+            if info["user"] == user:
                 with contextlib.suppress(JanusError):
                     await moderated_request(
                         self.janus, self.main_handle, self.admission.janus_room, {"request": "kick", "id": feed}
                     )
 
-    async def on_end(self, content: dict) -> None:
+    async def on_end(self) -> None:
         run_id = self.admission.run_id
         await database_sync_to_async(actions.end)(run_id, self.user)
         if self.janus is not None and self.main_handle is not None:
@@ -388,13 +333,16 @@ class LessonConsumer(JsonProtocolConsumer):
 
     # ----- channel layer events (lessons.actions publishes them) ---------------------------
     async def lesson_participants(self, message: dict) -> None:
-        await self.send_json({"type": "participants", "list": message["list"]})
+        participants: protocol.Participants = {"type": "participants", "list": message["list"]}
+        await self.send_json(participants)
 
     async def lesson_talking(self, message: dict) -> None:
-        await self.send_json({"type": "talking", "user": message["user"], "on": message["on"]})
+        talking: protocol.Talking = {"type": "talking", "user": message["user"], "on": message["on"]}
+        await self.send_json(talking)
 
     async def lesson_state(self, message: dict) -> None:
-        await self.send_json({"type": "state", "state": message["state"]})
+        state: protocol.StateFrame = {"type": "state", "state": message["state"]}
+        await self.send_json(state)
 
     async def lesson_moderation(self, message: dict) -> None:
         mine = message["blocked"].get(str(self.user.pk))
@@ -402,15 +350,16 @@ class LessonConsumer(JsonProtocolConsumer):
             return
         self.blocked = mine
         await self.apply_blocked(mine)
-        await self.send_json({"type": "moderated", "blocked": mine})
+        moderated: protocol.Moderated = {"type": "moderated", "blocked": mine}
+        await self.send_json(moderated)
 
-    async def apply_blocked(self, blocked: dict[str, bool]) -> None:
+    async def apply_blocked(self, blocked: protocol.Blocked) -> None:
         """Enforce in Janus: it stops forwarding our muted streams whatever the browser sends."""
         if self.janus is None or self.main_handle is None:
             return
         for stream in self.published_streams.get("camera", []):
-            kind = stream.get("type")
-            if kind in blocked and "mid" in stream:
+            mute = blocked.get(stream.get("type", ""))
+            if mute is not None and "mid" in stream:
                 with contextlib.suppress(JanusError):
                     await moderated_request(
                         self.janus,
@@ -420,18 +369,18 @@ class LessonConsumer(JsonProtocolConsumer):
                             "request": "moderate",
                             "id": self.feed_ids["camera"],
                             "mid": stream["mid"],
-                            "mute": blocked[kind],
+                            "mute": mute,
                         },
                     )
 
     async def lesson_remove(self, message: dict) -> None:
         if message["user"] == self.user.pk:
-            await self.send_json({"type": "removed", "detail": _("Учитель удалил вас с урока.")})
+            await self.send_json(notice("removed", _("Учитель удалил вас с урока.")))
             await self.leave_lesson()
             await self.close(code=CloseCode.FORBIDDEN)
 
     async def lesson_end(self, message: dict) -> None:
-        await self.send_json({"type": "ended", "detail": _("Урок завершён.")})
+        await self.send_json(notice("ended", _("Урок завершён.")))
         await self.leave_lesson()
         await self.close(code=1000)
 
@@ -440,7 +389,7 @@ class LessonConsumer(JsonProtocolConsumer):
         if self.janus is None or self.main_handle is None:
             raise ProtocolError("media_unavailable", _("нет связи с медиасервером: переподключитесь (join)"))
 
-    async def on_janus_event(self, event: dict) -> None:
+    async def janus_event_received(self, event: dict) -> None:
         if event.get("sender") != self.main_handle:
             return
         data = event.get("plugindata", {}).get("data", {})
@@ -457,19 +406,21 @@ class LessonConsumer(JsonProtocolConsumer):
         for publisher in data.get("publishers", []):
             info = self.remember_feed(publisher)
             if info is not None:
-                await self.send_json({"type": "feed.added", "feed": {"id": publisher["id"], **info}})
+                added: protocol.FeedAdded = {"type": "feed.added", "feed": {"id": publisher["id"], **info}}
+                await self.send_json(added)
         for key in ("unpublished", "leaving", "kicked"):
             feed = data.get(key)
             if type(feed) is int and self.known_feeds.pop(feed, None) is not None:
                 handle = self.subscriptions.pop(feed, None)
                 if handle is not None:
                     await self.janus.detach(handle)
-                await self.send_json({"type": "feed.removed", "feed": feed})
+                removed: protocol.FeedRemoved = {"type": "feed.removed", "feed": feed}
+                await self.send_json(removed)
 
-    async def on_janus_lost(self) -> None:
+    async def janus_session_lost(self) -> None:
         """Janus restarted or died: tell the browser; it sends 'join' again and we recreate the room."""
         self.drop_media_state()
-        await self.send_json({"type": "media.lost", "detail": _("Связь с медиасервером потеряна, переподключаемся…")})
+        await self.send_json(notice("media.lost", _("Связь с медиасервером потеряна, переподключаемся…")))
 
     def drop_media_state(self) -> None:
         self.janus = None
@@ -499,18 +450,3 @@ class LessonConsumer(JsonProtocolConsumer):
             with contextlib.suppress(Exception):  # first, so that the others hear it and not this closing socket
                 await self.channel_layer.group_discard(group_name(self.admission.run_id), self.channel_name)
             await database_sync_to_async(actions.leave)(self.admission.run_id, self.admission.presence_id)
-
-
-TEACHER_ONLY = {"mute", "camera_off", "allow", "lock", "remove", "end"}
-MESSAGE_TYPES = {
-    "join",
-    "publish",
-    "unpublish",
-    "subscribe",
-    "answer",
-    "unsubscribe",
-    "substream",
-    "hand",
-    "ping",
-    *TEACHER_ONLY,
-}

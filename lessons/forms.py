@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -29,15 +31,19 @@ class LessonForm(forms.ModelForm):
             "repeat_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = plannable_groups(user)
-        self.fields["teacher"].queryset = User.objects.filter(role_set__role=Role.TEACHER).distinct()
+        group, teacher = self.fields["group"], self.fields["teacher"]
+        assert isinstance(group, forms.ModelChoiceField)  # the model's foreign keys
+        assert isinstance(teacher, forms.ModelChoiceField)
+        group.queryset = plannable_groups(user)
+        teacher.queryset = User.objects.filter(role_set__role=Role.TEACHER).distinct()
         if user.has_role(Role.TEACHER) and not self.initial.get("teacher"):
             self.initial["teacher"] = user.pk
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         group, teacher = data.get("group"), data.get("teacher")
         if group and teacher and not group.teachers.filter(pk=teacher.pk).exists():
             self.add_error("teacher", _("Этот учитель не ведёт выбранную группу."))

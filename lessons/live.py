@@ -11,19 +11,17 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from server.ws import ProtocolError
+
+from . import protocol
 from .models import LessonRun, Participant, Presence
 
 
-class Refused(Exception):
-    """The user may not enter (or act in) the lesson; ``code`` goes into the error frame.
+class Refused(ProtocolError):
+    """The user may not enter (or act in) the lesson; the socket answers with the error frame.
 
     ``detail`` is in the active language: the consumer calls us in the socket's language.
     """
-
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ def heartbeat(presence_id: int) -> None:
     Presence.objects.filter(pk=presence_id, left_at__isnull=True).update(seen_at=timezone.now())
 
 
-def participants(run_id: int) -> list[dict]:
+def participants(run_id: int) -> list[protocol.Participant]:
     """People connected right now (at least one open presence), teacher first."""
     alive_since = timezone.now() - Presence.STALE_AFTER
     rows = (
@@ -57,7 +55,7 @@ def participants(run_id: int) -> list[dict]:
         .select_related("user")
         .distinct()
     )
-    listed = [
+    listed: list[protocol.Participant] = [
         {
             "user": p.user_id,
             "name": str(p.user),
@@ -72,18 +70,18 @@ def participants(run_id: int) -> list[dict]:
     return sorted(listed, key=lambda p: (p["role"] != Participant.Role.TEACHER, p["name"]))
 
 
-def state(run_id: int) -> dict:
+def state(run_id: int) -> protocol.LessonState:
     run = LessonRun.objects.get(pk=run_id)
     return {"locked": run.locked, "camera_allowed": run.camera_allowed, "microphone_allowed": run.microphone_allowed}
 
 
-def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, dict[str, bool]]:
+def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, protocol.Blocked]:
     """Per user: whether the server must keep their audio / video muted in Janus."""
     run = LessonRun.objects.get(pk=run_id)
     rows = Participant.objects.filter(run=run)
     if user_ids is not None:
         rows = rows.filter(user_id__in=user_ids)
-    result = {}
+    result: dict[int, protocol.Blocked] = {}
     for p in rows:
         student = p.role != Participant.Role.TEACHER
         result[p.user_id] = {

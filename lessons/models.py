@@ -32,7 +32,7 @@ class Lesson(models.Model):
 
     title = models.CharField(_("тема"), max_length=200)
     kind = models.CharField(_("вид"), max_length=16, choices=Kind.choices, default=Kind.LESSON)
-    group = models.ForeignKey(StudyGroup, verbose_name=_("группа"), on_delete=models.CASCADE, related_name="lessons")
+    group = models.ForeignKey(StudyGroup, verbose_name=_("группа"), on_delete=models.PROTECT, related_name="lessons")
     teacher = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("учитель"), on_delete=models.PROTECT, related_name="lessons_taught"
     )
@@ -77,7 +77,8 @@ class Lesson(models.Model):
 class LessonRun(models.Model):
     """One occurrence of a lesson that has been opened (its Janus room and live settings)."""
 
-    lesson = models.ForeignKey(Lesson, verbose_name=_("урок"), on_delete=models.CASCADE, related_name="runs")
+    # Held lessons carry attendance: a lesson that was held, and a person who took part, cannot be deleted.
+    lesson = models.ForeignKey(Lesson, verbose_name=_("урок"), on_delete=models.PROTECT, related_name="runs")
     starts_at = models.DateTimeField(_("начало по расписанию"))
     janus_room = models.BigIntegerField(_("комната Janus"), unique=True, default=new_janus_room_id)
     locked = models.BooleanField(_("вход закрыт"), default=False)
@@ -107,7 +108,7 @@ class Participant(models.Model):
         OBSERVER = "observer", _("Наблюдатель")
 
     run = models.ForeignKey(LessonRun, on_delete=models.CASCADE, related_name="participants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lesson_participations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="lesson_participations")
     role = models.CharField(_("роль"), max_length=16, choices=Role.choices)
     hand_raised = models.BooleanField(_("поднял руку"), default=False)
     talking = models.BooleanField(_("говорит"), default=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -36,7 +37,7 @@ class Occurrence:
         return self.join_opens_at <= now < self.ends_at + OVERRUN
 
 
-def occurrences(lessons, since: dt.datetime, until: dt.datetime) -> list[Occurrence]:
+def occurrences(lessons: Iterable[Lesson], since: dt.datetime, until: dt.datetime) -> list[Occurrence]:
     found = [Occurrence(lesson, start) for lesson in lessons for start in lesson.occurrences(since, until)]
     return sorted(found, key=lambda o: (o.starts_at, o.lesson.pk))
 

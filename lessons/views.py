@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from server.accounts import audit
+from server.accounts.http import AuthenticatedHttpRequest
+from server.spreadsheet import csv_response
 
 from .access import can_plan_lessons, can_view_attendance, lesson_role, visible_lessons
 from .attendance import sheet
@@ -27,7 +28,7 @@ SCHEDULE_DAYS = 7
 
 
 @login_required
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     now = timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -42,8 +43,8 @@ def schedule(request: HttpRequest) -> HttpResponse:
                 "can_see_attendance": can_view_attendance(user, occurrence.lesson),
             }
         )
-    runs = LessonRun.objects.filter(lesson__in=lessons, ended_at__isnull=False).select_related("lesson")[:20]
-    runs = [r for r in runs if can_view_attendance(user, r.lesson)]
+    recent = LessonRun.objects.filter(lesson__in=lessons, ended_at__isnull=False).select_related("lesson")[:20]
+    runs = [r for r in recent if can_view_attendance(user, r.lesson)]
     return render(
         request,
         "lessons/schedule.html",
@@ -52,7 +53,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def room(request: HttpRequest, lesson_id: int) -> HttpResponse:
+def room(request: AuthenticatedHttpRequest, lesson_id: int) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.select_related("group", "teacher"), pk=lesson_id)
     role = lesson_role(request.user, lesson)
     if role is None:
@@ -63,7 +64,7 @@ def room(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 
 @login_required
-def plan(request: HttpRequest) -> HttpResponse:
+def plan(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not can_plan_lessons(request.user):
         raise PermissionDenied
     form = LessonForm(request.POST or None, user=request.user)
@@ -75,7 +76,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     return render(request, "lessons/plan.html", {"form": form})
 
 
-def _run_for(request: HttpRequest, run_id: int) -> LessonRun:
+def _run_for(request: AuthenticatedHttpRequest, run_id: int) -> LessonRun:
     run = get_object_or_404(LessonRun.objects.select_related("lesson__group", "lesson__teacher"), pk=run_id)
     if not can_view_attendance(request.user, run.lesson):
         raise Http404
@@ -83,44 +84,39 @@ def _run_for(request: HttpRequest, run_id: int) -> LessonRun:
 
 
 @login_required
-def attendance(request: HttpRequest, run_id: int) -> HttpResponse:
+def attendance(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = _run_for(request, run_id)
     return render(request, "lessons/attendance.html", {"run": run, "rows": sheet(run)})
 
 
 @login_required
-def attendance_csv(request: HttpRequest, run_id: int) -> HttpResponse:
+def attendance_csv(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     run = _run_for(request, run_id)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="attendance-{run.pk}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 Cyrillic correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("ученик"),
-            _("логин"),
-            _("вошёл"),
-            _("вышел"),
-            _("минут присутствовал"),
-            _("опоздал"),
-            _("статус"),
-            _("видеосвязь установлена"),
-        ]
-    )
+    header = [
+        _("ученик"),
+        _("логин"),
+        _("вошёл"),
+        _("вышел"),
+        _("минут присутствовал"),
+        _("опоздал"),
+        _("статус"),
+        _("видеосвязь установлена"),
+    ]
     status_labels = {"present": _("присутствовал"), "late": _("опоздал"), "absent": _("отсутствовал")}
     yes, no, removed = _("да"), pgettext("yes/no", "нет"), _("удалён учителем")
-    for row in sheet(run):
-        writer.writerow(
-            [
-                str(row.student),
-                row.student.username,
-                timezone.localtime(row.first_joined).strftime("%Y-%m-%d %H:%M:%S") if row.first_joined else "",
-                timezone.localtime(row.last_left).strftime("%Y-%m-%d %H:%M:%S") if row.last_left else "",
-                f"{row.minutes_present:.1f}",
-                yes if row.late else no,
-                status_labels[row.status] + (f" ({removed})" if row.removed else ""),
-                yes if row.media_connected else no,
-            ]
-        )
+    rows = [
+        [
+            str(row.student),
+            row.student.username,
+            row.first_joined,
+            row.last_left,
+            round(row.minutes_present, 1),
+            yes if row.late else no,
+            status_labels[row.status] + (f" ({removed})" if row.removed else ""),
+            yes if row.media_connected else no,
+        ]
+        for row in sheet(run)
+    ]
+    response = csv_response(f"attendance-{run.pk}.csv", header, rows)
     audit.record("lessons.attendance_export", actor=request.user, request=request, run=run.pk)
     return response

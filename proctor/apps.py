@@ -7,4 +7,13 @@ class ProctorConfig(AppConfig):
     verbose_name = _("Прокторинг")
 
     def ready(self) -> None:
+        from server import media_files
+
         from .live import logout  # noqa: F401  (connects the logout signal)
+        from .models import Episode, ReferencePhoto
+        from .models.biometrics import REFERENCE_DIR
+
+        media_files.register(
+            "evidence", lambda: Episode.objects.exclude(evidence="").values_list("evidence", flat=True)
+        )
+        media_files.register(REFERENCE_DIR, lambda: ReferencePhoto.objects.values_list("image", flat=True))

@@ -6,11 +6,15 @@ enrollment by the student; the embedding is never shown, the photo only as its m
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from server.accounts.models import User
 
 from .enrollment import enroll, has_consent
 from .models import BiometricConsent, ReferencePhoto
@@ -37,8 +41,9 @@ class ReferencePhotoForm(forms.ModelForm):
         model = ReferencePhoto
         fields = ("student",)
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         student, upload = cleaned.get("student"), cleaned.get("photo")
         if student is None or upload is None:
             return cleaned
@@ -79,6 +84,8 @@ class ReferencePhotoAdmin(admin.ModelAdmin):
         return obj.quality.get("face_px", "—")
 
     def save_model(self, request: HttpRequest, obj: ReferencePhoto, form: ReferencePhotoForm, change: bool) -> None:
+        assert isinstance(request.user, User)  # the admin site admits signed-in staff only
         result = enroll(obj.student, form.cleaned_data["photo_bytes"], uploaded_by=request.user, request=request)
+        assert result.photo is not None  # clean() ran the same quality gate on the same bytes
         form.instance = result.photo
         obj.pk = result.photo.pk

@@ -93,7 +93,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     if args.evidence:
         _write_evidence(args.evidence, result.snapshots)
     if args.json:
-        print(json.dumps([{"kind": e.kind, "start": round(e.start, 3), "end": round(e.end, 3)} for e in episodes]))
+        rows = [
+            {"kind": e.kind, "start": round(e.start, 3), "end": None if e.end is None else round(e.end, 3)}
+            for e in episodes
+        ]
+        print(json.dumps(rows))
     else:
         print(f"{'kind':<18} {'start':>7} {'end':>7}  peak")
         for e in episodes:

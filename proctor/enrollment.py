@@ -11,18 +11,19 @@ Withdrawing consent deletes the student's biometric data at once; :func:`purge` 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
 from server.accounts import audit
 from server.accounts.models import User
+from server.retention import retention_period
 
 from .models import BiometricConsent, ReferencePhoto
 from .quality import Verdict, assess_file
@@ -30,7 +31,6 @@ from .vision import identity
 from .vision.frames import encode_jpeg
 
 CONSENT_TEXT_VERSION = "2026-11"  # bump when the consent text shown to students changes
-DEFAULT_RETENTION_DAYS = 365
 
 
 class ConsentRequired(PermissionError):
@@ -83,6 +83,7 @@ def enroll(
     verdict = assess_file(source)
     if not verdict.ok:
         return Enrollment(verdict, None)
+    assert verdict.embedding is not None  # a passing verdict carries the embedding
     with transaction.atomic():
         _delete_photos(ReferencePhoto.objects.select_for_update().filter(student=student))
         photo = ReferencePhoto(
@@ -111,17 +112,13 @@ class PurgeReport:
     expired: int  # photos deleted because they outlived the retention period
 
 
-def retention_days() -> int:
-    return int(getattr(settings, "BIOMETRIC_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
-
-
 def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     """Delete reference photos (rows, embeddings and files) that may no longer be kept."""
     now = now or timezone.now()
     consented = BiometricConsent.objects.active().values("student")
     without_consent = ReferencePhoto.objects.exclude(student__in=consented)
     expired = ReferencePhoto.objects.filter(
-        student__in=consented, created_at__lt=now - timedelta(days=retention_days())
+        student__in=consented, created_at__lt=now - retention_period("BIOMETRIC_RETENTION_DAYS")
     )
     if dry_run:
         return PurgeReport(without_consent.count(), expired.count())
@@ -131,7 +128,7 @@ def purge(now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
     return report
 
 
-def _delete_photos(photos) -> int:
+def _delete_photos(photos: QuerySet[ReferencePhoto]) -> int:
     """Delete rows one by one so the post_delete handler removes each file."""
     count = 0
     for photo in list(photos):

@@ -25,6 +25,9 @@ How a condition becomes an episode (per kind, thresholds from :class:`proctor.po
   events (``copy_paste``: an episode with start == end).
 * :meth:`finish` closes whatever is open at the session end.
 
+Which kinds there are, and how each is fed (its family), comes from :mod:`proctor.kinds`; only the
+vision readings in :meth:`EpisodeEngine.observe` are written here, one per vision kind.
+
 Evidence: each episode carries ``evidence_ref``, the ``frame_ref`` of the observation where
 the condition began (the last analysed frame for camera/browser kinds). The caller keeps
 the frames listed by :meth:`retained_refs` and encodes the snapshot when an episode opens.
@@ -37,8 +40,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from . import kinds
+from .kinds import Family, Kind
 from .observations import Observation
-from .policy import DEFAULT_POLICY, INSTANT_KINDS, STATE_KINDS, Policy
+from .policy import DEFAULT_POLICY, Policy
 
 EPSILON = 1e-6  # timestamps are floats: 6.0 - 3.0 must count as 3 s
 
@@ -167,14 +172,16 @@ class EpisodeEngine:
             self._advance(start)
         bridge = policy.bridge_s
         self._vision = {
-            kind: _Condition(kind, policy.min_duration(kind), bridge, lower_is_worse=kind == "identity_mismatch")
-            for kind in ("no_face", "multiple_faces", "identity_mismatch", "looking_away")
+            kind: _Condition(kind, policy.min_duration(kind), bridge, lower_is_worse=kind == Kind.IDENTITY_MISMATCH)
+            for kind in kinds.of_family(Family.VISION)
             if policy.enabled(kind)
         }
+        state_kinds = kinds.state_kinds()
         self._states = {
-            kind: _Condition(kind, policy.min_duration(kind), bridge) for kind in STATE_KINDS if policy.enabled(kind)
+            kind: _Condition(kind, policy.min_duration(kind), bridge) for kind in state_kinds if policy.enabled(kind)
         }
-        self._state_on = dict.fromkeys(STATE_KINDS, False)
+        self._state_on = dict.fromkeys(state_kinds, False)
+        self._instant_kinds = kinds.instant_kinds()
         self._last_frame_t = start
         self._last_frame_ref: Hashable | None = None
         self._camera_lost: Episode | None = None
@@ -195,15 +202,15 @@ class EpisodeEngine:
         elif observation.identity is not None:
             failed = observation.identity < self.policy.identity_threshold
             self._failed_checks = self._failed_checks + 1 if failed else 0
-        readings = {
-            "no_face": (observation.faces == 0, None),
-            "multiple_faces": (observation.faces >= 2, float(observation.faces)),
-            "identity_mismatch": (single and self._failed_checks > 0, observation.identity),
-            "looking_away": self._looking_away(observation),
+        readings: dict[str, tuple[bool, float | None]] = {  # one per vision kind (tests/proctor/test_kinds.py)
+            Kind.NO_FACE: (observation.faces == 0, None),
+            Kind.MULTIPLE_FACES: (observation.faces >= 2, float(observation.faces)),
+            Kind.IDENTITY_MISMATCH: (single and self._failed_checks > 0, observation.identity),
+            Kind.LOOKING_AWAY: self._looking_away(observation),
         }
         for kind, condition in self._vision.items():
             bad, value = readings[kind]
-            ready = kind != "identity_mismatch" or self._failed_checks >= self.policy.identity_failures
+            ready = kind != Kind.IDENTITY_MISMATCH or self._failed_checks >= self.policy.identity_failures
             events += condition.update(t, bad, value, observation.frame_ref, ready)
         events += self._update_states(t)
         return self._record(events)
@@ -217,30 +224,30 @@ class EpisodeEngine:
         """Time passes without a frame: opens camera_lost, advances browser states."""
         self._advance(t)
         events = []
-        min_duration = self.policy.min_duration("camera_lost")
+        min_duration = self.policy.min_duration(Kind.CAMERA_LOST)
         if (
-            self.policy.enabled("camera_lost")
+            self.policy.enabled(Kind.CAMERA_LOST)
             and self._camera_lost is None
             and self._last_frame_t is not None
             and t - self._last_frame_t >= min_duration - EPSILON
         ):
-            self._camera_lost = Episode("camera_lost", self._last_frame_t, None, None, self._last_frame_ref)
+            self._camera_lost = Episode(Kind.CAMERA_LOST, self._last_frame_t, None, None, self._last_frame_ref)
             events.append(EpisodeEvent("opened", self._camera_lost, t))
             events += self._interrupt_vision(self._last_frame_t, t)
         return self._record(events + self._update_states(t))
 
     def set_state(self, kind: str, t: float, active: bool) -> list[EpisodeEvent]:
         """A browser on/off signal, e.g. ``set_state("tab_hidden", t, True)`` ... ``False``."""
-        if kind not in STATE_KINDS:
-            raise ValueError(f"{kind!r} is not an on/off kind ({', '.join(STATE_KINDS)})")
+        if kind not in self._state_on:
+            raise ValueError(f"{kind!r} is not an on/off kind ({', '.join(self._state_on)})")
         self._advance(t)
         self._state_on[kind] = bool(active)
         return self._record(self._update_states(t))
 
     def mark(self, kind: str, t: float, value: float | None = None) -> list[EpisodeEvent]:
         """A single browser event, e.g. ``mark("copy_paste", t)``: an episode from t to t."""
-        if kind not in INSTANT_KINDS:
-            raise ValueError(f"{kind!r} is not a single-event kind ({', '.join(INSTANT_KINDS)})")
+        if kind not in self._instant_kinds:
+            raise ValueError(f"{kind!r} is not a single-event kind ({', '.join(self._instant_kinds)})")
         self._advance(t)
         events = self._update_states(t)
         if self.policy.enabled(kind):
@@ -292,11 +299,11 @@ class EpisodeEngine:
         if self._camera_lost is not None:
             events.append(self._close_camera_lost(t))
         elif (
-            self.policy.enabled("camera_lost")
+            self.policy.enabled(Kind.CAMERA_LOST)
             and self._last_frame_t is not None
-            and t - self._last_frame_t >= self.policy.min_duration("camera_lost") - EPSILON
+            and t - self._last_frame_t >= self.policy.min_duration(Kind.CAMERA_LOST) - EPSILON
         ):
-            self._camera_lost = Episode("camera_lost", self._last_frame_t, None, None, self._last_frame_ref)
+            self._camera_lost = Episode(Kind.CAMERA_LOST, self._last_frame_t, None, None, self._last_frame_ref)
             events.append(EpisodeEvent("opened", self._camera_lost, t))
             events += self._interrupt_vision(self._last_frame_t, t)
             events.append(self._close_camera_lost(t))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -33,16 +34,21 @@ class ExamForm(forms.ModelForm):
             "proctors": forms.CheckboxSelectMultiple,
         }
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         groups = school_access.visible_groups(user)
         if not school_access.can_edit_school(user):
             groups = school_access.staff_groups(user)
-        self.fields["group"].queryset = groups
-        self.fields["proctors"].queryset = User.objects.filter(role_set__role=Role.PROCTOR).distinct()
-        self.fields["duration_minutes"].min_value = 1
+        group, proctors, duration = self.fields["group"], self.fields["proctors"], self.fields["duration_minutes"]
+        # The model's foreign key, many-to-many and integer field.
+        assert isinstance(group, forms.ModelChoiceField)
+        assert isinstance(proctors, forms.ModelMultipleChoiceField)
+        assert isinstance(duration, forms.IntegerField)
+        group.queryset = groups
+        proctors.queryset = User.objects.filter(role_set__role=Role.PROCTOR).distinct()
+        duration.min_value = 1
 
-    def clean_policy(self) -> dict:
+    def clean_policy(self) -> dict[str, Any]:
         raw = self.cleaned_data.get("policy") or "{}"
         try:
             data = json.loads(raw)
@@ -51,8 +57,9 @@ class ExamForm(forms.ModelForm):
             raise forms.ValidationError(str(error)) from None
         return data
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         opens, closes = cleaned.get("opens_at"), cleaned.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Окно должно закрываться позже, чем открывается."))

@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from server import csp
 from server.accounts import audit
 from server.accounts.models import Role
 
-from . import actions, enrollment, exam_access, reports, retention, review
+from . import actions, enrollment, exam_access, kinds, reports, retention, review
 from .exam_forms import ExamForm
 from .live.exam_chat import exam_chat_id
 from .models import Episode, Exam, ExamSession
@@ -86,7 +87,10 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
         },
         "chat_room": exam_chat_id(session.pk),
     }
-    return render(request, "proctor/take_exam.html", context)
+    response = render(request, "proctor/take_exam.html", context)
+    if exam.lms_url:
+        csp.allow(response, "frame-src", exam.lms_url)
+    return response
 
 
 @login_required
@@ -124,7 +128,7 @@ def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
         "session_url": reverse("proctor:session_detail", args=[0]),
         "chat_url": reverse("chat:page"),
         "ice_servers": settings.RTC_ICE_SERVERS,
-        "labels": review.KIND_LABELS,
+        "labels": kinds.labels(),
     }
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
 
@@ -148,7 +152,6 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "can_review": not own and exam_access.can_review(request.user, session.exam),
         "episodes": session.episodes.select_related("reviewer"),
         "credibility": review.credibility(session),
-        "labels": review.KIND_LABELS,
         "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
     }
     return render(request, "proctor/session_detail.html", context)

@@ -3,8 +3,8 @@
 A :class:`Policy` is immutable and JSON-serialisable: exams keep ``policy.to_dict()`` in a
 JSONField and rebuild it with ``Policy.from_dict(data)``; a partial dict (only the
 values an exam changes) is filled in from the defaults, unknown keys and bad values
-raise :class:`PolicyError`. Defaults and their reasons are tabled in
-docs/proctoring-engine.md.
+raise :class:`PolicyError`. The kinds and their default minimum durations come from
+:mod:`proctor.kinds`; defaults and their reasons are tabled in docs/proctoring-engine.md.
 """
 
 from __future__ import annotations
@@ -14,25 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-VISION_KINDS = ("no_face", "multiple_faces", "identity_mismatch", "looking_away", "camera_lost")
-STATE_KINDS = ("tab_hidden", "focus_lost", "fullscreen_exit", "devtools")  # on/off signals from the browser
-INSTANT_KINDS = ("copy_paste",)  # single browser events
-EXTERNAL_KINDS = STATE_KINDS + INSTANT_KINDS
-KINDS = VISION_KINDS + EXTERNAL_KINDS
+from . import kinds
 
-# How long a condition must hold before it is an episode, at "normal" sensitivity.
-DEFAULT_MIN_DURATION_S = {
-    "no_face": 3.0,
-    "multiple_faces": 2.0,
-    "identity_mismatch": 0.0,  # counted in consecutive failed checks instead (Policy.identity_failures)
-    "looking_away": 5.0,
-    "camera_lost": 3.0,
-    "tab_hidden": 2.0,
-    "focus_lost": 3.0,
-    "fullscreen_exit": 2.0,
-    "devtools": 0.0,
-    "copy_paste": 0.0,
-}
 # Sensitivity scales every minimum duration: "high" flags sooner, "low" later.
 SENSITIVITY_FACTORS = {"low": 1.5, "normal": 1.0, "high": 0.6}
 
@@ -48,7 +31,8 @@ class KindRule:
 
 
 def _default_rules() -> dict[str, KindRule]:
-    return {kind: KindRule(True, seconds) for kind, seconds in DEFAULT_MIN_DURATION_S.items()}
+    """Every registered kind enabled, with its minimum duration from proctor.kinds."""
+    return {kind: KindRule(True, spec.min_duration_s) for kind, spec in kinds.REGISTRY.items()}
 
 
 @dataclass(frozen=True)
@@ -73,10 +57,10 @@ class Policy:
     def __post_init__(self) -> None:
         if self.sensitivity not in SENSITIVITY_FACTORS:
             raise PolicyError(f"sensitivity must be one of {', '.join(SENSITIVITY_FACTORS)}, not {self.sensitivity!r}")
-        unknown = set(self.rules) - set(KINDS)
+        unknown = set(self.rules) - set(kinds.REGISTRY)
         if unknown:
             raise PolicyError(f"unknown episode kind(s) in rules: {', '.join(sorted(unknown))}")
-        missing = set(KINDS) - set(self.rules)
+        missing = set(kinds.REGISTRY) - set(self.rules)
         if missing:
             object.__setattr__(self, "rules", {**_default_rules(), **self.rules})
         for name, low, high in _NUMERIC_RANGES:

@@ -5,15 +5,18 @@ Both files are written in the active language, i.e. the language of the user who
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from server.spreadsheet import csv_text
+
+from . import kinds
 from .models import Episode, Exam, ExamSession
-from .review import credibility, kind_label
+from .review import credibility
 
 PDF_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # Debian fonts-dejavu-core: has Cyrillic
 
@@ -47,41 +50,39 @@ def rows(exam: Exam) -> list[dict]:
 
 
 def as_csv(exam: Exam) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
-        [
-            _("ученик"),
-            _("состояние"),
-            _("личность"),
-            _("эпизод"),
-            _("начало"),
-            _("конец"),
-            _("проверка"),
-            _("комментарий"),
-            _("балл"),
-            _("решение"),
-        ]
-    )
+    """The report as a CSV file for Russian Excel (server/spreadsheet.py)."""
+    lines = []
+    header = [
+        _("ученик"),
+        _("состояние"),
+        _("личность"),
+        _("эпизод"),
+        _("начало"),
+        _("конец"),
+        _("проверка"),
+        _("комментарий"),
+        _("балл"),
+        _("решение"),
+    ]
     for row in rows(exam):
         session = row["session"]
         common = [row["student"], session.get_state_display(), session.get_identity_display()]
         tail = [row["score"].score, session.get_verdict_display() if session.verdict else ""]
         if not row["episodes"]:
-            writer.writerow([*common, "", "", "", "", "", *tail])
+            lines.append([*common, "", "", "", "", "", *tail])
         for episode in row["episodes"]:
-            writer.writerow(
+            lines.append(
                 [
                     *common,
-                    kind_label(episode.kind),
-                    episode.started_at.isoformat(),
-                    episode.ended_at.isoformat() if episode.ended_at else "",
+                    kinds.label(episode.kind),
+                    episode.started_at,
+                    episode.ended_at,
                     episode.get_review_display(),
                     episode.comment,
                     *tail,
                 ]
             )
-    return "\ufeff" + out.getvalue()  # BOM: Excel opens Cyrillic CSV correctly
+    return csv_text(header, lines)
 
 
 def as_pdf(exam: Exam) -> bytes:
@@ -125,8 +126,9 @@ def as_pdf(exam: Exam) -> bytes:
         )
     )
     story = [
-        Paragraph(
-            _("Отчёт по экзамену «%(exam)s», группа %(group)s") % {"exam": exam.title, "group": exam.group},
+        Paragraph(  # Paragraph reads XML-like markup: names are escaped, so "<" and "&" print as typed
+            _("Отчёт по экзамену «%(exam)s», группа %(group)s")
+            % {"exam": xml_escape(exam.title), "group": xml_escape(str(exam.group))},
             styles["Title"],
         ),
         Paragraph(_("Балл доверия = 100 − сумма весов подтверждённых нарушений."), styles["Normal"]),

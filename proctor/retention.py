@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from server.accounts import audit
 from server.accounts.models import User
+from server.retention import retention_period
 
 from . import enrollment
 from .models import BiometricConsent, Episode, ExamSession, ReferencePhoto
 from .reports import evidence_path
 
 
+def purgeable_evidence(now: datetime | None = None) -> QuerySet[Episode]:
+    """Episodes whose snapshot may go: older than the retention period, of a session already reviewed.
+
+    A session without a verdict may still be judged, and its snapshots are what the reviewer judges
+    by, so they stay however old they are.
+    """
+    cutoff = (now or timezone.now()) - retention_period("PROCTOR_EVIDENCE_RETENTION_DAYS")
+    return Episode.objects.filter(started_at__lt=cutoff).exclude(evidence="").exclude(session__verdict="")
+
+
 def purge_evidence(now: datetime | None = None, dry_run: bool = False) -> int:
-    """Delete evidence snapshots older than PROCTOR_EVIDENCE_RETENTION_DAYS; the episode rows stay."""
-    cutoff = (now or timezone.now()) - timedelta(days=settings.PROCTOR_EVIDENCE_RETENTION_DAYS)
-    old = Episode.objects.filter(started_at__lt=cutoff).exclude(evidence="")
+    """Delete the evidence snapshots :func:`purgeable_evidence` names; the episode rows stay."""
+    old = purgeable_evidence(now)
     if dry_run:
         return old.count()
     count = 0
@@ -35,7 +46,12 @@ def purge_evidence(now: datetime | None = None, dry_run: bool = False) -> int:
 
 
 def student_export(student: User) -> dict:
-    """Everything the proctoring part holds about one student (images by reference, never inline)."""
+    """What the proctoring part holds about one student (images by reference, never inline).
+
+    A session's episodes appear once it has been reviewed, as on the student's session page: before
+    that they are flags nobody has judged yet, live during the exam, and showing them would tell the
+    student what the proctor is looking at.
+    """
     sessions = ExamSession.objects.filter(student=student).select_related("exam").prefetch_related("episodes")
     return {
         "student": student.username,
@@ -58,16 +74,17 @@ def student_export(student: User) -> dict:
                 "ended_at": s.ended_at.isoformat() if s.ended_at else None,
                 "end_reason": s.end_reason,
                 "verdict": s.verdict,
+                "reviewed": s.reviewed,
                 "episodes": [
                     {
                         "kind": e.kind,
                         "started_at": e.started_at.isoformat(),
                         "ended_at": e.ended_at.isoformat() if e.ended_at else None,
                         "evidence_snapshot_held": bool(e.evidence),
-                        "review": e.review if s.reviewed else "pending",
+                        "review": e.review,
                         "student_comment": e.student_comment,
                     }
-                    for e in s.episodes.all()
+                    for e in (s.episodes.all() if s.reviewed else ())
                 ],
             }
             for s in sessions

@@ -1,7 +1,7 @@
 """Review of a finished session: decisions on episodes, the verdict and the credibility score.
 
-The credibility score starts at 100 and loses a fixed weight per *confirmed* episode
-(pending and dismissed episodes never count); the breakdown is shown with the score.
+The credibility score starts at 100 and loses its kind's weight (proctor.kinds) per *confirmed*
+episode (pending and dismissed episodes never count); the breakdown is shown with the score.
 """
 
 from __future__ import annotations
@@ -10,43 +10,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from server.accounts import audit
 from server.accounts.models import User
 
+from . import kinds
 from .models import Episode, ExamSession
-
-WEIGHTS = {
-    "identity_mismatch": 40,
-    "multiple_faces": 25,
-    "devtools": 15,
-    "no_face": 10,
-    "camera_lost": 10,
-    "tab_hidden": 10,
-    "copy_paste": 10,
-    "looking_away": 5,
-    "focus_lost": 5,
-    "fullscreen_exit": 5,
-}
-DEFAULT_WEIGHT = 10
-KIND_LABELS = {  # lazy: shown in the language of whoever reads the page, report or dashboard
-    "identity_mismatch": _("в кадре другой человек"),
-    "multiple_faces": _("в кадре несколько лиц"),
-    "no_face": _("нет лица в кадре"),
-    "looking_away": _("взгляд в сторону"),
-    "camera_lost": _("камера потеряна"),
-    "tab_hidden": _("вкладка скрыта"),
-    "focus_lost": _("окно не в фокусе"),
-    "fullscreen_exit": _("выход из полноэкранного режима"),
-    "copy_paste": _("копирование / вставка"),
-    "devtools": _("инструменты разработчика"),
-}
-
-
-def kind_label(kind: str) -> str:
-    """The episode kind's label in the active language (the kind itself if it has none)."""
-    return str(KIND_LABELS.get(kind, kind))
 
 
 @dataclass(frozen=True)
@@ -71,7 +40,7 @@ def credibility(session: ExamSession) -> Credibility:
     counts: dict[str, int] = {}
     for kind in session.episodes.filter(review=Episode.Review.CONFIRMED).values_list("kind", flat=True):
         counts[kind] = counts.get(kind, 0) + 1
-    lines = [ScoreLine(k, kind_label(k), n, WEIGHTS.get(k, DEFAULT_WEIGHT)) for k, n in sorted(counts.items())]
+    lines = [ScoreLine(k, kinds.label(k), n, kinds.weight(k)) for k, n in sorted(counts.items())]
     return Credibility(max(0, 100 - sum(line.penalty for line in lines)), lines)
 
 

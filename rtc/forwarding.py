@@ -18,6 +18,7 @@ import asyncio
 import logging
 import queue
 from fractions import Fraction
+from typing import Any
 
 import av
 from aiortc import RTCRtpReceiver, RTCRtpSender
@@ -42,16 +43,18 @@ class EncodedFrameTap:
         self._receiver = receiver
         self._tracks: set[ForwardedVideoTrack] = set()
         self._requests: set[asyncio.Task] = set()
-        decoder_queue: queue.Queue = receiver._RTCRtpReceiver__decoder_queue
+        # aiortc's private queue (see the module docstring): items are (codec, encoded frame), None to stop.
+        decoder_queue: queue.Queue[tuple[Any, JitterFrame] | None]
+        decoder_queue = receiver._RTCRtpReceiver__decoder_queue  # type: ignore[attr-defined]
         put = decoder_queue.put
 
-        def tapped_put(item, *args, **kwargs) -> None:
+        def tapped_put(item: tuple[Any, JitterFrame] | None, *args: Any, **kwargs: Any) -> None:
             put(item, *args, **kwargs)
             if item is not None:
                 for track in list(self._tracks):
                     track.push(item[1])
 
-        decoder_queue.put = tapped_put
+        decoder_queue.put = tapped_put  # type: ignore[method-assign]  # the tap itself
 
     def subscribe(self) -> ForwardedVideoTrack:
         track = ForwardedVideoTrack(self)
@@ -113,4 +116,4 @@ def relay_picture_loss(sender: RTCRtpSender, track: ForwardedVideoTrack) -> None
 
     aiortc's sender would otherwise only flag its own encoder, which forwarded frames never pass.
     """
-    sender._send_keyframe = track.tap.request_keyframe
+    sender._send_keyframe = track.tap.request_keyframe  # type: ignore[method-assign]  # aiortc has no hook

@@ -1,7 +1,8 @@
 """The server side of a student's camera stream: one aiortc peer connection per exam session.
 
-Never created without an explicit ICE configuration: aiortc's default is a public
-Google STUN server (see ../shared/STACK.md); ours comes from ``settings.RTC_ICE_SERVERS``.
+Never created without an explicit ICE configuration: aiortc's default (``RTCPeerConnection()``) asks
+Google's public STUN server stun.l.google.com:19302, traffic leaving the school; ours comes from
+``settings.RTC_ICE_SERVERS``.
 """
 
 from __future__ import annotations
@@ -13,22 +14,28 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamError
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from django.conf import settings
 
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
 
 log = logging.getLogger(__name__)
 
-MAX_SDP_BYTES = 12_000
 CLOSE_TIMEOUT = 3.0
 
 _open_peers: set[_Peer] = set()
 _shutdown_hook_installed = False
 
 
-def vp8_only(transceiver) -> None:
+def vp8_only(transceiver: RTCRtpTransceiver) -> None:
     """Negotiate VP8 on this transceiver: the codec the live view forwards without re-encoding."""
     capabilities = RTCRtpSender.getCapabilities("video").codecs
     transceiver.setCodecPreferences([c for c in capabilities if c.mimeType in ("video/VP8", "video/rtx")])
@@ -87,13 +94,13 @@ class StudentPeer(_Peer):
         if not self._closing:  # our own close() is not news to anyone
             self._on_state(state)
 
-    def _track(self, track) -> None:
+    def _track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and self._tap is None:
             receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
             self._tap = EncodedFrameTap(receiver)
             self._readers.append(asyncio.ensure_future(self._read(track)))
 
-    async def _read(self, track) -> None:
+    async def _read(self, track: MediaStreamTrack) -> None:
         try:
             while True:
                 self._on_frame(await track.recv())
@@ -139,7 +146,10 @@ def _install_shutdown_hook() -> None:
         return  # not under daphne (tests with an in-process communicator): nothing to hold
     from twisted.internet import defer, reactor
 
+    # zope.interface declares methods without self, so mypy reads the arguments one place off.
     reactor.addSystemEventTrigger(
-        "before", "shutdown", lambda: defer.Deferred.fromFuture(asyncio.ensure_future(close_all_peers()))
+        "before",
+        "shutdown",  # type: ignore[arg-type]
+        lambda: defer.Deferred.fromFuture(asyncio.ensure_future(close_all_peers())),
     )
     _shutdown_hook_installed = True

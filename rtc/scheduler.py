@@ -16,7 +16,9 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+StreamKey = TypeVar("StreamKey", bound=Hashable)  # how the caller names a stream (e.g. a session id)
 
 
 @dataclass
@@ -29,12 +31,12 @@ class _Slot:
     busy: bool = False
 
 
-class AnalysisScheduler:
-    def __init__(self, process: Callable[[Hashable, Any], None], workers: int = 2, rate: float = 2.0) -> None:
+class AnalysisScheduler(Generic[StreamKey]):
+    def __init__(self, process: Callable[[StreamKey, Any], None], workers: int = 2, rate: float = 2.0) -> None:
         """``workers`` = 0 analyses nothing (ingest only: the benchmark's baseline)."""
         self._process = process
         self._rate = rate
-        self._slots: dict[Hashable, _Slot] = {}
+        self._slots: dict[StreamKey, _Slot] = {}
         self._lock = threading.Lock()
         self._wakeups = [threading.Condition(self._lock) for _ in range(workers)]
         self._sleeping: dict[int, float] = {}  # idle worker -> when it wakes up by itself
@@ -48,7 +50,7 @@ class AnalysisScheduler:
         for thread in self._threads:
             thread.start()
 
-    def add(self, key: Hashable, rate: float | None = None) -> int:
+    def add(self, key: StreamKey, rate: float | None = None) -> int:
         """Schedule a stream; returns the worker that will analyse it (-1 without workers)."""
         with self._lock:
             load = Counter(slot.worker for slot in self._slots.values())
@@ -56,11 +58,11 @@ class AnalysisScheduler:
             self._slots[key] = _Slot(interval=1.0 / (rate or self._rate), next_due=time.monotonic(), worker=worker)
             return worker
 
-    def remove(self, key: Hashable) -> None:
+    def remove(self, key: StreamKey) -> None:
         with self._lock:
             self._slots.pop(key, None)
 
-    def offer(self, key: Hashable, frame: Any) -> None:
+    def offer(self, key: StreamKey, frame: Any) -> None:
         """Hand over the newest frame of a stream; an unanalysed older one is dropped."""
         with self._lock:
             slot = self._slots.get(key)
@@ -76,7 +78,7 @@ class AnalysisScheduler:
             if not slot.busy and wakes_at is not None and slot.next_due < wakes_at:
                 self._wakeups[slot.worker].notify()
 
-    def pending(self, key: Hashable) -> bool:
+    def pending(self, key: StreamKey) -> bool:
         """Whether the stream has a frame waiting or being analysed."""
         with self._lock:
             slot = self._slots.get(key)
@@ -99,7 +101,7 @@ class AnalysisScheduler:
             for wakeup in self._wakeups:
                 wakeup.notify_all()
 
-    def _next(self, worker: int) -> tuple[Hashable, Any] | None:
+    def _next(self, worker: int) -> tuple[StreamKey, Any] | None:
         with self._lock:
             while not self._stopped:
                 now = time.monotonic()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Run a command inside a private network namespace (see ../shared/STACK.md):
-# loopback plus a veth pair with 10.99.0.1 and no route out, so WebRTC media between
-# Chromium, aiortc and Janus stays inside the machine.  Usage: unshare -n THIS CMD...
+# Run a command inside a private network namespace: loopback plus a veth pair with
+# 10.99.0.1 and no route out, so WebRTC media between Chromium, aiortc and Janus stays
+# inside the machine (by default aioice and Chromium skip loopback candidates and Janus
+# cannot gather on lo at all, so media would use the external interface).
+# Usage: unshare -n THIS CMD...
 set -euo pipefail
 ip link set lo up
 ip link add v0 type veth peer name v1

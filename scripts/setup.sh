@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by `make run` and `make test`.
 #   scripts/setup.sh          – what the platform needs to run
-#   scripts/setup.sh --test   – plus what the tests need (redis-server, chromium, test pips)
+#   scripts/setup.sh --test   – plus what the tests need (redis-server, chromium, test pips, the JS linter)
 # A second run with nothing changed only checks stamps and hashes (seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # 1. Debian packages (only the missing ones; needs root when something is missing).
 APT_PACKAGES=(gettext libegl1 libgles2 janus fonts-dejavu-core)
 [ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server chromium iproute2 util-linux)
+# Node.js runs the JavaScript linter; Debian's nodejs/npm only where no node is installed already.
+[ "$WITH_TEST" = 1 ] && ! command -v node >/dev/null && APT_PACKAGES+=(nodejs npm)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -44,12 +46,21 @@ if [ ! -e "$stamp" ] && { [ "$WITH_TEST" = 1 ] || [ ! -e "$test_stamp" ]; }; the
   touch "$stamp"
 fi
 
+# 2b. The JavaScript linter, pinned in package-lock.json (re-installed only when the lock file changes).
+if [ "$WITH_TEST" = 1 ]; then
+  js_stamp="node_modules/.installed-$(sha256sum < package-lock.json | cut -c1-16)"
+  if [ ! -e "$js_stamp" ]; then
+    step "npm ci (JavaScript linter)"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    touch "$js_stamp"
+  fi
+fi
+
 # 3. Model files (sha256-verified; a no-op when present and intact).
 step "models"
 "$VENV/bin/python" -m models fetch
 
-# 4. Database, translations, demo data.
+# 4. Database and translations (the demo school only where it is asked for: `make run`, see the Makefile).
 step "database and translations"
 "$VENV/bin/python" manage.py migrate --noinput -v0
 "$VENV/bin/python" manage.py compilemessages -v0 --ignore=.venv
-"$VENV/bin/python" manage.py seed_demo --quiet-logins -v0

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.admin.apps import AdminConfig
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class SchoolAdminSite(admin.AdminSite):
@@ -22,3 +25,19 @@ class SchoolAdminSite(admin.AdminSite):
 
 class SchoolAdminConfig(AdminConfig):
     default_site = "server.admin_site.SchoolAdminSite"
+
+
+class ExplainsProtectedDeletion:
+    """A ModelAdmin mixin: when history protects an object from deletion, say why and what to do instead.
+
+    Django's confirmation page lists the protected objects; ``protected_hint`` adds the school's reason
+    (exam sessions, attendance, chat history are records, not clutter) and the alternative.
+    """
+
+    protected_hint: StrOrPromise = ""
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
+        if protected and self.protected_hint:
+            self.message_user(request, self.protected_hint, messages.WARNING)  # type: ignore[attr-defined]
+        return deleted, counts, perms_needed, protected

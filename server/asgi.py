@@ -1,7 +1,8 @@
 """ASGI entry point served by daphne: HTTP through Django, WebSockets through Channels.
 
 WebSocket connections must come from an allowed host (Origin checked against
-ALLOWED_HOSTS) and carry the Django session, so consumers see ``scope["user"]``.
+ALLOWED_HOSTS) and carry the Django session, so consumers see ``scope["user"]``. Behind a
+proxy listed in TRUSTED_PROXIES, both see the real client's address (server/client_address.py).
 """
 
 import os
@@ -11,15 +12,22 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 django_asgi_app = get_asgi_application()
 
+from server.startup import refuse_unsafe_production_start  # noqa: E402
+
+refuse_unsafe_production_start()
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from server.client_address import RealClientAddress  # noqa: E402
 from server.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
+application = RealClientAddress(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        }
+    )
 )

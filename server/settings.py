@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -24,6 +25,14 @@ def env_bool(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_positive_int(name: str, default: int, why: str) -> int:
+    """Read a whole number ≥ 1; anything else stops the start with a message saying why 0 is no answer."""
+    raw = os.environ.get(name, "").strip() or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ImproperlyConfigured(f"{name} must be a whole number ≥ 1 (got {raw!r}): {why}")
+    return int(raw)
 
 
 def env_list(name: str, default: str) -> list[str]:
@@ -48,6 +57,7 @@ def _load_secret_key() -> str:
 
 
 SECRET_KEY = _load_secret_key()
+SECRET_KEY_FROM_ENVIRONMENT = bool(os.environ.get("SECRET_KEY"))  # a production start needs it (server/startup.py)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
@@ -77,6 +87,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "server.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "server.language.ChosenLanguageMiddleware",
@@ -155,12 +166,14 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Brute-force protection (django-axes): lock a username+IP pair after repeated failures.
+# Brute-force protection (django-axes): lock a username+IP pair after repeated failures. The address is the
+# real client's behind a proxy listed in TRUSTED_PROXIES (server/client_address.py), so one person's failures
+# never lock another person, or another address, out.
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "server.accounts.lockout.locked_out"  # the page says for how long
 AXES_VERBOSE = False
 
 # Cookies: HttpOnly session, SameSite=Lax, Secure unless explicitly turned off
@@ -175,7 +188,23 @@ SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "SAMEORIGIN"
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+# Behind TLS, browsers are told to use only https for this host (Strict-Transport-Security on https responses).
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600))) if BEHIND_TLS_PROXY else 0
+
+
+def _trusted_proxies() -> list:
+    """Addresses or networks of the reverse proxies whose X-Forwarded-For is believed (server/client_address.py)."""
+    from server.client_address import parse_networks
+
+    try:
+        return parse_networks(env_list("TRUSTED_PROXIES", ""))
+    except ValueError as error:
+        raise ImproperlyConfigured(str(error)) from error
+
+
+TRUSTED_PROXIES = _trusted_proxies()
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -217,9 +246,12 @@ RTC_MEDIA_OFFER_TIMEOUT_SECONDS = float(os.environ.get("RTC_MEDIA_OFFER_TIMEOUT_
 PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
 PROCTOR_STATS_SECONDS = float(os.environ.get("PROCTOR_STATS_SECONDS", "0"))  # >0: log analysis stats this often
-PROCTOR_EVIDENCE_RETENTION_DAYS = int(os.environ.get("PROCTOR_EVIDENCE_RETENTION_DAYS", "90"))
-# Reference photos and face embeddings are deleted this long after upload (manage.py purge_biometrics).
-BIOMETRIC_RETENTION_DAYS = int(os.environ.get("BIOMETRIC_RETENTION_DAYS", "365"))
+# Evidence snapshots of reviewed sessions are deleted this long after the episode (manage.py purge_evidence);
+# reference photos and face embeddings this long after upload (manage.py purge_biometrics). Both are biometric
+# personal data, so there is no "keep forever", and 0 is refused rather than read as "delete everything now".
+_RETENTION_WHY = "biometric data needs a retention period of at least a day (docs/operations.md, Personal data)"
+PROCTOR_EVIDENCE_RETENTION_DAYS = env_positive_int("PROCTOR_EVIDENCE_RETENTION_DAYS", 90, _RETENTION_WHY)
+BIOMETRIC_RETENTION_DAYS = env_positive_int("BIOMETRIC_RETENTION_DAYS", 365, _RETENTION_WHY)
 
 # Video lessons (lessons/, rtc/janus/, docs/lessons.md). `python -m server.run` starts Janus and sets the
 # JANUS_* variables; a deployment lists its instances (API on loopback/private network only).

@@ -1,8 +1,10 @@
 """Shared fixtures: real redis-server, live daphne processes, headless Chromium.
 
 * ``school`` – the demo school in the in-process test database, users by login.
+* ``client_for(user)`` – a Django test client logged in as that user (a User or a login).
 * ``redis_server`` – a redis-server on a free loopback port for the session.
-* ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school.
+* ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school; set-ups run in it as
+  ``live_env.call(setups.<function>, ...)`` (tests/support/setups.py).
 * ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database;
   all are stopped at the end of the test.
 * ``daphne_server`` – one daphne on the in-memory channel layer, shared by the session.
@@ -18,6 +20,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 from tests.support.browser import launch_args, require_chromium
 from tests.support.janus import JanusServer
@@ -46,6 +49,19 @@ def school(db) -> dict:
 
     demo.seed()
     return {u.username: u for u in User.objects.all()}
+
+
+@pytest.fixture
+def client_for(db) -> Callable[..., Client]:
+    """A Django test client logged in as a user: a User the test made, or the login of one in the database."""
+    from server.accounts.models import User
+
+    def make(user: User | str) -> Client:
+        client = Client()
+        client.force_login(user if isinstance(user, User) else User.objects.get(username=user))
+        return client
+
+    return make
 
 
 @pytest.fixture(scope="session")

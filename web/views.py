@@ -1,13 +1,14 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from server.accounts.http import AuthenticatedHttpRequest
 from server.accounts.models import Role
 from server.school import access
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "role_labels": [Role(r).label for r in sorted(user.roles)],

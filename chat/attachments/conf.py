@@ -1,15 +1,24 @@
-"""Attachment limits from environment variables (documented in docs/chat.md)."""
+"""Attachment limits from environment variables (documented in docs/chat.md); a bad value stops the start."""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
+
 MB = 1024 * 1024
 
 
 def _megabytes(name: str, default: int) -> int:
-    return int(float(os.environ.get(name, str(default))) * MB)
+    raw = os.environ.get(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:  # 0 would refuse every upload (or, read as "no limit", leave the disk open): neither
+        raise ImproperlyConfigured(f"{name} must be a number of megabytes above 0 (got {raw!r})")
+    return int(value * MB)
 
 
 @dataclass(frozen=True)
@@ -18,6 +27,8 @@ class AttachmentLimits:
     per_message: int
     thumbnail_px: int
     uploads_per_user: tuple[int, float]  # count per seconds
+    quota_per_user: int  # bytes of attachments one person may hold, all rooms together
+    quota_per_room: int  # bytes of attachments one room may hold, all uploaders together
 
     @property
     def largest(self) -> int:
@@ -35,6 +46,8 @@ def load_limits() -> AttachmentLimits:
         per_message=int(os.environ.get("CHAT_ATTACHMENTS_PER_MESSAGE", "10")),
         thumbnail_px=320,
         uploads_per_user=(int(os.environ.get("CHAT_UPLOADS_PER_10_MIN", "30")), 600.0),
+        quota_per_user=_megabytes("CHAT_UPLOAD_QUOTA_PER_USER_MB", 500),
+        quota_per_room=_megabytes("CHAT_UPLOAD_QUOTA_PER_ROOM_MB", 2000),
     )
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -36,3 +38,14 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@receiver(post_delete, sender=Attachment)
+def _delete_files(sender: type[Attachment], instance: Attachment, **kwargs: object) -> None:
+    """The file and its thumbnail go with the row, however it is deleted (purge, a deleted room, admin).
+
+    After the commit: a deletion that rolls back keeps its files.
+    """
+    from .storage import remove
+
+    transaction.on_commit(lambda: remove(instance.stored_as, instance.thumbnail))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypedDict
 
 from django.urls import reverse
 
@@ -12,14 +12,26 @@ if TYPE_CHECKING:
     from chat.models import Message
 
 
-def payloads(message: Message) -> list[dict[str, Any]]:
+class AttachmentPayload(TypedDict):
+    id: int
+    kind: str  # image, audio, video or file
+    mime: str
+    name: str
+    size: int  # bytes
+    url: str
+    thumbnail_url: str | None  # images only
+    width: int | None  # images, EXIF-upright
+    height: int | None
+
+
+def payloads(message: Message) -> list[AttachmentPayload]:
     """The message's attachments as sent to clients (uses the prefetched relation when there is one)."""
     if message.pk is None or message.deleted_at is not None:
         return []
     return [payload(a) for a in message.attachments.all()]
 
 
-def payload(attachment: Attachment) -> dict[str, Any]:
+def payload(attachment: Attachment) -> AttachmentPayload:
     return {
         "id": attachment.pk,
         "kind": attachment.kind,

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import PurePath
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Sum
 
 from chat.access import room_access
-from chat.limits import RateLimit
 from chat.store import writable_room
 from server.accounts.models import User
-from server.ws import ProtocolError
+from server.ws import ProtocolError, RateLimit
 
 from . import storage
 from .conf import LIMITS, MB
@@ -24,6 +25,34 @@ CHUNK = 256 * 1024
 
 class UploadRefused(ProtocolError):
     """The file is refused for its content or size (HTTP 413/415, not a permission problem)."""
+
+
+class QuotaExceeded(UploadRefused):
+    """Storing the file would take the uploader's or the room's attachments over their quota (HTTP 413)."""
+
+    def __init__(self, scope: str, limit: int, used: int) -> None:
+        whose = "per person" if scope == "person" else "per chat"
+        super().__init__(
+            "quota_exceeded",
+            f"attachments are limited to {limit / MB:g} MB {whose}; {used / MB:.1f} MB are used, "
+            "so this file does not fit",
+        )
+        self.scope, self.limit, self.used = scope, limit, used
+
+
+def check_quota(user: User, room_id: int, size: int) -> None:
+    """Refuse a file that would take the user's or the room's stored attachments over the quota.
+
+    Every stored attachment counts (sent, unsent, on deleted messages) until it is deleted: that is
+    what the disk holds. Two uploads racing may each pass and go over by at most one file.
+    """
+    for scope, holder, limit in (
+        ("person", {"uploader": user}, LIMITS.quota_per_user),
+        ("room", {"room_id": room_id}, LIMITS.quota_per_room),
+    ):
+        used = Attachment.objects.filter(**holder).aggregate(total=Sum("size"))["total"] or 0
+        if used + size > limit:
+            raise QuotaExceeded(scope, limit, used)
 
 
 def clean_name(name: str) -> str:
@@ -41,6 +70,7 @@ def upload(user: User, room_id: int, file: UploadedFile) -> Attachment:
         raise UploadRefused("empty", "the file is empty")
     if file.size > LIMITS.largest:
         raise UploadRefused("too_large", f"files are limited to {LIMITS.largest // MB} MB")
+    check_quota(user, room.pk, file.size)
     name = clean_name(file.name or "file")
     file.seek(0)
     head = file.read(HEAD_BYTES)
@@ -102,10 +132,10 @@ def readable(user: User, attachment_id: int) -> Attachment | None:
 
 
 @transaction.atomic
-def discard_unsent(older_than) -> int:
-    """Delete uploads never sent with a message (``manage.py chat_purge_uploads``, daily cron); returns the count."""
-    stale = list(Attachment.objects.filter(message__isnull=True, created_at__lt=older_than))
-    for attachment in stale:
-        storage.remove(attachment.stored_as, attachment.thumbnail)
-    Attachment.objects.filter(pk__in=[a.pk for a in stale]).delete()
-    return len(stale)
+def discard_unsent(older_than: datetime) -> int:
+    """Delete uploads never sent with a message (``manage.py chat_purge_uploads``, daily cron); returns the count.
+
+    The files go with the rows (the ``post_delete`` handler in :mod:`chat.attachments.models`).
+    """
+    _, deleted = Attachment.objects.filter(message__isnull=True, created_at__lt=older_than).delete()
+    return deleted.get(Attachment._meta.label, 0)

@@ -8,6 +8,7 @@ a container (ZIP-based office documents, OLE documents, plain text).
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -126,7 +127,7 @@ def _looks_like_text(head: bytes) -> bool:
     return True
 
 
-def check_text_body(chunks) -> None:
+def check_text_body(chunks: Iterable[bytes]) -> None:
     """Plain text must be UTF-8 without NUL bytes all the way through."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     try:

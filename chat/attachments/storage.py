@@ -10,6 +10,7 @@ the uploader or the original name can be guessed from them; files are served onl
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def new_name(extension: str) -> str:
     return f"{ROOT}/{token[:2]}/{token[2:4]}/{token}.{extension}"
 
 
-def write(chunks, extension: str) -> str:
+def write(chunks: Iterable[bytes], extension: str) -> str:
     """Write the upload to a fresh random path; returns the path relative to MEDIA_ROOT."""
     stored_as = new_name(extension)
     path = media_path(stored_as)

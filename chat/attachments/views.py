@@ -6,24 +6,24 @@ Anyone who may not see an attachment gets 404, whether it exists or not.
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
+from chat.http_errors import error_response
+from server.accounts.http import AuthenticatedHttpRequest
 from server.ws import ProtocolError
 
 from . import payloads, service, storage
 from .conf import LIMITS, MB
 from .models import Attachment
 
-STATUS = {"not_found": 404, "forbidden": 404, "read_only": 403, "muted": 403, "rate_limited": 429}
-REFUSED_STATUS = {"too_large": 413, "unsupported_type": 415}
 MULTIPART_OVERHEAD = 64 * 1024
 INLINE_KINDS = {Attachment.Kind.IMAGE, Attachment.Kind.AUDIO, Attachment.Kind.VIDEO}
 
 
 @require_POST
 @login_required
-def upload(request: HttpRequest, room_id: int) -> JsonResponse:
+def upload(request: AuthenticatedHttpRequest, room_id: int) -> JsonResponse:
     """``POST /chat/rooms/<id>/attachments/`` (multipart, field ``file``, CSRF token required)."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     if declared.isdigit() and int(declared) > LIMITS.largest + MULTIPART_OVERHEAD:  # refuse before parsing
@@ -35,19 +35,15 @@ def upload(request: HttpRequest, room_id: int) -> JsonResponse:
         return JsonResponse({"error": "missing_file", "detail": "send the file in the form field 'file'"}, status=400)
     try:
         attachment = service.upload(request.user, room_id, file)
-    except service.UploadRefused as refused:
-        return JsonResponse(
-            {"error": refused.code, "detail": refused.detail}, status=REFUSED_STATUS.get(refused.code, 400)
-        )
-    except ProtocolError as error:
-        return JsonResponse({"error": error.code, "detail": error.detail}, status=STATUS.get(error.code, 400))
+    except ProtocolError as error:  # UploadRefused included: 413, 415 or 400
+        return error_response(error, room_id)
     return JsonResponse(payloads.payload(attachment), status=201)
 
 
-def _serve(request: HttpRequest, attachment_id: int, thumbnail: bool) -> FileResponse:
+def _serve(request: AuthenticatedHttpRequest, attachment_id: int, thumbnail: bool) -> FileResponse:
     attachment = service.readable(request.user, attachment_id)
     stored = attachment and (attachment.thumbnail if thumbnail else attachment.stored_as)
-    if not stored:
+    if attachment is None or not stored:
         raise Http404
     try:
         handle = storage.media_path(stored).open("rb")
@@ -68,11 +64,11 @@ def _serve(request: HttpRequest, attachment_id: int, thumbnail: bool) -> FileRes
 
 @require_GET
 @login_required
-def download(request: HttpRequest, attachment_id: int) -> FileResponse:
+def download(request: AuthenticatedHttpRequest, attachment_id: int) -> FileResponse:
     return _serve(request, attachment_id, thumbnail=False)
 
 
 @require_GET
 @login_required
-def thumbnail(request: HttpRequest, attachment_id: int) -> FileResponse:
+def thumbnail(request: AuthenticatedHttpRequest, attachment_id: int) -> FileResponse:
     return _serve(request, attachment_id, thumbnail=True)

@@ -55,6 +55,12 @@ def _alternation(patterns: list[str], *, whole: bool) -> re.Pattern[str] | None:
     return re.compile(f"(?:{groups})$" if whole else groups)
 
 
+def _alternative(match: re.Match[str]) -> int:
+    """Which pattern of an :func:`_alternation` matched: each is the named group ``p<index>``."""
+    assert match.lastgroup is not None  # every alternative is a named group
+    return int(match.lastgroup[1:])
+
+
 class _Language:
     """The compiled lexicon of one language."""
 
@@ -83,7 +89,7 @@ class _Language:
             pattern = self.root_res[is_squeezed, from_latin]
             match = pattern.search(text) if pattern is not None else None
             if match:
-                root = self.roots[is_squeezed, from_latin][int(match.lastgroup[1:])]
+                root = self.roots[is_squeezed, from_latin][_alternative(match)]
                 if root.category == OBSCENE:
                     return Finding(OBSCENE, collapsed)
                 best = best or Finding(root.category, collapsed)
@@ -94,7 +100,7 @@ class _Language:
             pattern = self.targeted_res[is_squeezed]
             match = pattern.match(text) if pattern is not None else None
             if match:
-                word = self.targeted[is_squeezed][int(match.lastgroup[1:])]
+                word = self.targeted[is_squeezed][_alternative(match)]
                 return Targeted(collapsed, word.adjective)
         return None
 
@@ -229,6 +235,7 @@ def _aimed(words: list[Word], infos: list[WordInfo], index: int) -> bool:
     while end < len(words) and not words[end].boundary_before:
         end += 1
     info = infos[index]
+    assert info.targeted is not None  # asked for tier-2 (targeted) words only
     before = infos[start:index]
     after = infos[index + 1 : end]
 

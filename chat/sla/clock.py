@@ -89,6 +89,7 @@ def on_message_stored(sender: Any, instance: Message, created: bool, raw: bool =
     if room.kind not in WATCHED_ROOMS:
         return
     author = instance.author
+    assert author is not None  # author_id was checked above
     if author.has_role(Role.CURATOR):
         close_questions(instance, room, author)
     elif author.has_role(Role.PARENT) and Membership.objects.filter(room=room, user=author).exists():

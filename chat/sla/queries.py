@@ -69,11 +69,11 @@ def report(user: User, since: datetime, until: datetime, now: datetime) -> list[
 
 
 def _figures(curator: User, questions: list[Question], now: datetime) -> CuratorFigures:
-    answered = [q for q in questions if q.answered_at is not None]
-    in_time = sum(1 for q in answered if q.answered_at <= q.due_at)
+    answered = [(q, q.answered_at) for q in questions if q.answered_at is not None]
+    in_time = sum(1 for q, answered_at in answered if answered_at <= q.due_at)
     open_overdue = sum(1 for q in questions if q.answered_at is None and q.due_at < now)
     waiting = sum(1 for q in questions if q.answered_at is None and q.due_at >= now)
-    hours = [(q.answered_at - q.asked_at).total_seconds() / 3600 for q in answered]
+    hours = [(answered_at - q.asked_at).total_seconds() / 3600 for q, answered_at in answered]
     return CuratorFigures(
         curator=curator,
         questions=len(questions),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -15,12 +14,15 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from server.accounts.http import AuthenticatedHttpRequest
+from server.spreadsheet import csv_response
+
 from . import queries
 
 DEFAULT_PERIOD_DAYS = 30
 
 
-def _require_access(request: HttpRequest) -> None:
+def _require_access(request: AuthenticatedHttpRequest) -> None:
     if not queries.may_use(request.user):
         raise PermissionDenied
 
@@ -40,7 +42,7 @@ def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
 
 @require_GET
 @login_required
-def due(request: HttpRequest) -> HttpResponse:
+def due(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     now = timezone.now()
     context = {
@@ -55,7 +57,7 @@ def due(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     since, until, start, end = _period(request)
     rows = queries.report(request.user, since, until, timezone.now())
@@ -65,25 +67,20 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @login_required
-def report_csv(request: HttpRequest) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_access(request)
     since, until, start, end = _period(request)
     rows = queries.report(request.user, since, until, timezone.now())
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="answers-{start}-{end}.csv"'
-    response.write("\ufeff")  # Excel opens UTF-8 CSV correctly with a BOM
-    writer = csv.writer(response)
-    writer.writerow(
-        [_("Куратор"), _("Вопросов"), _("Отвечено в срок"), _("Просрочено"), _("Ждут ответа"), _("Медиана ответа, ч")]
+    header = [
+        _("Куратор"),
+        _("Вопросов"),
+        _("Отвечено в срок"),
+        _("Просрочено"),
+        _("Ждут ответа"),
+        _("Медиана ответа, ч"),
+    ]
+    return csv_response(
+        f"answers-{start}-{end}.csv",
+        header,
+        ([str(r.curator), r.questions, r.answered_in_time, r.overdue, r.waiting, r.median_answer_hours] for r in rows),
     )
-    for row in rows:
-        median = "" if row.median_answer_hours is None else f"{row.median_answer_hours:.1f}"
-        writer.writerow(
-            [_csv_safe(str(row.curator)), row.questions, row.answered_in_time, row.overdue, row.waiting, median]
-        )
-    return response
-
-
-def _csv_safe(text: str) -> str:
-    """Names starting with = + - @ would be formulas in a spreadsheet."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

@@ -22,6 +22,7 @@ import secrets
 import statistics
 import threading
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,7 @@ class StreamAnalysis:
         return self._with_evidence(events)
 
     def _identity_step(self, bgr: np.ndarray) -> tuple[bool, float | None] | None:
+        assert self.reference is not None  # checked by the caller
         self.identity_frames += 1
         faces = detect_faces(bgr)
         if len(faces) == 1:
@@ -156,7 +158,7 @@ def to_bgr(planes: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420)
 
 
-def serve(connection) -> None:
+def serve(connection: Connection) -> None:
     """The analyst process: handle requests in order until the media process closes the pipe."""
     cv2.setNumThreads(1)  # one stream at a time per process: OpenCV's threads would only add synchronisation
     streams: dict[int, StreamAnalysis] = {}
@@ -175,12 +177,13 @@ def serve(connection) -> None:
 
 
 def _handle(streams: dict[int, StreamAnalysis], action: str, stream_id: int | None, *args: Any) -> Any:
-    if action == "register":
-        streams[stream_id] = StreamAnalysis(*args)
-        return None
     if action == "tick":
         (items,) = args
         return {sid: streams[sid].tick(now, stalled) for sid, now, stalled in items if sid in streams}
+    assert stream_id is not None  # every other request names its stream
+    if action == "register":
+        streams[stream_id] = StreamAnalysis(*args)
+        return None
     stream = streams.get(stream_id)
     if action == "unregister":
         streams.pop(stream_id, None)

@@ -1,17 +1,30 @@
-"""Browser signals the exam page sends, mapped onto the episode engine's kinds."""
+"""Browser signals the exam page sends, mapped onto the episode engine's kinds (from proctor.kinds)."""
 
 from __future__ import annotations
 
-# client event -> (episode kind, True: the state starts / False: it ends / None: a single event)
-BROWSER_EVENTS: dict[str, tuple[str, bool | None]] = {
-    "tab_hidden": ("tab_hidden", True),
-    "tab_visible": ("tab_hidden", False),
-    "window_blur": ("focus_lost", True),
-    "window_focus": ("focus_lost", False),
-    "fullscreen_exit": ("fullscreen_exit", True),
-    "fullscreen_enter": ("fullscreen_exit", False),
-    "devtools_open": ("devtools", True),
-    "devtools_closed": ("devtools", False),
-    "copy": ("copy_paste", None),
-    "paste": ("copy_paste", None),
-}
+from collections.abc import Iterator, Mapping
+
+from ..kinds import REGISTRY
+
+
+class BrowserEvents(Mapping[str, tuple[str, bool | None]]):
+    """Event name -> (kind, active); active True: the state starts, False: it ends, None: a single event.
+
+    A live view of the registry rather than a copy made at import, so a kind added to the registry
+    is a browser event at once (tests/proctor/test_kinds.py adds one).
+    """
+
+    def _table(self) -> dict[str, tuple[str, bool | None]]:
+        return {event.name: (kind, event.active) for kind, spec in REGISTRY.items() for event in spec.events}
+
+    def __getitem__(self, name: str) -> tuple[str, bool | None]:
+        return self._table()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+BROWSER_EVENTS = BrowserEvents()

@@ -113,8 +113,8 @@ class LivePipeline:
                 by_worker.setdefault(stream.worker, []).append((session_id, now, stalled))
         for worker, items in by_worker.items():
             for session_id, events in (self._call(worker, "tick", None, items) or {}).items():
-                if events and (stream := self._stream(session_id)) is not None:
-                    stream.loop.call_soon_threadsafe(spawn, stream.deliver(StreamResult(events=events)))
+                if events and (target := self._stream(session_id)) is not None:
+                    target.loop.call_soon_threadsafe(spawn, target.deliver(StreamResult(events=events)))
 
     def register(
         self,

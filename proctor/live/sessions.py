@@ -5,6 +5,8 @@ The changes themselves are :mod:`proctor.actions`, which announce these summarie
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from ..models import Episode, ExamSession
 from .exam_chat import exam_chat_id
 
@@ -13,7 +15,22 @@ class SessionClosed(Exception):
     """The session has ended (or its grace period ran out); it cannot be resumed."""
 
 
-def session_summary(session: ExamSession) -> dict:
+class SessionSummary(TypedDict):
+    """A session as the student's page and the proctors' dashboard see it (part of several frames)."""
+
+    session: int
+    student: str
+    state: str
+    state_label: str
+    identity: str
+    identity_label: str
+    open_episodes: int
+    episodes: int
+    end_reason: str
+    chat_room: int | None
+
+
+def session_summary(session: ExamSession) -> SessionSummary:
     open_count = session.episodes.filter(ended_at__isnull=True).count()
     return {
         "session": session.pk,
@@ -29,7 +46,17 @@ def session_summary(session: ExamSession) -> dict:
     }
 
 
-def episode_payload(episode: Episode) -> dict:
+class EpisodePayload(TypedDict):
+    id: int
+    session: int
+    kind: str
+    started_at: str
+    ended_at: str | None
+    peak: float | None
+    has_evidence: bool
+
+
+def episode_payload(episode: Episode) -> EpisodePayload:
     return {
         "id": episode.pk,
         "session": episode.session_id,

@@ -13,32 +13,48 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
-from rtc.peer import MAX_SDP_BYTES
 from server.aio import spawn
-from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError
+from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
 from .. import actions, enrollment
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
+from ..live.sessions import EpisodePayload, SessionSummary
 from ..models import ExamSession
 from . import link as media_link
+from . import protocol
 from . import worker as media_worker
 from .grades import grade
 
 log = logging.getLogger(__name__)
 
-EVENT_BURST = 20  # browser events accepted per EVENT_WINDOW seconds
-EVENT_WINDOW = 10.0
+BROWSER_EVENT_RATE = RateLimit("browser events", 20, 10)  # per session
 TEARDOWN_TIMEOUT = 2.0
+
+Message = TypeVar("Message")
+ChannelHandler = Callable[["ExamSessionConsumer", Message], Awaitable[None]]
+
+
+def while_attached(handler: ChannelHandler[Message]) -> ChannelHandler[Message]:
+    """Drop a channel-layer message that reaches a socket not (or no longer) attached to its session."""
+
+    @functools.wraps(handler)
+    async def attached(self: ExamSessionConsumer, message: Message) -> None:
+        if self.session_id is not None:
+            await handler(self, message)
+
+    return attached
 
 
 def _exam_facts(session_id: int) -> tuple[int, float, bool]:
@@ -50,7 +66,8 @@ def _exam_facts(session_id: int) -> tuple[int, float, bool]:
 
 
 class ExamSessionConsumer(JsonProtocolConsumer):
-    max_frame_bytes = MAX_SDP_BYTES + 1024
+    schemas = protocol.SCHEMAS
+    max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
 
     session_id: int | None = None
     epoch = 0  # this socket's connection epoch (actions.connect)
@@ -74,6 +91,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         user = self.scope["user"]
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         try:
+            summary: SessionSummary
             summary, self.epoch = await database_sync_to_async(actions.connect)(session_id, user.pk)
         except (ExamSession.DoesNotExist, PermissionError):
             await self.accept()
@@ -81,26 +99,24 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             return
         except live_sessions.SessionClosed:
             await self.accept()
-            await self.send_json({"type": "session.ended", "reason": "already_ended"})
+            await self.send_json(ended_frame("already_ended"))
             await self.close(code=CloseCode.SESSION_OVER)
             return
         self.session_id = session_id
         self.exam_id, self.analysis_fps, has_reference = await database_sync_to_async(_exam_facts)(session_id)
-        self.event_times: list[float] = []
         await broadcast.to_session(session_id, "replaced", epoch=self.epoch)  # an older tab of this session steps down
         media_worker.start_embedded()
         await self._to_worker("attach")
         await self.channel_layer.group_add(broadcast.session_group(session_id), self.channel_name)
         await self.accept()
-        await self.send_json(
-            {
-                "type": "session.state",
-                **summary,
-                "has_reference": has_reference,
-                "ice_servers": settings.RTC_ICE_SERVERS,
-                "grade": grade("analysis", self.analysis_fps).as_parameters(),
-            }
-        )
+        state: protocol.ConnectedState = {
+            "type": "session.state",
+            **summary,
+            "has_reference": has_reference,
+            "ice_servers": settings.RTC_ICE_SERVERS,
+            "grade": grade("analysis", self.analysis_fps).as_parameters(),
+        }
+        await self.send_json(state)
         await self._watch_deadline(summary)
 
     async def _to_worker(self, action: str, **fields: Any) -> None:
@@ -109,7 +125,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         except ChannelFull:
             raise ProtocolError("media_busy", "the media server is overloaded: try again shortly") from None
 
-    async def _watch_deadline(self, summary: dict) -> None:
+    async def _watch_deadline(self, summary: SessionSummary) -> None:
         """End a running session at its deadline even if the page never submits."""
         if summary["state"] != ExamSession.State.RUNNING or self.deadline_timer is not None:
             return
@@ -141,7 +157,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        paused = await database_sync_to_async(actions.disconnect)(session_id, self.epoch)
+        paused: tuple[SessionSummary, EpisodePayload | None] | None = await database_sync_to_async(actions.disconnect)(
+            session_id, self.epoch
+        )
         if paused is None:
             return  # a newer socket owns the session: it stays as that socket left it
         summary, _ = paused
@@ -151,32 +169,18 @@ class ExamSessionConsumer(JsonProtocolConsumer):
                 lambda: spawn(database_sync_to_async(actions.expire_after_grace)(session_id)),
             )
 
-    # --- messages from the browser ----------------------------------------------------------
+    # --- messages from the browser (schemas in proctor.media.protocol) --------------------------
 
-    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if self.session_id is None:
             raise ProtocolError("no_session", "the session is not open on this socket")
-        handler = {
-            "offer": self._offer,
-            "identity.check": self._identity_check,
-            "browser_event": self._browser_event,
-            "submit": self._submit,
-            "ping": self._ping,
-        }.get(content["type"])
-        if handler is None:
-            raise ProtocolError("unknown_type", f"unknown message type {content['type']!r}")
-        await handler(content)
+        return await super().handle_message(message_type, fields)
 
-    async def _ping(self, content: dict) -> None:
-        await self.send_json({"type": "pong"})
+    async def on_ping(self) -> Pong:
+        return PONG
 
-    async def _offer(self, content: dict) -> None:
+    async def on_offer(self, sdp: str) -> None:
         """Forward the offer to the worker; an error frame follows if no answer comes in time."""
-        sdp = content.get("sdp")
-        if not isinstance(sdp, str) or not sdp.startswith("v=0") or len(sdp) > MAX_SDP_BYTES:
-            raise ProtocolError("bad_sdp", f"sdp: a complete SDP offer (v=0...) of at most {MAX_SDP_BYTES} bytes")
-        if "m=video" not in sdp:
-            raise ProtocolError("bad_sdp", "the offer must carry the camera (m=video)")
         self.offers += 1
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:
@@ -201,27 +205,20 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             )
             await self.send_error("media_timeout", detail)
 
-    async def _identity_check(self, content: dict) -> None:
+    async def on_identity_check(self) -> protocol.IdentityChecking:
         *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
         await self._to_worker("identity")
-        await self.send_json({"type": "identity.checking"})
+        return {"type": "identity.checking"}
 
-    async def _browser_event(self, content: dict) -> None:
-        event = content.get("event")
-        if not isinstance(event, str) or event not in BROWSER_EVENTS:
-            raise ProtocolError("bad_event", f"event: one of {', '.join(sorted(BROWSER_EVENTS))}")
-        now = time.time()
-        self.event_times = [t for t in self.event_times if now - t < EVENT_WINDOW][-EVENT_BURST:]
-        if len(self.event_times) >= EVENT_BURST:
-            raise ProtocolError("rate_limited", f"at most {EVENT_BURST} events per {EVENT_WINDOW:.0f} s")
-        self.event_times.append(now)
+    async def on_browser_event(self, event: str) -> protocol.EventRecorded:
+        BROWSER_EVENT_RATE.take(self.session_id)
         kind, active = BROWSER_EVENTS[event]
         await self._to_worker("browser_event", kind=kind, active=active)
-        await self.send_json({"type": "event.recorded", "event": event})
+        return {"type": "event.recorded", "event": event}
 
-    async def _submit(self, content: dict) -> None:
+    async def on_submit(self) -> None:
         await self._end(ExamSession.EndReason.SUBMITTED)
 
     async def _end(self, reason: str, actor=None) -> None:
@@ -231,77 +228,102 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self.channel_layer.group_discard(broadcast.session_group(self.session_id), self.channel_name)
         await database_sync_to_async(actions.end_session)(self.session_id, reason, actor)
         self.ended = True
-        await self.send_json({"type": "session.ended", "reason": reason})
+        await self.send_json(ended_frame(reason))
         await self.close(code=CloseCode.SESSION_OVER)
 
-    async def _state_changed(self, summary: dict) -> None:
+    async def _state_changed(self, summary: SessionSummary) -> None:
         await self._to_worker("monitor", on=summary["state"] == ExamSession.State.RUNNING)
         await self._watch_deadline(summary)
-        await self.send_json({"type": "session.state", **summary})
+        state: protocol.SessionState = {"type": "session.state", **summary}
+        await self.send_json(state)
 
     # --- replies from the media worker (channel layer) --------------------------------------
 
+    @while_attached
     async def media_answer(self, message: dict) -> None:
-        if self.session_id is not None and self._answers_pending_offer(message):
-            await self.send_json({"type": "answer", "sdp": message["sdp"]})
+        if self._answers_pending_offer(message):
+            answer: protocol.Answer = {"type": "answer", "sdp": message["sdp"]}
+            await self.send_json(answer)
 
+    @while_attached
     async def media_rejected(self, message: dict) -> None:
-        if self.session_id is not None and self._answers_pending_offer(message):
+        if self._answers_pending_offer(message):
             await self.send_error("bad_sdp", message["detail"])
 
+    @while_attached
     async def media_ok(self, message: dict) -> None:
         """The worker decoded the first frame: the camera stream works."""
-        if self.session_id is None:
-            return
-        summary = await database_sync_to_async(actions.media_ready)(self.session_id)
-        await self.send_json({"type": "media.ok", **summary})
+        summary: SessionSummary = await database_sync_to_async(actions.media_ready)(self.session_id)
+        ok: protocol.MediaOk = {"type": "media.ok", **summary}
+        await self.send_json(ok)
         await self._state_changed(summary)
 
+    @while_attached
     async def media_lost(self, message: dict) -> None:
-        if self.session_id is not None:
-            with contextlib.suppress(Exception):
-                await self.send_json({"type": "media.lost", "state": message["state"]})
+        lost: protocol.MediaLost = {"type": "media.lost", "state": message["state"]}
+        with contextlib.suppress(Exception):
+            await self.send_json(lost)
 
+    @while_attached
     async def media_identity(self, message: dict) -> None:
-        if self.session_id is None:
-            return
         passed, score = message["passed"], message["score"]
-        summary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
-        await self.send_json({"type": "identity.result", "passed": passed, "score": score, **summary})
+        summary: SessionSummary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
+        result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed, "score": score}
+        await self.send_json(result)
         await self._state_changed(summary)
 
-    # --- control from proctors (channel layer) ----------------------------------------------
+    # --- control from proctors and newer tabs (channel layer, proctor.live.broadcast.to_session) ----
 
-    async def session_control(self, message: dict) -> None:
-        if self.session_id is None:
-            return
-        action = message["action"]
-        if action == "grade":
-            name = message["grade"]
-            await self._to_worker("watch", on=name == "live")
-            parameters = grade(name, self.analysis_fps).as_parameters()
-            await self.send_json({"type": "grade", "name": name, "grade": parameters})
-        elif action == "warning":
-            await self.send_json({"type": "warning", "text": message["text"]})
-        elif action == "admitted":
-            await self._state_changed(await database_sync_to_async(_summary)(self.session_id))
-        elif action == "view_offer":
-            await self._to_worker("view_offer", viewer=message["reply_to"], sdp=message["sdp"])
-        elif action == "view_close":
-            await self._to_worker("view_close", viewer=message["reply_to"])
-        elif action == "replaced" and message["epoch"] > self.epoch:
+    @while_attached
+    async def session_grade(self, message: broadcast.SessionGrade) -> None:
+        name = message["grade"]
+        await self._to_worker("watch", on=name == "live")
+        frame: protocol.GradeFrame = {
+            "type": "grade",
+            "name": name,
+            "grade": grade(name, self.analysis_fps).as_parameters(),
+        }
+        await self.send_json(frame)
+
+    @while_attached
+    async def session_warning(self, message: broadcast.SessionWarning) -> None:
+        warning: protocol.WarningFrame = {"type": "warning", "text": message["text"]}
+        await self.send_json(warning)
+
+    @while_attached
+    async def session_admitted(self, message: broadcast.SessionAdmitted) -> None:
+        await self._state_changed(await database_sync_to_async(_summary)(self.session_id))
+
+    @while_attached
+    async def session_view_offer(self, message: broadcast.SessionViewOffer) -> None:
+        await self._to_worker("view_offer", viewer=message["reply_to"], sdp=message["sdp"])
+
+    @while_attached
+    async def session_view_close(self, message: broadcast.SessionViewClose) -> None:
+        await self._to_worker("view_close", viewer=message["reply_to"])
+
+    @while_attached
+    async def session_replaced(self, message: broadcast.SessionReplaced) -> None:
+        if message["epoch"] > self.epoch:
             self.replaced = True
-            await self.send_json({"type": "session.replaced"})
+            replaced: protocol.SessionReplaced = {"type": "session.replaced"}
+            await self.send_json(replaced)
             await self.close(code=CloseCode.REPLACED)
-        elif action == "ended":
-            self.ended = True
-            await self.send_json({"type": "session.ended", "reason": message["reason"]})
-            await self.close(code=CloseCode.SESSION_OVER)
+
+    @while_attached
+    async def session_ended(self, message: broadcast.SessionEnded) -> None:
+        self.ended = True
+        await self.send_json(ended_frame(message["reason"]))
+        await self.close(code=CloseCode.SESSION_OVER)
+
+
+def ended_frame(reason: str) -> protocol.SessionEnded:
+    return {"type": "session.ended", "reason": reason}
 
 
 def _deadline(session_id: int):
     return ExamSession.objects.select_related("exam").get(pk=session_id).deadline
 
 
-def _summary(session_id: int) -> dict:
+def _summary(session_id: int) -> SessionSummary:
     return live_sessions.session_summary(ExamSession.objects.select_related("student").get(pk=session_id))

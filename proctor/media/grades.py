@@ -1,7 +1,7 @@
 """The video grades a student's browser sends, switched with ``RTCRtpSender.setParameters`` (no renegotiation).
 
 aiortc decodes every received frame (VP8 delta frames need their predecessors), so the sent grade is
-what limits students per core (../shared/STACK.md; docs/benchmarks.md "Proctoring ingest"). The
+what limits students per core (docs/benchmarks.md "Proctoring ingest"). The
 analysis grade therefore sends exactly the frames the vision engine analyses: the exam policy's
 analysis rate, rounded up to whole frames per second, at 320x240 and a fixed bit budget per frame
 (bench/accuracy.py's "as sent" runs keep every scenario episode and identity decision at it). The
@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 ANALYSIS_WIDTH, ANALYSIS_HEIGHT = 320, 240
 ANALYSIS_BITS_PER_FRAME = 40_000
+
+
+class SenderParameters(TypedDict):
+    """What the exam page applies to its sender (web/static/js/exam.js ``applyGrade``)."""
+
+    maxWidth: int
+    maxHeight: int
+    maxFramerate: int
+    maxBitrate: int  # bit/s
 
 
 @dataclass(frozen=True)
@@ -24,8 +34,7 @@ class Grade:
     fps: int
     bitrate: int  # bit/s
 
-    def as_parameters(self) -> dict[str, int]:
-        """What the exam page applies to its sender (web/static/js/exam.js ``applyGrade``)."""
+    def as_parameters(self) -> SenderParameters:
         return {"maxWidth": self.width, "maxHeight": self.height, "maxFramerate": self.fps, "maxBitrate": self.bitrate}
 
 

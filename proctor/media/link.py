@@ -22,7 +22,7 @@ def channel_for_session(session_id: int) -> str:
     return worker_channel(session_id % settings.RTC_MEDIA_WORKERS)
 
 
-async def to_worker(session_id: int, reply_to: str, action: str, **fields) -> None:
+async def to_worker(session_id: int, reply_to: str, action: str, **fields: object) -> None:
     """Send ``media.<action>`` to the session's worker (raises ``ChannelFull`` if it is far behind)."""
     message = {"type": f"media.{action}", "session": session_id, "reply_to": reply_to, **fields}
     await get_channel_layer().send(channel_for_session(session_id), message)

@@ -20,10 +20,10 @@ import logging
 import signal
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -155,7 +155,7 @@ class MediaSession:
             await self._view_reply(viewer, type="view.answer", sdp=answer)
 
     async def _view_reply(self, viewer: str, **fields: Any) -> None:
-        event = {"type": "dashboard.event", "event": {"session": self.session_id, **fields}}
+        event = {"type": "dashboard.view", "event": {"session": self.session_id, **fields}}
         with contextlib.suppress(Exception):  # the proctor's socket may be gone already
             await get_channel_layer().send(viewer, event)
 
@@ -180,16 +180,6 @@ class MediaWorker:
         self.channels = channels
         self.sessions: dict[int, MediaSession] = {}
         self._pending: dict[int, deque[Message]] = {}
-        self._handlers: dict[str, Callable[[MediaSession, Message], Awaitable[None]]] = {
-            "media.offer": self._offer,
-            "media.identity": self._identity,
-            "media.monitor": self._monitor,
-            "media.watch": self._watch,
-            "media.browser_event": self._browser_event,
-            "media.view_offer": self._view_offer,
-            "media.view_close": self._view_close,
-            "media.detach": self._detach,
-        }
 
     async def serve(self) -> None:
         log.info("media worker listening on %s", ", ".join(self.channels))
@@ -232,7 +222,8 @@ class MediaWorker:
             session = await self._attach(session_id, reply_to)  # an offer re-attaches after a worker restart
         if session is None or session.reply_to != reply_to:
             return  # not attached here, or from a socket that a newer one has replaced
-        if (handler := self._handlers.get(kind)) is not None:
+        # Channels' rule: media.x is handled by media_x (media.attach is done above).
+        if kind != "media.attach" and (handler := getattr(self, get_handler_name(message), None)) is not None:
             await handler(session, message)
 
     async def _attach(self, session_id: int, reply_to: str) -> MediaSession:
@@ -246,35 +237,35 @@ class MediaWorker:
         log.info("media worker: session %s attached", session_id)
         return session
 
-    async def _detach(self, session: MediaSession, message: Message) -> None:
+    async def media_detach(self, session: MediaSession, message: Message) -> None:
         del self.sessions[session.session_id]
         await session.close()
         log.info("media worker: session %s detached", session.session_id)
 
-    async def _offer(self, session: MediaSession, message: Message) -> None:
+    async def media_offer(self, session: MediaSession, message: Message) -> None:
         await session.answer(message["sdp"], message["request"])
 
-    async def _identity(self, session: MediaSession, message: Message) -> None:
+    async def media_identity(self, session: MediaSession, message: Message) -> None:
         reference = await database_sync_to_async(_reference)(session.session_id)
         if reference is not None:
             pipeline().check_identity(session.session_id, reference)
 
-    async def _monitor(self, session: MediaSession, message: Message) -> None:
+    async def media_monitor(self, session: MediaSession, message: Message) -> None:
         pipeline().monitor(session.session_id, bool(message["on"]))
 
-    async def _watch(self, session: MediaSession, message: Message) -> None:
+    async def media_watch(self, session: MediaSession, message: Message) -> None:
         pipeline().watch(session.session_id, bool(message["on"]))
 
-    async def _browser_event(self, session: MediaSession, message: Message) -> None:
+    async def media_browser_event(self, session: MediaSession, message: Message) -> None:
         events = await asyncio.to_thread(
             pipeline().browser_signal, session.session_id, message["kind"], message["active"]
         )
         await record_events(session.session_id, events)
 
-    async def _view_offer(self, session: MediaSession, message: Message) -> None:
+    async def media_view_offer(self, session: MediaSession, message: Message) -> None:
         await session.start_viewer(message["viewer"], message["sdp"])
 
-    async def _view_close(self, session: MediaSession, message: Message) -> None:
+    async def media_view_close(self, session: MediaSession, message: Message) -> None:
         await session.close_viewer(message["viewer"])
 
     async def close(self) -> None:

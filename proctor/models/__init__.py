@@ -1,2 +1,4 @@
-from .biometrics import BiometricConsent, ReferencePhoto  # noqa: F401
-from .exams import Episode, Exam, ExamSession  # noqa: F401
+from .biometrics import BiometricConsent, ReferencePhoto
+from .exams import Episode, Exam, ExamSession
+
+__all__ = ["BiometricConsent", "Episode", "Exam", "ExamSession", "ReferencePhoto"]

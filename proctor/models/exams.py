@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .. import kinds
 from ..policy import Policy, PolicyError
 
 log = logging.getLogger(__name__)
@@ -24,7 +27,7 @@ def evidence_token() -> str:
 class Exam(models.Model):
     title = models.CharField(_("название"), max_length=200)
     group = models.ForeignKey(
-        "school.StudyGroup", verbose_name=_("группа"), on_delete=models.CASCADE, related_name="exams"
+        "school.StudyGroup", verbose_name=_("группа"), on_delete=models.PROTECT, related_name="exams"
     )
     opens_at = models.DateTimeField(_("окно открывается"))
     closes_at = models.DateTimeField(_("окно закрывается"))
@@ -52,7 +55,7 @@ class Exam(models.Model):
     def __str__(self) -> str:
         return self.title
 
-    def is_open(self, now=None) -> bool:
+    def is_open(self, now: datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.opens_at <= now < self.closes_at
 
@@ -98,9 +101,11 @@ class ExamSession(models.Model):
         PROCTOR = "proctor", _("завершён проктором")
         CAMERA_LOST = "camera_lost", _("камера не вернулась")
 
-    exam = models.ForeignKey(Exam, verbose_name=_("экзамен"), on_delete=models.CASCADE, related_name="sessions")
+    # An exam that was sat, and a student who sat it, cannot be deleted: sessions, episodes and verdicts are
+    # the record of the exam (the admin says to deactivate the student instead).
+    exam = models.ForeignKey(Exam, verbose_name=_("экзамен"), on_delete=models.PROTECT, related_name="sessions")
     student = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("ученик"), on_delete=models.CASCADE, related_name="exam_sessions"
+        settings.AUTH_USER_MODEL, verbose_name=_("ученик"), on_delete=models.PROTECT, related_name="exam_sessions"
     )
     state = models.CharField(_("состояние"), max_length=20, choices=State.choices, default=State.WAITING_CHECK)
     identity = models.CharField(_("личность"), max_length=10, choices=Identity.choices, default=Identity.PENDING)
@@ -136,7 +141,7 @@ class ExamSession(models.Model):
         return self.state == self.State.ENDED
 
     @property
-    def deadline(self):
+    def deadline(self) -> datetime | None:
         """When the running session times out: start + duration, never past the exam window."""
         if self.started_at is None:
             return None
@@ -178,3 +183,18 @@ class Episode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} @ {self.started_at:%H:%M:%S}"
+
+    @property
+    def label(self) -> str:
+        """The kind's label in the active language; a kind proctor.kinds does not list raises UnknownKind."""
+        return kinds.label(self.kind)
+
+
+@receiver(post_delete, sender=Episode)
+def _delete_evidence_file(sender: type[Episode], instance: Episode, **kwargs: object) -> None:
+    """The snapshot goes with its row (a deleted session, admin), after the commit; only under MEDIA_ROOT/evidence."""
+    from ..reports import evidence_path
+
+    path = evidence_path(instance)
+    if path is not None:
+        transaction.on_commit(lambda: path.unlink(missing_ok=True))

@@ -136,7 +136,7 @@ class SessionAnalyzer:
         self._interval = 1.0 / policy.analysis_fps
         self._next_due: float | None = None
         self._sequence = 0
-        self._frames: dict[int, np.ndarray] = {}
+        self._frames: dict[Hashable, np.ndarray] = {}  # by the engine's evidence ref
         self._faces_before: int | None = None
         self._check_wanted = True
         self._last_check = -math.inf

@@ -16,6 +16,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -56,7 +57,7 @@ def _native_stderr_silenced(active: bool) -> Iterator[None]:
         os.close(saved)
 
 
-def _landmarker(quiet: bool = False):  # -> mediapipe FaceLandmarker (imported lazily: ~0.7 s)
+def _landmarker(quiet: bool = False) -> Any:  # mediapipe's FaceLandmarker (untyped; imported lazily: ~0.7 s)
     landmarker = getattr(_local, "landmarker", None)
     if landmarker is None:
         from mediapipe.tasks.python import BaseOptions, vision

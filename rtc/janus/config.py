@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
         api_secret=os.environ["JANUS_API_SECRET"],
         admin_secret=os.environ.get("JANUS_ADMIN_SECRET") or secrets.token_urlsafe(24),
         admin_key=os.environ["JANUS_ADMIN_KEY"],
-        **{field: os.environ[var] for field, var in optional.items() if os.environ.get(var)},
+        **{field: os.environ[var] for field, var in optional.items() if os.environ.get(var)},  # type: ignore[arg-type]  # str fields only
     )
     print(write_config(config, args.folder))
 

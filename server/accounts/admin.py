@@ -1,6 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from server.admin_site import ExplainsProtectedDeletion
 
 from .models import AuditEvent, User, UserRole
 
@@ -11,13 +14,17 @@ class UserRoleInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(ExplainsProtectedDeletion, BaseUserAdmin):
+    protected_hint = _(
+        "Пользователя с экзаменами или посещаемостью уроков удалить нельзя: это записи об учёбе. "
+        "Снимите флажок «Активный» — вход закроется, история сохранится."
+    )
     inlines = [UserRoleInline]
     list_display = ("username", "last_name", "first_name", "middle_name", "role_list", "is_active")
     list_filter = ("role_set__role", "is_active")
     search_fields = ("username", "last_name", "first_name", "middle_name", "email")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Школа"), {"fields": ("middle_name", "must_change_password")}),
     )
 
@@ -33,11 +40,11 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("username", "kind")
     readonly_fields = ("at", "kind", "actor", "subject", "username", "ip_address", "details")
 
-    def has_add_permission(self, request, obj=None) -> bool:  # the log is append-only
+    def has_add_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:  # the log is append-only
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False

@@ -8,4 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Учётные записи")
 
     def ready(self) -> None:
+        from server import startup  # noqa: F401  (registers the production-start system check)
+
         from . import signals  # noqa: F401  (connects audit receivers)

@@ -10,7 +10,11 @@ from .models import AuditEvent, User
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
-    """The client's address as the server saw it (no proxy headers are trusted)."""
+    """The client's address: the connection's, or the real client's behind a trusted proxy.
+
+    ``REMOTE_ADDR`` already holds the right one (server/client_address.py rewrites it at the ASGI
+    level, only for connections from ``TRUSTED_PROXIES``); no header is read here.
+    """
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None
@@ -29,7 +33,8 @@ def record(
     if actor is not None and not actor.is_authenticated:
         actor = None
     if not username:
-        username = (subject or actor).username if (subject or actor) else ""
+        named = subject or actor
+        username = named.username if named else ""
     return AuditEvent.objects.create(
         kind=kind,
         actor=actor,

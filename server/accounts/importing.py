@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from server.school.access import can_manage_group
 from server.school.models import ParentLink, StudyGroup
+from server.spreadsheet import csv_text
 
 from . import audit
 from .models import Role, User, UserRole
@@ -186,6 +187,7 @@ def parse(text: str) -> list[Row]:
         if row_errors:
             errors.append((line, "; ".join(row_errors)))
             continue
+        assert role is not None  # an unknown role is a row error
         rows.append(
             Row(
                 line=line,
@@ -307,6 +309,7 @@ def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
             row.group.students.add(user)
         for child in children.get(row.line, []):
             child_user = child.user if isinstance(child, Row) else child
+            assert child_user is not None  # students' rows are issued first
             ParentLink.objects.create(parent=user, child=child_user)
             names.append(child_user.full_name)
         issued.append(IssuedLogin(row.full_name, row.role, row.group_name, user.username, password, names))
@@ -322,19 +325,7 @@ def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
 
 
 def sheet_csv(issued: list[IssuedLogin]) -> str:
-    """The login sheet as CSV (UTF-8 with BOM so Excel opens Cyrillic correctly)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    writer.writerow([_("ФИО"), _("Роль"), _("Группа"), _("Ребёнок"), _("Логин"), _("Пароль")])
-    for login in issued:
-        writer.writerow(
-            [
-                login.full_name,
-                Role(login.role).label,
-                login.group,
-                ", ".join(login.children),
-                login.username,
-                login.password,
-            ]
-        )
-    return "\ufeff" + out.getvalue()
+    """The login sheet as a CSV file for Russian Excel (server/spreadsheet.py)."""
+    header = [_("ФИО"), _("Роль"), _("Группа"), _("Ребёнок"), _("Логин"), _("Пароль")]
+    rows = ([i.full_name, Role(i.role).label, i.group, ", ".join(i.children), i.username, i.password] for i in issued)
+    return csv_text(header, rows)

@@ -57,7 +57,7 @@ class User(AbstractUser):
     def forget_roles(self) -> None:
         self.__dict__.pop("_roles", None)
 
-    def has_perm(self, perm: str, obj: object = None) -> bool:
+    def has_perm(self, perm: str, obj: models.Model | None = None) -> bool:
         """Administrators may do everything; the director may only view."""
         if self.is_active and self.has_role(Role.ADMIN):
             return True

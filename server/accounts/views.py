@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -14,14 +17,18 @@ from django.views import View
 from server.school.access import visible_groups
 
 from . import audit
+from .http import AuthenticatedHttpRequest
 from .importing import MAX_FILE_BYTES, ImportRejected, import_users, sheet_csv
 from .models import Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Changing the password also clears the school-issued one-time flag."""
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: PasswordChangeForm) -> HttpResponse:
         response = super().form_valid(form)
         user = form.user
         if user.must_change_password:
@@ -40,15 +47,15 @@ class ImportUsersView(LoginRequiredMixin, View):
 
     template_name = "accounts/import.html"
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.user.is_authenticated and not request.user.has_role(Role.ADMIN, Role.CURATOR):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
-    def get(self, request: HttpRequest) -> HttpResponse:
+    def get(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         return self.render(request, ImportForm())
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: AuthenticatedHttpRequest) -> HttpResponse:
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render(request, form, status=400)
@@ -63,6 +70,12 @@ class ImportUsersView(LoginRequiredMixin, View):
         csv_b64 = base64.b64encode(sheet_csv(issued).encode()).decode()
         return render(request, "accounts/login_sheet.html", {"issued": issued, "csv_b64": csv_b64})
 
-    def render(self, request: HttpRequest, form: forms.Form, errors=None, status: int = 200) -> HttpResponse:
+    def render(
+        self,
+        request: AuthenticatedHttpRequest,
+        form: forms.Form,
+        errors: Sequence[tuple[int, StrOrPromise]] | None = None,
+        status: int = 200,
+    ) -> HttpResponse:
         context = {"form": form, "errors": errors or [], "groups": visible_groups(request.user)}
         return render(request, self.template_name, context, status=status)

@@ -1,19 +1,18 @@
-"""One socket per tab that receives the user's notifications, on any daphne process."""
+"""One socket per tab that receives the user's notifications, on any daphne process (docs/notifications-protocol.md)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from channels.db import database_sync_to_async
 
-from server.ws import JsonProtocolConsumer, ProtocolError
+from server.ws import JsonProtocolConsumer
 
 from .delivery import mark_read, new_event, user_group
-
-MAX_IDS = 500
+from .protocol import SCHEMAS
 
 
 class NotificationConsumer(JsonProtocolConsumer):
+    schemas = SCHEMAS
+
     async def connect(self) -> None:
         self.group = user_group(self.scope["user"].pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -23,12 +22,8 @@ class NotificationConsumer(JsonProtocolConsumer):
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        if content["type"] != "notification.mark_read":
-            raise ProtocolError("unknown_type", f"unknown message type {content['type']!r}")
-        ids = content.get("ids")
-        if not isinstance(ids, list) or len(ids) > MAX_IDS or not all(type(i) is int for i in ids):
-            raise ProtocolError("bad_field", f"ids: a list of at most {MAX_IDS} integers")
+    async def on_notification_mark_read(self, ids: list[int]) -> None:
+        """Every tab of the user (this one too) then hears ``notification.read`` with the ids that changed."""
         await database_sync_to_async(mark_read)(self.scope["user"], ids)
 
     async def notification_event(self, message: dict) -> None:

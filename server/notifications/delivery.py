@@ -7,6 +7,8 @@ the socket pushes only what happens while it is open.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
@@ -14,13 +16,14 @@ from server.accounts.models import User
 from server.events import publish_on_commit
 
 from .models import Notification
+from .protocol import NewNotification, NotificationsRead
 
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
 
 
-def push(user_id: int, event: dict) -> None:
+def push(user_id: int, event: Mapping[str, object]) -> None:
     """Send an event to the user's open sockets on every process, once the write behind it commits."""
     layer = get_channel_layer()
     if layer is None:
@@ -39,7 +42,7 @@ def notify(user: User, kind: str, text: str, url: str = "", params: dict[str, st
     return notification
 
 
-def new_event(user: User, notification_id: int) -> dict | None:
+def new_event(user: User, notification_id: int) -> NewNotification | None:
     """The ``notification.new`` frame for one of the user's notifications, in the active language."""
     notification = Notification.objects.filter(user=user, pk=notification_id).first()
     return None if notification is None else {"type": "notification.new", "notification": notification.as_event()}
@@ -51,5 +54,6 @@ def mark_read(user: User, ids: list[int]) -> list[int]:
     changed = list(unread.values_list("pk", flat=True))
     unread.update(read_at=timezone.now())
     if changed:
-        push(user.pk, {"type": "notification.read", "ids": changed})
+        read: NotificationsRead = {"type": "notification.read", "ids": changed}
+        push(user.pk, read)
     return changed

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .protocol import NotificationPayload
+
 
 class Notification(models.Model):
     """Something a user should see (a mention, a warning, an overdue question).
@@ -33,7 +35,7 @@ class Notification(models.Model):
         """The text in the active language."""
         return self.text if self.params is None else gettext(self.text) % self.params
 
-    def as_event(self) -> dict:
+    def as_event(self) -> NotificationPayload:
         return {
             "id": self.pk,
             "kind": self.kind,

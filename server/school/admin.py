@@ -1,10 +1,17 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from server.admin_site import ExplainsProtectedDeletion
 
 from .models import ParentLink, StudyGroup
 
 
 @admin.register(StudyGroup)
-class StudyGroupAdmin(admin.ModelAdmin):
+class StudyGroupAdmin(ExplainsProtectedDeletion, admin.ModelAdmin):
+    protected_hint = _(
+        "Группу с экзаменами или уроками удалить нельзя: это записи об учёбе её учеников. "
+        "Чаты группы, где есть переписка, при удалении группы остаются в архиве у участников."
+    )
     list_display = ("name", "kind")
     search_fields = ("name",)
     filter_horizontal = ("curators", "teachers", "students")

@@ -7,12 +7,16 @@ README.md. Demo data is for trying the platform out, never for production.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
 from server.accounts.models import Role, User, UserRole
 
 from .models import ParentLink, StudyGroup
+
+if TYPE_CHECKING:
+    from django.db.models.fields.related_descriptors import ManyRelatedManager
 
 DEMO_GROUPS = ("9А", "10Б")
 
@@ -23,7 +27,7 @@ class DemoUser:
     last_name: str
     first_name: str
     middle_name: str
-    roles: tuple[str, ...]
+    roles: tuple[Role, ...]
     group: str = ""  # students: their group; staff: the group they curate/teach
     children: tuple[str, ...] = ()
 
@@ -71,12 +75,12 @@ def seed() -> list[DemoUser]:
         users[demo.username] = user
         if demo.group:
             group = groups[demo.group]
-            relation = {
+            relations: dict[Role, ManyRelatedManager[User, Any]] = {
                 Role.CURATOR: group.curators,
                 Role.TEACHER: group.teachers,
                 Role.STUDENT: group.students,
-            }[demo.roles[0]]
-            relation.add(user)
+            }
+            relations[demo.roles[0]].add(user)
     for demo in DEMO_USERS:
         for child in demo.children:
             ParentLink.objects.get_or_create(parent=users[demo.username], child=users[child])

@@ -9,6 +9,7 @@ from typing import Any
 
 import websockets
 
+from tests.support import setups
 from tests.support.client import Session, logged_in
 
 
@@ -77,19 +78,11 @@ class ChatSocket:
 def make_room(live_env, kind: str, members: list[str], moderators: list[str]) -> int:
     """A fresh lesson/exam room (unique key) with the given demo users; returns its id."""
     key = uuid.uuid4().hex[:12]
-    out = live_env.shell(
-        "from chat.rooms import ensure_room; from server.accounts.models import User; "
-        f"u = lambda names: list(User.objects.filter(username__in=names)); "
-        f"print(ensure_room({kind!r}, {key!r}, 'test {key}', u({members!r}), u({moderators!r})).pk)"
+    return live_env.call(
+        setups.chat_room, kind=kind, key=key, title=f"test {key}", members=members, moderators=moderators
     )
-    return int(out.split()[-1])
 
 
 def room_ids(live_env) -> dict[str, int]:
     """The demo school's chats: {"group:9А": id, "parents:9А": id, ...}."""
-    out = live_env.shell(
-        "from chat.models import Room\n"
-        "for r in Room.objects.filter(kind__in=['group', 'parents']).select_related('group'): "
-        "print(f'{r.kind}:{r.group.name}={r.pk}')"
-    )
-    return {line.split("=")[0]: int(line.split("=")[1]) for line in out.splitlines() if "=" in line}
+    return live_env.call(setups.group_chats)

@@ -223,7 +223,7 @@ def test_sniffing_refuses_everything_else(head, name):
 
 
 @pytest.mark.django_db
-def test_purge_removes_only_old_unsent_uploads():
+def test_purge_removes_only_old_unsent_uploads(django_capture_on_commit_callbacks):
     room = Room.objects.create(kind=Room.Kind.LESSON, key=uuid.uuid4().hex, title="t")
     message = Message.objects.create(room=room, seq=1, client_id="c", text="файл")
 
@@ -238,7 +238,8 @@ def test_purge_removes_only_old_unsent_uploads():
 
     stale, fresh, sent = stored(False, 30), stored(False, 2), stored(True, 30)
     out = io.StringIO()
-    call_command("chat_purge_uploads", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):  # files go once the deletion is committed
+        call_command("chat_purge_uploads", stdout=out)
     assert "removed 1" in out.getvalue()
     assert set(Attachment.objects.values_list("pk", flat=True)) == {fresh.pk, sent.pk}
     assert not storage.media_path(stale.stored_as).exists()

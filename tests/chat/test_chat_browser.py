@@ -10,28 +10,22 @@ import pytest
 from PIL import Image
 
 from tests.chat.helpers import make_room
+from tests.support import setups
+from tests.support.browser import login
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def direct_room(live_env) -> int:
-    out = live_env.shell(
-        "from chat.rooms import open_direct; from server.accounts.models import User; "
-        "u = User.objects.get; print(open_direct(u(username='parent'), u(username='curator')).pk)"
-    )
-    return int(out.split()[-1])
+    return live_env.call(setups.direct_chat, first="parent", second="curator")
 
 
 async def logged_in_page(browser, base_url: str, username: str, phone: bool = False):
     viewport = {"width": 390, "height": 844} if phone else {"width": 1200, "height": 800}
     context = await browser.new_context(viewport=viewport)
     page = await context.new_page()
-    await page.goto(base_url + "/accounts/login/")
-    await page.get_by_label("Логин").fill(username)
-    await page.get_by_label("Пароль").fill(f"{username}-demo")
-    await page.get_by_role("button", name="Войти").click()
-    await page.wait_for_url(base_url + "/")
+    await login(page, base_url, username)
     return context, page
 
 
@@ -168,18 +162,12 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
     finally:
         await curator_context.close()
         await parent_context.close()
-        live_env.shell(
-            "from chat.models import Membership; Membership.objects.update(muted_until=None)"
-        )  # shared school
+        live_env.call(setups.unmute_everyone)  # shared school
 
 
 async def test_history_pages_back_when_scrolled_to_the_top(browser, daphne_server, live_env):
     room = make_room(live_env, "lesson", ["parent"], ["teacher"])
-    live_env.shell(
-        "from chat.actions import post_message; from server.accounts.models import User\n"
-        "teacher = User.objects.get(username='teacher')\n"
-        f"for n in range(1, 71): post_message(teacher, {room}, f'c{{n}}', f'Задание номер {{n}}')"
-    )
+    live_env.call(setups.post_messages, author="teacher", room=room, texts=[f"Задание номер {n}" for n in range(1, 71)])
     context, page = await logged_in_page(browser, daphne_server.url, "parent", phone=True)
     try:
         await page.goto(f"{daphne_server.url}/chat/?room={room}")

@@ -181,7 +181,7 @@ def test_pages_lists_report_and_csv(client, people, direct):
     assert [r.questions for r in report.context["rows"]] == [1]
     exported = client.get("/chat/answers/report.csv")
     assert exported["Content-Type"].startswith("text/csv")
-    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Куратор"
     assert rows[1][:5] == ["Curator", "1", "0", "1", "0"]
 

@@ -1,47 +1,53 @@
-"""Fixtures for proctored-exam tests: an open exam in the live database, the student's reference photo,
-separate media-worker processes (the scaled layout)."""
+"""Fixtures for proctored-exam tests: an ended exam session with an evidence snapshot in the test database
+(``world``), an open exam in the live database, the student's reference photo, separate media-worker processes
+(the scaled layout)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
+from proctor.models import Episode, Exam, ExamSession
+from server.accounts.models import Role, User, UserRole
+from server.school import demo
+from server.school.models import StudyGroup
+from tests.support import setups
 from tests.support.paths import REPO_ROOT
 from tests.support.servers import LiveEnvironment, stop
 
-CREATE_EXAM = """
-import json
-from datetime import timedelta
-from pathlib import Path
-from django.utils import timezone
-from server.accounts.models import User
-from server.school.models import StudyGroup
-from proctor import enrollment
-from proctor.models import BiometricConsent, Exam, ReferencePhoto
-args = json.loads({args!r})
-now = timezone.now()
-exam = Exam.objects.create(
-    title=args["title"], group=StudyGroup.objects.get(name="9А"), opens_at=now - timedelta(minutes=5),
-    closes_at=now + timedelta(hours=2), duration_minutes=args["minutes"], policy=args["policy"],
-    materials="Задание 1. Решите уравнение x + 2 = 5.",
-    created_by=User.objects.get(username="teacher"))
-exam.proctors.add(User.objects.get(username="proctor"))
-student = User.objects.get(username=args["student"])
-BiometricConsent.objects.filter(student=student).delete()
-for photo in ReferencePhoto.objects.filter(student=student):
-    photo.delete()
-if args["reference"]:  # the school uploads the photo (the student consented before)
-    enrollment.record_consent(student)
-    assert enrollment.enroll(student, Path(args["reference"])).photo is not None
-print("EXAM", exam.pk)
-"""
+
+@pytest.fixture
+def world(db, media_root):
+    """The demo school, a second proctor, an exam with one session and one evidence snapshot."""
+    demo.seed()
+    users = {u.username: u for u in User.objects.all()}
+    users["proctor2"] = User.objects.create_user("proctor2", password="x")
+    UserRole.objects.create(user=users["proctor2"], role=Role.PROCTOR)
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title="Физика",
+        group=StudyGroup.objects.get(name="9А"),
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=1),
+        created_by=users["teacher"],
+    )
+    exam.proctors.add(users["proctor"])
+    session = ExamSession.objects.create(exam=exam, student=users["student"], state="ended")
+    episode = Episode.objects.create(session=session, kind="multiple_faces", started_at=now, ended_at=now)
+    evidence = media_root / "evidence" / str(session.pk) / f"{episode.evidence_token}.jpg"
+    evidence.parent.mkdir(parents=True)
+    evidence.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
+    episode.evidence = str(evidence.relative_to(media_root))
+    episode.save()
+    return {"users": users, "exam": exam, "session": session, "episode": episode}
 
 
 @pytest.fixture
@@ -55,15 +61,14 @@ def make_exam(live_env) -> Callable[..., int]:
     def make(
         reference: Path | None, student: str = "student", minutes: int = 30, policy: dict | None = None, title="Алгебра"
     ) -> int:
-        args = {
-            "title": title,
-            "minutes": minutes,
-            "policy": policy or {},
-            "student": student,
-            "reference": str(reference) if reference else "",
-        }
-        output = live_env.shell(CREATE_EXAM.format(args=json.dumps(args)))
-        return int(output.split("EXAM")[-1].split()[0])
+        return live_env.call(
+            setups.open_exam,
+            title=title,
+            minutes=minutes,
+            policy=policy or {},
+            student=student,
+            reference=str(reference) if reference else "",
+        )
 
     return make
 

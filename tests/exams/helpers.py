@@ -1,4 +1,4 @@
-"""Helpers shared by the exam tests: scenario files, browser login, waiting for dashboard frames."""
+"""Helpers shared by the exam tests: scenario files, starting an exam in the browser, waiting for dashboard frames."""
 
 from __future__ import annotations
 
@@ -17,21 +17,13 @@ def scenario(name: str) -> tuple[Path, Path]:
     return testdata(f"video/{name}/{name}.y4m"), testdata(f"video/{name}/reference.jpg")
 
 
-async def login(page, base_url: str, username: str) -> None:
-    await page.goto(base_url + "/accounts/login/")
-    await page.get_by_label("Логин").fill(username)
-    await page.get_by_label("Пароль").fill(f"{username}-demo")
-    await page.get_by_role("button", name="Войти").click()
-    await page.wait_for_url(base_url + "/")
-
-
 async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
     """Open the exam and pass the system check; without a school-uploaded photo, consent and take one.
 
     The identity check then runs by itself.
     """
     await page.goto(f"{base_url}/proctor/exams/{exam_id}/take/")
-    await page.wait_for_function("document.body.dataset.connection === 'ok'", timeout=20_000)
+    await page.locator("body[data-connection='ok']").wait_for(timeout=20_000)
     assert await page.locator("#check-stream").get_attribute("data-ok") == "1"
     if enrolled:
         return
@@ -39,10 +31,10 @@ async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
     await page.get_by_label("Я даю согласие").check()
     await page.get_by_role("button", name="Продолжить").click()
     await page.locator("#step-reference").wait_for(state="visible", timeout=5_000)
-    decided = "$('step-reference').hidden || $('reference-error').textContent".replace("$", "document.getElementById")
+    decided = page.locator("#step-reference[hidden], #reference-error:not(:empty)").first
     for _ in range(10):  # the clip may show two faces or none at the moment of the photo: the gate refuses, retry
         await page.get_by_role("button", name="Сделать фото").click()
-        await page.wait_for_function(decided, timeout=20_000)
+        await decided.wait_for(state="attached", timeout=20_000)
         if await page.locator("#step-reference").is_hidden():
             return
     raise AssertionError("the quality gate refused every photo: " + await page.locator("#reference-error").inner_text())

@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from tests.exams.helpers import login, next_event, scenario, session_state, start_exam
+from tests.exams.helpers import next_event, scenario, session_state, start_exam
+from tests.support import setups
+from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
@@ -27,7 +29,7 @@ async def test_other_person_fails_identity_then_proctor_admits(
     page = await (await browser.new_context()).new_page()
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
-    await page.wait_for_function("document.body.dataset.identity === 'failed'", timeout=20_000)
+    await page.locator("body[data-identity='failed']").wait_for(timeout=20_000)
     assert await page.locator("#identity-retry").is_visible()
     assert await page.locator("#step-exam").is_hidden()
     failed = await next_event(proctor, lambda f: f["type"] == "session.updated" and f["identity"] == "failed", 5)
@@ -41,10 +43,5 @@ async def test_other_person_fails_identity_then_proctor_admits(
     admitted = await next_event(proctor, session_state("running"), timeout=5)
     assert admitted["identity"] == "admitted"
     await page.locator("#step-exam").wait_for(state="visible", timeout=10_000)
-    audit = live_env.shell(
-        "from server.accounts.models import AuditEvent\n"
-        f"e = AuditEvent.objects.filter(kind='proctor.manual_admit', details__session={session_id}).get()\n"
-        "print(e.actor.username, e.subject.username)"
-    )
-    assert audit.split()[-2:] == ["proctor", "student"]
+    assert live_env.call(setups.manual_admit_audit, session=session_id) == ["proctor", "student"]
     await proctor.close()

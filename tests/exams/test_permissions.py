@@ -3,51 +3,13 @@ their own session (and its timeline only after review), evidence URLs are random
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
 from django.test import Client
-from django.utils import timezone
 
-from proctor.models import Episode, Exam, ExamSession
-from server.accounts.models import Role, User, UserRole
-from server.school import demo
+from proctor.models import Episode, Exam
 from server.school.models import StudyGroup
 
 
-@pytest.fixture
-def world(db, media_root):
-    """The demo school, a second proctor, an exam with one session and one evidence snapshot."""
-    demo.seed()
-    users = {u.username: u for u in User.objects.all()}
-    users["proctor2"] = User.objects.create_user("proctor2", password="x")
-    UserRole.objects.create(user=users["proctor2"], role=Role.PROCTOR)
-    now = timezone.now()
-    exam = Exam.objects.create(
-        title="Физика",
-        group=StudyGroup.objects.get(name="9А"),
-        opens_at=now - timedelta(minutes=5),
-        closes_at=now + timedelta(hours=1),
-        created_by=users["teacher"],
-    )
-    exam.proctors.add(users["proctor"])
-    session = ExamSession.objects.create(exam=exam, student=users["student"], state="ended")
-    episode = Episode.objects.create(session=session, kind="multiple_faces", started_at=now, ended_at=now)
-    evidence = media_root / "evidence" / str(session.pk) / f"{episode.evidence_token}.jpg"
-    evidence.parent.mkdir(parents=True)
-    evidence.write_bytes(b"\xff\xd8\xff\xe0 jpeg")
-    episode.evidence = str(evidence.relative_to(media_root))
-    episode.save()
-    return {"users": users, "exam": exam, "session": session, "episode": episode}
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def test_unassigned_proctor_sees_nothing_of_the_exam(world):
+def test_unassigned_proctor_sees_nothing_of_the_exam(world, client_for):
     exam, session, episode = world["exam"], world["session"], world["episode"]
     outsider = client_for(world["users"]["proctor2"])
     assert "Физика" not in outsider.get("/proctor/").content.decode()
@@ -71,7 +33,7 @@ def test_unassigned_proctor_sees_nothing_of_the_exam(world):
     assert assigned.get(f"/proctor/evidence/{episode.evidence_token}/").status_code == 200
 
 
-def test_student_sees_only_their_own_session_and_evidence_after_review(world):
+def test_student_sees_only_their_own_session_and_evidence_after_review(world, client_for):
     session, episode = world["session"], world["episode"]
     other = client_for(world["users"]["student2"])
     assert other.get(f"/proctor/sessions/{session.pk}/").status_code == 404
@@ -95,7 +57,7 @@ def test_student_sees_only_their_own_session_and_evidence_after_review(world):
     assert response["Cache-Control"] == "private, no-store"
 
 
-def test_evidence_urls_are_random_and_guesses_find_nothing(world):
+def test_evidence_urls_are_random_and_guesses_find_nothing(world, client_for):
     episode = world["episode"]
     assert len(episode.evidence_token) >= 22  # 128 random bits, url-safe
     proctor = client_for(world["users"]["proctor"])
@@ -106,7 +68,7 @@ def test_evidence_urls_are_random_and_guesses_find_nothing(world):
     assert anonymous.get(f"/proctor/evidence/{episode.evidence_token}/").status_code == 302  # to the login page
 
 
-def test_review_decisions_and_verdicts_are_validated_and_audited(world):
+def test_review_decisions_and_verdicts_are_validated_and_audited(world, client_for):
     from server.accounts.models import AuditEvent
 
     episode, session = world["episode"], world["session"]
@@ -127,7 +89,7 @@ def test_review_decisions_and_verdicts_are_validated_and_audited(world):
     assert episode.reviewed_at is not None
 
 
-def test_teacher_sets_an_exam_for_their_group_only(world):
+def test_teacher_sets_an_exam_for_their_group_only(world, client_for):
     users = world["users"]
     teacher = client_for(users["teacher"])  # teaches 9А only
     group_9a = StudyGroup.objects.get(name="9А")

@@ -11,7 +11,8 @@ import re
 
 import pytest
 
-from tests.exams.helpers import episode_of, login, next_event, scenario, session_state, start_exam
+from tests.exams.helpers import episode_of, next_event, scenario, session_state, start_exam
+from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
@@ -96,7 +97,7 @@ async def test_no_face_camera_lost_resume_grace_review_and_report(
 
     status, body = proctor_http.get(f"/proctor/exams/{exam_id}/report.csv")
     assert status == 200
-    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     confirmed = [r for r in rows[1:] if r[6] == "подтверждён"]
     assert [r[3] for r in confirmed] == ["нет лица в кадре"]
     assert confirmed[0][8] == "90"  # 100 - one confirmed no_face (weight 10); dismissed ones do not count

@@ -7,11 +7,10 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from proctor.models import Episode
-from tests.exams.test_permissions import client_for, world  # noqa: F401 - the shared fixture
+from proctor.models import Episode, ExamSession
 
 
-def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F811
+def test_purge_evidence_deletes_old_snapshots_only(world, settings):
     old = world["episode"]
     path = settings.MEDIA_ROOT / old.evidence
     fresh = Episode.objects.create(session=world["session"], kind="no_face", started_at=timezone.now())
@@ -20,6 +19,7 @@ def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F8
     fresh.evidence = str(fresh_path.relative_to(settings.MEDIA_ROOT))
     fresh.save()
     Episode.objects.filter(pk=old.pk).update(started_at=timezone.now() - timedelta(days=91))
+    ExamSession.objects.filter(pk=world["session"].pk).update(verdict=ExamSession.Verdict.CLEAN)  # reviewed
 
     call_command("purge_evidence", "--dry-run")
     assert path.exists()
@@ -32,15 +32,28 @@ def test_purge_evidence_deletes_old_snapshots_only(world, settings):  # noqa: F8
     assert fresh.evidence
 
 
-def test_student_downloads_own_proctoring_data(world):  # noqa: F811
-    response = client_for(world["users"]["student"]).get("/proctor/my-data.json")
-    assert response.status_code == 200
-    data = response.json()
+def test_student_downloads_own_proctoring_data_with_episodes_only_after_review(world, client_for):
+    student = client_for(world["users"]["student"])
+    pending = student.get("/proctor/my-data.json")
+    assert pending.status_code == 200
+    data = pending.json()
     assert data["student"] == "student"
     [session] = data["exam_sessions"]
-    assert session["exam"] == "Физика"
-    assert session["episodes"][0]["kind"] == "multiple_faces"
-    assert session["episodes"][0]["evidence_snapshot_held"] is True
-    assert session["episodes"][0]["review"] == "pending"
-    other = client_for(world["users"]["student2"]).get("/proctor/my-data.json").json()
-    assert other["exam_sessions"] == []
+    assert (session["exam"], session["state"], session["reviewed"], session["episodes"]) == (
+        "Физика",
+        "ended",
+        False,
+        [],
+    )
+
+    running = ExamSession.objects.create(exam=world["exam"], student=world["users"]["student2"], state="running")
+    Episode.objects.create(session=running, kind="no_face", started_at=timezone.now())  # live, during the exam
+    live = client_for(world["users"]["student2"]).get("/proctor/my-data.json").json()
+    assert [(s["state"], s["episodes"]) for s in live["exam_sessions"]] == [("running", [])]
+
+    ExamSession.objects.filter(pk=world["session"].pk).update(verdict=ExamSession.Verdict.WARNING)
+    [reviewed] = student.get("/proctor/my-data.json").json()["exam_sessions"]
+    assert reviewed["reviewed"] is True
+    assert [(e["kind"], e["evidence_snapshot_held"], e["review"]) for e in reviewed["episodes"]] == [
+        ("multiple_faces", True, "pending")
+    ]

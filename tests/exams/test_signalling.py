@@ -10,6 +10,7 @@ import pytest
 import websockets
 
 from tests.exams.helpers import next_event, open_session, stream_camera
+from tests.support import setups
 from tests.support.client import logged_in, receive_json
 
 pytestmark = pytest.mark.media
@@ -31,7 +32,8 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     assert hello["type"] == "session.state"
     assert hello["ice_servers"] == []  # never aiortc's default public STUN
     assert (await error_for(ws, "{not json"))["error"] == "bad_json"
-    assert (await error_for(ws, {"type": "offer"}))["error"] == "bad_sdp"
+    assert (await error_for(ws, {"type": "offer"}))["error"] == "missing_field"
+    assert (await error_for(ws, {"type": "offer", "sdp": "hello"}))["error"] == "bad_sdp"
     assert (await error_for(ws, {"type": "offer", "sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\n"}))[
         "error"
     ] == "bad_sdp"
@@ -39,6 +41,7 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     assert (await error_for(ws, {"type": "offer", "sdp": "v=0" + "x" * 20_000}))["error"] == "too_large"
     assert (await error_for(ws, {"type": "browser_event", "event": "rm -rf"}))["error"] == "bad_event"
     assert (await error_for(ws, {"type": "browser_event", "event": 7, "ref": 3}))["ref"] == 3
+    assert (await error_for(ws, {"type": "submit", "now": True}))["error"] == "unknown_field"
     assert (await error_for(ws, {"type": "identity.check"}))["error"] == "no_reference"
     assert (await error_for(ws, {"type": "launch"}))["error"] == "unknown_type"
     assert (await error_for(ws, ["offer"]))["error"] == "bad_message"
@@ -48,11 +51,13 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     dashboard = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
     assert (await receive_json(dashboard))["type"] == "snapshot"
     assert (await error_for(dashboard, {"type": "warn", "session": "1"}))["error"] == "bad_session"
-    assert (await error_for(dashboard, {"type": "warn", "session": session_id, "text": ""}))["error"] == "bad_field"
+    assert (await error_for(dashboard, {"type": "warn", "session": session_id, "text": "  "}))["error"] == "bad_field"
+    assert (await error_for(dashboard, {"type": "view", "session": session_id, "sdp": "x"}))["error"] == "bad_sdp"
     assert (await error_for(dashboard, {"type": "watch", "session": session_id, "on": "yes"}))["error"] == "bad_field"
     assert (await error_for(dashboard, {"type": "watch", "session": session_id + 10_000, "on": True}))[
         "error"
     ] == "bad_session"
+    assert (await error_for(dashboard, {"type": "end", "session": 2**63}))["error"] == "bad_session"
     assert (await error_for(dashboard, {"type": "reboot", "session": session_id}))["error"] == "unknown_type"
     # A valid warning reaches the student's socket.
     await dashboard.send(json.dumps({"type": "warn", "session": session_id, "text": "Смотрите в экран"}))
@@ -79,12 +84,7 @@ async def test_other_students_and_unassigned_proctors_get_no_socket(make_exam, d
     exam_id = make_exam(None)
     server = daphne_factory()
     session_id = await open_session(server, exam_id)
-    live_env.shell(
-        "from server.accounts.models import User, UserRole\n"
-        "u, _ = User.objects.get_or_create(username='proctor2')\n"
-        "u.set_password('proctor2-demo'); u.save()\n"
-        "UserRole.objects.get_or_create(user=u, role='proctor')\n"
-    )
+    live_env.call(setups.add_user, username="proctor2", role="proctor")
     for username, path in (
         ("student2", f"/ws/rtc/sessions/{session_id}/"),
         ("proctor", f"/ws/rtc/sessions/{session_id}/"),
@@ -123,14 +123,7 @@ async def test_a_second_tab_takes_over_and_the_deadline_ends_the_session(make_ex
     server = daphne_factory()
     session_id = await open_session(server, exam_id)
     # The exam window closes in 10 s and the student was admitted: the deadline is the window's end.
-    live_env.shell(
-        "from datetime import timedelta\n"
-        "from django.utils import timezone\n"
-        "from proctor.models import ExamSession\n"
-        f"s = ExamSession.objects.get(pk={session_id})\n"
-        "s.exam.closes_at = timezone.now() + timedelta(seconds=10); s.exam.save()\n"
-        "s.state, s.identity, s.started_at = 'running', 'admitted', timezone.now(); s.save()\n"
-    )
+    live_env.call(setups.admitted_session_closing_in, session=session_id, seconds=10)
     student = logged_in(server.url, "student")
     first = await student.websocket(f"/ws/rtc/sessions/{session_id}/")
     assert (await receive_json(first))["state"] == "running"

@@ -70,7 +70,7 @@ def test_report_csv_is_in_the_language_of_who_asks(
 ) -> None:
     response = _client(school["proctor"], language).get(reverse("proctor:report_csv", args=[exam.pk]))
     assert response.status_code == 200
-    rows = list(csv.reader(io.StringIO(response.content.decode().removeprefix("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(response.content.decode().removeprefix("\ufeff")), delimiter=";"))
     assert rows[0] == header
     assert rows[1][3] == label
 

@@ -7,6 +7,7 @@ import json
 import pytest
 import websockets
 
+from tests.support import setups
 from tests.support.client import Session, logged_in, receive_json
 
 
@@ -40,11 +41,7 @@ async def test_group_message_crosses_daphne_processes_on_redis(daphne_factory, r
     """A tab on process A hears what the same user's tab on process B did (via Redis)."""
     server_a = daphne_factory(redis_url=redis_server.url)
     server_b = daphne_factory(redis_url=redis_server.url)
-    created = live_env.shell(
-        "from server.accounts.models import User; from server.notifications.models import Notification; "
-        "print(Notification.objects.create(user=User.objects.get(username='student'), kind='test', text='t').pk)"
-    )
-    notification_id = int(created.split()[-1])
+    notification_id = live_env.call(setups.notification, username="student", kind="test", text="t")
     tab_a = await logged_in(server_a.url, "student").websocket("/ws/notifications/")
     tab_b = await logged_in(server_b.url, "student").websocket("/ws/notifications/")
     await tab_b.send(json.dumps({"type": "notification.mark_read", "ids": [notification_id]}))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import struct
-import time
 import wave
 from pathlib import Path
 
 from tests.support.client import logged_in
+from tests.support.waiting import wait_for
 
 # getDisplayMedia in headless Chromium: with the fake media device flags it returns a fake "screen"
 # (1280x720 @30 fps); the flag below picks the whole screen without a picker.
@@ -66,7 +65,7 @@ async def open_room(browser, base_url: str, username: str, lesson_id: int):
 
 
 async def wait_joined(page, timeout: float = 20.0) -> dict:
-    await page.wait_for_function("window.lesson && window.lesson.joined", timeout=timeout * 1000)
+    await wait_for(lambda: page.evaluate("!!(window.lesson && window.lesson.joined)"), timeout, what="joined")
     return await page.evaluate("window.lesson.me")
 
 
@@ -79,18 +78,6 @@ def pick(rows: list[dict], **match) -> dict | None:
         if all(row.get(k) == v for k, v in match.items()):
             return row
     return None
-
-
-async def wait_for(check, timeout: float = 20.0, interval: float = 0.25, what: str = "condition"):
-    """Poll an async ``check`` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
 
 
 async def counter(page, field: str, **match) -> int:

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import json
 
+from tests.support import setups
 from tests.support.client import logged_in, receive_json
 from tests.support.servers import LiveEnvironment
 
 
 def lesson_now(live: LiveEnvironment, group: str = "9А", teacher: str = "teacher", started_minutes_ago: int = 1) -> int:
     """A lesson of ``group`` that started a minute ago (so the join window is open); returns its id."""
-    out = live.shell(
-        "import datetime as dt; from django.utils import timezone; from lessons.models import Lesson; "
-        "from server.school.models import StudyGroup; from server.accounts.models import User; "
-        f"l = Lesson.objects.create(title='Тест', group=StudyGroup.objects.get(name={group!r}), "
-        f"teacher=User.objects.get(username={teacher!r}), "
-        f"starts_at=timezone.now() - dt.timedelta(minutes={started_minutes_ago}), duration_minutes=60); print(l.pk)"
-    )
-    return int(out.split()[-1])
+    return live.call(setups.lesson_now, group=group, teacher=teacher, started_minutes_ago=started_minutes_ago)
 
 
 async def connect(base_url: str, username: str, lesson_id: int):

@@ -1,15 +1,16 @@
 """A real lesson: teacher and two students in Chromium (fake webcams), media through a real Janus,
-all inside the private network namespace (see ../shared/STACK.md)."""
+all inside the private network namespace (scripts/in-private-network.sh: Janus cannot use loopback, and
+media must not leave the machine)."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 import pytest
 
-from tests.support import paths
+from tests.support import paths, setups
+from tests.support.waiting import wait_for
 
 from .browsers import (
     SCREEN_ARGS,
@@ -19,7 +20,6 @@ from .browsers import (
     pick,
     speaking_args,
     upscaled_y4m,
-    wait_for,
     wait_joined,
 )
 from .helpers import lesson_now
@@ -65,9 +65,10 @@ async def test_lesson_with_teacher_and_two_students(
     await wait_joined(teacher)
     await teacher.click("#btn-screen")  # real getDisplayMedia (Chromium's fake screen)
     await wait_for(lambda: teacher.evaluate("!!window.lesson.published.screen"), what="screen published")
+    joining = time.monotonic()  # student 1 joins between these two moments
     student1 = await open_room(browser, server.url, "student", lesson)
     me1 = await wait_joined(student1)
-    joined_at = {"student": time.monotonic()}
+    joined = time.monotonic()
     student2 = await open_room(browser, server.url, "student2", lesson)
     me2 = await wait_joined(student2)
 
@@ -125,25 +126,29 @@ async def test_lesson_with_teacher_and_two_students(
     assert refusal == "removed"
     assert not await student2.evaluate("window.lesson.joined")
 
-    # 4. Closing student 1's tab takes them out of the room within seconds and closes the interval.
+    # 4. Closing student 1's tab takes them out of the room and closes the interval: the closed socket does it,
+    # as the time-outs are far below the stale-presence fallback (Presence.STALE_AFTER, 70 s) and Janus's
+    # 60 s session time-out.
     await asyncio.sleep(1.0)
+    closing = time.monotonic()  # student 1 leaves between this moment and the teacher seeing them gone
     await student1.context.close()
-    closed_at = time.monotonic()
     await wait_for(
         lambda: teacher.evaluate(f"!window.lesson.participants.some(p => p.user === {me1['user']})"),
-        timeout=5,
+        timeout=20,
         what="student 1 gone from the list",
     )
+    gone = time.monotonic()
     await wait_for(
         lambda: teacher.evaluate(f"![...window.lesson.feeds.values()].some(f => f.user === {me1['user']})"),
-        timeout=5,
+        timeout=20,
         what="student 1's feed gone",
     )
-    assert time.monotonic() - closed_at < 5
-    measured = closed_at - joined_at["student"]
     rows = attendance(live_env, lesson)
     assert rows["student"]["open_intervals"] == 0
-    assert abs(rows["student"]["seconds"] - measured) < 3.0, (rows["student"], measured)
+    # The attendance counts exactly the time between joining and leaving: within the bounds the test observed
+    # (0.5 s for the server's clock against ours), however long each step took on a busy machine.
+    present = rows["student"]["seconds"]
+    assert closing - joined - 0.5 <= present <= gone - joining + 0.5, (rows["student"], joining, joined, closing, gone)
     assert rows["student"]["status"] == "present"
     assert rows["student"]["media"] is True  # Janus's event handler reported the student's media up
     assert rows["student2"]["removed"] is True
@@ -152,15 +157,7 @@ async def test_lesson_with_teacher_and_two_students(
 
 def attendance(live_env, lesson: int) -> dict[str, dict]:
     """The attendance sheet as the server computes it, plus how many intervals are still open."""
-    out = live_env.shell(
-        "import json; from lessons.models import LessonRun, Presence; from lessons.attendance import sheet; "
-        f"run = LessonRun.objects.get(lesson={lesson}); "
-        "print(json.dumps({r.student.username: {'seconds': r.seconds_present, 'status': r.status, "
-        "'removed': r.removed, 'media': r.media_connected, "
-        "'open_intervals': Presence.objects.filter(participant__run=run, "
-        "participant__user=r.student, left_at__isnull=True).count()} for r in sheet(run)}))"
-    )
-    return json.loads(out.strip().splitlines()[-1])
+    return live_env.call(setups.attendance, lesson=lesson)
 
 
 async def test_simulcast_layers_and_janus_restart(

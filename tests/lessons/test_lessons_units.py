@@ -122,8 +122,8 @@ def test_schedule_and_attendance_pages_respect_roles(school, client):
     assert client.get(f"/lessons/runs/{run.pk}/attendance/").status_code == 200
     client.force_login(User.objects.get(username="teacher"))
     csv_text = client.get(f"/lessons/runs/{run.pk}/attendance.csv").content.decode("utf-8-sig")
-    assert csv_text.splitlines()[0].startswith("ученик,логин,вошёл")
-    assert "Иванов Иван Петрович,student,,,0.0,нет,отсутствовал" in csv_text
+    assert csv_text.splitlines()[0].startswith("ученик;логин;вошёл")
+    assert "Иванов Иван Петрович;student;;;0,0;нет;отсутствовал" in csv_text
 
 
 def test_teacher_plans_a_weekly_lesson_only_for_own_group(school, client):

@@ -7,6 +7,7 @@ import pytest
 import websockets
 
 from rtc.janus.client import JanusSession
+from tests.support import setups
 
 from .helpers import connect, expect, join, lesson_now, send
 
@@ -43,7 +44,11 @@ async def test_malformed_messages_get_error_frames_and_socket_stays(lesson_serve
         ('{"type": "teleport"}', "unknown_type"),
         ('{"type": "subscribe", "feed": "12"}', "bad_field"),
         ('{"type": "subscribe", "feed": -5}', "bad_field"),
-        ('{"type": "publish", "source": "camera", "sdp": "hello"}', "bad_field"),
+        ('{"type": "publish", "source": "camera", "sdp": "hello"}', "bad_sdp"),
+        ('{"type": "publish", "source": "window", "sdp": "v=0\\r\\n"}', "bad_field"),
+        ('{"type": "substream", "feed": 12, "substream": 3}', "bad_field"),
+        ('{"type": "mute", "user": "everyone"}', "bad_field"),
+        ('{"type": "hand", "up": true, "also": 1}', "unknown_field"),
         ('{"type": "publish", "source": "screen", "sdp": "v=0\\r\\n"}', "forbidden"),  # only the teacher shares
         ('{"type": "hand", "up": "yes"}', "bad_field"),
         ('{"type": "mute", "user": "all"}', "forbidden"),  # a student cannot moderate
@@ -102,20 +107,14 @@ async def test_janus_restart_clients_are_told_and_rejoin(lesson_server, live_env
         rejoined = await expect(ws, "joined")
         assert rejoined["lesson"]["id"] == lesson
     # the room exists again on the new Janus process
-    room = int(
-        live_env.shell(
-            f"from lessons.models import LessonRun; print(LessonRun.objects.get(lesson={lesson}).janus_room)"
-        ).split()[-1]
-    )
-    exists = await janus_exists(janus_server, room)
+    exists = await janus_exists(janus_server, janus_room(live_env, lesson))
     assert exists
     await teacher.close()
     await student.close()
 
 
 def janus_room(live_env, lesson: int) -> int:
-    code = f"from lessons.models import LessonRun; print(LessonRun.objects.get(lesson={lesson}).janus_room)"
-    return int(live_env.shell(code).split()[-1])
+    return live_env.call(setups.janus_room, lesson=lesson)
 
 
 async def janus_session(janus_server) -> JanusSession:
@@ -138,11 +137,7 @@ async def janus_exists(janus_server, room: int) -> bool:
 
 async def test_lock_remove_and_end_for_everyone(lesson_server, live_env):
     lesson = lesson_now(live_env)
-    live_env.shell(
-        "from server.accounts.models import User, UserRole; from server.school.models import StudyGroup; "
-        "u, _ = User.objects.get_or_create(username='latecomer'); u.set_password('latecomer-demo'); u.save(); "
-        "UserRole.objects.get_or_create(user=u, role='student'); StudyGroup.objects.get(name='9А').students.add(u)"
-    )
+    live_env.call(setups.add_user, username="latecomer", role="student", group="9А")
     teacher, joined = await join(lesson_server.url, "teacher", lesson)
     assert isinstance(joined["lesson"]["chat_room"], int)  # the lesson's chat room (chat app)
     student, student_joined = await join(lesson_server.url, "student", lesson)

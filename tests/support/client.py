@@ -73,8 +73,13 @@ async def receive_json(ws: websockets.ClientConnection, timeout: float = 10.0) -
     return json.loads(await asyncio.wait_for(ws.recv(), timeout))
 
 
+def demo_password(username: str) -> str:
+    """The demo school's password scheme (server.school.demo)."""
+    return f"{username}-demo"
+
+
 def logged_in(base_url: str, username: str, password: str | None = None) -> Session:
     """A session logged in as a demo user (password defaults to the demo scheme)."""
     session = Session(base_url)
-    session.login(username, password or f"{username}-demo")
+    session.login(username, password or demo_password(username))
     return session

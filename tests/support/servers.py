@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -9,9 +10,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from . import live_call
 from .paths import REPO_ROOT
 
 
@@ -91,8 +95,24 @@ class LiveEnvironment:
         return env
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        return self._python(str(REPO_ROOT / "manage.py"), *args, extra_env=extra_env)
+
+    def call(self, function: Callable[..., Any], **arguments: Any) -> Any:
+        """``function(**arguments)`` run in a process on this environment's database; its result.
+
+        ``function`` is a module-level function of an importable module (tests/support/setups.py,
+        bench/setups.py): set-ups are checked code, not Python source in strings. Arguments and result are JSON.
+        """
+        module, name = function.__module__, function.__qualname__
+        if module == "__main__" or "." in name:
+            raise ValueError(f"{module}.{name} cannot be imported by name in another process")
+        output = self._python("-m", "tests.support.live_call", f"{module}:{name}", json.dumps(arguments))
+        result = next(line for line in reversed(output.splitlines()) if line.startswith(live_call.RESULT))
+        return json.loads(result.removeprefix(live_call.RESULT))
+
+    def _python(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         result = subprocess.run(
-            [sys.executable, str(REPO_ROOT / "manage.py"), *args],
+            [sys.executable, *args],
             env={**self.env, **(extra_env or {})},
             cwd=REPO_ROOT,
             capture_output=True,
@@ -100,12 +120,8 @@ class LiveEnvironment:
             check=False,
         )
         if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+            raise RuntimeError(f"{' '.join(args)[:300]} failed:\n{result.stderr[-3000:]}")
         return result.stdout
-
-    def shell(self, code: str) -> str:
-        """Run Python code with Django set up against this environment's database."""
-        return self.manage("shell", "-c", code)
 
     @classmethod
     def create(cls, var_dir: Path) -> LiveEnvironment:
@@ -144,8 +160,10 @@ class DaphneServer:
         redis_url: str | None = None,
         extra_env: dict[str, str] | None = None,
         host: str = "127.0.0.1",
+        port: int | None = None,
     ) -> DaphneServer:
-        port = free_port()
+        """``port``: a given one (to restart a server where the pages expect it), else a free one."""
+        port = port or free_port()
         env = {**live.env, **(extra_env or {})}
         if redis_url:
             env["REDIS_URL"] = redis_url

@@ -15,7 +15,7 @@ from server.school.models import StudyGroup
 class Command(BaseCommand):
     help = "Create or update the group and parents' chats of every study group."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         groups = list(StudyGroup.objects.all())
         for group in groups:
             sync_group_rooms(group)

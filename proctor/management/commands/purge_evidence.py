@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from proctor.retention import purge_evidence
 
@@ -11,10 +11,10 @@ from proctor.retention import purge_evidence
 class Command(BaseCommand):
     help = "Удалить снимки нарушений старше PROCTOR_EVIDENCE_RETENTION_DAYS (записи эпизодов остаются)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
 
-    def handle(self, *args, dry_run: bool = False, **options) -> None:
+    def handle(self, *args: object, dry_run: bool = False, **options: object) -> None:
         count = purge_evidence(dry_run=dry_run)
         verb = "would delete" if dry_run else "deleted"
         days = settings.PROCTOR_EVIDENCE_RETENTION_DAYS

@@ -1,6 +1,12 @@
 // The proctor's live dashboard: one tile per student (thumbnail, status, open violations),
 // a live violation feed, and per-student actions (watch live, admit, warn, end).
-"use strict";
+import { openSocket } from "./socket.js";
+
+/** Non-trickle ICE: the view offer goes out when gathering completes or after this long. */
+const ICE_GATHER_TIMEOUT_MS = 3000;
+/** The live feed keeps this many newest lines. */
+const FEED_LINES = 200;
+
 (() => {
   const cfg = JSON.parse(document.getElementById("dashboard-config").textContent);
   const grid = document.getElementById("grid"), feed = document.getElementById("feed");
@@ -8,9 +14,9 @@
   const tileActions = [["watch", gettext("Смотреть")], ["admit", gettext("Допустить")], ["warn", gettext("Предупредить")],
     ["end", gettext("Завершить")]];
   const tiles = new Map();
-  let ws = null, watched = null;
+  let socket = null, watched = null;
 
-  function send(msg) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); }
+  function send(msg) { socket.send(msg); }
 
   function tile(id) {
     let t = tiles.get(id);
@@ -52,7 +58,7 @@
     pc.ontrack = (e) => { liveVideo.srcObject = new MediaStream([e.track]); };
     liveVideo.onplaying = () => { livePanel.dataset.playing = "1"; };
     await pc.setLocalDescription(await pc.createOffer());
-    await window.classroomRtc.iceComplete(pc, 3000);
+    await window.classroomRtc.iceComplete(pc, ICE_GATHER_TIMEOUT_MS);
     if (viewer !== pc) return;
     document.getElementById("live-name").textContent = tile(id).li.querySelector(".tile-name").textContent;
     livePanel.hidden = false;
@@ -98,22 +104,29 @@
     li.textContent = new Date(e.started_at).toLocaleTimeString() + " · " + name + " · " + (labels[e.kind] || e.kind) +
       (msg.type === "episode.closed" ? " " + gettext("(закончилось)") : "");
     feed.prepend(li);
-    while (feed.children.length > 200) feed.lastChild.remove();
+    while (feed.children.length > FEED_LINES) feed.lastChild.remove();
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + cfg.socket);
-    ws.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data);
-      if (msg.type === "snapshot") msg.sessions.forEach(update);
-      else if (msg.type === "session.updated") update(msg);
-      else if (msg.type === "thumbnails") for (const [id, image] of Object.entries(msg.images)) tile(Number(id)).img.src = image;
-      else if (msg.type === "episode.opened" || msg.type === "episode.closed") episode(msg);
-      else if (msg.type === "view.answer" && viewer && msg.session === watched) viewer.setRemoteDescription({ type: "answer", sdp: msg.sdp });
-      else if (msg.type === "view.error") document.getElementById("live-name").textContent = msg.detail;
-    };
-    ws.onclose = (e) => { if (e.code !== 4403) setTimeout(connect, 2000); };
+  function onMessage(msg) {
+    if (msg.type === "snapshot") { document.body.dataset.connection = "ok"; msg.sessions.forEach(update); }
+    else if (msg.type === "session.updated") update(msg);
+    else if (msg.type === "thumbnails") for (const [id, image] of Object.entries(msg.images)) tile(Number(id)).img.src = image;
+    else if (msg.type === "episode.opened" || msg.type === "episode.closed") episode(msg);
+    else if (msg.type === "view.answer" && viewer && msg.session === watched) viewer.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+    else if (msg.type === "view.error") document.getElementById("live-name").textContent = msg.detail;
   }
-  connect();
+
+  // A new socket starts with nothing watched on the server: watch the same student again.
+  function resume({ reconnect }) {
+    if (!reconnect || watched === null) return;
+    send({ type: "watch", session: watched, on: true });
+    startViewer(watched);
+  }
+
+  socket = openSocket(cfg.socket, {
+    open: resume,
+    message: onMessage,
+    lost: () => { document.body.dataset.connection = "lost"; },
+    stopped: () => { document.body.dataset.connection = "closed"; },
+  });
 })();

@@ -1,7 +1,15 @@
 // The student's exam page: system check -> consent -> reference photo -> identity check -> exam.
 // The camera goes to the server over WebRTC (aiortc) from the system check until the exam ends;
 // browser events (tab hidden, blur, fullscreen exit, copy/paste, devtools) go over the same socket.
-"use strict";
+import { openSocket } from "./socket.js";
+
+/** Non-trickle ICE: the offer goes out when gathering completes or after this long. */
+const ICE_GATHER_TIMEOUT_MS = 3000;
+/** No media worker answered the offer: offer again after this long. */
+const MEDIA_RETRY_MS = 1000;
+/** Browser chrome wider or taller than this means the developer tools are docked open. */
+const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
+
 (() => {
   const cfg = JSON.parse(document.getElementById("exam-config").textContent);
   const $ = (id) => document.getElementById(id);
@@ -11,13 +19,13 @@
     proctor: gettext("Экзамен завершён проктором."), camera_lost: gettext("Камера не вернулась вовремя."),
     already_ended: gettext("Экзамен уже завершён."),
   };
-  let ws = null, pc = null, sender = null, stream = null, state = null, ended = false, retryTimer = null, iceServers = [];
+  let socket = null, pc = null, sender = null, stream = null, state = null, ended = false, iceServers = [];
   let grade = null, watchingEvents = false, timerHandle = null;
 
   function show(step) { for (const s of steps) $(s).hidden = s !== step; document.body.dataset.step = step; }
   function mark(id, ok, text) { const el = $(id); el.dataset.ok = ok ? "1" : "0"; el.classList.toggle("ok", ok); if (text) el.title = text; }
   function csrf() { const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/); return m ? decodeURIComponent(m[1]) : ""; }
-  function send(msg) { if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg)); }
+  function send(msg) { if (socket) socket.send(msg); }
 
   async function systemCheck() {
     $("check-error").textContent = ""; $("check-retry").hidden = true;
@@ -39,17 +47,25 @@
 
   function fail(text) { $("check-error").textContent = text; $("check-retry").hidden = false; }
 
+  function warn(text) { $("warning").textContent = text; $("warning").hidden = false; }
+
+  // Every (re)connect is answered with session.state: the server resumes the session within its grace period.
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    ws = new WebSocket(scheme + location.host + cfg.socket);
-    ws.onmessage = (e) => handle(JSON.parse(e.data));
-    ws.onclose = (e) => {
-      closePeer();
-      if (e.code === 4409) { ended = true; $("warning").textContent = gettext("Экзамен открыт в другой вкладке."); $("warning").hidden = false; return; }
-      if (ended || e.code === 4410 || e.code === 4403) { if (!ended) finish(e.code === 4410 ? "already_ended" : ""); return; }
-      document.body.dataset.connection = "lost";
-      retryTimer = setTimeout(connect, 2000);  // lost network: come back within the grace period
-    };
+    if (socket) return;
+    socket = openSocket(cfg.socket, {
+      message: handle,
+      lost: () => {
+        closePeer();
+        if (ended) { socket.stop(); return; }
+        document.body.dataset.connection = "lost";  // lost network: come back within the grace period
+      },
+      stopped: ({ reason }) => {
+        closePeer();
+        if (reason === "replaced") { ended = true; warn(gettext("Экзамен открыт в другой вкладке.")); return; }
+        if (reason === "unauthenticated") { warn(gettext("Вы вышли из системы: войдите снова, чтобы продолжить экзамен.")); return; }
+        if (!ended) finish(reason === "session_over" ? "already_ended" : "");
+      },
+    });
   }
 
   async function startMedia(iceServers) {
@@ -58,7 +74,7 @@
     const video = stream.getVideoTracks()[0];
     sender = pc.addTrack(video, stream);  // only the camera: the microphone was checked, not sent
     await pc.setLocalDescription(await pc.createOffer());
-    await window.classroomRtc.iceComplete(pc, 3000);
+    await window.classroomRtc.iceComplete(pc, ICE_GATHER_TIMEOUT_MS);
     send({ type: "offer", sdp: pc.localDescription.sdp });
   }
 
@@ -121,7 +137,7 @@
         setState(msg);
         break;
       case "warning":
-        $("warning").textContent = interpolate(gettext("Проктор: %(text)s"), { text: msg.text }, true); $("warning").hidden = false;
+        warn(interpolate(gettext("Проктор: %(text)s"), { text: msg.text }, true));
         break;
       case "session.ended":
         finish(msg.reason);
@@ -129,7 +145,7 @@
       case "error":
         if (msg.error !== "media_timeout") { console.warn("server error", msg); break; }
         document.body.dataset.connection = "media-timeout";  // no media worker answered: offer again
-        setTimeout(() => startMedia(iceServers), 1000);
+        setTimeout(() => startMedia(iceServers), MEDIA_RETRY_MS);
         break;
     }
   }
@@ -206,14 +222,14 @@
     document.addEventListener("paste", () => event("paste"));
     let devtoolsReported = false;
     const devtools = () => {
-      const open = window.outerWidth - window.innerWidth > 200 || window.outerHeight - window.innerHeight > 250;
+      const open = window.outerWidth - window.innerWidth > DEVTOOLS_WIDTH_PX || window.outerHeight - window.innerHeight > DEVTOOLS_HEIGHT_PX;
       if (open && !devtoolsReported) { devtoolsReported = true; event("devtools_open"); }
     };
     window.addEventListener("resize", devtools);
   }
 
   function finish(reason) {
-    ended = true; clearTimeout(retryTimer); clearInterval(timerHandle);
+    ended = true; clearInterval(timerHandle);
     closePeer();
     if (stream) stream.getTracks().forEach((t) => t.stop());
     $("ended-reason").textContent = endReasons[reason] || "";

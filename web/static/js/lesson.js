@@ -1,7 +1,25 @@
 // The lesson room: one WebSocket to our server (never to Janus), one RTCPeerConnection per
 // published source (camera+mic, screen) and one per subscribed feed. Non-trickle ICE: every SDP
 // we send already carries our candidates.
-"use strict";
+import { openSocket } from "./socket.js";
+
+/** The teacher's camera is sent in three simulcast layers; each student gets the one their link allows. */
+const SIMULCAST_LAYERS = [
+  { rid: "h", maxBitrate: 900000 },
+  { rid: "m", maxBitrate: 300000, scaleResolutionDownBy: 2 },
+  { rid: "l", maxBitrate: 100000, scaleResolutionDownBy: 4 },
+];
+/** How often the received quality is checked (and a layer chosen). */
+const QUALITY_CHECK_MS = 3000;
+/** More lost packets than this (of the last check) move down a layer... */
+const LOSS_TOO_HIGH = 0.05;
+/** ...and three checks in a row below this move up one. */
+const LOSS_LOW = 0.01;
+/** The media server dropped us: join again after this long. */
+const REJOIN_AFTER_MEDIA_LOST_MS = 1000;
+/** The media server was unavailable when we joined: try again after this long. */
+const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
+
 (() => {
   const root = document.getElementById("lesson");
   if (!root) return;
@@ -11,7 +29,7 @@
   const $ = (id) => document.getElementById(id);
 
   const lesson = {
-    ws: null, me: null, iceServers: [], state: {}, blocked: { audio: false, video: false },
+    socket: null, me: null, iceServers: [], state: {}, blocked: { audio: false, video: false },
     published: {}, pendingPublish: {}, streams: {}, subs: new Map(), feeds: new Map(),
     participants: [], finished: false, joined: false, errors: [], rejoinTimer: null,
   };
@@ -26,7 +44,7 @@
     both: gettext("Учитель выключил вам микрофон и камеру"),
   };
   const send = (message) => {
-    if (lesson.ws && lesson.ws.readyState === WebSocket.OPEN) lesson.ws.send(JSON.stringify(message));
+    if (lesson.socket) lesson.socket.send(message);
   };
 
   const iceComplete = window.classroomRtc.iceComplete;
@@ -38,11 +56,7 @@
       const init = { direction: "sendonly", streams: [stream] };
       if (source === "camera" && track.kind === "video" && isTeacher) {
         // Simulcast: each student gets the layer their connection allows.
-        init.sendEncodings = [
-          { rid: "h", maxBitrate: 900000 },
-          { rid: "m", maxBitrate: 300000, scaleResolutionDownBy: 2 },
-          { rid: "l", maxBitrate: 100000, scaleResolutionDownBy: 4 },
-        ];
+        init.sendEncodings = SIMULCAST_LAYERS.map((layer) => ({ ...layer }));
       }
       pc.addTransceiver(track, init);
     }
@@ -170,8 +184,8 @@
             sub.lastStats = { packetsLost: s.packetsLost, packetsReceived: s.packetsReceived };
             const ratio = got + lost > 0 ? lost / (got + lost) : 0;
             sub.lossHistory = [...sub.lossHistory.slice(-2), ratio];
-            if (ratio > 0.05 && sub.layer > 0) wanted = sub.layer - 1;
-            else if (sub.lossHistory.length === 3 && sub.lossHistory.every((r) => r < 0.01) && sub.layer < 2) wanted = sub.layer + 1;
+            if (ratio > LOSS_TOO_HIGH && sub.layer > 0) wanted = sub.layer - 1;
+            else if (sub.lossHistory.length === 3 && sub.lossHistory.every((r) => r < LOSS_LOW) && sub.layer < 2) wanted = sub.layer + 1;
           }
         });
       }
@@ -311,12 +325,12 @@
       closeAll();
       for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
       lesson.streams = {};
-      scheduleRejoin(1000);
+      scheduleRejoin(REJOIN_AFTER_MEDIA_LOST_MS);
     },
     pong() {},
     error(m) {
       lesson.errors.push(m);
-      if (m.error === "media_unavailable" && !lesson.finished) { scheduleRejoin(2000); return; }
+      if (m.error === "media_unavailable" && !lesson.finished) { scheduleRejoin(REJOIN_AFTER_MEDIA_UNAVAILABLE_MS); return; }
       if (!lesson.joined) { lesson.finished = ["forbidden", "locked", "removed", "ended", "not_open"].includes(m.error); }
       status(m.detail);
     },
@@ -327,25 +341,24 @@
     lesson.rejoinTimer = setTimeout(() => { if (!lesson.finished) send({ type: "join" }); }, delay);
   }
 
+  // Every (re)connect joins afresh: the server keeps nothing of a socket that went away.
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const ws = new WebSocket(scheme + location.host + "/ws/lessons/" + lessonId + "/");
-    lesson.ws = ws;
-    ws.onopen = () => send({ type: "join" });
-    ws.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      const handler = handlers[message.type];
-      if (handler) Promise.resolve(handler(message)).catch((error) => failed(gettext("Ошибка: %(error)s"), error));
-    };
-    ws.onclose = () => {
-      if (lesson.finished) return;
-      closeAll();
-      for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
-      lesson.streams = {};
-      lesson.joined = false;
-      status(gettext("Соединение прервано, переподключаемся…"));
-      setTimeout(connect, 2000);
-    };
+    lesson.socket = openSocket("/ws/lessons/" + lessonId + "/", {
+      open: () => send({ type: "join" }),
+      message: (message) => {
+        const handler = handlers[message.type];
+        if (handler) Promise.resolve(handler(message)).catch((error) => failed(gettext("Ошибка: %(error)s"), error));
+      },
+      lost: () => {
+        if (lesson.finished) { lesson.socket.stop(); return; }
+        closeAll();
+        for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
+        lesson.streams = {};
+        lesson.joined = false;
+        status(gettext("Соединение прервано, переподключаемся…"));
+      },
+      stopped: () => { if (!lesson.finished) finish(gettext("Соединение закрыто: войдите снова и обновите страницу.")); },
+    });
   }
 
   // ----- controls ------------------------------------------------------------------------
@@ -381,6 +394,6 @@
 
   lesson.toggleScreen = toggleScreen;
   lesson.send = send;
-  setInterval(() => { adaptQuality().catch(() => {}); }, 3000);
+  setInterval(() => { adaptQuality().catch(() => {}); }, QUALITY_CHECK_MS);
   if (JSON.parse($("lesson-open").textContent) === "1") connect();
 })();

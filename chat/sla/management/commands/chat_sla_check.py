@@ -11,6 +11,6 @@ from chat.sla.notify import notify_due
 class Command(BaseCommand):
     help = "Notify curators about parents' questions that are due soon or overdue (each question once per state)."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: object, **options: object) -> None:
         sent = notify_due(timezone.now())
         self.stdout.write(f"due soon: {sent.due_soon} notified; overdue: {sent.overdue} notified")

@@ -1,6 +1,6 @@
 from importlib import import_module
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from server.school import demo
 
@@ -11,12 +11,19 @@ FEATURE_SEEDERS = ("lessons.demo", "proctor.demo", "chat.demo")
 class Command(BaseCommand):
     help = "Create the demo school (groups, users of every role, parent links) and each feature's demo data once."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--quiet-logins", action="store_true", help="do not print the demo logins")
         parser.add_argument("--school-only", action="store_true", help="only the school (tests add the rest)")
 
-    def handle(self, *args, quiet_logins: bool = False, school_only: bool = False, **options) -> None:
-        say = self.stdout.write if options["verbosity"] > 0 else lambda message: None
+    def handle(
+        self,
+        *args: object,
+        verbosity: int = 1,
+        quiet_logins: bool = False,
+        school_only: bool = False,
+        **options: object,
+    ) -> None:
+        say = self.stdout.write if verbosity > 0 else lambda message: None
         if demo.demo_exists():
             say("Demo school already present.")
         else:

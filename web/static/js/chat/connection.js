@@ -1,39 +1,45 @@
-// One WebSocket to /ws/chat/ for the tab: requests matched to replies by `ref`, reconnect with back-off.
-// Events (EventTarget): "status" {state: "connecting"|"online"|"offline"}, "open" (after every (re)connect,
-// once the welcome arrived), "frame" {frame} for every frame that is not a reply to a request.
+// The chat's socket to /ws/chat/ (docs/chat-protocol.md): requests matched to replies by `ref`, on top of
+// the shared reconnecting socket (../socket.js).
+// Events (EventTarget): "status" {state: "connecting"|"reconnecting"|"online"|"offline"|"stopped"},
+// "open" (after every (re)connect, once the welcome arrived), "frame" {frame} for every frame that is not
+// a reply to a request.
 
-const BACKOFF_MS = [500, 1000, 2000, 5000, 10000];
+import { openSocket } from "../socket.js";
+
+/** A request without a reply after this long fails with "timeout" (the message can be resent). */
 const REQUEST_TIMEOUT_MS = 15000;
+
+function failure(error, extra = {}) {
+  return Object.assign(new Error(error), { frame: { error, ...extra } });
+}
 
 export class ChatConnection extends EventTarget {
   constructor(path = "/ws/chat/") {
     super();
-    this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
+    this.path = path;
     this.nextRef = 1;
     this.pending = new Map(); // ref -> {resolve, reject, timer}
-    this.attempt = 0;
-    this.welcome = null;
+    this.welcome = null; // the last welcome frame: the server's limits (max_text_chars, edit_window_seconds)
+    this.connected = false; // the current socket got its welcome
     this.socket = null;
-    this.closedByUs = false;
   }
 
   start() {
-    this.closedByUs = false;
-    this.connect();
-  }
-
-  connect() {
-    this.emit("status", { state: this.attempt ? "reconnecting" : "connecting" });
-    const socket = new WebSocket(this.url);
-    this.socket = socket;
-    socket.addEventListener("message", (event) => this.onFrame(JSON.parse(event.data)));
-    socket.addEventListener("close", () => this.onClose(socket));
+    this.socket = openSocket(this.path, {
+      connecting: ({ reconnect }) => {
+        this.connected = false;
+        this.emit("status", { state: reconnect ? "reconnecting" : "connecting" });
+      },
+      message: (frame) => this.onFrame(frame),
+      lost: () => this.onClose("offline"),
+      stopped: () => this.onClose("stopped"),
+    });
   }
 
   onFrame(frame) {
     if (frame.type === "welcome") {
       this.welcome = frame;
-      this.attempt = 0;
+      this.connected = true;
       this.emit("status", { state: "online" });
       this.emit("open", { welcome: frame });
       return;
@@ -49,46 +55,42 @@ export class ChatConnection extends EventTarget {
     this.emit("frame", { frame });
   }
 
-  onClose(socket) {
-    if (socket !== this.socket) return;
+  onClose(state) {
+    this.connected = false;
     for (const [ref, waiting] of this.pending) {
       clearTimeout(waiting.timer);
-      waiting.reject(Object.assign(new Error("disconnected"), { frame: { error: "disconnected", ref } }));
+      waiting.reject(failure("disconnected", { ref }));
     }
     this.pending.clear();
-    if (this.closedByUs) return;
-    this.emit("status", { state: "offline" });
-    const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
-    this.attempt += 1;
-    setTimeout(() => this.connect(), delay);
+    this.emit("status", { state });
   }
 
   get online() {
-    return this.socket && this.socket.readyState === WebSocket.OPEN && this.welcome !== null;
+    return this.connected && this.socket.isOpen;
   }
 
   /** Fire and forget (typing, read). Dropped while offline: the next connect resynchronises. */
   post(frame) {
-    if (this.online) this.socket.send(JSON.stringify(frame));
+    if (this.online) this.socket.send(frame);
   }
 
   /** Send a frame and wait for the reply carrying the same ref (rejects on an error frame). */
   request(frame) {
-    if (!this.online) return Promise.reject(Object.assign(new Error("offline"), { frame: { error: "offline" } }));
+    if (!this.online) return Promise.reject(failure("offline"));
     const ref = this.nextRef++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(ref);
-        reject(Object.assign(new Error("timeout"), { frame: { error: "timeout" } }));
+        reject(failure("timeout"));
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(ref, { resolve, reject, timer });
-      this.socket.send(JSON.stringify({ ...frame, ref }));
+      this.socket.send({ ...frame, ref });
     });
   }
 
   /** For tests and debugging: drop the socket as a network failure would. */
   drop() {
-    if (this.socket) this.socket.close();
+    if (this.socket) this.socket.drop();
   }
 
   emit(name, detail) {

@@ -62,3 +62,8 @@ export function attachmentNode(attachment) {
   }
   return el("a", { href: attachment.url, class: "attachment file", download: attachment.name, text: `📎 ${label}` });
 }
+
+/** A button that looks like a link (message actions, dialog tools). */
+export function button(label, onclick) {
+  return el("button", { type: "button", class: "link-button", text: label, onclick });
+}

@@ -1,11 +1,15 @@
-"""Token-bucket rate limits, counted in this process (each daphne process enforces its own share)."""
+"""Token-bucket rate limits, counted in this process (each daphne process enforces its own share).
+
+The one limiter of every socket (and of chat's uploads over HTTP): a refused event raises the
+``rate_limited`` :class:`~server.ws.errors.ProtocolError`, which a socket answers with an error frame.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Hashable
 
-from server.ws import ProtocolError
+from .errors import ProtocolError
 
 MAX_KEYS = 100_000
 
@@ -19,7 +23,7 @@ class RateLimit:
         self.refill_per_second = count / seconds
         self.buckets: dict[Hashable, tuple[float, float]] = {}  # key -> (tokens, at)
 
-    def take(self, key: Hashable) -> None:
+    def take(self, key: Hashable = None) -> None:
         """Spend one token or raise ``rate_limited`` saying when to retry."""
         now = time.monotonic()
         tokens, at = self.buckets.get(key, (self.capacity, now))

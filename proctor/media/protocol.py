@@ -1,0 +1,86 @@
+"""The student's exam socket protocol (docs/exam-protocol.md): what the page may send and what it receives.
+
+The client → server schemas are checked by the kit in :mod:`server.ws` before
+:class:`proctor.media.exam_socket.ExamSessionConsumer` handles a message; the frames it sends are typed here.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from server.ws import Choice, Schema, Sdp
+
+from ..live.browser_events import BROWSER_EVENTS
+from ..live.sessions import SessionSummary
+from .grades import SenderParameters
+
+MAX_SDP_BYTES = 12_000  # a complete (non-trickle) offer of one camera, or a proctor's recvonly live-view offer
+
+SCHEMAS: dict[str, Schema] = {
+    "offer": {"sdp": Sdp(max_bytes=MAX_SDP_BYTES, media=("video",))},
+    "identity.check": {},
+    "browser_event": {"event": Choice(choices=BROWSER_EVENTS, error="bad_event")},
+    "submit": {},
+    "ping": {},
+}
+
+
+class SessionState(SessionSummary):
+    type: Literal["session.state"]
+
+
+class ConnectedState(SessionState):
+    """The first frame: the session, and what the page needs to start streaming."""
+
+    has_reference: bool
+    ice_servers: list[dict[str, object]]  # RTCIceServer dictionaries from settings.RTC_ICE_SERVERS
+    grade: SenderParameters
+
+
+class Answer(TypedDict):
+    type: Literal["answer"]
+    sdp: str
+
+
+class MediaOk(SessionSummary):
+    type: Literal["media.ok"]
+
+
+class MediaLost(TypedDict):
+    type: Literal["media.lost"]
+    state: str  # the peer's connection state, "track_ended" or "worker_stopped"
+
+
+class IdentityChecking(TypedDict):
+    type: Literal["identity.checking"]
+
+
+class IdentityResult(SessionSummary):
+    type: Literal["identity.result"]
+    passed: bool
+    score: float | None
+
+
+class EventRecorded(TypedDict):
+    type: Literal["event.recorded"]
+    event: str
+
+
+class GradeFrame(TypedDict):
+    type: Literal["grade"]
+    name: Literal["analysis", "live"]
+    grade: SenderParameters
+
+
+class WarningFrame(TypedDict):
+    type: Literal["warning"]
+    text: str
+
+
+class SessionReplaced(TypedDict):
+    type: Literal["session.replaced"]
+
+
+class SessionEnded(TypedDict):
+    type: Literal["session.ended"]
+    reason: str  # an ExamSession.EndReason, or "already_ended"

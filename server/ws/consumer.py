@@ -1,0 +1,132 @@
+"""The base every JSON WebSocket consumer builds on.
+
+It enforces the rules all our sockets share: only authenticated users, text frames of bounded size,
+JSON objects with a string ``type`` that the consumer's ``schemas`` name, with exactly the fields of
+that type's schema (:mod:`server.ws.fields`); anything else is answered with an ``error`` frame and the
+socket stays open. A valid message ``{"type": "x.y", ...}`` is handled by the consumer's ``on_x_y``
+method, called with the checked fields as keyword arguments — Channels' own "the handler's name is the
+message type" rule, so there is no dispatch table to keep in sync (and a missing handler, or one whose
+parameters differ from the schema, fails when the class is defined). The handler returns its direct
+reply (the base echoes the message's ``ref`` in it) or ``None``; a ``ProtocolError`` it raises becomes
+the error frame. A connection speaks the language of the page that opened it (the language selector's
+cookie).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Mapping
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from channels.consumer import get_handler_name
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
+
+from server.language import chosen_language
+
+from .errors import CloseCode, ProtocolError
+from .fields import Schema, read_message
+from .frames import ErrorFrame
+
+Reply = Mapping[str, object]
+
+
+def handler_name(message_type: str) -> str:
+    """``{"type": "identity.check"}`` goes to ``on_identity_check``."""
+    return "on_" + message_type.replace(".", "_")
+
+
+class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
+    max_frame_bytes = 16_384
+    schemas: ClassVar[Mapping[str, Schema]] = {}  # client → server message type → its fields
+    protocol_version: ClassVar[int] = 1  # a message's optional ``v`` must be this
+    _handlers: ClassVar[dict[str, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Check once, when the consumer is defined, that each message type has its handler, taking its fields."""
+        super().__init_subclass__(**kwargs)
+        cls._handlers = {}
+        for message_type, schema in cls.schemas.items():
+            name = handler_name(message_type)
+            handler = getattr(cls, name, None)
+            if handler is None:
+                raise TypeError(f"{cls.__name__} has no {name}() for message type {message_type!r}")
+            parameters = list(inspect.signature(handler).parameters)[1:]
+            if sorted(parameters) != sorted(schema):
+                raise TypeError(
+                    f"{cls.__name__}.{name} takes {parameters}, the schema of {message_type!r} has {list(schema)}"
+                )
+            cls._handlers[message_type] = name
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        # For the whole connection, tasks it starts and database calls included (they copy the context).
+        with translation.override(chosen_language(scope.get("cookies", {}))):
+            await super().__call__(scope, receive, send)
+
+    async def dispatch(self, message: dict) -> None:
+        """Like AsyncConsumer.dispatch without its per-message thread hop (``aclose_old_connections``).
+
+        Our consumers reach the database only through ``database_sync_to_async``, which closes stale
+        connections itself; the hop would cost every frame a trip through the thread pool (chat's send
+        path, see chat/hub.py).
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def websocket_connect(self, message: dict) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            # Accept first so the client learns why (a close before accept is a bare HTTP 403).
+            await self.accept()
+            await self.close(code=CloseCode.UNAUTHENTICATED)
+            return
+        await super().websocket_connect(message)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if text_data is None:
+            await self.send_error("bad_frame", "binary frames are not accepted")
+            return
+        if len(text_data.encode()) > self.max_frame_bytes:
+            await self.send_error("too_large", f"frame exceeds {self.max_frame_bytes} bytes")
+            return
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_json", "frame is not valid JSON")
+            return
+        if not isinstance(content, dict) or not isinstance(content.get("type"), str):
+            await self.send_error("bad_message", "a message is a JSON object with a string 'type'")
+            return
+        try:
+            await self.receive_json(content)
+        except ProtocolError as error:
+            await self.send_error(error.code, error.detail, content.get("ref"), error.extra)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        """Check the message against its schema, handle it and send the handler's reply with the ``ref``."""
+        fields = read_message(content, self.schemas, self.protocol_version)
+        reply = await self.handle_message(content["type"], fields)
+        if reply is not None:
+            await self.send_json({**reply, "ref": content["ref"]} if "ref" in content else reply)
+
+    async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
+        """Call the message's handler; a consumer overrides this for the checks all of its messages need."""
+        return await getattr(self, self._handlers[message_type])(**fields)
+
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        # autobahn (under daphne) refuses a close code whose type is not exactly int, so no IntEnum members.
+        await super().close(code=int(code) if isinstance(code, IntEnum) else code, reason=reason)
+
+    async def send_error(self, code: str, detail: str, ref: Any = None, extra: Mapping[str, Any] | None = None) -> None:
+        frame: ErrorFrame = {"type": "error", "error": code, "detail": detail}
+        if isinstance(ref, (str, int)):
+            frame["ref"] = ref
+        await self.send_json({**frame, **extra} if extra else frame)
+
+    @classmethod
+    async def encode_json(cls, content: Any) -> str:
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":"))

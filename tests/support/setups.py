@@ -1,0 +1,245 @@
+"""Set-ups and look-ups that integration tests run in the live database: ``live_env.call(setups.lesson_now)``.
+
+Each function runs inside a process of the live environment (``LiveEnvironment.call``), where Django is set up
+on the database the live daphne serves; arguments and results are JSON. Each imports what it needs when it
+runs, because the test process only names the function and this module must import without Django.
+Users are the demo school's, by login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DEMO_GROUP = "9А"
+
+
+# ----- people ---------------------------------------------------------------------------------------------
+def add_user(username: str, role: str, group: str | None = None) -> None:
+    """A demo-style user with ``role`` (password ``<username>-demo``), a student of ``group`` if given."""
+    from server.accounts.models import User, UserRole
+    from server.school.models import StudyGroup
+
+    user, _ = User.objects.get_or_create(username=username)
+    user.set_password(f"{username}-demo")
+    user.save()
+    UserRole.objects.get_or_create(user=user, role=role)
+    if group is not None:
+        StudyGroup.objects.get(name=group).students.add(user)
+
+
+def user_ids() -> dict[str, int]:
+    """Every user's id by login."""
+    from server.accounts.models import User
+
+    return dict(User.objects.values_list("username", "pk"))
+
+
+def notification(username: str, kind: str, text: str) -> int:
+    """A new notification for the user; its id."""
+    from server.accounts.models import User
+    from server.notifications.models import Notification
+
+    return Notification.objects.create(user=User.objects.get(username=username), kind=kind, text=text).pk
+
+
+def audit_trail(username: str) -> list[list[str]]:
+    """The user's security audit events, oldest first: [kind, address]."""
+    from server.accounts.models import AuditEvent
+
+    return [[e.kind, e.ip_address] for e in AuditEvent.objects.filter(username=username).order_by("pk")]
+
+
+def take_consent_address(username: str) -> str:
+    """The address recorded with the student's newest biometric consent; the consents are then deleted."""
+    from proctor.models import BiometricConsent
+
+    consents = BiometricConsent.objects.filter(student__username=username)
+    address = consents.order_by("-pk").first().ip
+    consents.delete()
+    return address
+
+
+# ----- chat -----------------------------------------------------------------------------------------------
+def chat_room(kind: str, key: str, title: str, members: list[str], moderators: list[str]) -> int:
+    """A lesson or exam room (``key`` unique) with these members and moderators; its id."""
+    from chat.rooms import ensure_room
+    from server.accounts.models import User
+
+    def users(names: list[str]) -> list[Any]:
+        return list(User.objects.filter(username__in=names))
+
+    return ensure_room(kind, key, title, users(members), users(moderators)).pk
+
+
+def group_chats() -> dict[str, int]:
+    """The school's group and parents' chats: {"group:9А": id, "parents:9А": id, ...}."""
+    from chat.models import Room
+
+    rooms = Room.objects.filter(kind__in=["group", "parents"]).select_related("group")
+    return {f"{room.kind}:{room.group.name}": room.pk for room in rooms}
+
+
+def direct_chat(first: str, second: str) -> int:
+    """The private chat of two users (opened if new); its id."""
+    from chat.rooms import open_direct
+    from server.accounts.models import User
+
+    return open_direct(User.objects.get(username=first), User.objects.get(username=second)).pk
+
+
+def post_messages(author: str, room: int, texts: list[str]) -> None:
+    """``author`` posts ``texts`` to the room in order (client ids c1, c2, ...)."""
+    from chat.actions import post_message
+    from server.accounts.models import User
+
+    user = User.objects.get(username=author)
+    for number, text in enumerate(texts, start=1):
+        post_message(user, room, f"c{number}", text)
+
+
+def unmute_everyone() -> None:
+    """Lift every mute (the live school is shared by the session's tests)."""
+    from chat.models import Membership
+
+    Membership.objects.update(muted_until=None)
+
+
+# ----- exams ----------------------------------------------------------------------------------------------
+def open_exam(title: str, minutes: int, policy: dict, student: str, reference: str) -> int:
+    """An open exam for 9А with the demo proctor assigned; the student's consent and photos are reset; its id.
+
+    With ``reference`` (a photo's path) the school has uploaded that photo (the student consented before);
+    without it the student consents and takes the photo on the exam page.
+    """
+    from datetime import timedelta
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    from proctor import enrollment
+    from proctor.models import BiometricConsent, Exam, ReferencePhoto
+    from server.accounts.models import User
+    from server.school.models import StudyGroup
+
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title=title,
+        group=StudyGroup.objects.get(name=DEMO_GROUP),
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=2),
+        duration_minutes=minutes,
+        policy=policy,
+        materials="Задание 1. Решите уравнение x + 2 = 5.",
+        created_by=User.objects.get(username="teacher"),
+    )
+    exam.proctors.add(User.objects.get(username="proctor"))
+    taker = User.objects.get(username=student)
+    BiometricConsent.objects.filter(student=taker).delete()
+    for photo in ReferencePhoto.objects.filter(student=taker):
+        photo.delete()
+    if reference:
+        enrollment.record_consent(taker)
+        if enrollment.enroll(taker, Path(reference)).photo is None:
+            raise ValueError(f"the quality gate refused the reference photo {reference}")
+    return exam.pk
+
+
+def admitted_session_closing_in(session: int, seconds: float) -> None:
+    """The student was admitted and the session runs; the exam's window closes in ``seconds``."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proctor.models import ExamSession
+
+    running = ExamSession.objects.get(pk=session)
+    running.exam.closes_at = timezone.now() + timedelta(seconds=seconds)
+    running.exam.save()
+    running.state, running.identity, running.started_at = "running", "admitted", timezone.now()
+    running.save()
+
+
+def unassign_proctors(exam: int) -> None:
+    """Take every proctor off the exam."""
+    from proctor.models import Exam
+
+    Exam.objects.get(pk=exam).proctors.clear()
+
+
+def manual_admit_audit(session: int) -> list[str]:
+    """[actor, subject] logins of the audit event recording the proctor's manual admission to the session."""
+    from server.accounts.models import AuditEvent
+
+    event = AuditEvent.objects.filter(kind="proctor.manual_admit", details__session=session).get()
+    return [event.actor.username, event.subject.username]
+
+
+def reviewable_session() -> int:
+    """A closed exam of 9А with one unreviewed episode, watched by the demo proctor; the session's id."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proctor.models import Episode, Exam, ExamSession
+    from server.accounts.models import User
+    from server.school.models import StudyGroup
+
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title="i18n",
+        group=StudyGroup.objects.get(name=DEMO_GROUP),
+        opens_at=now - timedelta(hours=2),
+        closes_at=now - timedelta(hours=1),
+    )
+    exam.proctors.add(User.objects.get(username="proctor"))
+    session = ExamSession.objects.create(exam=exam, student=User.objects.get(username="student"))
+    Episode.objects.create(session=session, kind="looking_away", started_at=now - timedelta(hours=1))
+    return session.pk
+
+
+# ----- lessons --------------------------------------------------------------------------------------------
+def lesson_now(group: str = DEMO_GROUP, teacher: str = "teacher", started_minutes_ago: int = 1) -> int:
+    """A 60-minute lesson of ``group`` that started ``started_minutes_ago`` (its join window open); its id."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lessons.models import Lesson
+    from server.accounts.models import User
+    from server.school.models import StudyGroup
+
+    lesson = Lesson.objects.create(
+        title="Тест",
+        group=StudyGroup.objects.get(name=group),
+        teacher=User.objects.get(username=teacher),
+        starts_at=timezone.now() - timedelta(minutes=started_minutes_ago),
+        duration_minutes=60,
+    )
+    return lesson.pk
+
+
+def janus_room(lesson: int) -> int:
+    """The Janus VideoRoom of the lesson's run."""
+    from lessons.models import LessonRun
+
+    return LessonRun.objects.get(lesson=lesson).janus_room
+
+
+def attendance(lesson: int) -> dict[str, dict]:
+    """The attendance sheet as the server computes it, by student login, with how many intervals are still open."""
+    from lessons.attendance import sheet
+    from lessons.models import LessonRun, Presence
+
+    run = LessonRun.objects.get(lesson=lesson)
+    return {
+        row.student.username: {
+            "seconds": row.seconds_present,
+            "status": row.status,
+            "removed": row.removed,
+            "media": row.media_connected,
+            "open_intervals": Presence.objects.filter(
+                participant__run=run, participant__user=row.student, left_at__isnull=True
+            ).count(),
+        }
+        for row in sheet(run)
+    }

@@ -1,0 +1,10 @@
+// Behaviour every page shares, bound here because the Content-Security-Policy allows no inline handlers:
+//   <select data-submit-on-change> submits its form when changed (the language selector);
+//   <button data-print> prints the page (login sheets).
+
+for (const select of document.querySelectorAll("select[data-submit-on-change]")) {
+  select.addEventListener("change", () => select.form.submit());
+}
+for (const button of document.querySelectorAll("button[data-print]")) {
+  button.addEventListener("click", () => window.print());
+}
