@@ -36,6 +36,7 @@ from server.events import publish_on_commit
 from server.notifications.delivery import notify
 from server.ws import ProtocolError
 
+from . import frames
 from .access import RoomAccess
 from .attachments import binding as attachment_binding
 from .conf import LIMITS
@@ -52,7 +53,12 @@ def _publish(room_id: int, kind: Literal["message", "update", "event"], text: st
 
 
 def post_message(
-    user: User, room_id: int, client_id: str, text: str, reply_to: int | None = None, attachments: list | None = None
+    user: User,
+    room_id: int,
+    client_id: str,
+    text: str,
+    reply_to: int | None = None,
+    attachments: list[int] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message and give it the room's next seq; returns (message, was_duplicate).
 
@@ -84,7 +90,7 @@ def post_message(
     if claimed:
         prefetch_related_objects([message], *MESSAGE_PREFETCH)
     else:  # a new message without uploads has none: spare the query
-        message._prefetched_objects_cache = {"attachments": message.attachments.none()}
+        message._prefetched_objects_cache = {"attachments": message.attachments.none()}  # type: ignore[attr-defined]
     _publish(room.pk, "message", message_frame(message), seq)
     return message, False
 
@@ -161,7 +167,8 @@ def mark_read(user: User, room_id: int, seq: int) -> int | None:
     if access.membership is None or seq <= access.membership.last_read_seq:
         return None
     Membership.objects.filter(pk=access.membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
-    _publish(room.pk, "event", encode({"type": "read", "room": room.pk, "user": user.pk, "seq": seq}))
+    read: frames.Read = {"type": "read", "room": room.pk, "user": user.pk, "seq": seq}
+    _publish(room.pk, "event", encode(read))
     return seq
 
 
@@ -202,5 +209,6 @@ def mute_member(user: User, room_id: int, target_id: int, minutes: int) -> Membe
     membership.save(update_fields=["muted_until"])
     audit.record("chat.member_muted", actor=user, subject=membership.user, room=room.pk, minutes=minutes)
     until = membership.muted_until.isoformat() if membership.muted_until else None
-    _publish(room.pk, "event", encode({"type": "muted", "room": room.pk, "user": target_id, "until": until}))
+    muted: frames.Muted = {"type": "muted", "room": room.pk, "user": target_id, "until": until}
+    _publish(room.pk, "event", encode(muted))
     return membership

@@ -34,7 +34,7 @@ def group_name(run_id: int) -> str:
     return f"lesson-run-{run_id}"
 
 
-def _tell_class(run_id: int, message: dict) -> None:
+def _tell_class(run_id: int, message: dict[str, object]) -> None:
     publish_on_commit(lambda: get_channel_layer().group_send(group_name(run_id), message))
 
 

@@ -31,9 +31,11 @@ from server.accounts import audit
 from server.accounts.models import User
 from server.events import publish_on_commit
 
+from .kinds import Kind
 from .live import broadcast
+from .live.broadcast import SessionUpdated
 from .live.exam_chat import ensure_exam_chat
-from .live.sessions import SessionClosed, episode_payload, session_summary
+from .live.sessions import EpisodePayload, SessionClosed, SessionSummary, episode_payload, session_summary
 from .models import Episode, Exam, ExamSession
 
 State = ExamSession.State
@@ -44,20 +46,20 @@ EndReason = ExamSession.EndReason
 # --- the events -------------------------------------------------------------------------------
 
 
-def _session_updated(session: ExamSession) -> dict:
+def _session_updated(session: ExamSession) -> SessionSummary:
     """The session's summary, announced to the exam's dashboards once the change commits."""
     summary, exam_id = session_summary(session), session.exam_id
-    event = {"type": "session.updated", **summary}
+    event: SessionUpdated = {"type": "session.updated", **summary}
     publish_on_commit(lambda: broadcast.to_dashboard(exam_id, event))
     return summary
 
 
-def _episode_event(exam_id: int, action: str, payload: dict, decided_at: float) -> None:
+def _episode_event(exam_id: int, action: str, payload: EpisodePayload, decided_at: float) -> None:
     """``episode.opened`` / ``episode.closed``; ``decided_at`` is when the engine decided (epoch seconds)."""
     publish_on_commit(lambda: broadcast.episode(exam_id, f"episode.{action}", payload, decided_at))
 
 
-def _tell_session(session_id: int, action: str, **fields) -> None:
+def _tell_session(session_id: int, action: str, **fields: object) -> None:
     """Session control for the student's socket (``ended``, ``admitted``, ``warning``), once the change commits."""
     publish_on_commit(lambda: broadcast.to_session(session_id, action, **fields))
 
@@ -94,7 +96,7 @@ def expire_if_due(session: ExamSession, now: datetime | None = None) -> ExamSess
     return session
 
 
-def connect(session_id: int, student_id: int) -> tuple[dict, int]:
+def connect(session_id: int, student_id: int) -> tuple[SessionSummary, int]:
     """The student's socket (re)connected: resume a paused session within its grace period.
 
     Returns the summary and the socket's connection epoch: the session now belongs to this socket, and
@@ -109,7 +111,7 @@ def connect(session_id: int, student_id: int) -> tuple[dict, int]:
 
 
 @transaction.atomic
-def _resume(session_id: int) -> tuple[dict, int]:
+def _resume(session_id: int) -> tuple[SessionSummary, int]:
     session = _locked(session_id)
     if session.state == State.ENDED:
         raise SessionClosed(session.end_reason)
@@ -117,7 +119,7 @@ def _resume(session_id: int) -> tuple[dict, int]:
     epoch = ExamSession.objects.values_list("connection_epoch", flat=True).get(pk=session_id)
     if session.state == State.PAUSED:
         now = timezone.now()
-        session.episodes.filter(kind="camera_lost", ended_at__isnull=True).update(ended_at=now)
+        session.episodes.filter(kind=Kind.CAMERA_LOST, ended_at__isnull=True).update(ended_at=now)
         session.state = State.RUNNING if session.started_at else State.WAITING_CHECK
         session.disconnected_at = None
         session.save(update_fields=["state", "disconnected_at"])
@@ -126,7 +128,7 @@ def _resume(session_id: int) -> tuple[dict, int]:
 
 
 @transaction.atomic
-def disconnect(session_id: int, epoch: int) -> tuple[dict, dict | None] | None:
+def disconnect(session_id: int, epoch: int) -> tuple[SessionSummary, EpisodePayload | None] | None:
     """The owning socket went away: pause, and record camera_lost if the exam was running.
 
     Returns None (and changes nothing) when the socket no longer owns the session: a newer socket has
@@ -145,7 +147,7 @@ def disconnect(session_id: int, epoch: int) -> tuple[dict, dict | None] | None:
     session.episodes.filter(ended_at__isnull=True).update(ended_at=now)  # nothing is observed while away
     episode = None
     if session.started_at:
-        lost = Episode.objects.create(session=session, kind="camera_lost", started_at=now, details={"source": "ws"})
+        lost = Episode.objects.create(session=session, kind=Kind.CAMERA_LOST, started_at=now, details={"source": "ws"})
         episode = episode_payload(lost)
     summary = _session_updated(session)
     if episode is not None:
@@ -166,7 +168,7 @@ def expire_after_grace(session_id: int) -> bool:
 
 
 @transaction.atomic
-def end_session(session_id: int, reason: str, actor: User | None = None, at: datetime | None = None) -> dict:
+def end_session(session_id: int, reason: str, actor: User | None = None, at: datetime | None = None) -> SessionSummary:
     """End the session (idempotent); its socket, if any, is told to close."""
     session = _locked(session_id)
     if session.state == State.ENDED:
@@ -182,14 +184,14 @@ def end_session(session_id: int, reason: str, actor: User | None = None, at: dat
     return _session_updated(session)
 
 
-def end_unfinished_sessions(student: User, reason: str) -> list[dict]:
+def end_unfinished_sessions(student: User, reason: str) -> list[SessionSummary]:
     """End every session of the student that is still going (logging out ends monitoring)."""
     unfinished = ExamSession.objects.filter(student=student).exclude(state=State.ENDED)
     return [end_session(session_id, reason, actor=student) for session_id in unfinished.values_list("pk", flat=True)]
 
 
 @transaction.atomic
-def media_ready(session_id: int) -> dict:
+def media_ready(session_id: int) -> SessionSummary:
     """The camera stream works (first frame decoded): move on to the identity check."""
     session = _locked(session_id)
     if session.state == State.WAITING_CHECK:
@@ -202,7 +204,7 @@ def media_ready(session_id: int) -> dict:
 
 
 @transaction.atomic
-def identity_result(session_id: int, passed: bool, score: float | None) -> dict:
+def identity_result(session_id: int, passed: bool, score: float | None) -> SessionSummary:
     session = _locked(session_id)
     if session.state == State.ENDED or session.identity in (Identity.VERIFIED, Identity.ADMITTED):
         return _session_updated(session)  # a late verdict changes nothing; the dashboard hears the state again
@@ -216,7 +218,7 @@ def identity_result(session_id: int, passed: bool, score: float | None) -> dict:
 
 
 @transaction.atomic
-def admit(session_id: int, proctor: User) -> dict:
+def admit(session_id: int, proctor: User) -> SessionSummary:
     """A proctor looked at the student and admits them without a face match (audited)."""
     session = _locked(session_id)
     if session.state == State.ENDED:
@@ -251,7 +253,7 @@ def _start(session: ExamSession) -> None:
 @transaction.atomic
 def open_episode(
     session_id: int, kind: str, at: datetime, peak: float | None, token: str, evidence: str, decided_at: float
-) -> dict:
+) -> EpisodePayload:
     episode = Episode.objects.create(
         session_id=session_id, kind=kind, started_at=at, peak=peak, evidence_token=token, evidence=evidence
     )
@@ -261,7 +263,9 @@ def open_episode(
 
 
 @transaction.atomic
-def close_episode(session_id: int, kind: str, at: datetime, peak: float | None, decided_at: float) -> dict | None:
+def close_episode(
+    session_id: int, kind: str, at: datetime, peak: float | None, decided_at: float
+) -> EpisodePayload | None:
     episode = Episode.objects.filter(session_id=session_id, kind=kind, ended_at__isnull=True).order_by("-id").first()
     if episode is None:
         return None
