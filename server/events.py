@@ -16,8 +16,9 @@ Actions are synchronous (Django's ORM), called from views and commands or from c
   goes on at once: it is shared by every socket of the process and must not wait for Redis or a fan-out.
   The send is queued before the thread returns, so it starts before the awaiting consumer resumes: a chat
   message reaches the sockets before its ``ack`` goes to the sender, as when the consumer published itself;
-* in plain synchronous code without a loop (management commands, the test client) it runs to completion
-  before the action returns, so a command's events have left before the process exits.
+* in plain synchronous code without a loop (management commands, the test client), or in a database thread
+  whose loop has stopped (daphne shutting down), it runs to completion in a loop of its own before the action
+  returns, so a command's events have left before the process exits.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from asgiref.sync import SyncToAsync, async_to_sync
+from asgiref.sync import SyncToAsync
 from django.db import transaction
 
 from .aio import spawn
@@ -44,15 +45,18 @@ def publish_on_commit(send: Send) -> None:
 def _start(send: Send) -> None:
     loop = _serving_loop()
     if loop is None:
-        async_to_sync(_logged)(send)
+        asyncio.run(_logged(send))
     else:
         loop.call_soon_threadsafe(lambda: spawn(_logged(send)))
 
 
 def _serving_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop this thread runs, or the one it works for as a ``sync_to_async`` thread, if any.
+    """The event loop this thread runs, or the one it works for as a ``sync_to_async`` thread, if it still runs.
 
-    asgiref records the latter in ``SyncToAsync.threadlocal`` (its own ``async_to_sync`` finds the loop there).
+    asgiref records the latter in ``SyncToAsync.threadlocal``. Without a running loop the send gets a loop of
+    its own in this thread (``asyncio.run``), not asgiref's ``async_to_sync``: that one hands the send to the
+    recorded loop even when it has stopped, and a database thread still finishing an action while daphne shuts
+    down (an exam socket's pause) would wait for it forever and keep the process from exiting.
     """
     try:
         return asyncio.get_running_loop()

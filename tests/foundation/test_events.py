@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 
 import pytest
+from asgiref.sync import SyncToAsync
 from channels.db import database_sync_to_async
 from django.db import transaction
 
@@ -68,6 +71,27 @@ def test_plain_synchronous_code_returns_once_the_send_is_done():
         sent.append("done")
 
     publish_on_commit(send)
+    assert sent == ["done"]
+
+
+def test_a_database_thread_whose_loop_has_stopped_sends_in_a_loop_of_its_own():
+    """Daphne shutting down: an exam socket's pause commits in a thread whose loop no longer runs."""
+    sent: list[str] = []
+    stopped = asyncio.new_event_loop()
+
+    async def send() -> None:
+        sent.append("done")
+
+    def database_thread() -> None:
+        SyncToAsync.threadlocal.main_event_loop = stopped  # as asgiref leaves it in its worker threads
+        SyncToAsync.threadlocal.main_event_loop_pid = os.getpid()
+        publish_on_commit(send)
+
+    thread = threading.Thread(target=database_thread, daemon=True)
+    thread.start()
+    thread.join(10)
+    stopped.close()
+    assert not thread.is_alive(), "the database thread waits for a loop that has stopped"
     assert sent == ["done"]
 
 
