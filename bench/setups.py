@@ -34,8 +34,8 @@ def exam_class(count: int, clips: list[tuple[str, str]], policy: dict) -> dict:
 
     from django.utils import timezone
 
-    from proctor import enrollment
-    from proctor.models import Exam, ExamSession
+    from proctor import actions, enrollment
+    from proctor.models import Exam
     from server.accounts.models import Role, User, UserRole
     from server.school.models import StudyGroup
 
@@ -60,9 +60,8 @@ def exam_class(count: int, clips: list[tuple[str, str]], policy: dict) -> dict:
         enrollment.record_consent(user)
         if enrollment.enroll(user, Path(reference)).photo is None:
             raise ValueError(f"the quality gate refused the reference photo {reference}")
-        session = ExamSession.objects.create(
-            exam=exam, student=user, state="running", identity="verified", started_at=now
-        )
+        session = actions.open_session(exam, user)
+        actions.identity_result(session.pk, passed=True, score=None)
         students.append({"session": session.pk, "cookie": session_cookie(user), "clip": clip})
     return {"exam": exam.pk, "proctor": session_cookie(proctor), "students": students}
 

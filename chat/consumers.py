@@ -15,11 +15,11 @@ from channels.db import database_sync_to_async
 from server.accounts.models import User
 from server.ws import PONG, JsonProtocolConsumer, Pong, ProtocolError, RateLimit
 
-from . import frames, queries, store
+from . import actions, frames, queries, store
 from .access import RoomAccess
 from .conf import LIMITS
 from .hub import Hub, get_hub
-from .payloads import PROTOCOL_VERSION, RoomPayload, message_frame, person, updated_frame
+from .payloads import PROTOCOL_VERSION, RoomPayload, person
 from .protocol import SCHEMAS
 from .rooms import DirectChatForbidden, open_direct
 from .wire import DirectWriter, Frame
@@ -126,11 +126,9 @@ class ChatConsumer(JsonProtocolConsumer):
         USER_SENDS.take(self.user_id)
         ROOM_SENDS.take(room)
         try:
-            message, duplicate = await db(store.post_message)(self.user, room, client_id, text, reply_to, attachments)
+            message, duplicate = await db(actions.post_message)(self.user, room, client_id, text, reply_to, attachments)
         except store.MessageBlocked as blocked:  # the sender's page finds its pending message by client_id
             raise store.MessageBlocked(blocked.reason, blocked.reason_en, client_id) from None
-        if not duplicate:
-            await self.hub.publish_message(room, message.seq, message_frame(message))
         return {
             "type": "ack",
             "room": room,
@@ -146,10 +144,7 @@ class ChatConsumer(JsonProtocolConsumer):
 
     async def on_read(self, room: int, seq: int) -> None:
         READS.take(self.user_id)
-        position = await db(store.mark_read)(self.user, room, seq)
-        if position is not None:
-            read: frames.Read = {"type": "read", "room": room, "user": self.user_id, "seq": position}
-            await self.hub.publish_event(room, read)
+        await db(actions.mark_read)(self.user, room, seq)
 
     async def on_receipts(self, room: int, seq: int) -> frames.Receipts:
         readers = await db(queries.receipts)(self.user, room, seq)
@@ -164,14 +159,12 @@ class ChatConsumer(JsonProtocolConsumer):
 
     async def on_edit(self, room: int, seq: int, text: str) -> frames.Done:
         CHANGES.take(self.user_id)
-        message = await db(store.edit_message)(self.user, room, seq, text)
-        await self.hub.publish_update(room, seq, updated_frame(message))
+        await db(actions.edit_message)(self.user, room, seq, text)
         return {"type": "done", "op": "edit", "room": room, "seq": seq}
 
     async def on_delete(self, room: int, seq: int) -> frames.Done:
         CHANGES.take(self.user_id)
-        message = await db(store.delete_message)(self.user, room, seq)
-        await self.hub.publish_update(room, seq, updated_frame(message))
+        await db(actions.delete_message)(self.user, room, seq)
         return {"type": "done", "op": "delete", "room": room, "seq": seq}
 
     async def on_revisions(self, room: int, seq: int) -> frames.Revisions:
@@ -184,7 +177,7 @@ class ChatConsumer(JsonProtocolConsumer):
 
     async def on_report(self, room: int, seq: int, reason: str) -> frames.Done:
         CHANGES.take(self.user_id)
-        await db(store.report_message)(self.user, room, seq, reason)
+        await db(actions.report_message)(self.user, room, seq, reason)
         return {"type": "done", "op": "report", "room": room, "seq": seq}
 
     async def on_reports(self, room: int) -> frames.Reports:
@@ -195,10 +188,8 @@ class ChatConsumer(JsonProtocolConsumer):
         return {"type": "members", "room": room, "members": await db(queries.members_of)(room)}
 
     async def on_mute(self, room: int, user: int, minutes: int) -> frames.MuteDone:
-        membership = await db(store.mute_member)(self.user, room, user, minutes)
+        membership = await db(actions.mute_member)(self.user, room, user, minutes)
         until = membership.muted_until.isoformat() if membership.muted_until else None
-        muted: frames.Muted = {"type": "muted", "room": room, "user": user, "until": until}
-        await self.hub.publish_event(room, muted)
         return {"type": "done", "op": "mute", "room": room, "user": user, "until": until}
 
     async def on_open_direct(self, user: int) -> frames.RoomFrame:

@@ -10,11 +10,11 @@ from django.utils import timezone
 from server.accounts.models import User
 from server.school.models import StudyGroup
 
+from .actions import post_message
 from .models import Message, Room
 from .rooms import open_direct, sync_group_rooms
 from .sla.clock import deadline
 from .sla.models import Question
-from .store import post_message
 
 CLIENT_PREFIX = "demo-"
 

@@ -10,7 +10,8 @@ messages when a channel's capacity (100) overflows: the in-memory layer swallows
   when the layer crosses processes (Redis); on the in-memory layer there is nothing to cross;
 * an event is encoded to JSON once by the process that made it; every hub builds the WebSocket frame
   once and writes the same bytes to each of its local subscribers of the room (:mod:`chat.wire`);
-* messages are stored before they are published, with a per-room ``seq`` without gaps, and the
+* messages are stored before they are published (by :mod:`chat.actions`, once the write commits: see
+  :func:`publish_committed`), with a per-room ``seq`` without gaps, and the
   hub delivers them strictly in ``seq`` order: an early arrival waits for the missing ones
   (``REORDER_WAIT``), then the gap is read from the database; a periodic tail check compares each
   room's stored ``last_seq`` with what was delivered, so a message lost anywhere between commit
@@ -30,7 +31,7 @@ import uuid
 import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -191,7 +192,9 @@ class Hub:
 
     async def publish_event(self, room_id: int, event: Mapping[str, object]) -> None:
         """A passing event (typing, read receipt, mute): not stored, delivered to whoever is there."""
-        text = encode(event)
+        await self.publish_encoded_event(room_id, encode(event))
+
+    async def publish_encoded_event(self, room_id: int, text: str) -> None:
         await self._deliver_now(room_id, text)
         self._publish_soon(room_id, {"k": "e", "t": text})
 
@@ -393,6 +396,29 @@ def _stored_last_seq(room_id: int) -> int:
 
 def _stored_last_seqs(room_ids: list[int]) -> dict[int, int]:
     return dict(Room.objects.filter(pk__in=room_ids).values_list("pk", "last_seq"))
+
+
+async def publish_committed(room_id: int, kind: Literal["message", "update", "event"], text: str, seq: int = 0) -> None:
+    """Publish an encoded frame of a committed change (:mod:`chat.actions`, on commit) from this process.
+
+    Through this loop's hub when it has one (its sockets first, then the other processes). A process without
+    chat sockets has no hub and starts none (it would keep background tasks for nothing): the frame goes
+    straight to the other processes' hubs, or nowhere on the in-memory layer, where there are no others.
+    """
+    hub = _hubs.get(asyncio.get_running_loop())
+    if hub is not None:
+        if kind == "message":
+            await hub.publish_message(room_id, seq, text)
+        elif kind == "update":
+            await hub.publish_update(room_id, seq, text)
+        else:
+            await hub.publish_encoded_event(room_id, text)
+        return
+    layer = get_channel_layer()
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return
+    payload = {"k": "e", "t": text} if kind == "event" else {"k": kind[0], "s": seq, "t": text}
+    await layer.group_send(Hub.group(room_id), {"type": "chat.hub", "o": "", "r": room_id, **payload})
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()

@@ -24,10 +24,10 @@ from django.utils.translation import gettext as _
 
 from rtc.janus.client import JanusError, JanusSession
 from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
-from server.accounts import audit
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
-from . import live, protocol
+from . import actions, live, protocol
+from .actions import group_name
 from .models import Participant, Presence
 from .protocol import SOURCES, TEACHER_ONLY
 from .turn import ice_servers_for
@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 RATE_BURST = 120  # messages; a student subscribing to 30 feeds sends ~60 at once
 RATE_PER_SECOND = 20
 TEACHER = Participant.Role.TEACHER
-
-
-def group_name(run_id: int) -> str:
-    return f"lesson-run-{run_id}"
 
 
 def new_feed_id() -> int:
@@ -117,12 +113,9 @@ class LessonConsumer(JsonProtocolConsumer):
 
     async def on_join(self) -> protocol.Joined:
         if self.admission is None:
-            self.admission = await database_sync_to_async(live.admit)(self.user, self.lesson_id, self.channel_name)
+            self.admission = await database_sync_to_async(actions.join)(self.user, self.lesson_id, self.channel_name)
             await self.channel_layer.group_add(group_name(self.admission.run_id), self.channel_name)
             self.heartbeat_task = asyncio.ensure_future(self.heartbeat())
-            await database_sync_to_async(audit.record)(
-                "lessons.joined", actor=self.user, lesson=self.lesson_id, run=self.admission.run_id
-            )
         elif self.janus is not None:
             raise ProtocolError("already_joined", "already in the lesson")
         await self.start_media()
@@ -144,7 +137,6 @@ class LessonConsumer(JsonProtocolConsumer):
             "ice_servers": ice_servers_for(self.user.pk),
             "blocked": self.blocked,
         }
-        await self.broadcast({"type": "lesson.participants", "list": people})
         return joined
 
     async def start_media(self) -> None:
@@ -291,8 +283,7 @@ class LessonConsumer(JsonProtocolConsumer):
         await self.janus.message(handle, {"request": "configure", "substream": substream})
 
     async def on_hand(self, up: bool) -> None:
-        await database_sync_to_async(live.set_hand)(self.admission.participant_id, up)
-        await self.broadcast_participants()
+        await database_sync_to_async(actions.raise_hand)(self.admission.run_id, self.admission.participant_id, up)
 
     async def on_ping(self) -> Pong:
         return PONG
@@ -307,11 +298,7 @@ class LessonConsumer(JsonProtocolConsumer):
     async def moderate(self, user: int | str, flag: str, on: bool) -> None:
         """Set ``flag`` for one participant (a user id) or every student (``"all"``)."""
         target = user if isinstance(user, int) else None
-        ids = await database_sync_to_async(live.moderate)(self.admission.run_id, target, **{flag: on})
-        await self.broadcast_moderation(ids)
-        await database_sync_to_async(audit.record)(
-            f"lessons.{flag}", actor=self.user, run=self.admission.run_id, target=target or "all", on=on
-        )
+        await database_sync_to_async(actions.moderate)(self.admission.run_id, self.user, target, flag, on)
 
     async def on_allow(self, camera: bool | None, microphone: bool | None) -> None:
         """Students' cameras / microphones allowed or not for the whole lesson."""
@@ -319,19 +306,15 @@ class LessonConsumer(JsonProtocolConsumer):
         fields = {column: value for column, value in allowed.items() if value is not None}
         if not fields:
             raise ProtocolError("bad_field", "allow: camera and/or microphone, true or false")
-        await database_sync_to_async(live.update_state)(self.admission.run_id, **fields)
-        await self.broadcast_state()
-        await self.broadcast_moderation(None)
+        await database_sync_to_async(actions.allow)(self.admission.run_id, **fields)
 
     async def on_lock(self, locked: bool) -> None:
-        await database_sync_to_async(live.update_state)(self.admission.run_id, locked=locked)
-        await self.broadcast_state()
+        await database_sync_to_async(actions.lock)(self.admission.run_id, locked)
 
     async def on_remove(self, user: int) -> None:
         if user == self.user.pk:
             raise ProtocolError("bad_field", "remove.user: a student's id, not your own")
-        await database_sync_to_async(live.remove)(self.admission.run_id, user)
-        await self.broadcast({"type": "lesson.remove", "user": user})
+        await database_sync_to_async(actions.remove)(self.admission.run_id, self.user, user)
         # Do not rely on the removed user's socket alone: kick their feeds from Janus too.
         self.require_media()
         for feed, info in (await self.feeds_in_room()).items():
@@ -340,36 +323,15 @@ class LessonConsumer(JsonProtocolConsumer):
                     await moderated_request(
                         self.janus, self.main_handle, self.admission.janus_room, {"request": "kick", "id": feed}
                     )
-        await database_sync_to_async(audit.record)(
-            "lessons.removed", actor=self.user, run=self.admission.run_id, target=user
-        )
 
     async def on_end(self) -> None:
         run_id = self.admission.run_id
-        await database_sync_to_async(live.end)(run_id)
-        await self.broadcast({"type": "lesson.end"})
+        await database_sync_to_async(actions.end)(run_id, self.user)
         if self.janus is not None and self.main_handle is not None:
             with contextlib.suppress(JanusError):
                 await moderated_request(self.janus, self.main_handle, self.admission.janus_room, {"request": "destroy"})
-        await database_sync_to_async(audit.record)("lessons.ended", actor=self.user, run=run_id)
 
-    # ----- channel layer events -----------------------------------------------------------
-    async def broadcast(self, message: dict) -> None:
-        await self.channel_layer.group_send(group_name(self.admission.run_id), message)
-
-    async def broadcast_participants(self) -> None:
-        people = await database_sync_to_async(live.participants)(self.admission.run_id)
-        await self.broadcast({"type": "lesson.participants", "list": people})
-
-    async def broadcast_state(self) -> None:
-        state = await database_sync_to_async(live.state)(self.admission.run_id)
-        await self.broadcast({"type": "lesson.state", "state": state})
-
-    async def broadcast_moderation(self, user_ids: list[int] | None) -> None:
-        blocked = await database_sync_to_async(live.blocked_media)(self.admission.run_id, user_ids)
-        await self.broadcast({"type": "lesson.moderation", "blocked": {str(k): v for k, v in blocked.items()}})
-        await self.broadcast_participants()
-
+    # ----- channel layer events (lessons.actions publishes them) ---------------------------
     async def lesson_participants(self, message: dict) -> None:
         participants: protocol.Participants = {"type": "participants", "list": message["list"]}
         await self.send_json(participants)
@@ -437,8 +399,9 @@ class LessonConsumer(JsonProtocolConsumer):
             # it, so people joining later see who is speaking too.
             if data.get("id") == self.feed_ids.get("camera"):
                 on = kind == "talking"
-                await database_sync_to_async(live.set_talking)(self.admission.participant_id, on)
-                await self.broadcast({"type": "lesson.talking", "user": self.user.pk, "on": on})
+                await database_sync_to_async(actions.set_talking)(
+                    self.admission.run_id, self.admission.participant_id, self.user.pk, on
+                )
             return
         for publisher in data.get("publishers", []):
             info = self.remember_feed(publisher)
@@ -484,7 +447,6 @@ class LessonConsumer(JsonProtocolConsumer):
             self.heartbeat_task.cancel()
         await self.drop_media()
         if self.admission is not None:
-            await database_sync_to_async(live.leave)(self.admission.presence_id)
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # first, so that the others hear it and not this closing socket
                 await self.channel_layer.group_discard(group_name(self.admission.run_id), self.channel_name)
-                await self.broadcast_participants()
+            await database_sync_to_async(actions.leave)(self.admission.run_id, self.admission.presence_id)

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -7,6 +8,7 @@ from server.accounts.models import User
 from server.admin_site import ExplainsProtectedDeletion
 
 from . import biometrics_admin  # noqa: F401  (consent and reference photo pages)
+from .actions import end_session
 from .models import Episode, Exam, ExamSession
 
 
@@ -30,9 +32,29 @@ class ExamAdmin(ExplainsProtectedDeletion, admin.ModelAdmin):
 
 @admin.register(ExamSession)
 class ExamSessionAdmin(admin.ModelAdmin):
+    """The live state changes only through :mod:`proctor.actions` (which tell the dashboard): read-only here."""
+
     list_display = ("exam", "student", "state", "identity", "verdict")
     list_filter = ("state", "identity", "verdict")
-    readonly_fields = ("exam", "student")
+    readonly_fields = (
+        "exam",
+        "student",
+        "state",
+        "identity",
+        "identity_score",
+        "admitted_by",
+        "started_at",
+        "ended_at",
+        "end_reason",
+        "disconnected_at",
+    )
+    actions = ["end_sessions"]
+
+    @admin.action(description=_("Завершить выбранные сеансы"))
+    def end_sessions(self, request: HttpRequest, queryset: QuerySet[ExamSession]) -> None:
+        assert isinstance(request.user, User)  # the admin site admits signed-in staff only
+        for session_id in queryset.exclude(state=ExamSession.State.ENDED).values_list("pk", flat=True):
+            end_session(session_id, ExamSession.EndReason.PROCTOR, actor=request.user)
 
 
 @admin.register(Episode)

@@ -13,11 +13,10 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext
 
-from server.accounts import audit
 from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError, Reply
 
+from . import actions, exam_access
 from . import dashboard_protocol as protocol
-from . import exam_access
 from .live import broadcast
 from .live import sessions as live_sessions
 from .models import Exam, ExamSession
@@ -35,11 +34,6 @@ def _snapshot(exam_id: int) -> list[live_sessions.SessionSummary]:
 
 def _session_in_exam(exam_id: int, session_id: int) -> bool:
     return ExamSession.objects.filter(pk=session_id, exam_id=exam_id).exists()
-
-
-def _record_warning(user, session_id: int, text: str) -> None:
-    session = ExamSession.objects.select_related("student").get(pk=session_id)
-    audit.record("proctor.warning", actor=user, subject=session.student, session=session_id, text=text)
 
 
 class DashboardConsumer(JsonProtocolConsumer):
@@ -85,25 +79,16 @@ class DashboardConsumer(JsonProtocolConsumer):
         await broadcast.to_session(session, "view_offer", sdp=sdp, reply_to=self.channel_name)
 
     async def on_warn(self, session: int, text: str) -> None:
-        await database_sync_to_async(_record_warning)(self.scope["user"], session, text)
-        await broadcast.to_session(session, "warning", text=text)
+        await database_sync_to_async(actions.warn)(session, self.scope["user"], text)
 
     async def on_admit(self, session: int) -> None:
         try:
-            summary: live_sessions.SessionSummary = await database_sync_to_async(live_sessions.admit)(
-                session, self.scope["user"]
-            )
+            await database_sync_to_async(actions.admit)(session, self.scope["user"])
         except live_sessions.SessionClosed:
             raise ProtocolError("session_over", "the session has ended") from None
-        await broadcast.to_session(session, "admitted")
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     async def on_end(self, session: int) -> None:
-        summary: live_sessions.SessionSummary = await database_sync_to_async(live_sessions.end_session)(
-            session, ExamSession.EndReason.PROCTOR, self.scope["user"]
-        )
-        await broadcast.to_session(session, "ended", reason=ExamSession.EndReason.PROCTOR)
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
+        await database_sync_to_async(actions.end_session)(session, ExamSession.EndReason.PROCTOR, self.scope["user"])
 
     async def dashboard_event(self, message: broadcast.DashboardMessage) -> None:
         await self.send_json(message["event"])

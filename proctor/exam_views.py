@@ -17,9 +17,8 @@ from server import csp
 from server.accounts import audit
 from server.accounts.models import Role
 
-from . import enrollment, exam_access, kinds, reports, retention, review
+from . import actions, enrollment, exam_access, kinds, reports, retention, review
 from .exam_forms import ExamForm
-from .live import sessions as live_sessions
 from .live.exam_chat import exam_chat_id
 from .models import Episode, Exam, ExamSession
 from .vision.frames import InputError
@@ -69,8 +68,8 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
     if session is None:
         if not exam.is_open():
             return render(request, "proctor/exam_closed.html", {"exam": exam}, status=403)
-        session = live_sessions.open_session(exam, request.user)
-    session = live_sessions.expire_if_due(session)
+        session = actions.open_session(exam, request.user)
+    session = actions.expire_if_due(session)
     if session.is_over:
         return render(request, "proctor/exam_closed.html", {"exam": exam, "session": session}, status=200)
     context = {

@@ -1,4 +1,4 @@
-"""Binding uploads to the message a ``send`` frame stores (called by chat.store.post_message)."""
+"""Binding uploads to the message a ``send`` frame stores (called by chat.actions.post_message)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from django.conf import settings
 from server.aio import spawn
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
-from .. import enrollment
+from .. import actions, enrollment
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
@@ -70,7 +70,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
 
     session_id: int | None = None
-    epoch = 0  # this socket's connection epoch (live_sessions.connect)
+    epoch = 0  # this socket's connection epoch (actions.connect)
     exam_id: int | None = None
     analysis_fps = 2.0  # the exam policy's (sets the analysis grade)
     ended = False
@@ -92,7 +92,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         try:
             summary: SessionSummary
-            summary, self.epoch = await database_sync_to_async(live_sessions.connect)(session_id, user.pk)
+            summary, self.epoch = await database_sync_to_async(actions.connect)(session_id, user.pk)
         except (ExamSession.DoesNotExist, PermissionError):
             await self.accept()
             await self.close(code=CloseCode.FORBIDDEN)
@@ -117,7 +117,6 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             "grade": grade("analysis", self.analysis_fps).as_parameters(),
         }
         await self.send_json(state)
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
         await self._watch_deadline(summary)
 
     async def _to_worker(self, action: str, **fields: Any) -> None:
@@ -158,30 +157,17 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        paused: tuple[SessionSummary, EpisodePayload | None] | None = await database_sync_to_async(
-            live_sessions.disconnect
-        )(session_id, self.epoch)
+        paused: tuple[SessionSummary, EpisodePayload | None] | None = await database_sync_to_async(actions.disconnect)(
+            session_id, self.epoch
+        )
         if paused is None:
             return  # a newer socket owns the session: it stays as that socket left it
-        summary, episode = paused
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
-        if episode:
-            await broadcast.episode(self.exam_id, "episode.opened", episode, time.time())
+        summary, _ = paused
         if summary["state"] == ExamSession.State.PAUSED:
             asyncio.get_running_loop().call_later(
                 settings.PROCTOR_RESUME_GRACE_SECONDS + 0.5,
-                lambda: spawn(self._expire(session_id, self.exam_id)),
+                lambda: spawn(database_sync_to_async(actions.expire_after_grace)(session_id)),
             )
-
-    @staticmethod
-    async def _expire(session_id: int, exam_id: int) -> None:
-        def check() -> SessionSummary | None:
-            session = ExamSession.objects.get(pk=session_id)
-            return live_sessions.expire_after_grace(session_id, session.disconnected_at)
-
-        summary: SessionSummary | None = await database_sync_to_async(check)()
-        if summary:
-            await broadcast.to_dashboard(exam_id, {"type": "session.updated", **summary})
 
     # --- messages from the browser (schemas in proctor.media.protocol) --------------------------
 
@@ -238,12 +224,11 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def _end(self, reason: str, actor=None) -> None:
         if self.session_id is None:
             return
-        summary: SessionSummary = await database_sync_to_async(live_sessions.end_session)(
-            self.session_id, reason, actor
-        )
+        # This socket closes itself: the session's "ended" control is for any other socket of the session.
+        await self.channel_layer.group_discard(broadcast.session_group(self.session_id), self.channel_name)
+        await database_sync_to_async(actions.end_session)(self.session_id, reason, actor)
         self.ended = True
         await self.send_json(ended_frame(reason))
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
         await self.close(code=CloseCode.SESSION_OVER)
 
     async def _state_changed(self, summary: SessionSummary) -> None:
@@ -251,7 +236,6 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._watch_deadline(summary)
         state: protocol.SessionState = {"type": "session.state", **summary}
         await self.send_json(state)
-        await broadcast.to_dashboard(self.exam_id, {"type": "session.updated", **summary})
 
     # --- replies from the media worker (channel layer) --------------------------------------
 
@@ -269,7 +253,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     @while_attached
     async def media_ok(self, message: dict) -> None:
         """The worker decoded the first frame: the camera stream works."""
-        summary: SessionSummary = await database_sync_to_async(live_sessions.media_ready)(self.session_id)
+        summary: SessionSummary = await database_sync_to_async(actions.media_ready)(self.session_id)
         ok: protocol.MediaOk = {"type": "media.ok", **summary}
         await self.send_json(ok)
         await self._state_changed(summary)
@@ -283,9 +267,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     @while_attached
     async def media_identity(self, message: dict) -> None:
         passed, score = message["passed"], message["score"]
-        summary: SessionSummary = await database_sync_to_async(live_sessions.identity_result)(
-            self.session_id, passed, score
-        )
+        summary: SessionSummary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
         result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed, "score": score}
         await self.send_json(result)
         await self._state_changed(summary)

@@ -33,10 +33,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rtc.peer import StudentPeer, ViewerPeer, close_all_peers
 from server.aio import spawn
 
-from .. import enrollment
+from .. import actions, enrollment
 from ..episodes import EpisodeEvent
-from ..live import broadcast, thumbnails
-from ..live import sessions as live_sessions
+from ..live import thumbnails
 from ..live.pipeline import Evidence, StreamResult, pipeline, wall_clock
 from ..models import ExamSession
 from ..models.exams import evidence_token
@@ -64,25 +63,24 @@ def _when(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 
-async def record_events(session_id: int, exam_id: int, events: list[tuple[EpisodeEvent, Evidence | None]]) -> None:
-    """Persist the engine's decisions and push them to the proctors."""
+async def record_events(session_id: int, events: list[tuple[EpisodeEvent, Evidence | None]]) -> None:
+    """Persist the engine's decisions (the actions announce them to the proctors)."""
     for event, evidence in events:
         episode = event.episode
         if event.action == "opened":
-            payload = await database_sync_to_async(live_sessions.open_episode)(
+            await database_sync_to_async(actions.open_episode)(
                 session_id,
                 episode.kind,
                 _when(wall_clock(episode.start)),
                 episode.peak,
                 evidence.token if evidence else evidence_token(),
                 evidence.relative_path if evidence else "",
+                wall_clock(event.at),
             )
         else:
-            payload = await database_sync_to_async(live_sessions.close_episode)(
-                session_id, episode.kind, _when(wall_clock(episode.end)), episode.peak
+            await database_sync_to_async(actions.close_episode)(
+                session_id, episode.kind, _when(wall_clock(episode.end)), episode.peak, wall_clock(event.at)
             )
-        if payload:
-            await broadcast.episode(exam_id, f"episode.{event.action}", payload, wall_clock(event.at))
 
 
 class MediaSession:
@@ -134,7 +132,7 @@ class MediaSession:
             if result.identity is not None:
                 passed, score = result.identity
                 await self.reply({"type": "media.identity", "passed": passed, "score": score})
-            await record_events(self.session_id, self.exam_id, result.events)
+            await record_events(self.session_id, result.events)
             if result.thumbnail:
                 thumbnails.board().put(self.exam_id, self.session_id, result.thumbnail)
         except Exception:
@@ -262,7 +260,7 @@ class MediaWorker:
         events = await asyncio.to_thread(
             pipeline().browser_signal, session.session_id, message["kind"], message["active"]
         )
-        await record_events(session.session_id, session.exam_id, events)
+        await record_events(session.session_id, events)
 
     async def media_view_offer(self, session: MediaSession, message: Message) -> None:
         await session.start_viewer(message["viewer"], message["sdp"])

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.db import transaction
 from django.utils import timezone
 
 from server.accounts.models import User
+from server.events import publish_on_commit
 
 from .models import Notification
 from .protocol import NewNotification, NotificationsRead
@@ -25,12 +24,12 @@ def user_group(user_id: int) -> str:
 
 
 def push(user_id: int, event: Mapping[str, object]) -> None:
-    """Send an event to the user's open sockets on every process (after commit)."""
+    """Send an event to the user's open sockets on every process, once the write behind it commits."""
     layer = get_channel_layer()
     if layer is None:
         return
     message = {"type": "notification.event", "event": event}
-    transaction.on_commit(lambda: async_to_sync(layer.group_send)(user_group(user_id), message))
+    publish_on_commit(lambda: layer.group_send(user_group(user_id), message))
 
 
 def notify(user: User, kind: str, text: str, url: str = "", params: dict[str, str] | None = None) -> Notification:

@@ -112,3 +112,29 @@ async def test_client_cut_off_repeatedly_ends_with_exactly_what_was_sent(two_pro
     assert [text for _, text in received] == sent
     assert [seq for seq, _ in received] == list(range(1, len(sent) + 1))
     await sender.close()
+
+
+async def test_changes_made_by_a_process_without_sockets_reach_the_sockets(daphne_factory, redis_server, live_env):
+    """A command (no hub, no event loop) posts, edits and mutes through chat.actions: the daphne socket hears
+    each change over Redis — the edit and the mute, which no tail check would ever bring, included."""
+    server = daphne_factory(redis_url=redis_server.url)
+    room = make_room(live_env, "lesson", ["student"], ["teacher"])
+    reader = await ChatSocket.open(server.url, "student")
+    await reader.subscribe(room)
+    members = (await reader.request({"type": "members", "room": room}, "members"))["members"]
+    student_id = next(m["id"] for m in members if m["username"] == "student")
+    live_env.manage(
+        "shell",
+        "-c",
+        "from chat import actions; from server.accounts.models import User\n"
+        "teacher = User.objects.get(username='teacher')\n"
+        f"message, _ = actions.post_message(teacher, {room}, 'from-a-command', 'Домашнее задание: §7')\n"
+        f"actions.edit_message(teacher, {room}, message.seq, 'Домашнее задание: §8')\n"
+        f"actions.mute_member(teacher, {room}, {student_id}, 5)\n",
+        extra_env={"REDIS_URL": redis_server.url},
+    )
+    assert [m["text"] for m in await reader.messages(1)] == ["Домашнее задание: §7"]
+    assert (await reader.expect("message.updated"))["message"]["text"] == "Домашнее задание: §8"
+    muted = await reader.expect("muted")
+    assert (muted["room"], muted["user"], muted["until"] is not None) == (room, student_id, True)
+    await reader.close()

@@ -80,9 +80,9 @@ async def test_hub_delivers_in_order_and_recovers_what_was_never_published():
     """Messages stored but lost on the way (never published, or published out of order) still arrive, in order."""
     from channels.db import database_sync_to_async
 
+    from chat.actions import post_message
     from chat.hub import Hub
     from chat.payloads import message_frame
-    from chat.store import post_message
 
     def setup() -> tuple[int, User]:
         teacher = person("t", Role.TEACHER)

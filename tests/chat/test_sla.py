@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from chat import demo as chat_demo
+from chat.actions import delete_message, post_message
 from chat.models import Room
 from chat.rooms import ensure_room
 from chat.sla import queries
 from chat.sla.models import Question
-from chat.store import delete_message, post_message
 from server.accounts.models import Role, User, UserRole
 from server.notifications.models import Notification
 from server.school import demo as school_demo

@@ -10,7 +10,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from proctor.live import sessions as live_sessions
+from proctor import actions
 from proctor.media.exam_socket import ExamSessionConsumer
 from proctor.models import Episode, Exam, ExamSession
 from server.school.models import StudyGroup
@@ -38,18 +38,18 @@ def camera_lost(session: ExamSession) -> int:
 
 def test_only_the_newest_connection_may_pause_the_session(running_session):
     session_id, student_id = running_session.pk, running_session.student_id
-    _, old = live_sessions.connect(session_id, student_id)
-    summary, new = live_sessions.connect(session_id, student_id)
+    _, old = actions.connect(session_id, student_id)
+    summary, new = actions.connect(session_id, student_id)
     assert new > old
     assert summary["state"] == "running"
 
-    assert live_sessions.disconnect(session_id, old) is None  # the old tab's late teardown changes nothing
+    assert actions.disconnect(session_id, old) is None  # the old tab's late teardown changes nothing
     running_session.refresh_from_db()
     assert running_session.state == "running"
     assert running_session.disconnected_at is None
     assert camera_lost(running_session) == 0
 
-    summary, episode = live_sessions.disconnect(session_id, new)  # the owner leaving still pauses
+    summary, episode = actions.disconnect(session_id, new)  # the owner leaving still pauses
     assert summary["state"] == "paused"
     assert episode["kind"] == "camera_lost"
 

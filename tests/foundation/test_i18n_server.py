@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from chat import store
+from chat import actions
 from chat.rooms import sync_group_rooms
 from lessons.routing import websocket_urlpatterns as lesson_sockets
 from proctor.models import Episode, Exam, ExamSession
@@ -105,8 +105,8 @@ def test_parents_room_title_and_chat_notifications_are_in_the_readers_language(s
     with translation.override("ru"):
         assert parents_room.display_title == "9А: родители"
 
-    message, _ = store.post_message(school["student"], group_room.pk, "c-1", "Когда контрольная?")
-    store.report_message(school["student2"], group_room.pk, message.seq, "spam")
+    message, _ = actions.post_message(school["student"], group_room.pk, "c-1", "Когда контрольная?")
+    actions.report_message(school["student2"], group_room.pk, message.seq, "spam")
     english = _client(school["curator"], "en").get(reverse("home")).content.decode()
     russian = _client(school["curator"], None).get(reverse("home")).content.decode()
     assert "A message was reported in the chat “9А”" in english
@@ -121,7 +121,7 @@ async def test_pushed_notification_reaches_each_tab_in_its_language() -> None:
         tabs[language] = WebsocketCommunicator(URLRouter(notification_sockets), "/ws/notifications/")
         tabs[language].scope.update(user=user, cookies={settings.LANGUAGE_COOKIE_NAME: language})
         assert (await tabs[language].connect())[0]
-    message = "Жалоба на сообщение в чате «%(room)s»"  # a message chat.store sends
+    message = "Жалоба на сообщение в чате «%(room)s»"  # a message chat.actions sends
     await database_sync_to_async(notify)(user, "chat.report", message, "/chat/", params={"room": "9А"})
     english, russian = [(await tabs[language].receive_json_from(timeout=5))["notification"] for language in tabs]
     assert english["text"] == "A message was reported in the chat “9А”"

@@ -89,7 +89,7 @@ def direct_chat(first: str, second: str) -> int:
 
 def post_messages(author: str, room: int, texts: list[str]) -> None:
     """``author`` posts ``texts`` to the room in order (client ids c1, c2, ...)."""
-    from chat.store import post_message
+    from chat.actions import post_message
     from server.accounts.models import User
 
     user = User.objects.get(username=author)
@@ -150,13 +150,14 @@ def admitted_session_closing_in(session: int, seconds: float) -> None:
 
     from django.utils import timezone
 
+    from proctor import actions
     from proctor.models import ExamSession
+    from server.accounts.models import User
 
-    running = ExamSession.objects.get(pk=session)
+    running = ExamSession.objects.select_related("exam").get(pk=session)
     running.exam.closes_at = timezone.now() + timedelta(seconds=seconds)
     running.exam.save()
-    running.state, running.identity, running.started_at = "running", "admitted", timezone.now()
-    running.save()
+    actions.admit(session, User.objects.get(username="proctor"))
 
 
 def unassign_proctors(exam: int) -> None:

@@ -1,0 +1,281 @@
+"""Every change of an exam session or episode, each publishing its own event (Zulip's ``do_*`` actions).
+
+Why: the dashboard must hear every change, however it happened. When consumers and views wrote first and
+broadcast by hand, eight places built the same ``session.updated`` event and one path forgot it (a session
+that timed out while the student loaded the exam page over HTTP ended without a word to the proctors). Here
+each function writes inside a transaction and hands its events to :func:`server.events.publish_on_commit`:
+
+* no path changes a session without its event: consumers, views, the media worker and the logout signal
+  call these functions and never build ``session.updated`` / ``episode.*`` themselves;
+* no event leaves for a write that rolled back, and an action nested in another (``connect`` ending an
+  overdue session) publishes when the outer transaction commits;
+* the events reach the exam's dashboard group on the channel layer (every daphne process) and, for
+  ``ended`` / ``admitted`` / ``warning``, the student's session socket (:mod:`proctor.live.broadcast`).
+
+The functions are synchronous (call them through ``database_sync_to_async`` from async code). Those the
+sockets and the worker call take primary keys and return plain dicts (:func:`proctor.live.sessions.session_summary`,
+``episode_payload``), so no ORM object crosses threads; the exam page's two take and return the session it holds.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from server.accounts import audit
+from server.accounts.models import User
+from server.events import publish_on_commit
+
+from .kinds import Kind
+from .live import broadcast
+from .live.broadcast import SessionUpdated
+from .live.exam_chat import ensure_exam_chat
+from .live.sessions import EpisodePayload, SessionClosed, SessionSummary, episode_payload, session_summary
+from .models import Episode, Exam, ExamSession
+
+State = ExamSession.State
+Identity = ExamSession.Identity
+EndReason = ExamSession.EndReason
+
+
+# --- the events -------------------------------------------------------------------------------
+
+
+def _session_updated(session: ExamSession) -> SessionSummary:
+    """The session's summary, announced to the exam's dashboards once the change commits."""
+    summary, exam_id = session_summary(session), session.exam_id
+    event: SessionUpdated = {"type": "session.updated", **summary}
+    publish_on_commit(lambda: broadcast.to_dashboard(exam_id, event))
+    return summary
+
+
+def _episode_event(exam_id: int, action: str, payload: EpisodePayload, decided_at: float) -> None:
+    """``episode.opened`` / ``episode.closed``; ``decided_at`` is when the engine decided (epoch seconds)."""
+    publish_on_commit(lambda: broadcast.episode(exam_id, f"episode.{action}", payload, decided_at))
+
+
+def _tell_session(session_id: int, action: str, **fields: object) -> None:
+    """Session control for the student's socket (``ended``, ``admitted``, ``warning``), once the change commits."""
+    publish_on_commit(lambda: broadcast.to_session(session_id, action, **fields))
+
+
+def _locked(session_id: int) -> ExamSession:
+    return ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+
+
+# --- the session's life -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_session(exam: Exam, student: User) -> ExamSession:
+    """The student's session for this exam, created on first visit (the exam must be open)."""
+    session, created = ExamSession.objects.get_or_create(exam=exam, student=student)
+    ensure_exam_chat(session)  # also brings a changed proctor list up to date
+    if created:
+        audit.record("proctor.session_opened", actor=student, exam=exam.pk, session=session.pk)
+        _session_updated(session)  # the student appears on the dashboard, with their chat
+    return session
+
+
+@transaction.atomic
+def expire_if_due(session: ExamSession, now: datetime | None = None) -> ExamSession:
+    """End a session whose grace period or time limit has passed (lazy check on every access)."""
+    now = now or timezone.now()
+    if session.state == State.PAUSED and session.disconnected_at is not None:
+        if now - session.disconnected_at >= timedelta(seconds=settings.PROCTOR_RESUME_GRACE_SECONDS):
+            end_session(session.pk, EndReason.CAMERA_LOST, at=now)
+            session.refresh_from_db()
+    elif session.state == State.RUNNING and session.deadline and now >= session.deadline:
+        end_session(session.pk, EndReason.TIMEOUT, at=now)
+        session.refresh_from_db()
+    return session
+
+
+def connect(session_id: int, student_id: int) -> tuple[SessionSummary, int]:
+    """The student's socket (re)connected: resume a paused session within its grace period.
+
+    Returns the summary and the socket's connection epoch: the session now belongs to this socket, and
+    :func:`disconnect` acts only for the socket holding the current epoch. A session found overdue is ended
+    (and announced) before :class:`SessionClosed` refuses the socket.
+    """
+    session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
+    if session.student_id != student_id:
+        raise PermissionError("not your session")
+    expire_if_due(session)  # its own transaction: the refusal below must not roll the ending back
+    return _resume(session_id)
+
+
+@transaction.atomic
+def _resume(session_id: int) -> tuple[SessionSummary, int]:
+    session = _locked(session_id)
+    if session.state == State.ENDED:
+        raise SessionClosed(session.end_reason)
+    ExamSession.objects.filter(pk=session_id).update(connection_epoch=F("connection_epoch") + 1)
+    epoch = ExamSession.objects.values_list("connection_epoch", flat=True).get(pk=session_id)
+    if session.state == State.PAUSED:
+        now = timezone.now()
+        session.episodes.filter(kind=Kind.CAMERA_LOST, ended_at__isnull=True).update(ended_at=now)
+        session.state = State.RUNNING if session.started_at else State.WAITING_CHECK
+        session.disconnected_at = None
+        session.save(update_fields=["state", "disconnected_at"])
+        audit.record("proctor.session_resumed", actor=session.student, session=session.pk)
+    return _session_updated(session), epoch
+
+
+@transaction.atomic
+def disconnect(session_id: int, epoch: int) -> tuple[SessionSummary, EpisodePayload | None] | None:
+    """The owning socket went away: pause, and record camera_lost if the exam was running.
+
+    Returns None (and changes nothing) when the socket no longer owns the session: a newer socket has
+    connected since. The ownership check and the pause are one conditional UPDATE, so a disconnect racing
+    a new connect can never pause the session under the new socket.
+    """
+    now = timezone.now()
+    paused = (
+        ExamSession.objects.filter(pk=session_id, connection_epoch=epoch)
+        .exclude(state=State.ENDED)
+        .update(state=State.PAUSED, disconnected_at=now)
+    )
+    session = ExamSession.objects.select_related("student").get(pk=session_id)
+    if not paused:
+        return None if session.connection_epoch != epoch else (session_summary(session), None)
+    session.episodes.filter(ended_at__isnull=True).update(ended_at=now)  # nothing is observed while away
+    episode = None
+    if session.started_at:
+        lost = Episode.objects.create(session=session, kind=Kind.CAMERA_LOST, started_at=now, details={"source": "ws"})
+        episode = episode_payload(lost)
+    summary = _session_updated(session)
+    if episode is not None:
+        _episode_event(session.exam_id, "opened", episode, time.time())
+    return summary, episode
+
+
+@transaction.atomic
+def expire_after_grace(session_id: int) -> bool:
+    """The grace period after a disconnect has run: end the session unless the student came back.
+
+    Whether it ended now: not if the student resumed, or left again since (a later grace period runs).
+    """
+    session = ExamSession.objects.select_for_update().select_related("exam").get(pk=session_id)
+    if session.state == State.ENDED:
+        return False
+    return expire_if_due(session).state == State.ENDED
+
+
+@transaction.atomic
+def end_session(session_id: int, reason: str, actor: User | None = None, at: datetime | None = None) -> SessionSummary:
+    """End the session (idempotent); its socket, if any, is told to close."""
+    session = _locked(session_id)
+    if session.state == State.ENDED:
+        return session_summary(session)
+    now = at or timezone.now()
+    session.episodes.filter(ended_at__isnull=True).update(ended_at=now)
+    session.state = State.ENDED
+    session.ended_at = now
+    session.end_reason = reason
+    session.save(update_fields=["state", "ended_at", "end_reason"])
+    audit.record("proctor.session_ended", actor=actor, subject=session.student, session=session.pk, reason=reason)
+    _tell_session(session_id, "ended", reason=reason)
+    return _session_updated(session)
+
+
+def end_unfinished_sessions(student: User, reason: str) -> list[SessionSummary]:
+    """End every session of the student that is still going (logging out ends monitoring)."""
+    unfinished = ExamSession.objects.filter(student=student).exclude(state=State.ENDED)
+    return [end_session(session_id, reason, actor=student) for session_id in unfinished.values_list("pk", flat=True)]
+
+
+@transaction.atomic
+def media_ready(session_id: int) -> SessionSummary:
+    """The camera stream works (first frame decoded): move on to the identity check."""
+    session = _locked(session_id)
+    if session.state == State.WAITING_CHECK:
+        identified = session.identity in (Identity.VERIFIED, Identity.ADMITTED)
+        session.state = State.RUNNING if identified else State.IDENTITY_PENDING
+        if session.state == State.RUNNING and session.started_at is None:
+            session.started_at = timezone.now()
+        session.save(update_fields=["state", "started_at"])
+    return _session_updated(session)  # also when unchanged: the socket's page and the dashboard agree again
+
+
+@transaction.atomic
+def identity_result(session_id: int, passed: bool, score: float | None) -> SessionSummary:
+    session = _locked(session_id)
+    if session.state == State.ENDED or session.identity in (Identity.VERIFIED, Identity.ADMITTED):
+        return _session_updated(session)  # a late verdict changes nothing; the dashboard hears the state again
+    session.identity = Identity.VERIFIED if passed else Identity.FAILED
+    session.identity_score = score
+    if passed:
+        _start(session)
+    session.save()
+    audit.record("proctor.identity_check", subject=session.student, session=session.pk, passed=passed, score=score)
+    return _session_updated(session)
+
+
+@transaction.atomic
+def admit(session_id: int, proctor: User) -> SessionSummary:
+    """A proctor looked at the student and admits them without a face match (audited)."""
+    session = _locked(session_id)
+    if session.state == State.ENDED:
+        raise SessionClosed(session.end_reason)
+    session.identity = Identity.ADMITTED
+    session.admitted_by = proctor
+    _start(session)
+    session.save()
+    audit.record("proctor.manual_admit", actor=proctor, subject=session.student, session=session.pk)
+    _tell_session(session_id, "admitted")
+    return _session_updated(session)
+
+
+@transaction.atomic
+def warn(session_id: int, proctor: User, text: str) -> None:
+    """A proctor's warning (audited) appears on the student's exam page."""
+    session = ExamSession.objects.select_related("student").get(pk=session_id)
+    audit.record("proctor.warning", actor=proctor, subject=session.student, session=session_id, text=text)
+    _tell_session(session_id, "warning", text=text)
+
+
+def _start(session: ExamSession) -> None:
+    if session.state in (State.IDENTITY_PENDING, State.WAITING_CHECK):
+        session.state = State.RUNNING
+    if session.started_at is None:
+        session.started_at = timezone.now()
+
+
+# --- episodes (the media worker records what the episode engine decided) ---------------------
+
+
+@transaction.atomic
+def open_episode(
+    session_id: int, kind: str, at: datetime, peak: float | None, token: str, evidence: str, decided_at: float
+) -> EpisodePayload:
+    episode = Episode.objects.create(
+        session_id=session_id, kind=kind, started_at=at, peak=peak, evidence_token=token, evidence=evidence
+    )
+    payload = episode_payload(episode)
+    _episode_event(_exam_of(session_id), "opened", payload, decided_at)
+    return payload
+
+
+@transaction.atomic
+def close_episode(
+    session_id: int, kind: str, at: datetime, peak: float | None, decided_at: float
+) -> EpisodePayload | None:
+    episode = Episode.objects.filter(session_id=session_id, kind=kind, ended_at__isnull=True).order_by("-id").first()
+    if episode is None:
+        return None
+    episode.ended_at = max(at, episode.started_at)
+    episode.peak = peak
+    episode.save(update_fields=["ended_at", "peak"])
+    payload = episode_payload(episode)
+    _episode_event(_exam_of(session_id), "closed", payload, decided_at)
+    return payload
+
+
+def _exam_of(session_id: int) -> int:
+    return ExamSession.objects.values_list("exam_id", flat=True).get(pk=session_id)
