@@ -13,16 +13,19 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext
 
+from server.accounts.models import User
 from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError, Reply
 
 from . import actions, exam_access
 from . import dashboard_protocol as protocol
 from .live import broadcast
 from .live import sessions as live_sessions
+from .media.protocol import MAX_SDP_BYTES
 from .models import Exam, ExamSession
 
 
-def _authorise(user, exam_id: int) -> Exam | None:
+def _authorise(user: User, exam_id: int) -> Exam | None:
+    # A User: server.ws turns signed-out sockets away before connect() runs.
     exam = Exam.objects.filter(pk=exam_id).first()
     return exam if exam is not None and exam_access.can_supervise(user, exam) else None
 
@@ -38,7 +41,7 @@ def _session_in_exam(exam_id: int, session_id: int) -> bool:
 
 class DashboardConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
-    max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
+    max_frame_bytes = MAX_SDP_BYTES + 1024
     exam_id: int | None = None
 
     async def connect(self) -> None:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from server import csp
 from server.accounts import audit
-from server.accounts.models import Role
+from server.accounts.http import AuthenticatedHttpRequest
+from server.accounts.models import Role, User
 
 from . import actions, enrollment, exam_access, kinds, reports, retention, review
 from .exam_forms import ExamForm
@@ -28,7 +29,7 @@ MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 
 @login_required
-def exam_list(request: HttpRequest) -> HttpResponse:
+def exam_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     sitting = []
     for exam in exam_access.student_exams(user).order_by("opens_at"):
@@ -43,12 +44,12 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     return render(request, "proctor/exam_list.html", context)
 
 
-def may_set_exams(user) -> bool:
+def may_set_exams(user: User) -> bool:
     return user.is_authenticated and user.has_role(Role.ADMIN, Role.TEACHER, Role.CURATOR)
 
 
 @login_required
-def create_exam(request: HttpRequest) -> HttpResponse:
+def create_exam(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Teachers (for their groups), curators and administrators set exams."""
     if not may_set_exams(request.user):
         raise Http404
@@ -62,7 +63,7 @@ def create_exam(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
+def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = get_object_or_404(exam_access.student_exams(request.user), pk=exam_id)
     session = ExamSession.objects.filter(exam=exam, student=request.user).first()
     if session is None:
@@ -95,7 +96,7 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def consent(request: HttpRequest) -> JsonResponse:
+def consent(request: AuthenticatedHttpRequest) -> JsonResponse:
     if not enrollment.has_consent(request.user):
         enrollment.record_consent(request.user, request=request)
     return JsonResponse({"ok": True})
@@ -103,7 +104,7 @@ def consent(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
-def reference(request: HttpRequest) -> JsonResponse:
+def reference(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Take a reference photo now (JPEG body); only after consent; through the quality gate."""
     if len(request.body) > MAX_PHOTO_BYTES:
         return JsonResponse({"ok": False, "error": _("фото больше 2 МБ")}, status=400)
@@ -119,7 +120,7 @@ def reference(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = get_object_or_404(Exam, pk=exam_id)
     if not exam_access.can_supervise(request.user, exam):
         raise Http404
@@ -133,7 +134,7 @@ def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
 
 
-def _visible_session(request: HttpRequest, session_id: int) -> ExamSession:
+def _visible_session(request: AuthenticatedHttpRequest, session_id: int) -> ExamSession:
     session = get_object_or_404(ExamSession.objects.select_related("exam", "student"), pk=session_id)
     if not exam_access.can_view_session(request.user, session):
         raise Http404
@@ -141,7 +142,7 @@ def _visible_session(request: HttpRequest, session_id: int) -> ExamSession:
 
 
 @login_required
-def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_detail(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session(request, session_id)
     own = session.student_id == request.user.pk
     if own and not session.reviewed:
@@ -157,14 +158,14 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(request, "proctor/session_detail.html", context)
 
 
-def _reviewable_episode(request: HttpRequest, episode_id: int) -> Episode:
+def _reviewable_episode(request: AuthenticatedHttpRequest, episode_id: int) -> Episode:
     episode = get_object_or_404(Episode.objects.select_related("session__exam", "session__student"), pk=episode_id)
     if not exam_access.can_review(request.user, episode.session.exam):
         raise Http404
     return episode
 
 
-def _comment(request: HttpRequest) -> str:
+def _comment(request: AuthenticatedHttpRequest) -> str:
     text = request.POST.get("comment", "").strip()
     if len(text) > MAX_COMMENT_CHARS:
         raise PermissionDenied(f"comment: at most {MAX_COMMENT_CHARS} characters")
@@ -173,7 +174,7 @@ def _comment(request: HttpRequest) -> str:
 
 @login_required
 @require_POST
-def review_episode(request: HttpRequest, episode_id: int) -> HttpResponse:
+def review_episode(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = _reviewable_episode(request, episode_id)
     try:
         review.decide(episode, request.POST.get("decision", ""), request.user, _comment(request))
@@ -186,7 +187,7 @@ def review_episode(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def set_verdict(request: HttpRequest, session_id: int) -> HttpResponse:
+def set_verdict(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session(request, session_id)
     if not exam_access.can_review(request.user, session.exam):
         raise Http404
@@ -199,7 +200,7 @@ def set_verdict(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def student_comment(request: HttpRequest, episode_id: int) -> HttpResponse:
+def student_comment(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     """The student answers a flag on their own reviewed session."""
     episode = get_object_or_404(Episode.objects.select_related("session"), pk=episode_id)
     if episode.session.student_id != request.user.pk or not episode.session.reviewed:
@@ -210,7 +211,7 @@ def student_comment(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 @login_required
-def evidence(request: HttpRequest, token: str) -> FileResponse:
+def evidence(request: AuthenticatedHttpRequest, token: str) -> FileResponse:
     """An evidence snapshot: found only by its random token, and only for those who may see the episode."""
     episode = Episode.objects.select_related("session").filter(evidence_token=token).exclude(evidence="").first()
     if episode is None or not exam_access.can_view_episode(request.user, episode):
@@ -224,7 +225,7 @@ def evidence(request: HttpRequest, token: str) -> FileResponse:
 
 
 @login_required
-def my_data(request: HttpRequest) -> JsonResponse:
+def my_data(request: AuthenticatedHttpRequest) -> JsonResponse:
     """The signed-in user's own proctoring data, as a JSON download."""
     response = JsonResponse(retention.student_export(request.user), json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = 'attachment; filename="my-proctoring-data.json"'
@@ -232,7 +233,7 @@ def my_data(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _reportable_exam(request: HttpRequest, exam_id: int) -> Exam:
+def _reportable_exam(request: AuthenticatedHttpRequest, exam_id: int) -> Exam:
     exam = get_object_or_404(exam_access.staff_exams(request.user), pk=exam_id)
     if request.user.has_role(Role.STUDENT) and not request.user.has_role(Role.ADMIN):
         raise Http404
@@ -240,14 +241,14 @@ def _reportable_exam(request: HttpRequest, exam_id: int) -> Exam:
 
 
 @login_required
-def report(request: HttpRequest, exam_id: int) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = _reportable_exam(request, exam_id)
     rows = reports.rows(exam)
     return render(request, "proctor/report.html", {"exam": exam, "rows": rows, "now": timezone.now()})
 
 
 @login_required
-def report_csv(request: HttpRequest, exam_id: int) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = _reportable_exam(request, exam_id)
     response = HttpResponse(reports.as_csv(exam), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}-report.csv"'
@@ -255,7 +256,7 @@ def report_csv(request: HttpRequest, exam_id: int) -> HttpResponse:
 
 
 @login_required
-def report_pdf(request: HttpRequest, exam_id: int) -> HttpResponse:
+def report_pdf(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = _reportable_exam(request, exam_id)
     response = HttpResponse(reports.as_pdf(exam), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}-report.pdf"'

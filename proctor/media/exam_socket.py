@@ -17,12 +17,14 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
+from server.accounts.models import User
 from server.aio import spawn
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
@@ -79,7 +81,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     offer_timer: asyncio.TimerHandle | None = None  # the newest offer's deadline, None once answered
     deadline_timer: asyncio.TimerHandle | None = None
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -120,6 +122,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._watch_deadline(summary)
 
     async def _to_worker(self, action: str, **fields: Any) -> None:
+        if self.session_id is None:  # refused in connect(): frames that raced the close have no worker to go to
+            return
         try:
             await media_link.to_worker(self.session_id, self.channel_name, action, **fields)
         except ChannelFull:
@@ -185,8 +189,9 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:
             self.offer_timer.cancel()
+        request = self.offers
         self.offer_timer = asyncio.get_running_loop().call_later(
-            settings.RTC_MEDIA_OFFER_TIMEOUT_SECONDS, lambda request=self.offers: spawn(self._offer_timed_out(request))
+            settings.RTC_MEDIA_OFFER_TIMEOUT_SECONDS, lambda: spawn(self._offer_timed_out(request))
         )
 
     def _answers_pending_offer(self, message: dict) -> bool:
@@ -221,7 +226,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_submit(self) -> None:
         await self._end(ExamSession.EndReason.SUBMITTED)
 
-    async def _end(self, reason: str, actor=None) -> None:
+    async def _end(self, reason: str, actor: User | None = None) -> None:
         if self.session_id is None:
             return
         # This socket closes itself: the session's "ended" control is for any other socket of the session.
@@ -321,7 +326,7 @@ def ended_frame(reason: str) -> protocol.SessionEnded:
     return {"type": "session.ended", "reason": reason}
 
 
-def _deadline(session_id: int):
+def _deadline(session_id: int) -> datetime | None:
     return ExamSession.objects.select_related("exam").get(pk=session_id).deadline
 
 

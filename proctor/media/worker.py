@@ -36,7 +36,8 @@ from server.aio import spawn
 from .. import actions, enrollment
 from ..episodes import EpisodeEvent
 from ..live import thumbnails
-from ..live.pipeline import Evidence, StreamResult, pipeline, wall_clock
+from ..live.analyst import Evidence, StreamResult
+from ..live.pipeline import pipeline, wall_clock
 from ..models import ExamSession
 from ..models.exams import evidence_token
 from ..policy import Policy
@@ -78,6 +79,7 @@ async def record_events(session_id: int, events: list[tuple[EpisodeEvent, Eviden
                 wall_clock(event.at),
             )
         else:
+            assert episode.end is not None, "a closed episode has its end"
             await database_sync_to_async(actions.close_episode)(
                 session_id, episode.kind, _when(wall_clock(episode.end)), episode.peak, wall_clock(event.at)
             )
@@ -191,7 +193,7 @@ class MediaWorker:
             try:
                 message = await layer.receive(channel)
             except Exception as error:  # messages wait in Redis (channels-redis keeps a backup of one in flight)
-                if asyncio.current_task().cancelling():
+                if (task := asyncio.current_task()) is not None and task.cancelling():  # None only outside a task
                     raise asyncio.CancelledError from None  # redis-py reports a cancelled read as a timeout
                 if not isinstance(error, RedisTimeoutError):  # an idle blocking pop can time out in redis-py
                     log.warning("media worker: receiving on %s failed (%r); retrying", channel, error)
