@@ -154,6 +154,7 @@ def session_detail(request: AuthenticatedHttpRequest, session_id: int) -> HttpRe
         "episodes": session.episodes.select_related("reviewer"),
         "credibility": review.credibility(session),
         "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
+        "max_comment_chars": MAX_COMMENT_CHARS,
     }
     return render(request, "proctor/session_detail.html", context)
 
