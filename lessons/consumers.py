@@ -332,19 +332,19 @@ class LessonConsumer(JsonProtocolConsumer):
                 await moderated_request(self.janus, self.main_handle, self.admitted.janus_room, {"request": "destroy"})
 
     # ----- channel layer events (lessons.actions publishes them) ---------------------------
-    async def lesson_participants(self, message: dict) -> None:
+    async def lesson_participants(self, message: protocol.ParticipantsEvent) -> None:
         participants: protocol.Participants = {"type": "participants", "list": message["list"]}
         await self.send_json(participants)
 
-    async def lesson_talking(self, message: dict) -> None:
+    async def lesson_talking(self, message: protocol.TalkingEvent) -> None:
         talking: protocol.Talking = {"type": "talking", "user": message["user"], "on": message["on"]}
         await self.send_json(talking)
 
-    async def lesson_state(self, message: dict) -> None:
+    async def lesson_state(self, message: protocol.StateEvent) -> None:
         state: protocol.StateFrame = {"type": "state", "state": message["state"]}
         await self.send_json(state)
 
-    async def lesson_moderation(self, message: dict) -> None:
+    async def lesson_moderation(self, message: protocol.ModerationEvent) -> None:
         mine = message["blocked"].get(str(self.user.pk))
         if mine is None or mine == self.blocked:
             return
@@ -373,13 +373,13 @@ class LessonConsumer(JsonProtocolConsumer):
                         },
                     )
 
-    async def lesson_remove(self, message: dict) -> None:
+    async def lesson_remove(self, message: protocol.RemoveEvent) -> None:
         if message["user"] == self.user.pk:
             await self.send_json(notice("removed", _("Учитель удалил вас с урока.")))
             await self.leave_lesson()
             await self.close(code=CloseCode.FORBIDDEN)
 
-    async def lesson_end(self, message: dict) -> None:
+    async def lesson_end(self, message: protocol.EndEvent) -> None:
         await self.send_json(notice("ended", _("Урок завершён.")))
         await self.leave_lesson()
         await self.close(code=1000)
