@@ -82,13 +82,12 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
             "reference_url": reverse("proctor:reference"),
             "has_consent": enrollment.has_consent(request.user),
             "has_reference": enrollment.reference_embedding(request.user) is not None,
-            "deadline": session.deadline.isoformat() if session.deadline else None,
-            "duration_s": exam.duration_minutes * 60,
         },
         "chat_room": exam_chat_id(session.pk),
+        "resumable_until": session.time_up_at if session.state == ExamSession.State.PAUSED else None,
     }
     response = render(request, "proctor/take_exam.html", context)
-    if exam.lms_url:
+    if exam.lms_url:  # the address itself arrives over the exam socket; the policy names only its origin
         csp.allow(response, "frame-src", exam.lms_url)
     return response
 
