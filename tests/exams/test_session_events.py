@@ -3,8 +3,8 @@
 In process: the real dashboard socket (a member of the exam's channel-layer group on the in-memory layer)
 listens while the session is ended through each path — the student's socket, the proctor's dashboard, the
 socket's deadline timer, a socket connecting after the deadline, the exam page over HTTP (the time limit passed,
-running or interrupted), logging out, and the admin's action; and a gap after a disconnect, which ends nothing. No media: the
-sockets' messages to the media worker just wait in the layer.
+running or interrupted), logging out, and the admin's action; and a gap after a disconnect, which ends nothing.
+No media: the sockets' messages to the media worker just wait in the layer.
 """
 
 from __future__ import annotations
