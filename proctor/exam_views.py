@@ -33,6 +33,8 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     sitting = []
     for exam in exam_access.student_exams(user).order_by("opens_at"):
         session = ExamSession.objects.filter(exam=exam, student=user).first()
+        if session is not None:  # an interrupted session whose time ran out says so, not "until" a past time
+            session = actions.expire_if_due(session)
         sitting.append({"exam": exam, "session": session, "open": exam.is_open()})
     supervised = (
         exam_access.staff_exams(user)

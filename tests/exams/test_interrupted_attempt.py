@@ -170,3 +170,12 @@ def test_a_session_whose_time_is_up_is_not_reopened(school):
         actions.reopen(session.pk, school["proctor"])
     session.refresh_from_db()
     assert (session.state, session.end_reason) == ("ended", "timeout")
+
+
+def test_the_list_says_an_interrupted_session_whose_time_ran_out_has_ended(school, client_for):
+    session = make_session(school, started_ago=timedelta(minutes=39))
+    leave(session)
+    ExamSession.objects.filter(pk=session.pk).update(released_at=timezone.now() - timedelta(minutes=41))
+    listing = client_for(school["student"]).get("/proctor/").content.decode()
+    assert "завершён: камера не вернулась" in listing
+    assert "можно продолжить" not in listing
