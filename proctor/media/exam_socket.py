@@ -162,7 +162,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
         summary: SessionSummary | None = await database_sync_to_async(actions.disconnect)(session_id, self.epoch)
         if summary is None or summary["state"] != ExamSession.State.PAUSED:
-            return  # a newer socket owns the session: it stays as that socket left it
+            return  # a newer socket owns the session (it stays as that socket left it), or it has ended
         # Nothing ends now: after the grace period the gap becomes a camera_lost episode, and when the exam's
         # time is up the session ends (whichever comes first; a page or socket opened later checks again).
         time_up_at = await database_sync_to_async(_time_up_at)(session_id)
