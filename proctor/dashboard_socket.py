@@ -3,7 +3,7 @@
 Only proctors assigned to the exam (and administrators) may connect. Commands (schemas in
 :mod:`proctor.dashboard_protocol`, docs/dashboard-protocol.md): ``watch`` (switch a student to the
 live-view grade while watched), ``view`` (live video), ``warn``, ``admit`` (after a manual identity
-check, audited) and ``end``.
+check, audited), ``end`` and ``reopen`` (an ended session, audited: the student may come back).
 """
 
 from __future__ import annotations
@@ -92,6 +92,12 @@ class DashboardConsumer(JsonProtocolConsumer):
 
     async def on_end(self, session: int) -> None:
         await database_sync_to_async(actions.end_session)(session, ExamSession.EndReason.PROCTOR, self.scope["user"])
+
+    async def on_reopen(self, session: int) -> None:
+        try:
+            await database_sync_to_async(actions.reopen)(session, self.scope["user"])
+        except live_sessions.NotReopenable as refusal:
+            raise ProtocolError("not_reopenable", str(refusal)) from None
 
     async def dashboard_event(self, message: broadcast.DashboardMessage) -> None:
         await self.send_json(message["event"])

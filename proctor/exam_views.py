@@ -34,6 +34,8 @@ def exam_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     sitting = []
     for exam in exam_access.student_exams(user).order_by("opens_at"):
         session = ExamSession.objects.filter(exam=exam, student=user).first()
+        if session is not None:  # an interrupted session whose time ran out says so, not "until" a past time
+            session = actions.expire_if_due(session)
         sitting.append({"exam": exam, "session": session, "open": exam.is_open()})
     supervised = (
         exam_access.staff_exams(user)
@@ -83,13 +85,12 @@ def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
             "reference_url": reverse("proctor:reference"),
             "has_consent": enrollment.has_consent(request.user),
             "has_reference": enrollment.reference_embedding(request.user) is not None,
-            "deadline": session.deadline.isoformat() if session.deadline else None,
-            "duration_s": exam.duration_minutes * 60,
         },
         "chat_room": exam_chat_id(session.pk),
+        "resumable_until": session.time_up_at if session.state == ExamSession.State.PAUSED else None,
     }
     response = render(request, "proctor/take_exam.html", context)
-    if exam.lms_url:
+    if exam.lms_url:  # the address itself arrives over the exam socket; the policy names only its origin
         csp.allow(response, "frame-src", exam.lms_url)
     return response
 

@@ -32,7 +32,7 @@ from .. import actions, enrollment
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
-from ..live.sessions import EpisodePayload, SessionSummary
+from ..live.sessions import ExamTasks, SessionSummary
 from ..models import ExamSession
 from . import link as media_link
 from . import protocol
@@ -130,15 +130,17 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             raise ProtocolError("media_busy", "the media server is overloaded: try again shortly") from None
 
     async def _watch_deadline(self, summary: SessionSummary) -> None:
-        """End a running session at its deadline even if the page never submits."""
-        if summary["state"] != ExamSession.State.RUNNING or self.deadline_timer is not None:
+        """End a running session when its time is up even if the page never submits (rescheduled when the
+        tasks' release sets the deadline)."""
+        if summary["state"] != ExamSession.State.RUNNING:
             return
-        deadline = await database_sync_to_async(_deadline)(self.session_id)
-        if deadline is not None:
-            delay = max(0.0, deadline.timestamp() - time.time())
-            self.deadline_timer = asyncio.get_running_loop().call_later(
-                delay, lambda: spawn(self._end(ExamSession.EndReason.TIMEOUT))
-            )
+        if self.deadline_timer is not None:
+            self.deadline_timer.cancel()
+        time_up_at = await database_sync_to_async(_time_up_at)(self.session_id)
+        delay = max(0.0, time_up_at.timestamp() - time.time())
+        self.deadline_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: spawn(self._end(ExamSession.EndReason.TIMEOUT))
+        )
 
     async def _teardown(self) -> None:
         """Release the worker's peers and pause the session; runs on disconnect and on cancellation."""
@@ -161,16 +163,16 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        paused: tuple[SessionSummary, EpisodePayload | None] | None = await database_sync_to_async(actions.disconnect)(
-            session_id, self.epoch
-        )
-        if paused is None:
-            return  # a newer socket owns the session: it stays as that socket left it
-        summary, _ = paused
-        if summary["state"] == ExamSession.State.PAUSED:
-            asyncio.get_running_loop().call_later(
-                settings.PROCTOR_RESUME_GRACE_SECONDS + 0.5,
-                lambda: spawn(database_sync_to_async(actions.expire_after_grace)(session_id)),
+        summary: SessionSummary | None = await database_sync_to_async(actions.disconnect)(session_id, self.epoch)
+        if summary is None or summary["state"] != ExamSession.State.PAUSED:
+            return  # a newer socket owns the session (it stays as that socket left it), or it has ended
+        # Nothing ends now: after the grace period the gap becomes a camera_lost episode, and when the exam's
+        # time is up the session ends (whichever comes first; a page or socket opened later checks again).
+        time_up_at = await database_sync_to_async(_time_up_at)(session_id)
+        loop = asyncio.get_running_loop()
+        for delay in (settings.PROCTOR_RESUME_GRACE_SECONDS, time_up_at.timestamp() - time.time()):
+            loop.call_later(
+                max(0.0, delay) + 0.5, lambda: spawn(database_sync_to_async(actions.check_paused)(session_id))
             )
 
     # --- messages from the browser (schemas in proctor.media.protocol) --------------------------
@@ -216,6 +218,16 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
         await self._to_worker("identity")
         return {"type": "identity.checking"}
+
+    async def on_materials(self) -> protocol.Materials:
+        """The exam's tasks, only for a running session with a confirmed identity (the first ask starts the
+        exam's timer)."""
+        try:
+            tasks: ExamTasks = await database_sync_to_async(actions.release_tasks)(self.session_id)
+        except live_sessions.NotRunning:
+            raise ProtocolError("not_running", "the tasks are released once the attempt runs") from None
+        await self._watch_deadline(await database_sync_to_async(_summary)(self.session_id))
+        return {"type": "materials", **tasks}
 
     async def on_browser_event(self, event: str) -> protocol.EventRecorded:
         BROWSER_EVENT_RATE.take(self.session_id)
@@ -326,8 +338,8 @@ def ended_frame(reason: str) -> protocol.SessionEnded:
     return {"type": "session.ended", "reason": reason}
 
 
-def _deadline(session_id: int) -> datetime | None:
-    return ExamSession.objects.select_related("exam").get(pk=session_id).deadline
+def _time_up_at(session_id: int) -> datetime:
+    return ExamSession.objects.select_related("exam").get(pk=session_id).time_up_at
 
 
 def _summary(session_id: int) -> SessionSummary:
