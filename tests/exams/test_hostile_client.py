@@ -3,9 +3,10 @@ aiortc peers: while a well-behaved student streams a scenario clip and passes th
 student floods offers and another offers ten cameras and streams them. The hostile ones get error frames and keep
 their sockets; daphne's memory stays within a stated bound and the good student's analysis keeps producing.
 
-Before the limits (commit "exam socket: rate limits ..." and its parents) the flood got no error frame and the
-ten-track offer was answered: aiortc decoded all ten tracks, and the nine nobody read grew daphne by ~40 MB a second
-(the RSS watch below stops the hostile stream once the bound is passed, to spare the machine).
+On the code before point 7 the flood got no error frame and the ten-track offer was answered: aiortc decoded all
+ten tracks, and the nine nobody read grew daphne by 168 MB within seconds (the RSS watch below stops the hostile
+stream at twice the bound, to spare the machine). With the rate limits but without the backpressure on daphne's
+frame queue (server/ws/backpressure.py), the 10,000 refused offers of 12 KB still waited in daphne: +143 MB.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSession
 from aiortc.mediastreams import MediaStreamTrack
 
 from bench.media import encode_clip
+from proctor.media.protocol import MAX_SDP_BYTES
 from tests.exams.helpers import ClipTrack, camera_offer, next_event, open_session, scenario, stream_track
 from tests.support import setups
 from tests.support.client import logged_in, receive_json
 
 pytestmark = pytest.mark.media
 
-FLOOD_OFFERS = 3000
+FLOOD_OFFERS = 10_000  # the issue's figure
 HOSTILE_TRACKS = 10
 RSS_GROWTH_BOUND_MB = 80  # daphne's resident memory may grow this much while under attack
 GOOD_THUMBNAILS = 3  # thumbnail batches of the good student the proctor must see after its identity result
@@ -116,9 +118,11 @@ async def test_a_hostile_client_leaves_memory_and_other_students_analysis_unaffe
 
     watcher = asyncio.ensure_future(watch_memory())
     try:
-        # The flood: offers as fast as the socket takes them.
+        # The flood: offers of the largest size allowed, as fast as the socket takes them.
         flood_pc = await camera_offer()
-        offer = json.dumps({"type": "offer", "sdp": flood_pc.localDescription.sdp})
+        sdp = flood_pc.localDescription.sdp
+        padding = "a=x-padding:" + "x" * (MAX_SDP_BYTES - len(sdp) - 100) + "\r\n"  # as large as allowed
+        offer = json.dumps({"type": "offer", "sdp": sdp + padding})
         for _ in range(FLOOD_OFFERS):
             await sockets["flooder"].send(offer)
         flood_frames = await frames_until_pong(sockets["flooder"])
