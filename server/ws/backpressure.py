@@ -1,7 +1,7 @@
 """Backpressure for WebSocket frames under daphne: a client sending faster than its consumer handles waits in TCP,
 not in the server's memory.
 
-daphne (4.2) hands every received frame to the application through an unbounded ``asyncio.Queue``
+daphne (pinned 4.2.3) hands every received frame to the application through an unbounded ``asyncio.Queue``
 (``WebSocketProtocol.onMessage`` → ``application_queue.put_nowait``) and never stops reading the connection: a
 client sending offers as fast as the loopback takes them grew daphne by 600 MB in 20 s although every one of them
 was refused at once (bench/hostile.py). :func:`install` bounds that queue per connection: once it holds
