@@ -38,10 +38,16 @@ from . import link as media_link
 from . import protocol
 from . import worker as media_worker
 from .grades import grade
+from .sdp import offer_problem
 
 log = logging.getLogger(__name__)
 
 BROWSER_EVENT_RATE = RateLimit("browser events", 20, 10)  # per session
+# Per session, so a hostile page cannot keep its worker busy with peers (each offer builds a new one) or its
+# analyst with identity checks; a real page offers once per connect and after each media_timeout, and asks for
+# the identity check once per connect and per click. The detail states the limit (docs/exam-protocol.md).
+OFFER_RATE = RateLimit("offers (at most 10 a minute per session)", 10, 60)
+IDENTITY_CHECK_RATE = RateLimit("identity checks (at most 6 a minute per session)", 6, 60)
 TEARDOWN_TIMEOUT = 2.0
 
 Message = TypeVar("Message")
@@ -186,7 +192,14 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         return PONG
 
     async def on_offer(self, sdp: str) -> None:
-        """Forward the offer to the worker; an error frame follows if no answer comes in time."""
+        """Forward the offer to the worker; an error frame follows if no answer comes in time.
+
+        Rate limited, and refused unless its media sections are exactly the exam's (:mod:`proctor.media.sdp`):
+        both before the worker spends anything on it.
+        """
+        OFFER_RATE.take(self.session_id)
+        if (problem := offer_problem(sdp)) is not None:
+            raise ProtocolError("bad_sdp", problem)
         self.offers += 1
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:
@@ -213,6 +226,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_error("media_timeout", detail)
 
     async def on_identity_check(self) -> protocol.IdentityChecking:
+        IDENTITY_CHECK_RATE.take(self.session_id)  # the message rate; how many checks a session gets is the policy's
         *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from fractions import Fraction
 from pathlib import Path
 
+import av
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
 from tests.support.client import logged_in, receive_json
@@ -80,7 +83,35 @@ async def camera_offer() -> RTCPeerConnection:
 
 async def stream_camera(ws) -> RTCPeerConnection:
     """Offer a synthetic camera on the student's socket and connect it with the server's answer."""
-    pc = await camera_offer()
+    return await stream_track(ws, VideoStreamTrack())
+
+
+class ClipTrack(VideoStreamTrack):
+    """A camera playing a clip (e.g. a scenario's .y4m) in a loop at ``fps``, scaled to ``width`` x ``height``:
+    a student sending what the exam page sends at the analysis grade, without a browser."""
+
+    def __init__(self, clip: Path, fps: int = 5, width: int = 320, height: int = 240) -> None:
+        super().__init__()
+        with av.open(str(clip)) as container:
+            stream = container.streams.video[0]
+            step = max(1, round(float(stream.average_rate or fps) / fps))
+            decoded = [f for i, f in enumerate(container.decode(stream)) if i % step == 0]
+        self.frames = [f.reformat(width=width, height=height, format="yuv420p") for f in decoded]
+        self.fps, self.sent = fps, 0
+
+    async def recv(self) -> av.VideoFrame:
+        await asyncio.sleep(1 / self.fps)
+        frame = self.frames[self.sent % len(self.frames)]
+        frame.pts, frame.time_base = self.sent * 90_000 // self.fps, Fraction(1, 90_000)
+        self.sent += 1
+        return frame
+
+
+async def stream_track(ws, track) -> RTCPeerConnection:
+    """Offer ``track`` on the student's socket and connect it with the server's answer."""
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    pc.addTrack(track)
+    await pc.setLocalDescription(await pc.createOffer())
     await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
     answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))

@@ -7,6 +7,8 @@ import { openSocket } from "./socket.js";
 const ICE_GATHER_TIMEOUT_MS = 3000;
 /** No media worker answered the offer: offer again after this long. */
 const MEDIA_RETRY_MS = 1000;
+/** The server's offer limit (10 a minute per session) was reached: offer again after its refill time. */
+const OFFER_LIMITED_RETRY_MS = 6000;
 /** Browser chrome wider or taller than this means the developer tools are docked open. */
 const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
 
@@ -76,7 +78,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     sender = pc.addTrack(video, stream);  // only the camera: the microphone was checked, not sent
     await pc.setLocalDescription(await pc.createOffer());
     await window.classroomRtc.iceComplete(pc, ICE_GATHER_TIMEOUT_MS);
-    send({ type: "offer", sdp: pc.localDescription.sdp });
+    send({ type: "offer", sdp: pc.localDescription.sdp, ref: "offer" });
   }
 
   function closePeer() { if (pc) { pc.close(); pc = null; sender = null; } }
@@ -148,6 +150,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         finish(msg.reason);
         break;
       case "error":
+        if (msg.error === "rate_limited" && msg.ref === "offer") { setTimeout(() => startMedia(iceServers), OFFER_LIMITED_RETRY_MS); break; }
         if (msg.error !== "media_timeout") { console.warn("server error", msg); break; }
         document.body.dataset.connection = "media-timeout";  // no media worker answered: offer again
         setTimeout(() => startMedia(iceServers), MEDIA_RETRY_MS);
