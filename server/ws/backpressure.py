@@ -44,7 +44,7 @@ def _pause_until_drained(transport: Any, frames: asyncio.Queue[Any]) -> None:
     def get_nowait() -> Any:
         item = asyncio.Queue.get_nowait(frames)
         if frames.qsize() <= QUEUED_FRAMES // 2:
-            del frames.get_nowait  # type: ignore[method-assign]  # back to the class's
+            del frames.get_nowait  # back to the class's
             transport.resumeProducing()
         return item
 
