@@ -15,10 +15,10 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from proctor.media.exam_socket import ExamSessionConsumer
-from proctor.models import Exam, ExamSession
+from proctor.models import ExamSession
 from server.accounts.models import AuditEvent
-from server.school.models import StudyGroup
 from tests.exams.helpers import open_session
+from tests.exams.sessions import exam_session
 from tests.support import setups
 from tests.support.client import logged_in, receive_json
 
@@ -38,22 +38,10 @@ BEFORE_THE_END = [
 ]
 
 
-def make_session(school: dict, state: str, identity: str, started_ago: timedelta | None = None) -> ExamSession:
-    now = timezone.now()
-    exam = Exam.objects.create(
-        title="Алгебра",
-        group=StudyGroup.objects.get(name="9А"),
-        opens_at=now - timedelta(minutes=30),
-        closes_at=now + timedelta(hours=2),
-        duration_minutes=40,
-        materials=MATERIALS,
-        lms_url=LMS_URL,
-        created_by=school["teacher"],
-    )
-    started = now - started_ago if started_ago is not None else None
-    return ExamSession.objects.create(
-        exam=exam, student=school["student"], state=state, identity=identity, started_at=started
-    )
+def tasks_session(school: dict, state: str, identity: str, started_ago: timedelta | None = None) -> ExamSession:
+    """A session of an exam with tasks and an LMS quiz, not given them yet."""
+    exam_fields = {"materials": MATERIALS, "lms_url": LMS_URL}
+    return exam_session(school, state, identity, started_ago, released=False, exam_fields=exam_fields)
 
 
 def assert_no_tasks(html: str) -> None:
@@ -64,7 +52,7 @@ def assert_no_tasks(html: str) -> None:
 
 @pytest.mark.parametrize(("state", "identity"), BEFORE_THE_END)
 def test_the_exam_page_never_carries_the_tasks(school, client_for, state, identity):
-    session = make_session(
+    session = tasks_session(
         school, state, identity, started_ago=timedelta(0) if state in ("running", "paused") else None
     )
     response = client_for(school["student"]).get(f"/proctor/exams/{session.exam_id}/take/")
@@ -107,7 +95,7 @@ def no_media(settings) -> None:
 async def test_a_session_short_of_running_and_identified_asking_for_the_tasks_gets_an_error_frame(
     school, no_media, state, identity
 ):
-    session = await database_sync(make_session, school, state, identity)
+    session = await database_sync(tasks_session, school, state, identity)
     [answer] = await ask_for_tasks(session)
     assert answer == {
         "type": "error",
@@ -120,7 +108,7 @@ async def test_a_session_short_of_running_and_identified_asking_for_the_tasks_ge
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("identity", ["verified", "admitted"])
 async def test_a_running_identified_session_gets_the_tasks_and_its_timer_starts_then(school, no_media, identity):
-    session = await database_sync(make_session, school, "running", identity, started_ago=timedelta(minutes=10))
+    session = await database_sync(tasks_session, school, "running", identity, started_ago=timedelta(minutes=10))
     before = timezone.now()
     answer, again = await ask_for_tasks(session, times=2)
     stored = await ExamSession.objects.select_related("exam").aget(pk=session.pk)

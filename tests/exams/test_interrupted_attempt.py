@@ -18,32 +18,12 @@ from django.utils import timezone
 from proctor import actions
 from proctor.dashboard_socket import DashboardConsumer
 from proctor.media.exam_socket import ExamSessionConsumer
-from proctor.models import Episode, Exam, ExamSession
+from proctor.models import Episode, ExamSession
 from server.accounts.models import AuditEvent
-from server.school.models import StudyGroup
+from tests.exams.sessions import exam_session
 
 HEARD_WITHIN = 10.0
 LONG_GAP = timedelta(minutes=5)  # far past the 60 s grace period, well within the exam's 40 minutes
-
-
-def make_session(school: dict, state: str = "running", started_ago: timedelta | None = timedelta(0)) -> ExamSession:
-    """A 40-minute exam of 9А (proctor assigned), open for two more hours; the student's session got its tasks
-    ``started_ago`` (None: not started)."""
-    now = timezone.now()
-    exam = Exam.objects.create(
-        title="История",
-        group=StudyGroup.objects.get(name="9А"),
-        opens_at=now - timedelta(minutes=50),
-        closes_at=now + timedelta(hours=2),
-        duration_minutes=40,
-        created_by=school["teacher"],
-    )
-    exam.proctors.add(school["proctor"])
-    started = None if started_ago is None else now - started_ago
-    identity = "pending" if started is None else "admitted"
-    return ExamSession.objects.create(
-        exam=exam, student=school["student"], state=state, identity=identity, started_at=started, released_at=started
-    )
 
 
 def leave(session: ExamSession) -> None:
@@ -62,7 +42,7 @@ def camera_lost(session: ExamSession) -> list[Episode]:
 
 
 def test_a_disconnect_before_the_attempt_runs_ends_nothing(school):
-    session = make_session(school, state="waiting_check", started_ago=None)
+    session = exam_session(school, state="waiting_check", started_ago=None)
     leave(session)
     later = check_later(session, LONG_GAP)
     assert (later.state, later.end_reason) == ("paused", "")
@@ -73,7 +53,7 @@ def test_a_disconnect_before_the_attempt_runs_ends_nothing(school):
 
 
 def test_a_gap_past_the_grace_period_is_camera_lost_and_the_attempt_resumes(school):
-    session = make_session(school, started_ago=timedelta(minutes=5))
+    session = exam_session(school, started_ago=timedelta(minutes=5))
     leave(session)
     later = check_later(session, LONG_GAP)
     assert (later.state, later.end_reason) == ("paused", "")
@@ -89,21 +69,21 @@ def test_a_gap_past_the_grace_period_is_camera_lost_and_the_attempt_resumes(scho
 
 
 def test_a_gap_within_the_grace_period_is_no_episode(school):
-    session = make_session(school)
+    session = exam_session(school)
     leave(session)
     assert check_later(session, timedelta(seconds=30)).state == "paused"
     assert camera_lost(session) == []
 
 
 def test_the_session_ends_when_the_exams_time_is_up_while_away(school):
-    session = make_session(school, started_ago=timedelta(minutes=30))
+    session = exam_session(school, started_ago=timedelta(minutes=30))
     leave(session)
     later = check_later(session, timedelta(minutes=11))  # 41 minutes since the tasks were released
     assert (later.state, later.end_reason) == ("ended", "camera_lost")
 
 
 def test_the_student_sees_why_and_until_when(school, client_for):
-    session = make_session(school, started_ago=timedelta(minutes=10))
+    session = exam_session(school, started_ago=timedelta(minutes=10))
     leave(session)
     session.refresh_from_db()
     until = timezone.localtime(session.released_at + timedelta(minutes=40)).strftime("%H:%M")
@@ -124,7 +104,7 @@ def dashboard_socket(session: ExamSession, proctor) -> WebsocketCommunicator:
 @pytest.mark.django_db(transaction=True)
 async def test_a_proctor_reopens_an_ended_session_audited_heard_and_the_student_comes_back(school, settings):
     settings.RTC_MEDIA_EMBEDDED = False  # the student's socket messages to the media worker just wait
-    session = await database_sync_to_async(make_session)(school, started_ago=timedelta(minutes=10))
+    session = await database_sync_to_async(exam_session)(school, started_ago=timedelta(minutes=10))
     await database_sync_to_async(actions.end_session)(session.pk, "logout", school["student"])
     ended = await ExamSession.objects.select_related("exam").aget(pk=session.pk)
     time_left = ended.deadline - ended.ended_at
@@ -164,7 +144,7 @@ async def test_a_proctor_reopens_an_ended_session_audited_heard_and_the_student_
 
 
 def test_a_session_whose_time_is_up_is_not_reopened(school):
-    session = make_session(school, started_ago=timedelta(minutes=45))
+    session = exam_session(school, started_ago=timedelta(minutes=45))
     actions.expire_if_due(ExamSession.objects.select_related("exam").get(pk=session.pk))
     with pytest.raises(actions.NotReopenable):
         actions.reopen(session.pk, school["proctor"])
@@ -173,7 +153,7 @@ def test_a_session_whose_time_is_up_is_not_reopened(school):
 
 
 def test_the_list_says_an_interrupted_session_whose_time_ran_out_has_ended(school, client_for):
-    session = make_session(school, started_ago=timedelta(minutes=39))
+    session = exam_session(school, started_ago=timedelta(minutes=39))
     leave(session)
     ExamSession.objects.filter(pk=session.pk).update(released_at=timezone.now() - timedelta(minutes=41))
     listing = client_for(school["student"]).get("/proctor/").content.decode()

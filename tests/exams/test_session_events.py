@@ -22,9 +22,9 @@ from django.utils import timezone
 from proctor import actions
 from proctor.dashboard_socket import DashboardConsumer
 from proctor.media.exam_socket import ExamSessionConsumer
-from proctor.models import Exam, ExamSession
+from proctor.models import ExamSession
 from server.accounts.models import User
-from server.school.models import StudyGroup
+from tests.exams.sessions import exam_session
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,32 +37,8 @@ def no_media(settings) -> None:
     settings.RTC_MEDIA_EMBEDDED = False
 
 
-def make_session(school: dict, state: str = "running", started_ago: timedelta = timedelta(0), **fields) -> ExamSession:
-    """A one-minute exam of group 9А with ``proctor`` assigned; the student's session started (and got its tasks)
-    ``started_ago``."""
-    now = timezone.now()
-    exam = Exam.objects.create(
-        title="Физика",
-        group=StudyGroup.objects.get(name="9А"),
-        opens_at=now - timedelta(minutes=30),
-        closes_at=now + timedelta(hours=1),
-        duration_minutes=1,
-        created_by=school["teacher"],
-    )
-    exam.proctors.add(school["proctor"])
-    return ExamSession.objects.create(
-        exam=exam,
-        student=school["student"],
-        state=state,
-        identity="admitted",
-        started_at=now - started_ago,
-        released_at=now - started_ago,
-        **fields,
-    )
-
-
 async def session_of(school: dict, **kwargs) -> ExamSession:
-    return await database_sync_to_async(make_session)(school, **kwargs)
+    return await database_sync_to_async(exam_session)(school, minutes=1, **kwargs)
 
 
 @pytest.fixture
