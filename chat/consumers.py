@@ -71,7 +71,7 @@ class ChatConsumer(JsonProtocolConsumer):
         """The user's rights changed (server.ws.rights): rooms no longer readable are dropped, with
         ``unsubscribed`` and reason ``access_lost``; the others keep going with their new access."""
         self.user = user
-        for room_id in list(self.access):
+        for room_id in list(getattr(self, "access", ())):  # () while connect() has not run yet
             try:
                 _, access = await db(store.load_room)(user, room_id)
             except ProtocolError:

@@ -341,8 +341,8 @@ class LessonConsumer(JsonProtocolConsumer):
         """The user's role in the lesson is read again (server.ws.rights): no role any more → ``removed`` and
         closed (4403); another role → closed with ``RIGHTS_CHANGED``, the page joins again in the new role."""
         self.user = user
-        if self.admission is None:
-            return  # not joined: ``join`` reads the role when it comes
+        if getattr(self, "admission", None) is None:
+            return  # not joined (or connect() has not run yet): ``join`` reads the role when it comes
         role = await database_sync_to_async(_role_in_lesson)(user, self.lesson_id)
         if role is None:
             await self.send_json(notice("removed", _("Вы больше не участник этого урока.")))

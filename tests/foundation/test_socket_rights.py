@@ -186,3 +186,23 @@ async def test_user_who_must_change_the_password_gets_no_socket(daphne_server, l
     live_env.call(setups.require_password_change, username=username)
     for path in ("/ws/chat/", "/ws/notifications/"):
         assert await close_code(await session.websocket(path)) == CloseCode.UNAUTHENTICATED
+
+
+async def test_student_taken_out_of_the_group_is_removed_from_the_lesson(
+    daphne_factory, janus_server, redis_server, live_env
+):
+    server = daphne_factory(redis_url=redis_server.url, extra_env=janus_server.env)
+    student = fresh_user(live_env, "student")
+    group = f"Г{uuid.uuid4().hex[:8]}"
+    live_env.call(setups.group_with, name=group, students=[student], parents={})
+    lesson = live_env.call(setups.lesson_now, group=group, teacher="teacher", started_minutes_ago=1)
+    ws = await logged_in(server.url, student).websocket(f"/ws/lessons/{lesson}/")
+    await ws.send(json.dumps({"type": "join"}))
+    while (frame := json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)))["type"] != "joined":
+        assert frame["type"] != "error", frame
+
+    live_env.call(setups.remove_from_group, redis_url=redis_server.url, username=student, group=group)
+
+    while (frame := json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT)))["type"] != "removed":
+        pass
+    assert await close_code(ws) == CloseCode.FORBIDDEN
