@@ -15,10 +15,10 @@ flush after ``user_logged_out``, chat's membership sync after a group change) is
 process that heard the message before the write was done.
 
 The check (:func:`check_session`) reads the socket's session from the session store, as a page would:
-the session gone (logout, or renewed by a password change in this browser) → the socket closes with
-``RIGHTS_CHANGED`` and the page reconnects, the new connection deciding; the user inactive, deleted, their
-password changed elsewhere or a password change required → ``UNAUTHENTICATED``; otherwise the consumer gets
-the fresh user and narrows what it serves (its ``rights_changed`` hook).
+the session gone (logout, or renewed by a password change in this browser) or its password hash stale (the
+password changed) → the socket closes with ``RIGHTS_CHANGED`` and the page reconnects, the new connection
+deciding; the user inactive, deleted or required to change the password → ``UNAUTHENTICATED``; otherwise
+the consumer gets the fresh user and narrows what it serves (its ``rights_changed`` hook).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import import_module
-from types import SimpleNamespace
 from typing import Any, Protocol
 
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils.crypto import constant_time_compare
 
 from server.aio import spawn
 from server.events import publish_on_commit
@@ -76,13 +77,22 @@ class Verdict:
 
 
 def check_session(session_key: str | None, user_id: int) -> Verdict:
-    """Read the session and its user again, as Django does for a page (session auth hash included)."""
+    """Read the session and its user again, without changing either (a page's check would flush a session whose
+    password hash is stale — this one runs beside the request that is changing it).
+
+    A session that ended, or whose password hash no longer matches (a password change: here a moment before the
+    session is renewed, or in another browser), closes the socket with ``RIGHTS_CHANGED``: the reconnect is
+    checked by Django's own rules (AuthMiddleware) and decides. A user deleted, deactivated or required to change
+    the password closes it with ``UNAUTHENTICATED``.
+    """
     session: SessionBase = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    if not session_key or session.get(auth.SESSION_KEY) is None:
-        return Verdict(close_code=CloseCode.RIGHTS_CHANGED)  # logged out, expired, or renewed: reconnect
-    user = auth.get_user(SimpleNamespace(session=session))  # type: ignore[arg-type]  # only .session is read
-    if not user.is_authenticated or user.pk != user_id or getattr(user, "must_change_password", False):
+    if not session_key or session.get(auth.SESSION_KEY) != str(user_id):
+        return Verdict(close_code=CloseCode.RIGHTS_CHANGED)
+    user = get_user_model()._default_manager.filter(pk=user_id).first()
+    if user is None or not user.is_active or getattr(user, "must_change_password", False):
         return Verdict(close_code=CloseCode.UNAUTHENTICATED)
+    if not constant_time_compare(session.get(auth.HASH_SESSION_KEY, ""), user.get_session_auth_hash()):
+        return Verdict(close_code=CloseCode.RIGHTS_CHANGED)
     return Verdict(user=user)
 
 

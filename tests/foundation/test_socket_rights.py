@@ -171,7 +171,9 @@ async def test_password_change_closes_the_other_sessions_sockets(daphne_server, 
     )
     assert status == 302
 
-    assert await close_code(there.ws) == CloseCode.UNAUTHENTICATED  # the other browser must log in again
+    # The other browser's session no longer matches the password: its socket closes and its reconnect is refused.
+    assert await close_code(there.ws) == CloseCode.RIGHTS_CHANGED
+    assert await close_code(await elsewhere.websocket("/ws/chat/")) == CloseCode.UNAUTHENTICATED
     # This browser's session was renewed: its socket reconnects with the new session and works.
     assert await close_code(here.ws) == CloseCode.RIGHTS_CHANGED
     again = await ChatSocket.open(daphne_server.url, username, changing)
