@@ -68,6 +68,22 @@ class ChatConsumer(JsonProtocolConsumer):
             return None
         return self.base_send(frame.asgi)
 
+    async def rights_changed(self, user: User) -> None:
+        """The user's rights changed (server.ws.rights): rooms no longer readable are dropped, with
+        ``unsubscribed`` and reason ``access_lost``; the others keep going with their new access."""
+        self.user = user
+        for room_id in list(getattr(self, "access", ())):  # () while connect() has not run yet
+            try:
+                _, access = await db(store.load_room)(user, room_id)
+            except ProtocolError:
+                self.access.pop(room_id, None)
+                await self.hub.leave(self, room_id)
+                lost: frames.Unsubscribed = {"type": "unsubscribed", "room": room_id, "reason": "access_lost"}
+                await self.send_json(lost)
+            else:
+                if room_id in self.access:
+                    self.access[room_id] = access
+
     def subscribed_access(self, room: int) -> RoomAccess:
         access = self.access.get(room)
         if access is None:
@@ -128,8 +144,14 @@ class ChatConsumer(JsonProtocolConsumer):
     async def on_send(
         self, room: int, client_id: str, text: str, reply_to: int | None, attachments: list[int] | None
     ) -> frames.Ack:
-        USER_SENDS.take(self.user_id)
-        ROOM_SENDS.take(room)
+        await USER_SENDS.take_shared(self.user_id)
+        # The room's budget is spent only by those who may write there: a subscription already checked it
+        # (and rights changes narrow subscriptions); a send to an unsubscribed room checks it first.
+        access = self.access.get(room)
+        if access is None:
+            _, access = await db(store.load_room)(self.user, room)
+        if access.write:
+            await ROOM_SENDS.take_shared(room)
         try:
             message, duplicate = await db(actions.post_message)(self.user, room, client_id, text, reply_to, attachments)
         except store.MessageBlocked as blocked:  # the sender's page finds its pending message by client_id
@@ -148,7 +170,7 @@ class ChatConsumer(JsonProtocolConsumer):
         return {"type": "history", **page}
 
     async def on_read(self, room: int, seq: int) -> None:
-        READS.take(self.user_id)
+        await READS.take_shared(self.user_id)
         await db(actions.mark_read)(self.user, room, seq)
 
     async def on_receipts(self, room: int, seq: int) -> frames.Receipts:
@@ -158,17 +180,17 @@ class ChatConsumer(JsonProtocolConsumer):
     async def on_typing(self, room: int) -> None:
         if not self.subscribed_access(room).write:
             raise ProtocolError("read_only", "you may read this room but not write to it")
-        TYPING.take((self.user_id, room))
+        await TYPING.take_shared((self.user_id, room))
         typing: frames.Typing = {"type": "typing", "room": room, "user": person(self.user)}
         await self.hub.publish_event(room, typing)
 
     async def on_edit(self, room: int, seq: int, text: str) -> frames.Done:
-        CHANGES.take(self.user_id)
+        await CHANGES.take_shared(self.user_id)
         await db(actions.edit_message)(self.user, room, seq, text)
         return {"type": "done", "op": "edit", "room": room, "seq": seq}
 
     async def on_delete(self, room: int, seq: int) -> frames.Done:
-        CHANGES.take(self.user_id)
+        await CHANGES.take_shared(self.user_id)
         await db(actions.delete_message)(self.user, room, seq)
         return {"type": "done", "op": "delete", "room": room, "seq": seq}
 
@@ -181,7 +203,7 @@ class ChatConsumer(JsonProtocolConsumer):
         }
 
     async def on_report(self, room: int, seq: int, reason: str) -> frames.Done:
-        CHANGES.take(self.user_id)
+        await CHANGES.take_shared(self.user_id)
         await db(actions.report_message)(self.user, room, seq, reason)
         return {"type": "done", "op": "report", "room": room, "seq": seq}
 

@@ -6,7 +6,7 @@ Frames of a room's stream (``message``, ``message.updated``, ``read``, ``typing`
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 from .payloads import MessagePayload, Person, RoomPayload
 
@@ -62,8 +62,11 @@ class Subscribed(TypedDict):
 
 
 class Unsubscribed(TypedDict):
+    """The answer to ``unsubscribe``, or sent unasked when the user may no longer read the room."""
+
     type: Literal["unsubscribed"]
     room: int
+    reason: NotRequired[Literal["access_lost"]]
 
 
 class Ack(TypedDict):

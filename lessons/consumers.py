@@ -27,8 +27,9 @@ from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moder
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
 from . import actions, live, protocol
+from .access import lesson_role
 from .actions import group_name
-from .models import Participant, Presence
+from .models import Lesson, Participant, Presence
 from .protocol import SOURCES, TEACHER_ONLY
 from .turn import ice_servers_for
 
@@ -52,6 +53,11 @@ def parse_display(display: Any) -> protocol.FeedInfo | None:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int) or data.get("s") not in SOURCES:
         return None
     return {"user": data["u"], "name": str(data.get("n", "")), "source": data["s"], "role": str(data.get("r", ""))}
+
+
+def _role_in_lesson(user: Any, lesson_id: int) -> str | None:
+    lesson = Lesson.objects.select_related("group").filter(pk=lesson_id).first()
+    return None if lesson is None else lesson_role(user, lesson)
 
 
 def notice(kind: Literal["removed", "ended", "media.lost"], detail: str) -> protocol.Notice:
@@ -330,6 +336,22 @@ class LessonConsumer(JsonProtocolConsumer):
         if self.janus is not None and self.main_handle is not None:
             with contextlib.suppress(JanusError):
                 await moderated_request(self.janus, self.main_handle, self.admitted.janus_room, {"request": "destroy"})
+
+    async def rights_changed(self, user: Any) -> None:
+        """The user's role in the lesson is read again (server.ws.rights): no role any more → ``removed`` and
+        closed (4403); another role → closed with ``RIGHTS_CHANGED``, the page joins again in the new role."""
+        self.user = user
+        admission = getattr(self, "admission", None)
+        if admission is None:
+            return  # not joined (or connect() has not run yet): ``join`` reads the role when it comes
+        role = await database_sync_to_async(_role_in_lesson)(user, self.lesson_id)
+        if role is None:
+            await self.send_json(notice("removed", _("Вы больше не участник этого урока.")))
+            await self.leave_lesson()
+            await self.revoke(CloseCode.FORBIDDEN)
+        elif role != admission.role:
+            await self.leave_lesson()
+            await self.revoke(CloseCode.RIGHTS_CHANGED)
 
     # ----- channel layer events (lessons.actions publishes them) ---------------------------
     async def lesson_participants(self, message: protocol.ParticipantsEvent) -> None:

@@ -9,6 +9,7 @@ class ProctorConfig(AppConfig):
     def ready(self) -> None:
         from server import media_files
 
+        from . import rights  # noqa: F401  (a proctor taken off an exam loses its dashboard)
         from .live import logout  # noqa: F401  (connects the logout signal)
         from .models import Episode, ReferencePhoto
         from .models.biometrics import REFERENCE_DIR

@@ -65,6 +65,11 @@ class DashboardConsumer(JsonProtocolConsumer):
             await broadcast.to_session(session_id, "grade", grade="analysis")
             await broadcast.to_session(session_id, "view_close", reply_to=self.channel_name)
 
+    async def rights_changed(self, user: Any) -> None:
+        """A proctor taken off the exam (or no longer an administrator) loses the feed at once (server.ws.rights)."""
+        if self.exam_id is not None and await database_sync_to_async(_authorise)(user, self.exam_id) is None:
+            await self.revoke(CloseCode.FORBIDDEN)
+
     async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if not await database_sync_to_async(_session_in_exam)(self.exam_id, fields["session"]):
             raise ProtocolError("bad_session", "session: the id of a session of this exam")

@@ -6,3 +6,6 @@ class SchoolConfig(AppConfig):
     name = "server.school"
     label = "school"
     verbose_name = _("Школа")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401  (tells open sockets about removed memberships and parent links)

@@ -10,17 +10,24 @@ parameters differ from the schema, fails when the class is defined). The handler
 reply (the base echoes the message's ``ref`` in it) or ``None``; a ``ProtocolError`` it raises becomes
 the error frame. A connection speaks the language of the page that opened it (the language selector's
 cookie).
+
+Rights follow the user (:mod:`server.ws.rights`): a user who must change their password is refused like an
+anonymous one, and when the user's rights change every open socket of theirs checks its session again and
+closes, or hands the fresh user to its consumer's :meth:`~JsonProtocolConsumer.rights_changed` to narrow what
+it serves.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import logging
 from collections.abc import Mapping
 from enum import IntEnum
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
@@ -29,6 +36,9 @@ from server.language import chosen_language
 from .errors import CloseCode, ProtocolError
 from .fields import Schema, read_message
 from .frames import ErrorFrame
+from .rights import RightsWatch, check_session, get_watch
+
+log = logging.getLogger(__name__)
 
 Reply = Mapping[str, object]
 
@@ -43,6 +53,11 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
     schemas: ClassVar[Mapping[str, Schema]] = {}  # client → server message type → its fields
     protocol_version: ClassVar[int] = 1  # a message's optional ``v`` must be this
     _handlers: ClassVar[dict[str, str]] = {}
+    rights_watch: RightsWatch | None = None
+    rights_user_id: int | None = None
+    rights_checking = False  # a check runs; another request while it does is folded into one more run
+    rights_again = False
+    revoked = False  # closed because of a rights change: frames still in flight are ignored
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Check once, when the consumer is defined, that each message type has its handler, taking its fields."""
@@ -79,14 +94,70 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
 
     async def websocket_connect(self, message: dict) -> None:
         user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            # Accept first so the client learns why (a close before accept is a bare HTTP 403).
+        if user is None or not user.is_authenticated or getattr(user, "must_change_password", False):
+            # Accept first so the client learns why (a close before accept is a bare HTTP 403). A user who must
+            # change the school-issued password gets no socket, as they get no page but the change form.
             await self.accept()
             await self.close(code=CloseCode.UNAUTHENTICATED)
             return
+        await self.watch_rights(user.pk)
         await super().websocket_connect(message)
 
+    async def websocket_disconnect(self, message: dict) -> None:
+        try:
+            await super().websocket_disconnect(message)
+        finally:
+            if self.rights_watch is not None and self.rights_user_id is not None:
+                await self.rights_watch.discard(self, self.rights_user_id)
+
+    # -- rights that follow the user (server.ws.rights) ------------------------------------------
+    async def watch_rights(self, user_id: int) -> None:
+        """Hear the user's rights changes from now on (registered before ``connect`` runs: none is missed)."""
+        self.rights_user_id = user_id
+        try:
+            self.rights_watch = await get_watch()
+            if self.rights_watch is not None:
+                await self.rights_watch.add(self, user_id)
+        except Exception:  # the socket still works; it only misses revocations until it reconnects
+            log.exception("cannot watch the rights of user %s", user_id)
+
+    async def recheck_rights(self) -> None:
+        """Check the session again; close, or give the consumer the fresh user (its ``rights_changed``)."""
+        if self.rights_checking:
+            self.rights_again = True
+            return
+        self.rights_checking = True
+        try:  # runs in the rights watch's task, outside __call__: speak the connection's language here too
+            translation.activate(chosen_language(self.scope.get("cookies", {})))
+            self.rights_again = True
+            while self.rights_again and not self.revoked:
+                self.rights_again = False
+                session = self.scope.get("session")
+                verdict = await database_sync_to_async(check_session)(
+                    getattr(session, "session_key", None), self.rights_user_id
+                )
+                if verdict.close_code is not None:
+                    await self.revoke(verdict.close_code)
+                else:
+                    self.scope["user"] = verdict.user
+                    await self.rights_changed(verdict.user)
+        except Exception:
+            log.exception("checking the rights of a socket of user %s failed", self.rights_user_id)
+        finally:
+            self.rights_checking = False
+
+    async def rights_changed(self, user: Any) -> None:
+        """The user's rights changed and the session is still valid: narrow what this socket serves, or
+        :meth:`revoke` it. ``user`` is fresh from the database (roles too); the default keeps the socket."""
+
+    async def revoke(self, code: int) -> None:
+        """Close for a rights change; frames the client sends meanwhile are not handled."""
+        self.revoked = True
+        await self.close(code=code)
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        if self.revoked:
+            return
         if text_data is None:
             await self.send_error("bad_frame", "binary frames are not accepted")
             return

@@ -13,6 +13,7 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403  # not allowed to open this socket: do not reconnect
     REPLACED = 4409  # a newer tab took this exam session over
     SESSION_OVER = 4410  # the exam session has ended
+    RIGHTS_CHANGED = 4412  # the login session ended or was renewed (server.ws.rights): reconnect, the server decides
 
 
 class ProtocolError(Exception):

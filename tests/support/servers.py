@@ -97,16 +97,23 @@ class LiveEnvironment:
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
         return self._python(str(REPO_ROOT / "manage.py"), *args, extra_env=extra_env)
 
-    def call(self, function: Callable[..., Any], **arguments: Any) -> Any:
+    def call(self, function: Callable[..., Any], *, redis_url: str | None = None, **arguments: Any) -> Any:
         """``function(**arguments)`` run in a process on this environment's database; its result.
 
         ``function`` is a module-level function of an importable module (tests/support/setups.py,
         bench/setups.py): set-ups are checked code, not Python source in strings. Arguments and result are JSON.
+        With ``redis_url`` the events its writes publish reach the daphne processes on that Redis.
         """
         module, name = function.__module__, function.__qualname__
         if module == "__main__" or "." in name:
             raise ValueError(f"{module}.{name} cannot be imported by name in another process")
-        output = self._python("-m", "tests.support.live_call", f"{module}:{name}", json.dumps(arguments))
+        output = self._python(
+            "-m",
+            "tests.support.live_call",
+            f"{module}:{name}",
+            json.dumps(arguments),
+            extra_env={"REDIS_URL": redis_url} if redis_url else None,
+        )
         result = next(line for line in reversed(output.splitlines()) if line.startswith(live_call.RESULT))
         return json.loads(result.removeprefix(live_call.RESULT))
 

@@ -258,3 +258,76 @@ def session_in_state(exam: int, student: str, state: str, identity: str, lms_url
     ExamSession.objects.filter(exam_id=exam, student__username=student).update(
         state=state, identity=identity, started_at=started, released_at=None
     )
+
+
+# ----- rights changes (server.ws.rights) ----------------------------------------------------------------------
+def group_with(name: str, students: list[str], parents: dict[str, str]) -> dict[str, int]:
+    """A study group of these students (each parent ``{parent: child}`` linked); its chats' ids by kind."""
+    from chat.models import Room
+    from server.accounts.models import User
+    from server.school.models import ParentLink, StudyGroup
+
+    group = StudyGroup.objects.create(name=name)
+    group.students.set(User.objects.filter(username__in=students))
+    for parent, child in parents.items():
+        ParentLink.objects.create(parent=User.objects.get(username=parent), child=User.objects.get(username=child))
+    from chat.rooms import sync_group_rooms
+
+    sync_group_rooms(group)
+    return {room.kind: room.pk for room in Room.objects.filter(group=group)}
+
+
+def remove_from_group(username: str, group: str) -> None:
+    from server.accounts.models import User
+    from server.school.models import StudyGroup
+
+    StudyGroup.objects.get(name=group).students.remove(User.objects.get(username=username))
+
+
+def unlink_parent(parent: str, child: str) -> None:
+    from server.school.models import ParentLink
+
+    ParentLink.objects.get(parent__username=parent, child__username=child).delete()
+
+
+def remove_role(username: str, role: str) -> None:
+    from server.accounts.models import UserRole
+
+    UserRole.objects.get(user__username=username, role=role).delete()
+
+
+def deactivate(username: str) -> None:
+    from server.accounts.models import User
+
+    user = User.objects.get(username=username)
+    user.is_active = False
+    user.save()
+
+
+def require_password_change(username: str) -> None:
+    from server.accounts.models import User
+
+    user = User.objects.get(username=username)
+    user.must_change_password = True
+    user.save()
+
+
+def exam_proctored_by(title: str, proctor: str) -> int:
+    """An open exam of 9А with ``proctor`` assigned; its id."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from proctor.models import Exam
+    from server.accounts.models import User
+    from server.school.models import StudyGroup
+
+    now = timezone.now()
+    exam = Exam.objects.create(
+        title=title,
+        group=StudyGroup.objects.get(name=DEMO_GROUP),
+        opens_at=now - timedelta(minutes=5),
+        closes_at=now + timedelta(hours=2),
+    )
+    exam.proctors.add(User.objects.get(username=proctor))
+    return exam.pk

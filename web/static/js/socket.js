@@ -7,6 +7,8 @@
 //   because the server keeps no state for a socket that went away.
 // - A close code that says reconnecting cannot help (not logged in, forbidden, replaced by a newer tab,
 //   exam session over) ends the retries, and the page hears why through its `stopped` hook.
+//   RIGHTS_CHANGED (the login session ended or was renewed) is not one of them: the reconnect lets the
+//   server decide (a working socket with the new rights, or UNAUTHENTICATED).
 // - The browser's `online` event retries at once; while it reports `offline` retries slow down to the
 //   longest delay (the event may be wrong, so they never stop).
 //
