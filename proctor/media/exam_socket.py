@@ -32,6 +32,7 @@ from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
 from ..live.sessions import EpisodePayload, SessionSummary
 from ..models import ExamSession
+from ..quality import Issue
 from . import link as media_link
 from . import protocol
 from . import worker as media_worker
@@ -180,7 +181,11 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         return PONG
 
     async def on_offer(self, sdp: str) -> None:
-        """Forward the offer to the worker; an error frame follows if no answer comes in time."""
+        """Forward the offer to the worker; an error frame follows if no answer comes in time.
+
+        Not before the biometric consent: no frame of the camera reaches the server without it."""
+        if not await database_sync_to_async(_has_consent)(self.session_id):
+            raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
         self.offers += 1
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:
@@ -209,8 +214,20 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
+        if not await database_sync_to_async(actions.identity_attempt)(self.session_id):
+            raise ProtocolError("identity_attempts_exhausted", "no identity checks left: a proctor can admit you")
         await self._to_worker("identity")
         return {"type": "identity.checking"}
+
+    async def on_reference_capture(self) -> protocol.ReferenceCapturing:
+        """Take the reference photo from the camera stream on the server (a student without one only)."""
+        state = await database_sync_to_async(_reference_state)(self.session_id)
+        if state == "no_consent":
+            raise ProtocolError("consent_required", "biometric consent must be given first")
+        if state == "exists":
+            raise ProtocolError("reference_exists", "a reference photo is on file: only the school can replace it")
+        await self._to_worker("reference_capture", student=self.scope["user"].pk)
+        return {"type": "reference.capturing"}
 
     async def on_browser_event(self, event: str) -> protocol.EventRecorded:
         BROWSER_EVENT_RATE.take(self.session_id)
@@ -266,11 +283,32 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     @while_attached
     async def media_identity(self, message: dict) -> None:
+        """The verdict of an identity check; the score stays on the server (proctors see it), the page learns
+        passed or not."""
         passed, score = message["passed"], message["score"]
         summary: SessionSummary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
-        result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed, "score": score}
+        result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed}
         await self.send_json(result)
         await self._state_changed(summary)
+
+    @while_attached
+    async def media_reference(self, message: dict) -> None:
+        """The worker's answer to ``reference.capture``: stored, refused by the gate (reasons), or an error."""
+        outcome = message["outcome"]
+        if outcome in ("stored", "refused"):
+            if outcome == "stored":
+                await database_sync_to_async(actions.reference_taken)(self.session_id)
+            reasons: list[protocol.GateReason] = [
+                {"code": code, "message": Issue(code).message()} for code in message["reasons"]
+            ]
+            result: protocol.ReferenceResult = {
+                "type": "reference.result",
+                "ok": outcome == "stored",
+                "reasons": reasons,
+            }
+            await self.send_json(result)
+        else:
+            await self.send_error(outcome, message["detail"])
 
     # --- control from proctors and newer tabs (channel layer, proctor.live.broadcast.to_session) ----
 
@@ -319,6 +357,18 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
 def ended_frame(reason: str) -> protocol.SessionEnded:
     return {"type": "session.ended", "reason": reason}
+
+
+def _has_consent(session_id: int) -> bool:
+    return enrollment.has_consent(ExamSession.objects.select_related("student").get(pk=session_id).student)
+
+
+def _reference_state(session_id: int) -> str:
+    """``no_consent``, ``exists`` (any reference on file) or ``missing`` (the student may take one)."""
+    student = ExamSession.objects.select_related("student").get(pk=session_id).student
+    if not enrollment.has_consent(student):
+        return "no_consent"
+    return "exists" if enrollment.current_reference(student) is not None else "missing"
 
 
 def _deadline(session_id: int):

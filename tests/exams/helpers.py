@@ -18,7 +18,8 @@ def scenario(name: str) -> tuple[Path, Path]:
 
 
 async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
-    """Open the exam and pass the system check; without a school-uploaded photo, consent and take one.
+    """Open the exam (consent already given) and pass the system check; without a school-uploaded photo, have
+    the server take one from the camera stream.
 
     The identity check then runs by itself.
     """
@@ -27,9 +28,6 @@ async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
     assert await page.locator("#check-stream").get_attribute("data-ok") == "1"
     if enrolled:
         return
-    await page.locator("#step-consent").wait_for(state="visible", timeout=5_000)
-    await page.get_by_label("Я даю согласие").check()
-    await page.get_by_role("button", name="Продолжить").click()
     await page.locator("#step-reference").wait_for(state="visible", timeout=5_000)
     decided = page.locator("#step-reference[hidden], #reference-error:not(:empty)").first
     for _ in range(10):  # the clip may show two faces or none at the moment of the photo: the gate refuses, retry

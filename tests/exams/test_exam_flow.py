@@ -18,7 +18,7 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     private_network, make_exam, daphne_factory, browser_factory, artifacts_dir
 ):
     clip, _ = scenario("second_person")
-    exam_id = make_exam(None)  # no school photo: the student consents and takes one through the quality gate
+    exam_id = make_exam(None)  # no school photo: the server takes one from the camera, through the quality gate
     server = daphne_factory()
     proctor = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
     assert (await receive_json(proctor))["type"] == "snapshot"
