@@ -6,7 +6,10 @@ import json
 import time
 from pathlib import Path
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+import cv2
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from av import VideoFrame
 
 from tests.support.client import logged_in, receive_json
 from tests.support.paths import testdata
@@ -68,17 +71,42 @@ async def open_session(server, exam_id: int, username: str = "student") -> int:
     ]
 
 
-async def camera_offer() -> RTCPeerConnection:
+class PhotoCamera(VideoStreamTrack):
+    """A synthetic 640x480 camera showing ``photo`` (a path; None: a plain frame with no face), changeable live."""
+
+    def __init__(self, photo: Path | None = None) -> None:
+        super().__init__()
+        self.show(photo)
+
+    def show(self, photo: Path | None) -> None:
+        self.frame: np.ndarray | None = None
+        if photo is not None:
+            image = cv2.imread(str(photo))
+            scale = min(640 / image.shape[1], 480 / image.shape[0])
+            image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)))
+            self.frame = np.full((480, 640, 3), 127, np.uint8)
+            self.frame[: image.shape[0], : image.shape[1]] = image
+
+    async def recv(self) -> VideoFrame:
+        if self.frame is None:
+            return await super().recv()
+        pts, time_base = await self.next_timestamp()
+        frame = VideoFrame.from_ndarray(self.frame, format="bgr24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def camera_offer(track: MediaStreamTrack | None = None) -> RTCPeerConnection:
     """An aiortc peer sending a synthetic camera, its complete offer made (``pc.localDescription.sdp``)."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTrack(VideoStreamTrack())
+    pc.addTrack(track or VideoStreamTrack())
     await pc.setLocalDescription(await pc.createOffer())
     return pc
 
 
-async def stream_camera(ws) -> RTCPeerConnection:
+async def stream_camera(ws, track: MediaStreamTrack | None = None) -> RTCPeerConnection:
     """Offer a synthetic camera on the student's socket and connect it with the server's answer."""
-    pc = await camera_offer()
+    pc = await camera_offer(track)
     await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
     answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))

@@ -49,6 +49,15 @@ def audit_trail(username: str) -> list[list[str]]:
     return [[e.kind, e.ip_address] for e in AuditEvent.objects.filter(username=username).order_by("pk")]
 
 
+def parent_consents(student: str) -> None:
+    """The student's linked parent gives the biometric consent."""
+    from proctor import enrollment
+    from server.accounts.models import User
+
+    child = User.objects.get(username=student)
+    enrollment.record_consent(child, given_by=User.objects.get(child_links__child=child))
+
+
 def set_birth_date(username: str, born: str) -> None:
     """The school enters the user's birth date (ISO ``YYYY-MM-DD``)."""
     from datetime import date
