@@ -232,3 +232,14 @@ def test_consent_recorded_or_withdrawn_by_staff_in_the_admin_is_audited(school, 
     assert stored_files(media_root) == []
     withdrawn = AuditEvent.objects.get(kind="proctor.biometric_consent_withdrawn")
     assert (withdrawn.actor, withdrawn.subject) == (admin, student)
+
+
+def test_the_student_never_sees_the_identity_score_before_review_nor_on_their_page(school, client_for) -> None:
+    session = running_exam(school)
+    ExamSession.objects.filter(pk=session.pk).update(identity="verified", identity_score=0.4375, state="ended")
+    client = client_for("student")
+    [exported] = client.get("/proctor/my-data.json").json()["exam_sessions"]
+    assert (exported["identity"], exported["identity_score"]) == ("verified", None)
+    ExamSession.objects.filter(pk=session.pk).update(verdict="clean", verdict_by=school["proctor"])
+    assert "4375" not in client.get(f"/proctor/sessions/{session.pk}/").content.decode()
+    assert "4375" in client_for("proctor").get(f"/proctor/sessions/{session.pk}/").content.decode()
