@@ -59,12 +59,12 @@ def parent_consents(student: str) -> None:
 
 
 def set_birth_date(username: str, born: str) -> None:
-    """The school enters the user's birth date (ISO ``YYYY-MM-DD``)."""
+    """The school enters the user's birth date (ISO ``YYYY-MM-DD``; ``""``: unknown)."""
     from datetime import date
 
     from server.accounts.models import User
 
-    User.objects.filter(username=username).update(birth_date=date.fromisoformat(born))
+    User.objects.filter(username=username).update(birth_date=date.fromisoformat(born) if born else None)
 
 
 def consent_audit(username: str) -> list[list[object]]:
@@ -72,7 +72,9 @@ def consent_audit(username: str) -> list[list[object]]:
     from server.accounts.models import AuditEvent, User
 
     names = dict(User.objects.values_list("pk", "username"))
-    events = AuditEvent.objects.filter(subject__username=username, kind__startswith="proctor.biometric_consent")
+    events = AuditEvent.objects.filter(
+        subject__username=username, kind__startswith="proctor.biometric_consent"
+    ).order_by("pk")
     return [[e.kind, e.actor.username if e.actor else None, names.get(e.details.get("given_by"))] for e in events]
 
 
