@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -72,9 +73,12 @@ def consent(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def withdraw_consent(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The student (or a linked parent) withdraws consent: reference photo and embedding are deleted now."""
+    """The student (or a linked parent) withdraws consent: reference photo and embedding are deleted now, and an
+    exam session still going ends (its socket closes, the media worker drops the stream and its embedding)."""
     student = _consent_subject(request)
-    enrollment.withdraw_consent(student, actor=request.user, request=request)
+    with transaction.atomic():  # proctoring stops with the consent: the live analysis drops its copy too
+        actions.end_unfinished_sessions(student, ExamSession.EndReason.NO_CONSENT)
+        enrollment.withdraw_consent(student, actor=request.user, request=request)
     return JsonResponse({"ok": True}) if _wants_json(request) else redirect("proctor:consent")
 
 

@@ -100,6 +100,7 @@ class ExamSession(models.Model):
         LOGOUT = "logout", _("выход из системы")
         PROCTOR = "proctor", _("завершён проктором")
         CAMERA_LOST = "camera_lost", _("камера не вернулась")
+        NO_CONSENT = "no_consent", _("согласие на биометрию отозвано")
 
     # An exam that was sat, and a student who sat it, cannot be deleted: sessions, episodes and verdicts are
     # the record of the exam (the admin says to deactivate the student instead).

@@ -183,8 +183,11 @@ def test_withdrawal_by_the_student_deletes_photo_and_embedding_at_once_and_is_au
     student = school["student"]
     kept = school_photo(school["student2"], uploaded_by=school["admin"])  # another student's stays
     school_photo(student, uploaded_by=school["admin"])
+    sitting = running_exam(school)
     response = client_for(student).post("/proctor/consent/withdraw/")
     assert response.status_code == 302
+    sitting.refresh_from_db()
+    assert (sitting.state, sitting.end_reason) == ("ended", "no_consent")  # proctoring stops with the consent
     assert not ReferencePhoto.objects.filter(student=student).exists()
     assert enrollment.reference_embedding(student) is None
     assert stored_files(media_root) == [Path(kept.image.path)]

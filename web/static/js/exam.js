@@ -20,6 +20,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     submitted: gettext("Вы сдали экзамен."), timeout: gettext("Время вышло."), logout: gettext("Вы вышли из системы."),
     proctor: gettext("Экзамен завершён проктором."), camera_lost: gettext("Камера не вернулась вовремя."),
     already_ended: gettext("Экзамен уже завершён."),
+    no_consent: gettext("Согласие на биометрию отозвано: наблюдение остановлено."),
   };
   let socket = null, pc = null, sender = null, stream = null, state = null, ended = false, iceServers = [];
   let grade = null, watchingEvents = false, timerHandle = null;
