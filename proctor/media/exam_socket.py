@@ -5,9 +5,10 @@ protocol and the session's state in the database; the camera's aiortc peer, the 
 and the analysis live on the session's media worker (:mod:`proctor.media.worker`, reached through the channel
 layer, :mod:`proctor.media.link`): this socket forwards the offer and session control to it and relays its
 answers, ``media.ok`` / ``media.lost``, identity results (passed or not, never the score) and reference photos
-taken from the stream to the browser. No offer is forwarded before the student's biometric consent exists. The worker announces episodes
-and thumbnails to the proctors itself. On disconnect (and when daphne cancels the consumer: the
-try/finally around ``__call__``) the socket detaches from the worker, which closes the peers.
+taken from the stream to the browser. No offer is forwarded before the student's biometric consent exists.
+The worker announces episodes and thumbnails to the proctors itself. On disconnect (and when daphne
+cancels the consumer: the try/finally around ``__call__``) the socket detaches from the worker, which
+closes the peers.
 """
 
 from __future__ import annotations
