@@ -7,7 +7,7 @@ frames sent in :mod:`chat.frames`. Room events reach this socket through the pro
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -19,6 +19,7 @@ from . import actions, frames, queries, store
 from .access import RoomAccess
 from .conf import LIMITS
 from .hub import Hub, get_hub
+from .models import Room
 from .payloads import PROTOCOL_VERSION, RoomPayload, person
 from .protocol import SCHEMAS
 from .rooms import DirectChatForbidden, open_direct
@@ -93,7 +94,11 @@ class ChatConsumer(JsonProtocolConsumer):
                 return feed.online() if feed else []
 
             async def before_live(
-                delivered: int, room=room, access=access, entry=entry, feed_online=feed_online
+                delivered: int,
+                room: Room = room,
+                access: RoomAccess = access,
+                entry: dict[str, Any] = entry,
+                feed_online: Callable[[], list[int]] = feed_online,
             ) -> None:
                 if entry["changes_after"] is not None and entry["after"] is not None:
                     changed = await db(queries.changed_frames)(

@@ -22,7 +22,7 @@ from server.accounts import audit
 from server.accounts.models import User
 from server.events import publish_on_commit
 
-from . import live
+from . import live, protocol
 from .access import lesson_role
 from .chat_link import ensure_lesson_chat
 from .models import Lesson, LessonRun, Participant, Presence
@@ -34,7 +34,7 @@ def group_name(run_id: int) -> str:
     return f"lesson-run-{run_id}"
 
 
-def _tell_class(run_id: int, message: dict[str, object]) -> None:
+def _tell_class(run_id: int, message: protocol.LessonEvent) -> None:
     publish_on_commit(lambda: get_channel_layer().group_send(group_name(run_id), message))
 
 

@@ -62,7 +62,7 @@ class LessonConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
     max_frame_bytes = 65_536
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:  # also on cancellation (daphne shutdown), when disconnect() never runs
@@ -96,7 +96,7 @@ class LessonConsumer(JsonProtocolConsumer):
     async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if message_type != "join" and self.admission is None:
             raise ProtocolError("not_joined", "send 'join' first")
-        if message_type in TEACHER_ONLY and self.admission.role != TEACHER:
+        if message_type in TEACHER_ONLY and self.admitted.role != TEACHER:
             raise ProtocolError("forbidden", _("только учитель может это сделать"))
         try:
             return await super().handle_message(message_type, fields)
@@ -109,7 +109,7 @@ class LessonConsumer(JsonProtocolConsumer):
         """Mark our presence alive, so a dead server process's intervals can be told apart."""
         while True:
             await asyncio.sleep(Presence.HEARTBEAT_SECONDS)
-            await database_sync_to_async(live.heartbeat)(self.admission.presence_id)
+            await database_sync_to_async(live.heartbeat)(self.admitted.presence_id)
 
     async def on_join(self) -> protocol.Joined:
         if self.admission is None:
@@ -141,7 +141,7 @@ class LessonConsumer(JsonProtocolConsumer):
 
     async def start_media(self) -> None:
         """Open our Janus session, make sure the room exists, and join it (publisher role, nothing sent yet)."""
-        room = self.admission.janus_room
+        room = self.admitted.janus_room
         try:
             url = instance_for(room)
         except JanusNotConfigured as error:
@@ -149,7 +149,7 @@ class LessonConsumer(JsonProtocolConsumer):
         self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.janus_event_received, self.janus_session_lost)
         try:
             await self.janus.create()
-            await database_sync_to_async(live.bind_janus_session)(self.admission.presence_id, self.janus.session_id)
+            await database_sync_to_async(live.bind_janus_session)(self.admitted.presence_id, self.janus.session_id)
             self.main_handle = await self.janus.attach()
             await ensure_room(self.janus, self.main_handle, room)
             self.feed_ids = {"camera": new_feed_id()}
@@ -170,12 +170,12 @@ class LessonConsumer(JsonProtocolConsumer):
         self.known_feeds = {}
         for publisher in joined.get("plugindata", {}).get("data", {}).get("publishers", []):
             self.remember_feed(publisher)
-        blocked = await database_sync_to_async(live.blocked_media)(self.admission.run_id, [self.user.pk])
+        blocked = await database_sync_to_async(live.blocked_media)(self.admitted.run_id, [self.user.pk])
         self.blocked = blocked.get(self.user.pk, self.blocked)
 
     def display(self, source: str) -> str:
         return json.dumps(
-            {"u": self.user.pk, "n": str(self.user), "s": source, "r": self.admission.role}, ensure_ascii=False
+            {"u": self.user.pk, "n": str(self.user), "s": source, "r": self.admitted.role}, ensure_ascii=False
         )
 
     def remember_feed(self, publisher: dict) -> protocol.FeedInfo | None:
@@ -187,21 +187,21 @@ class LessonConsumer(JsonProtocolConsumer):
         return info
 
     async def on_publish(self, source: str, sdp: str) -> protocol.Published:
-        role = self.admission.role
+        role = self.admitted.role
         if role == Participant.Role.OBSERVER or (source == "screen" and role != TEACHER):
             raise ProtocolError("forbidden", _("вам нельзя показывать это на уроке"))
         jsep = {"type": "offer", "sdp": sdp}
-        room = self.admission.janus_room
+        room = self.admitted.janus_room
         if source == "camera":
-            event = await self.janus.message(
-                self.main_handle, {"request": "configure", "audio": True, "video": True}, jsep
+            event = await self.session.message(
+                self.room_handle, {"request": "configure", "audio": True, "video": True}, jsep
             )
         else:
             if self.screen_handle is not None:
-                await self.janus.detach(self.screen_handle)
-            self.screen_handle = await self.janus.attach()
+                await self.session.detach(self.screen_handle)
+            self.screen_handle = await self.session.attach()
             self.feed_ids["screen"] = new_feed_id()
-            event = await self.janus.message(
+            event = await self.session.message(
                 self.screen_handle,
                 {
                     "request": "joinandconfigure",
@@ -223,12 +223,12 @@ class LessonConsumer(JsonProtocolConsumer):
 
     async def on_unpublish(self, source: str) -> None:
         if source == "screen" and self.screen_handle is not None:
-            await self.janus.detach(self.screen_handle)
+            await self.session.detach(self.screen_handle)
             self.screen_handle = None
             self.feed_ids.pop("screen", None)
         elif source == "camera":
             with contextlib.suppress(JanusError):
-                await self.janus.message(self.main_handle, {"request": "unpublish"})
+                await self.session.message(self.room_handle, {"request": "unpublish"})
         else:
             raise ProtocolError("bad_field", "unpublish.source: you are not sharing your screen")
         self.published_streams.pop(source, None)
@@ -236,7 +236,7 @@ class LessonConsumer(JsonProtocolConsumer):
     async def feeds_in_room(self) -> dict[int, dict]:
         """The room's publishers as Janus sees them right now (the authority on feed ids)."""
         data = await moderated_request(
-            self.janus, self.main_handle, self.admission.janus_room, {"request": "listparticipants"}
+            self.session, self.room_handle, self.admitted.janus_room, {"request": "listparticipants"}
         )
         found = {}
         for item in data.get("participants", []):
@@ -251,12 +251,12 @@ class LessonConsumer(JsonProtocolConsumer):
         if feed not in room_feeds or not room_feeds[feed]["publisher"] or feed in self.feed_ids.values():
             raise ProtocolError("unknown_feed", _("в этом уроке нет такой трансляции"))
         if feed in self.subscriptions:
-            await self.janus.detach(self.subscriptions.pop(feed))
-        handle = await self.janus.attach()
+            await self.session.detach(self.subscriptions.pop(feed))
+        handle = await self.session.attach()
         self.subscriptions[feed] = handle
-        event = await self.janus.message(
+        event = await self.session.message(
             handle,
-            {"request": "join", "ptype": "subscriber", "room": self.admission.janus_room, "streams": [{"feed": feed}]},
+            {"request": "join", "ptype": "subscriber", "room": self.admitted.janus_room, "streams": [{"feed": feed}]},
         )
         if "jsep" not in event:
             raise ProtocolError("media_error", _("медиасервер не предложил поток"))
@@ -266,24 +266,24 @@ class LessonConsumer(JsonProtocolConsumer):
         handle = self.subscriptions.get(feed)
         if handle is None:
             raise ProtocolError("unknown_feed", "subscribe to this feed first")
-        await self.janus.message(handle, {"request": "start"}, {"type": "answer", "sdp": sdp})
+        await self.session.message(handle, {"request": "start"}, {"type": "answer", "sdp": sdp})
         return {"type": "started", "feed": feed}
 
     async def on_unsubscribe(self, feed: int) -> None:
         handle = self.subscriptions.pop(feed, None)
         if handle is None:
             raise ProtocolError("unknown_feed", "not subscribed to this feed")
-        await self.janus.detach(handle)
+        await self.session.detach(handle)
 
     async def on_substream(self, feed: int, substream: int) -> None:
         """Pick a simulcast layer of a subscribed camera (0 = lowest) — for weak connections."""
         handle = self.subscriptions.get(feed)
         if handle is None:
             raise ProtocolError("bad_field", "substream.feed: a feed you subscribed to")
-        await self.janus.message(handle, {"request": "configure", "substream": substream})
+        await self.session.message(handle, {"request": "configure", "substream": substream})
 
     async def on_hand(self, up: bool) -> None:
-        await database_sync_to_async(actions.raise_hand)(self.admission.run_id, self.admission.participant_id, up)
+        await database_sync_to_async(actions.raise_hand)(self.admitted.run_id, self.admitted.participant_id, up)
 
     async def on_ping(self) -> Pong:
         return PONG
@@ -298,7 +298,7 @@ class LessonConsumer(JsonProtocolConsumer):
     async def moderate(self, user: int | str, flag: str, on: bool) -> None:
         """Set ``flag`` for one participant (a user id) or every student (``"all"``)."""
         target = user if isinstance(user, int) else None
-        await database_sync_to_async(actions.moderate)(self.admission.run_id, self.user, target, flag, on)
+        await database_sync_to_async(actions.moderate)(self.admitted.run_id, self.user, target, flag, on)
 
     async def on_allow(self, camera: bool | None, microphone: bool | None) -> None:
         """Students' cameras / microphones allowed or not for the whole lesson."""
@@ -306,45 +306,45 @@ class LessonConsumer(JsonProtocolConsumer):
         fields = {column: value for column, value in allowed.items() if value is not None}
         if not fields:
             raise ProtocolError("bad_field", "allow: camera and/or microphone, true or false")
-        await database_sync_to_async(actions.allow)(self.admission.run_id, **fields)
+        await database_sync_to_async(actions.allow)(self.admitted.run_id, **fields)
 
     async def on_lock(self, locked: bool) -> None:
-        await database_sync_to_async(actions.lock)(self.admission.run_id, locked)
+        await database_sync_to_async(actions.lock)(self.admitted.run_id, locked)
 
     async def on_remove(self, user: int) -> None:
         if user == self.user.pk:
             raise ProtocolError("bad_field", "remove.user: a student's id, not your own")
-        await database_sync_to_async(actions.remove)(self.admission.run_id, self.user, user)
+        await database_sync_to_async(actions.remove)(self.admitted.run_id, self.user, user)
         # Do not rely on the removed user's socket alone: kick their feeds from Janus too.
         self.require_media()
         for feed, info in (await self.feeds_in_room()).items():
             if info["user"] == user:
                 with contextlib.suppress(JanusError):
                     await moderated_request(
-                        self.janus, self.main_handle, self.admission.janus_room, {"request": "kick", "id": feed}
+                        self.session, self.room_handle, self.admitted.janus_room, {"request": "kick", "id": feed}
                     )
 
     async def on_end(self) -> None:
-        run_id = self.admission.run_id
+        run_id = self.admitted.run_id
         await database_sync_to_async(actions.end)(run_id, self.user)
         if self.janus is not None and self.main_handle is not None:
             with contextlib.suppress(JanusError):
-                await moderated_request(self.janus, self.main_handle, self.admission.janus_room, {"request": "destroy"})
+                await moderated_request(self.janus, self.main_handle, self.admitted.janus_room, {"request": "destroy"})
 
     # ----- channel layer events (lessons.actions publishes them) ---------------------------
-    async def lesson_participants(self, message: dict) -> None:
+    async def lesson_participants(self, message: protocol.ParticipantsEvent) -> None:
         participants: protocol.Participants = {"type": "participants", "list": message["list"]}
         await self.send_json(participants)
 
-    async def lesson_talking(self, message: dict) -> None:
+    async def lesson_talking(self, message: protocol.TalkingEvent) -> None:
         talking: protocol.Talking = {"type": "talking", "user": message["user"], "on": message["on"]}
         await self.send_json(talking)
 
-    async def lesson_state(self, message: dict) -> None:
+    async def lesson_state(self, message: protocol.StateEvent) -> None:
         state: protocol.StateFrame = {"type": "state", "state": message["state"]}
         await self.send_json(state)
 
-    async def lesson_moderation(self, message: dict) -> None:
+    async def lesson_moderation(self, message: protocol.ModerationEvent) -> None:
         mine = message["blocked"].get(str(self.user.pk))
         if mine is None or mine == self.blocked:
             return
@@ -364,7 +364,7 @@ class LessonConsumer(JsonProtocolConsumer):
                     await moderated_request(
                         self.janus,
                         self.main_handle,
-                        self.admission.janus_room,
+                        self.admitted.janus_room,
                         {
                             "request": "moderate",
                             "id": self.feed_ids["camera"],
@@ -373,21 +373,38 @@ class LessonConsumer(JsonProtocolConsumer):
                         },
                     )
 
-    async def lesson_remove(self, message: dict) -> None:
+    async def lesson_remove(self, message: protocol.RemoveEvent) -> None:
         if message["user"] == self.user.pk:
             await self.send_json(notice("removed", _("Учитель удалил вас с урока.")))
             await self.leave_lesson()
             await self.close(code=CloseCode.FORBIDDEN)
 
-    async def lesson_end(self, message: dict) -> None:
+    async def lesson_end(self, message: protocol.EndEvent) -> None:
         await self.send_json(notice("ended", _("Урок завершён.")))
         await self.leave_lesson()
         await self.close(code=1000)
 
     # ----- Janus events ---------------------------------------------------------------------
-    def require_media(self) -> None:
+    def require_media(self) -> tuple[JanusSession, int]:
+        """Our Janus session and its handle in the room: none between a lost session and the next 'join'."""
         if self.janus is None or self.main_handle is None:
             raise ProtocolError("media_unavailable", _("нет связи с медиасервером: переподключитесь (join)"))
+        return self.janus, self.main_handle
+
+    @property
+    def session(self) -> JanusSession:
+        return self.require_media()[0]
+
+    @property
+    def room_handle(self) -> int:
+        return self.require_media()[1]
+
+    @property
+    def admitted(self) -> live.Admission:
+        """The admission: handle_message lets nothing but 'join' through before there is one."""
+        if self.admission is None:
+            raise ProtocolError("not_joined", "send 'join' first")
+        return self.admission
 
     async def janus_event_received(self, event: dict) -> None:
         if event.get("sender") != self.main_handle:
@@ -400,7 +417,7 @@ class LessonConsumer(JsonProtocolConsumer):
             if data.get("id") == self.feed_ids.get("camera"):
                 on = kind == "talking"
                 await database_sync_to_async(actions.set_talking)(
-                    self.admission.run_id, self.admission.participant_id, self.user.pk, on
+                    self.admitted.run_id, self.admitted.participant_id, self.user.pk, on
                 )
             return
         for publisher in data.get("publishers", []):
@@ -413,7 +430,7 @@ class LessonConsumer(JsonProtocolConsumer):
             if type(feed) is int and self.known_feeds.pop(feed, None) is not None:
                 handle = self.subscriptions.pop(feed, None)
                 if handle is not None:
-                    await self.janus.detach(handle)
+                    await self.session.detach(handle)
                 removed: protocol.FeedRemoved = {"type": "feed.removed", "feed": feed}
                 await self.send_json(removed)
 

@@ -156,3 +156,40 @@ class Notice(TypedDict):
 
     type: Literal["removed", "ended", "media.lost"]
     detail: str
+
+
+# Channel-layer events: lessons.actions sends them to the run's group, every lesson socket of the run
+# handles them (``lesson.participants`` -> ``LessonConsumer.lesson_participants``) and tells its page.
+
+
+class ParticipantsEvent(TypedDict):
+    type: Literal["lesson.participants"]
+    list: builtins.list[Participant]
+
+
+class TalkingEvent(TypedDict):
+    type: Literal["lesson.talking"]
+    user: int
+    on: bool
+
+
+class StateEvent(TypedDict):
+    type: Literal["lesson.state"]
+    state: LessonState
+
+
+class ModerationEvent(TypedDict):
+    type: Literal["lesson.moderation"]
+    blocked: dict[str, Blocked]  # by user id as a string (the channel layer's msgpack keeps string keys)
+
+
+class RemoveEvent(TypedDict):
+    type: Literal["lesson.remove"]
+    user: int
+
+
+class EndEvent(TypedDict):
+    type: Literal["lesson.end"]
+
+
+LessonEvent = ParticipantsEvent | TalkingEvent | StateEvent | ModerationEvent | RemoveEvent | EndEvent

@@ -37,7 +37,16 @@ from .kinds import Kind
 from .live import broadcast
 from .live.broadcast import SessionUpdated
 from .live.exam_chat import ensure_exam_chat
-from .live.sessions import EpisodePayload, SessionClosed, SessionSummary, episode_payload, session_summary
+from .live.sessions import (
+    EpisodePayload,
+    ExamTasks,
+    NotReopenable,
+    NotRunning,
+    SessionClosed,
+    SessionSummary,
+    episode_payload,
+    session_summary,
+)
 from .models import Episode, Exam, ExamSession
 
 State = ExamSession.State
@@ -86,20 +95,42 @@ def open_session(exam: Exam, student: User) -> ExamSession:
 
 @transaction.atomic
 def expire_if_due(session: ExamSession, now: datetime | None = None) -> ExamSession:
-    """End a session whose grace period or time limit has passed (lazy check on every access)."""
+    """Bring a session up to date on every access: a long gap becomes an episode, a session whose exam time is
+    up ends.
+
+    A lost connection never ends a session by itself: an interrupted attempt stays resumable until the exam's
+    own time is up (:attr:`ExamSession.time_up_at`); a gap longer than ``PROCTOR_RESUME_GRACE_SECONDS`` is a
+    ``camera_lost`` episode for the proctor to judge.
+    """
     now = now or timezone.now()
-    if session.state == State.PAUSED and session.disconnected_at is not None:
-        if now - session.disconnected_at >= timedelta(seconds=settings.PROCTOR_RESUME_GRACE_SECONDS):
-            end_session(session.pk, EndReason.CAMERA_LOST, at=now)
-            session.refresh_from_db()
-    elif session.state == State.RUNNING and session.deadline and now >= session.deadline:
-        end_session(session.pk, EndReason.TIMEOUT, at=now)
+    if session.state == State.PAUSED:
+        _record_gap(session, now)
+    going = session.started_at is not None or session.state == State.PAUSED
+    if session.state != State.ENDED and going and now >= session.time_up_at:
+        away = session.state == State.PAUSED and session.started_at is not None
+        end_session(session.pk, EndReason.CAMERA_LOST if away else EndReason.TIMEOUT, at=now)
         session.refresh_from_db()
     return session
 
 
+def _record_gap(session: ExamSession, now: datetime) -> None:
+    """A started attempt away for longer than the grace period: one ``camera_lost`` episode from the moment it
+    left (recorded once, whichever check sees it first: the socket's timer or a later access)."""
+    left = session.disconnected_at
+    if session.started_at is None or left is None:
+        return
+    if now - left < timedelta(seconds=settings.PROCTOR_RESUME_GRACE_SECONDS):
+        return
+    gap, created = Episode.objects.get_or_create(
+        session=session, kind=Kind.CAMERA_LOST, started_at=left, defaults={"details": {"source": "ws"}}
+    )
+    if created:
+        _session_updated(session)
+        _episode_event(session.exam_id, "opened", episode_payload(gap), time.time())
+
+
 def connect(session_id: int, student_id: int) -> tuple[SessionSummary, int]:
-    """The student's socket (re)connected: resume a paused session within its grace period.
+    """The student's socket (re)connected: resume a paused session (possible until the exam's time is up).
 
     Returns the summary and the socket's connection epoch: the session now belongs to this socket, and
     :func:`disconnect` acts only for the socket holding the current epoch. A session found overdue is ended
@@ -122,7 +153,9 @@ def _resume(session_id: int) -> tuple[SessionSummary, int]:
     if session.state == State.PAUSED:
         now = timezone.now()
         session.episodes.filter(kind=Kind.CAMERA_LOST, ended_at__isnull=True).update(ended_at=now)
-        session.state = State.RUNNING if session.started_at else State.WAITING_CHECK
+        # Back through the camera check: the attempt runs again (and its tasks are released again) only once
+        # the new connection's camera works (media_ready).
+        session.state = State.WAITING_CHECK
         session.disconnected_at = None
         session.save(update_fields=["state", "disconnected_at"])
         audit.record("proctor.session_resumed", actor=session.student, session=session.pk)
@@ -130,8 +163,8 @@ def _resume(session_id: int) -> tuple[SessionSummary, int]:
 
 
 @transaction.atomic
-def disconnect(session_id: int, epoch: int) -> tuple[SessionSummary, EpisodePayload | None] | None:
-    """The owning socket went away: pause, and record camera_lost if the exam was running.
+def disconnect(session_id: int, epoch: int) -> SessionSummary | None:
+    """The owning socket went away: pause. Nothing ends, and nothing is flagged yet (:func:`check_paused`).
 
     Returns None (and changes nothing) when the socket no longer owns the session: a newer socket has
     connected since. The ownership check and the pause are one conditional UPDATE, so a disconnect racing
@@ -145,28 +178,40 @@ def disconnect(session_id: int, epoch: int) -> tuple[SessionSummary, EpisodePayl
     )
     session = ExamSession.objects.select_related("student").get(pk=session_id)
     if not paused:
-        return None if session.connection_epoch != epoch else (session_summary(session), None)
+        return None if session.connection_epoch != epoch else session_summary(session)
     session.episodes.filter(ended_at__isnull=True).update(ended_at=now)  # nothing is observed while away
-    episode = None
-    if session.started_at:
-        lost = Episode.objects.create(session=session, kind=Kind.CAMERA_LOST, started_at=now, details={"source": "ws"})
-        episode = episode_payload(lost)
-    summary = _session_updated(session)
-    if episode is not None:
-        _episode_event(session.exam_id, "opened", episode, time.time())
-    return summary, episode
+    return _session_updated(session)
 
 
 @transaction.atomic
-def expire_after_grace(session_id: int) -> bool:
-    """The grace period after a disconnect has run: end the session unless the student came back.
+def check_paused(session_id: int) -> None:
+    """The timers of a paused session (the grace period, the exam's time) ran: bring it up to date."""
+    session = ExamSession.objects.select_for_update().select_related("exam", "student").get(pk=session_id)
+    expire_if_due(session)
 
-    Whether it ended now: not if the student resumed, or left again since (a later grace period runs).
+
+@transaction.atomic
+def reopen(session_id: int, proctor: User) -> SessionSummary:
+    """A proctor reopens an ended session (audited): the student may come back for the time they had left.
+
+    The clock stood still while the session was ended (the release moves on by that long); the exam's window
+    still caps it. Refused (:class:`NotReopenable`) for a session still going or with no time left.
     """
-    session = ExamSession.objects.select_for_update().select_related("exam").get(pk=session_id)
-    if session.state == State.ENDED:
-        return False
-    return expire_if_due(session).state == State.ENDED
+    session = ExamSession.objects.select_for_update().select_related("exam", "student").get(pk=session_id)
+    if session.state != State.ENDED or session.ended_at is None:
+        raise NotReopenable("the session has not ended")
+    now = timezone.now()
+    if session.released_at is not None:
+        session.released_at += now - session.ended_at
+    if now >= session.time_up_at:
+        raise NotReopenable("the exam's time is up")
+    reason = session.end_reason
+    session.state = State.PAUSED
+    session.ended_at = session.disconnected_at = None
+    session.end_reason = ""
+    session.save(update_fields=["state", "ended_at", "disconnected_at", "end_reason", "released_at"])
+    audit.record("proctor.session_reopened", actor=proctor, subject=session.student, session=session.pk, reason=reason)
+    return _session_updated(session)
 
 
 @transaction.atomic
@@ -275,6 +320,27 @@ def warn(session_id: int, proctor: User, text: str) -> None:
     session = ExamSession.objects.select_related("student").get(pk=session_id)
     audit.record("proctor.warning", actor=proctor, subject=session.student, session=session_id, text=text)
     _tell_session(session_id, "warning", text=text)
+
+
+@transaction.atomic
+def release_tasks(session_id: int) -> ExamTasks:
+    """The exam's materials and LMS address, for a running session with a confirmed identity only.
+
+    The first release starts the exam's timer (the deadline counts from it) and is audited; a resumed page
+    asks again and gets the same tasks and deadline. Anything short of running and verified or admitted
+    raises :class:`NotRunning`: the tasks never reach a browser before proctoring does.
+    """
+    session = ExamSession.objects.select_for_update().select_related("exam", "student").get(pk=session_id)
+    if session.state != State.RUNNING or session.identity not in (Identity.VERIFIED, Identity.ADMITTED):
+        raise NotRunning(session.state)
+    if session.released_at is None:
+        session.released_at = timezone.now()
+        session.save(update_fields=["released_at"])
+        audit.record("proctor.tasks_released", subject=session.student, session=session.pk)
+        _session_updated(session)
+    deadline = session.deadline
+    assert deadline is not None  # released just above
+    return {"materials": session.exam.materials, "lms_url": session.exam.lms_url, "deadline": deadline.isoformat()}
 
 
 def _start(session: ExamSession) -> None:

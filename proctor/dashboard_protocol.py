@@ -23,6 +23,7 @@ SCHEMAS: dict[str, Schema] = {
     "warn": {"session": SESSION, "text": Str(min=1, max=MAX_WARNING_CHARS, strip=True)},
     "admit": {"session": SESSION},
     "end": {"session": SESSION},
+    "reopen": {"session": SESSION},
 }
 
 

@@ -3,7 +3,7 @@
 Only proctors assigned to the exam (and administrators) may connect. Commands (schemas in
 :mod:`proctor.dashboard_protocol`, docs/dashboard-protocol.md): ``watch`` (switch a student to the
 live-view grade while watched), ``view`` (live video), ``warn``, ``admit`` (after a manual identity
-check, audited) and ``end``.
+check, audited), ``end`` and ``reopen`` (an ended session, audited: the student may come back).
 """
 
 from __future__ import annotations
@@ -13,16 +13,19 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.utils.translation import gettext
 
+from server.accounts.models import User
 from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError, Reply
 
 from . import actions, exam_access
 from . import dashboard_protocol as protocol
 from .live import broadcast
 from .live import sessions as live_sessions
+from .media.protocol import MAX_SDP_BYTES
 from .models import Exam, ExamSession
 
 
-def _authorise(user, exam_id: int) -> Exam | None:
+def _authorise(user: User, exam_id: int) -> Exam | None:
+    # A User: server.ws turns signed-out sockets away before connect() runs.
     exam = Exam.objects.filter(pk=exam_id).first()
     return exam if exam is not None and exam_access.can_supervise(user, exam) else None
 
@@ -38,7 +41,7 @@ def _session_in_exam(exam_id: int, session_id: int) -> bool:
 
 class DashboardConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
-    max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
+    max_frame_bytes = MAX_SDP_BYTES + 1024
     exam_id: int | None = None
 
     async def connect(self) -> None:
@@ -89,6 +92,12 @@ class DashboardConsumer(JsonProtocolConsumer):
 
     async def on_end(self, session: int) -> None:
         await database_sync_to_async(actions.end_session)(session, ExamSession.EndReason.PROCTOR, self.scope["user"])
+
+    async def on_reopen(self, session: int) -> None:
+        try:
+            await database_sync_to_async(actions.reopen)(session, self.scope["user"])
+        except live_sessions.NotReopenable as refusal:
+            raise ProtocolError("not_reopenable", str(refusal)) from None
 
     async def dashboard_event(self, message: broadcast.DashboardMessage) -> None:
         await self.send_json(message["event"])

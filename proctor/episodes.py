@@ -130,6 +130,8 @@ class _Condition:
         It must be at most ``bridge_s`` long and shorter than the bad stretch before it, so that
         a condition flapping on and off at every frame is not mistaken for a sustained one.
         """
+        assert self.gap_start is not None, "asked only inside a clear stretch"
+        assert self.stretch_start is not None, "a clear stretch follows a bad one"
         gap = t - self.gap_start
         return gap <= self.bridge_s + EPSILON and gap < self.gap_start - self.stretch_start - EPSILON
 
@@ -144,12 +146,14 @@ class _Condition:
         return events + self._end(end, at)
 
     def _open(self, at: float) -> EpisodeEvent:
+        assert self.start is not None, "opened only while the condition holds"
         self.active = True
         return EpisodeEvent("opened", Episode(self.kind, self.start, None, self.peak, self.ref), at)
 
     def _end(self, end: float, at: float) -> list:
         events = []
         if self.active:
+            assert self.start is not None, "an active condition has its start"
             events.append(EpisodeEvent("closed", Episode(self.kind, self.start, end, self.peak, self.ref), at))
         self._reset()
         return events
@@ -315,6 +319,7 @@ class EpisodeEngine:
 
     def _close_camera_lost(self, t: float) -> EpisodeEvent:
         lost = self._camera_lost
+        assert lost is not None, "closed only while camera_lost is open"
         self._camera_lost = None
         return EpisodeEvent("closed", Episode(lost.kind, lost.start, t, t - lost.start, lost.evidence_ref), t)
 

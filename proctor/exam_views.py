@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from server import csp
 from server.accounts import audit
-from server.accounts.models import Role
+from server.accounts.http import AuthenticatedHttpRequest
+from server.accounts.models import Role, User
 
 from . import actions, enrollment, exam_access, kinds, reports, retention, review
 from .exam_forms import ExamForm
@@ -25,11 +26,13 @@ MAX_COMMENT_CHARS = 2000
 
 
 @login_required
-def exam_list(request: HttpRequest) -> HttpResponse:
+def exam_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     sitting = []
     for exam in exam_access.student_exams(user).order_by("opens_at"):
         session = ExamSession.objects.filter(exam=exam, student=user).first()
+        if session is not None:  # an interrupted session whose time ran out says so, not "until" a past time
+            session = actions.expire_if_due(session)
         sitting.append({"exam": exam, "session": session, "open": exam.is_open()})
     supervised = (
         exam_access.staff_exams(user)
@@ -40,12 +43,12 @@ def exam_list(request: HttpRequest) -> HttpResponse:
     return render(request, "proctor/exam_list.html", context)
 
 
-def may_set_exams(user) -> bool:
+def may_set_exams(user: User) -> bool:
     return user.is_authenticated and user.has_role(Role.ADMIN, Role.TEACHER, Role.CURATOR)
 
 
 @login_required
-def create_exam(request: HttpRequest) -> HttpResponse:
+def create_exam(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Teachers (for their groups), curators and administrators set exams."""
     if not may_set_exams(request.user):
         raise Http404
@@ -59,7 +62,7 @@ def create_exam(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
+def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = get_object_or_404(exam_access.student_exams(request.user), pk=exam_id)
     session = ExamSession.objects.filter(exam=exam, student=request.user).first()
     if session is None:
@@ -79,19 +82,18 @@ def take_exam(request: HttpRequest, exam_id: int) -> HttpResponse:
             "has_consent": enrollment.has_consent(request.user),
             "needs_parent": not enrollment.may_consent_for(request.user, request.user),
             "has_reference": enrollment.reference_embedding(request.user) is not None,
-            "deadline": session.deadline.isoformat() if session.deadline else None,
-            "duration_s": exam.duration_minutes * 60,
         },
         "chat_room": exam_chat_id(session.pk),
+        "resumable_until": session.time_up_at if session.state == ExamSession.State.PAUSED else None,
     }
     response = render(request, "proctor/take_exam.html", context)
-    if exam.lms_url:
+    if exam.lms_url:  # the address itself arrives over the exam socket; the policy names only its origin
         csp.allow(response, "frame-src", exam.lms_url)
     return response
 
 
 @login_required
-def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = get_object_or_404(Exam, pk=exam_id)
     if not exam_access.can_supervise(request.user, exam):
         raise Http404
@@ -107,7 +109,7 @@ def dashboard(request: HttpRequest, exam_id: int) -> HttpResponse:
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
 
 
-def _visible_session(request: HttpRequest, session_id: int) -> ExamSession:
+def _visible_session(request: AuthenticatedHttpRequest, session_id: int) -> ExamSession:
     session = get_object_or_404(ExamSession.objects.select_related("exam", "student"), pk=session_id)
     if not exam_access.can_view_session(request.user, session):
         raise Http404
@@ -115,7 +117,7 @@ def _visible_session(request: HttpRequest, session_id: int) -> ExamSession:
 
 
 @login_required
-def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
+def session_detail(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session(request, session_id)
     own = session.student_id == request.user.pk
     if own and not session.reviewed:
@@ -127,18 +129,19 @@ def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
         "episodes": session.episodes.select_related("reviewer"),
         "credibility": review.credibility(session),
         "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
+        "max_comment_chars": MAX_COMMENT_CHARS,
     }
     return render(request, "proctor/session_detail.html", context)
 
 
-def _reviewable_episode(request: HttpRequest, episode_id: int) -> Episode:
+def _reviewable_episode(request: AuthenticatedHttpRequest, episode_id: int) -> Episode:
     episode = get_object_or_404(Episode.objects.select_related("session__exam", "session__student"), pk=episode_id)
     if not exam_access.can_review(request.user, episode.session.exam):
         raise Http404
     return episode
 
 
-def _comment(request: HttpRequest) -> str:
+def _comment(request: AuthenticatedHttpRequest) -> str:
     text = request.POST.get("comment", "").strip()
     if len(text) > MAX_COMMENT_CHARS:
         raise PermissionDenied(f"comment: at most {MAX_COMMENT_CHARS} characters")
@@ -147,7 +150,7 @@ def _comment(request: HttpRequest) -> str:
 
 @login_required
 @require_POST
-def review_episode(request: HttpRequest, episode_id: int) -> HttpResponse:
+def review_episode(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = _reviewable_episode(request, episode_id)
     try:
         review.decide(episode, request.POST.get("decision", ""), request.user, _comment(request))
@@ -160,7 +163,7 @@ def review_episode(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def set_verdict(request: HttpRequest, session_id: int) -> HttpResponse:
+def set_verdict(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponse:
     session = _visible_session(request, session_id)
     if not exam_access.can_review(request.user, session.exam):
         raise Http404
@@ -173,7 +176,7 @@ def set_verdict(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def student_comment(request: HttpRequest, episode_id: int) -> HttpResponse:
+def student_comment(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     """The student answers a flag on their own reviewed session."""
     episode = get_object_or_404(Episode.objects.select_related("session"), pk=episode_id)
     if episode.session.student_id != request.user.pk or not episode.session.reviewed:
@@ -184,7 +187,7 @@ def student_comment(request: HttpRequest, episode_id: int) -> HttpResponse:
 
 
 @login_required
-def evidence(request: HttpRequest, token: str) -> FileResponse:
+def evidence(request: AuthenticatedHttpRequest, token: str) -> FileResponse:
     """An evidence snapshot: found only by its random token, and only for those who may see the episode."""
     episode = Episode.objects.select_related("session").filter(evidence_token=token).exclude(evidence="").first()
     if episode is None or not exam_access.can_view_episode(request.user, episode):
@@ -198,7 +201,7 @@ def evidence(request: HttpRequest, token: str) -> FileResponse:
 
 
 @login_required
-def my_data(request: HttpRequest) -> JsonResponse:
+def my_data(request: AuthenticatedHttpRequest) -> JsonResponse:
     """The signed-in user's own proctoring data, as a JSON download."""
     response = JsonResponse(retention.student_export(request.user), json_dumps_params={"ensure_ascii": False})
     response["Content-Disposition"] = 'attachment; filename="my-proctoring-data.json"'
@@ -206,7 +209,7 @@ def my_data(request: HttpRequest) -> JsonResponse:
     return response
 
 
-def _reportable_exam(request: HttpRequest, exam_id: int) -> Exam:
+def _reportable_exam(request: AuthenticatedHttpRequest, exam_id: int) -> Exam:
     exam = get_object_or_404(exam_access.staff_exams(request.user), pk=exam_id)
     if request.user.has_role(Role.STUDENT) and not request.user.has_role(Role.ADMIN):
         raise Http404
@@ -214,14 +217,14 @@ def _reportable_exam(request: HttpRequest, exam_id: int) -> Exam:
 
 
 @login_required
-def report(request: HttpRequest, exam_id: int) -> HttpResponse:
+def report(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = _reportable_exam(request, exam_id)
     rows = reports.rows(exam)
     return render(request, "proctor/report.html", {"exam": exam, "rows": rows, "now": timezone.now()})
 
 
 @login_required
-def report_csv(request: HttpRequest, exam_id: int) -> HttpResponse:
+def report_csv(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = _reportable_exam(request, exam_id)
     response = HttpResponse(reports.as_csv(exam), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}-report.csv"'
@@ -229,7 +232,7 @@ def report_csv(request: HttpRequest, exam_id: int) -> HttpResponse:
 
 
 @login_required
-def report_pdf(request: HttpRequest, exam_id: int) -> HttpResponse:
+def report_pdf(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = _reportable_exam(request, exam_id)
     response = HttpResponse(reports.as_pdf(exam), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="exam-{exam.pk}-report.pdf"'

@@ -18,6 +18,7 @@ from aiortc import (
     RTCConfiguration,
     RTCIceServer,
     RTCPeerConnection,
+    RTCRtpReceiver,
     RTCRtpSender,
     RTCRtpTransceiver,
     RTCSessionDescription,
@@ -25,6 +26,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from django.conf import settings
 
+from .bounds import bound_track
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
 
 log = logging.getLogger(__name__)
@@ -50,14 +52,21 @@ def ice_configuration() -> RTCConfiguration:
 
 
 class _Peer:
-    """One server-side peer connection, closed on disconnect and at server shutdown."""
+    """One server-side peer connection, closed on disconnect and at server shutdown.
+
+    Every track it receives has bounded queues (:mod:`rtc.bounds`), read or not.
+    """
 
     def __init__(self) -> None:
         self.pc = RTCPeerConnection(ice_configuration())
         self._closing = False
         self._readers: list[asyncio.Task] = []
+        self.pc.on("track", lambda track: bound_track(self.receiver_of(track), track))  # before subclasses' handlers
         _open_peers.add(self)
         _install_shutdown_hook()
+
+    def receiver_of(self, track: MediaStreamTrack) -> RTCRtpReceiver:
+        return next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
 
     async def answer(self, offer_sdp: str) -> str:
         """Accept a complete (non-trickle) offer and return the complete answer."""
@@ -96,8 +105,7 @@ class StudentPeer(_Peer):
 
     def _track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and self._tap is None:
-            receiver = next(t.receiver for t in self.pc.getTransceivers() if t.receiver.track is track)
-            self._tap = EncodedFrameTap(receiver)
+            self._tap = EncodedFrameTap(self.receiver_of(track))
             self._readers.append(asyncio.ensure_future(self._read(track)))
 
     async def _read(self, track: MediaStreamTrack) -> None:

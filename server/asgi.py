@@ -16,6 +16,10 @@ from server.startup import refuse_unsafe_production_start  # noqa: E402
 
 refuse_unsafe_production_start()
 
+from server.ws import backpressure  # noqa: E402
+
+backpressure.install()  # a flooding client waits in TCP, not in daphne's memory
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

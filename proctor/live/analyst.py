@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import math
 import multiprocessing
 import secrets
 import statistics
@@ -80,6 +81,17 @@ class StreamAnalysis:
     identity_frames: int = 0
     watched: bool = False
     last_thumbnail: float = 0.0
+    latest: float = -math.inf  # the engine time of the newest frame, tick or signal handed to the engine
+
+    def _engine_time(self, now: float) -> float:
+        """``now``, or the newest time the engine has seen if ``now`` is older.
+
+        Requests carry the time they were made at, and they wait in this process's queue: under load a tick
+        or browser signal made before a frame's hand-over can arrive after it. The engine refuses time going
+        backwards (:class:`~proctor.episodes.TimestampError`), so such a request counts as made just now.
+        """
+        self.latest = max(self.latest, now)
+        return self.latest
 
     def check_identity(self, reference: np.ndarray) -> None:
         self.reference, self.identity_scores, self.identity_frames = reference, [], 0
@@ -97,7 +109,7 @@ class StreamAnalysis:
         if self.checking_identity and self.reference is not None:
             result.identity = self._identity_step(bgr)
         if self.analyzer is not None:
-            result.events = self._with_evidence(self.analyzer.analyze(bgr, now))
+            result.events = self._with_evidence(self.analyzer.analyze(bgr, self._engine_time(now)))
         interval = WATCHED_THUMBNAIL_INTERVAL if self.watched else THUMBNAIL_INTERVAL
         if now - self.last_thumbnail >= interval:
             self.last_thumbnail = now
@@ -106,14 +118,16 @@ class StreamAnalysis:
 
     def tick(self, now: float, stalled: bool) -> list[tuple[EpisodeEvent, Evidence | None]]:
         """Frames still arriving (even if not analysed) are ``skip``; none for a while is ``tick`` (camera_lost)."""
-        if self.analyzer is None:
-            return []
+        if self.analyzer is None or now < self.latest:
+            return []  # a frame or signal newer than this tick got here first: the stream was not stalled
+        now = self._engine_time(now)
         return self._with_evidence(self.analyzer.tick(now) if stalled else self.analyzer.skip(now))
 
     def signal(self, kind: str, active: bool | None, now: float) -> list[tuple[EpisodeEvent, Evidence | None]]:
         """A browser signal: ``active`` None is a single event (copy/paste), otherwise an on/off state."""
         if self.analyzer is None:
             return []
+        now = self._engine_time(now)
         events = self.analyzer.mark(kind, now) if active is None else self.analyzer.set_state(kind, now, active)
         return self._with_evidence(events)
 

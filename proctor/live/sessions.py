@@ -12,7 +12,23 @@ from .exam_chat import exam_chat_id
 
 
 class SessionClosed(Exception):
-    """The session has ended (or its grace period ran out); it cannot be resumed."""
+    """The session has ended (the exam's time ran out, or it was submitted or ended); it cannot be resumed."""
+
+
+class NotRunning(Exception):
+    """The session is not running with a confirmed identity: the exam's tasks are not released to it."""
+
+
+class NotReopenable(Exception):
+    """A proctor asked to reopen a session that cannot be: it is not ended, or its exam's time is up."""
+
+
+class ExamTasks(TypedDict):
+    """What the student sits the exam with, released only to a running session with a confirmed identity."""
+
+    materials: str
+    lms_url: str
+    deadline: str  # ISO 8601: the attempt's deadline, counted from the first release
 
 
 class SessionSummary(TypedDict):

@@ -19,12 +19,14 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from django.conf import settings
 
+from server.accounts.models import User
 from server.aio import spawn
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
@@ -32,17 +34,23 @@ from .. import actions, enrollment
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
-from ..live.sessions import EpisodePayload, SessionSummary
+from ..live.sessions import ExamTasks, SessionSummary
 from ..models import ExamSession
 from ..quality import Issue
 from . import link as media_link
 from . import protocol
 from . import worker as media_worker
 from .grades import grade
+from .sdp import offer_problem
 
 log = logging.getLogger(__name__)
 
 BROWSER_EVENT_RATE = RateLimit("browser events", 20, 10)  # per session
+# Per session, so a hostile page cannot keep its worker busy with peers (each offer builds a new one) or its
+# analyst with identity checks; a real page offers once per connect and after each media_timeout, and asks for
+# the identity check once per connect and per click. The detail states the limit (docs/exam-protocol.md).
+OFFER_RATE = RateLimit("offers (at most 10 a minute per session)", 10, 60)
+IDENTITY_CHECK_RATE = RateLimit("identity checks (at most 6 a minute per session)", 6, 60)
 TEARDOWN_TIMEOUT = 2.0
 
 Message = TypeVar("Message")
@@ -82,7 +90,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     offer_timer: asyncio.TimerHandle | None = None  # the newest offer's deadline, None once answered
     deadline_timer: asyncio.TimerHandle | None = None
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -123,21 +131,25 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._watch_deadline(summary)
 
     async def _to_worker(self, action: str, **fields: Any) -> None:
+        if self.session_id is None:  # refused in connect(): frames that raced the close have no worker to go to
+            return
         try:
             await media_link.to_worker(self.session_id, self.channel_name, action, **fields)
         except ChannelFull:
             raise ProtocolError("media_busy", "the media server is overloaded: try again shortly") from None
 
     async def _watch_deadline(self, summary: SessionSummary) -> None:
-        """End a running session at its deadline even if the page never submits."""
-        if summary["state"] != ExamSession.State.RUNNING or self.deadline_timer is not None:
+        """End a running session when its time is up even if the page never submits (rescheduled when the
+        tasks' release sets the deadline)."""
+        if summary["state"] != ExamSession.State.RUNNING:
             return
-        deadline = await database_sync_to_async(_deadline)(self.session_id)
-        if deadline is not None:
-            delay = max(0.0, deadline.timestamp() - time.time())
-            self.deadline_timer = asyncio.get_running_loop().call_later(
-                delay, lambda: spawn(self._end(ExamSession.EndReason.TIMEOUT))
-            )
+        if self.deadline_timer is not None:
+            self.deadline_timer.cancel()
+        time_up_at = await database_sync_to_async(_time_up_at)(self.session_id)
+        delay = max(0.0, time_up_at.timestamp() - time.time())
+        self.deadline_timer = asyncio.get_running_loop().call_later(
+            delay, lambda: spawn(self._end(ExamSession.EndReason.TIMEOUT))
+        )
 
     async def _teardown(self) -> None:
         """Release the worker's peers and pause the session; runs on disconnect and on cancellation."""
@@ -160,16 +172,16 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     async def _pause(self, session_id: int) -> None:
         await self.channel_layer.group_discard(broadcast.session_group(session_id), self.channel_name)
-        paused: tuple[SessionSummary, EpisodePayload | None] | None = await database_sync_to_async(actions.disconnect)(
-            session_id, self.epoch
-        )
-        if paused is None:
-            return  # a newer socket owns the session: it stays as that socket left it
-        summary, _ = paused
-        if summary["state"] == ExamSession.State.PAUSED:
-            asyncio.get_running_loop().call_later(
-                settings.PROCTOR_RESUME_GRACE_SECONDS + 0.5,
-                lambda: spawn(database_sync_to_async(actions.expire_after_grace)(session_id)),
+        summary: SessionSummary | None = await database_sync_to_async(actions.disconnect)(session_id, self.epoch)
+        if summary is None or summary["state"] != ExamSession.State.PAUSED:
+            return  # a newer socket owns the session (it stays as that socket left it), or it has ended
+        # Nothing ends now: after the grace period the gap becomes a camera_lost episode, and when the exam's
+        # time is up the session ends (whichever comes first; a page or socket opened later checks again).
+        time_up_at = await database_sync_to_async(_time_up_at)(session_id)
+        loop = asyncio.get_running_loop()
+        for delay in (settings.PROCTOR_RESUME_GRACE_SECONDS, time_up_at.timestamp() - time.time()):
+            loop.call_later(
+                max(0.0, delay) + 0.5, lambda: spawn(database_sync_to_async(actions.check_paused)(session_id))
             )
 
     # --- messages from the browser (schemas in proctor.media.protocol) --------------------------
@@ -185,15 +197,23 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_offer(self, sdp: str) -> None:
         """Forward the offer to the worker; an error frame follows if no answer comes in time.
 
-        Not before the biometric consent: no frame of the camera reaches the server without it."""
+        Before the worker spends anything on it, in this order: the rate limit (in memory, so a flood costs no
+        database query), the biometric consent (no frame of the camera reaches the server without it; refused
+        first so a page without consent learns the one thing it must do) and the media sections, exactly the
+        exam's (:mod:`proctor.media.sdp`).
+        """
+        OFFER_RATE.take(self.session_id)
         if not await database_sync_to_async(_has_consent)(self.session_id):
             raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
+        if (problem := offer_problem(sdp)) is not None:
+            raise ProtocolError("bad_sdp", problem)
         self.offers += 1
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:
             self.offer_timer.cancel()
+        request = self.offers
         self.offer_timer = asyncio.get_running_loop().call_later(
-            settings.RTC_MEDIA_OFFER_TIMEOUT_SECONDS, lambda request=self.offers: spawn(self._offer_timed_out(request))
+            settings.RTC_MEDIA_OFFER_TIMEOUT_SECONDS, lambda: spawn(self._offer_timed_out(request))
         )
 
     def _answers_pending_offer(self, message: dict) -> bool:
@@ -213,6 +233,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_error("media_timeout", detail)
 
     async def on_identity_check(self) -> protocol.IdentityChecking:
+        IDENTITY_CHECK_RATE.take(self.session_id)  # the message rate; how many checks a session gets is the policy's
         *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
@@ -231,6 +252,16 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._to_worker("reference_capture", student=self.scope["user"].pk)
         return {"type": "reference.capturing"}
 
+    async def on_materials(self) -> protocol.Materials:
+        """The exam's tasks, only for a running session with a confirmed identity (the first ask starts the
+        exam's timer)."""
+        try:
+            tasks: ExamTasks = await database_sync_to_async(actions.release_tasks)(self.session_id)
+        except live_sessions.NotRunning:
+            raise ProtocolError("not_running", "the tasks are released once the attempt runs") from None
+        await self._watch_deadline(await database_sync_to_async(_summary)(self.session_id))
+        return {"type": "materials", **tasks}
+
     async def on_browser_event(self, event: str) -> protocol.EventRecorded:
         BROWSER_EVENT_RATE.take(self.session_id)
         kind, active = BROWSER_EVENTS[event]
@@ -240,7 +271,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_submit(self) -> None:
         await self._end(ExamSession.EndReason.SUBMITTED)
 
-    async def _end(self, reason: str, actor=None) -> None:
+    async def _end(self, reason: str, actor: User | None = None) -> None:
         if self.session_id is None:
             return
         # This socket closes itself: the session's "ended" control is for any other socket of the session.
@@ -373,8 +404,8 @@ def _reference_state(session_id: int) -> str:
     return "exists" if enrollment.current_reference(student) is not None else "missing"
 
 
-def _deadline(session_id: int):
-    return ExamSession.objects.select_related("exam").get(pk=session_id).deadline
+def _time_up_at(session_id: int) -> datetime:
+    return ExamSession.objects.select_related("exam").get(pk=session_id).time_up_at
 
 
 def _summary(session_id: int) -> SessionSummary:

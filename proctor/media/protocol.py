@@ -11,7 +11,7 @@ from typing import Literal, TypedDict
 from server.ws import Choice, Schema, Sdp
 
 from ..live.browser_events import BROWSER_EVENTS
-from ..live.sessions import SessionSummary
+from ..live.sessions import ExamTasks, SessionSummary
 from .grades import SenderParameters
 
 MAX_SDP_BYTES = 12_000  # a complete (non-trickle) offer of one camera, or a proctor's recvonly live-view offer
@@ -20,6 +20,7 @@ SCHEMAS: dict[str, Schema] = {
     "offer": {"sdp": Sdp(max_bytes=MAX_SDP_BYTES, media=("video",))},
     "identity.check": {},
     "reference.capture": {},
+    "materials": {},
     "browser_event": {"event": Choice(choices=BROWSER_EVENTS, error="bad_event")},
     "submit": {},
     "ping": {},
@@ -76,6 +77,12 @@ class ReferenceResult(TypedDict):
     type: Literal["reference.result"]
     ok: bool
     reasons: list[GateReason]  # empty when ok
+
+
+class Materials(ExamTasks):
+    """The answer to ``materials``: the exam's tasks, sent only to a running session with a confirmed identity."""
+
+    type: Literal["materials"]
 
 
 class EventRecorded(TypedDict):

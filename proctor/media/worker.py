@@ -38,7 +38,8 @@ from server.ws import ProtocolError
 from .. import actions, enrollment, reference_gate
 from ..episodes import EpisodeEvent
 from ..live import thumbnails
-from ..live.pipeline import Evidence, StreamResult, pipeline, wall_clock
+from ..live.analyst import Evidence, StreamResult
+from ..live.pipeline import pipeline, wall_clock
 from ..models import ExamSession
 from ..models.exams import evidence_token
 from ..policy import Policy
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 
 Message = dict[str, Any]
 RECEIVE_RETRY_SECONDS = 1.0
+PENDING_PER_SESSION = 64  # messages of one session waiting for the worker (see MediaWorker.queue)
+ALWAYS_QUEUED = frozenset({"media.attach", "media.detach"})  # dropping these would leave a peer without an owner
 
 
 def _load(session_id: int) -> tuple[int, bool, Any, Policy]:
@@ -91,6 +94,7 @@ async def record_events(session_id: int, events: list[tuple[EpisodeEvent, Eviden
                 wall_clock(event.at),
             )
         else:
+            assert episode.end is not None, "a closed episode has its end"
             await database_sync_to_async(actions.close_episode)(
                 session_id, episode.kind, _when(wall_clock(episode.end)), episode.peak, wall_clock(event.at)
             )
@@ -207,7 +211,7 @@ class MediaWorker:
             try:
                 message = await layer.receive(channel)
             except Exception as error:  # messages wait in Redis (channels-redis keeps a backup of one in flight)
-                if asyncio.current_task().cancelling():
+                if (task := asyncio.current_task()) is not None and task.cancelling():  # None only outside a task
                     raise asyncio.CancelledError from None  # redis-py reports a cancelled read as a timeout
                 if not isinstance(error, RedisTimeoutError):  # an idle blocking pop can time out in redis-py
                     log.warning("media worker: receiving on %s failed (%r); retrying", channel, error)
@@ -217,10 +221,37 @@ class MediaWorker:
             if type(session_id) is not int or not isinstance(message.get("reply_to"), str):
                 log.warning("media worker: dropped a message without session/reply_to (%s)", message.get("type"))
                 continue
-            if (pending := self._pending.get(session_id)) is None:
-                pending = self._pending[session_id] = deque()
-                spawn(self._drain(session_id, pending))
-            pending.append(message)
+            await self.queue(session_id, message)
+
+    async def queue(self, session_id: int, message: Message) -> None:
+        """Queue the message after the session's earlier ones, within ``PENDING_PER_SESSION``.
+
+        The bound is per session, so one session's flood cannot grow the worker's memory or delay the others.
+        A new offer replaces the session's offers still waiting (the socket only takes the answer to its newest).
+        When the queue is full the message is refused: an offer is answered ``media.rejected`` (the student's
+        page sees ``bad_sdp`` and may offer again), other control messages are dropped and logged; ``attach``
+        and ``detach`` are always queued. The exam socket's rate limits keep a real page far below the bound.
+        """
+        if (pending := self._pending.get(session_id)) is None:
+            pending = self._pending[session_id] = deque()
+            spawn(self._drain(session_id, pending))
+        if message["type"] == "media.offer":
+            for waiting in [m for m in pending if m["type"] == "media.offer"]:
+                pending.remove(waiting)
+        if len(pending) >= PENDING_PER_SESSION and message["type"] not in ALWAYS_QUEUED:
+            log.warning(
+                "media worker: session %s has %s messages waiting: %s refused",
+                session_id,
+                len(pending),
+                message["type"],
+            )
+            if message["type"] == "media.offer":
+                detail = f"the media server is still handling {len(pending)} earlier messages of this session"
+                rejected = {"type": "media.rejected", "request": message.get("request"), "detail": detail}
+                with contextlib.suppress(Exception):
+                    await get_channel_layer().send(message["reply_to"], rejected)
+            return
+        pending.append(message)
 
     async def _drain(self, session_id: int, pending: deque[Message]) -> None:
         while pending:

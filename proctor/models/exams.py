@@ -118,6 +118,9 @@ class ExamSession(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(_("начат"), null=True, blank=True)
+    # When the exam's materials and LMS address first reached the student (over the exam socket, only to a
+    # running session with a confirmed identity): the exam's timer counts from here.
+    released_at = models.DateTimeField(_("задания выданы"), null=True, blank=True)
     ended_at = models.DateTimeField(_("завершён"), null=True, blank=True)
     end_reason = models.CharField(_("причина завершения"), max_length=12, choices=EndReason.choices, blank=True)
     disconnected_at = models.DateTimeField(null=True, blank=True)
@@ -145,10 +148,19 @@ class ExamSession(models.Model):
 
     @property
     def deadline(self) -> datetime | None:
-        """When the running session times out: start + duration, never past the exam window."""
-        if self.started_at is None:
+        """When the attempt times out: the tasks' first release + duration, never past the exam window.
+
+        The timer starts with the release, not with the camera check: the tasks are the attempt.
+        """
+        if self.released_at is None:
             return None
-        return min(self.started_at + self.exam.duration, self.exam.closes_at)
+        return min(self.released_at + self.exam.duration, self.exam.closes_at)
+
+    @property
+    def time_up_at(self) -> datetime:
+        """When the exam's own time is up for this session: its deadline, or the exam's closing before the
+        tasks were released. Until then a session interrupted by a lost connection may be resumed."""
+        return self.deadline or self.exam.closes_at
 
     @property
     def reviewed(self) -> bool:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from fractions import Fraction
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
-from av import VideoFrame
 
 from tests.support.client import logged_in, receive_json
 from tests.support.paths import testdata
@@ -87,11 +89,11 @@ class PhotoCamera(VideoStreamTrack):
             self.frame = np.full((480, 640, 3), 127, np.uint8)
             self.frame[: image.shape[0], : image.shape[1]] = image
 
-    async def recv(self) -> VideoFrame:
+    async def recv(self) -> av.VideoFrame:
         if self.frame is None:
             return await super().recv()
         pts, time_base = await self.next_timestamp()
-        frame = VideoFrame.from_ndarray(self.frame, format="bgr24")
+        frame = av.VideoFrame.from_ndarray(self.frame, format="bgr24")
         frame.pts, frame.time_base = pts, time_base
         return frame
 
@@ -106,6 +108,32 @@ async def camera_offer(track: MediaStreamTrack | None = None) -> RTCPeerConnecti
 
 async def stream_camera(ws, track: MediaStreamTrack | None = None) -> RTCPeerConnection:
     """Offer a synthetic camera on the student's socket and connect it with the server's answer."""
+    return await stream_track(ws, track or VideoStreamTrack())
+
+
+class ClipTrack(VideoStreamTrack):
+    """A camera playing a clip (e.g. a scenario's .y4m) in a loop at ``fps``, scaled to ``width`` x ``height``:
+    a student sending what the exam page sends at the analysis grade, without a browser."""
+
+    def __init__(self, clip: Path, fps: int = 5, width: int = 320, height: int = 240) -> None:
+        super().__init__()
+        with av.open(str(clip)) as container:
+            stream = container.streams.video[0]
+            step = max(1, round(float(stream.average_rate or fps) / fps))
+            decoded = [f for i, f in enumerate(container.decode(stream)) if i % step == 0]
+        self.frames = [f.reformat(width=width, height=height, format="yuv420p") for f in decoded]
+        self.fps, self.sent = fps, 0
+
+    async def recv(self) -> av.VideoFrame:
+        await asyncio.sleep(1 / self.fps)
+        frame = self.frames[self.sent % len(self.frames)]
+        frame.pts, frame.time_base = self.sent * 90_000 // self.fps, Fraction(1, 90_000)
+        self.sent += 1
+        return frame
+
+
+async def stream_track(ws, track: MediaStreamTrack) -> RTCPeerConnection:
+    """Offer ``track`` on the student's socket and connect it with the server's answer."""
     pc = await camera_offer(track)
     await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
     answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)

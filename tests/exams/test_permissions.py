@@ -114,3 +114,11 @@ def test_teacher_sets_an_exam_for_their_group_only(world, client_for):
     assert list(exam.proctors.all()) == [users["proctor"]]
     assert client_for(users["student"]).get("/proctor/exams/new/").status_code == 404
     assert client_for(users["proctor"]).get("/proctor/exams/new/").status_code == 404
+
+
+def test_comment_fields_take_their_length_limit_from_the_server(world, client_for, monkeypatch):
+    """The page's maxlength is the limit the view enforces, not a copy typed into the template."""
+    monkeypatch.setattr("proctor.exam_views.MAX_COMMENT_CHARS", 123)
+    page = client_for(world["users"]["proctor"]).get(f"/proctor/sessions/{world['session'].pk}/").content.decode()
+    assert 'name="comment" maxlength="123"' in page
+    assert 'maxlength="2000"' not in page

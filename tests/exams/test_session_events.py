@@ -2,9 +2,9 @@
 
 In process: the real dashboard socket (a member of the exam's channel-layer group on the in-memory layer)
 listens while the session is ended through each path — the student's socket, the proctor's dashboard, the
-socket's deadline timer, a socket connecting after the deadline, the exam page over HTTP (time limit or grace
-period passed), the grace timer after a disconnect, logging out, and the admin's action. No media: the
-sockets' messages to the media worker just wait in the layer.
+socket's deadline timer, a socket connecting after the deadline, the exam page over HTTP (the time limit passed,
+running or interrupted), logging out, and the admin's action; and a gap after a disconnect, which ends nothing.
+No media: the sockets' messages to the media worker just wait in the layer.
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def no_media(settings) -> None:
 
 
 def make_session(school: dict, state: str = "running", started_ago: timedelta = timedelta(0), **fields) -> ExamSession:
-    """A one-minute exam of group 9А with ``proctor`` assigned; the student's session started ``started_ago``."""
+    """A one-minute exam of group 9А with ``proctor`` assigned; the student's session started (and got its tasks)
+    ``started_ago``."""
     now = timezone.now()
     exam = Exam.objects.create(
         title="Физика",
@@ -55,6 +56,7 @@ def make_session(school: dict, state: str = "running", started_ago: timedelta = 
         state=state,
         identity="admitted",
         started_at=now - started_ago,
+        released_at=now - started_ago,
         **fields,
     )
 
@@ -146,7 +148,7 @@ async def test_socket_connecting_after_the_deadline_ends_the_session_and_is_hear
     await student.disconnect()
 
 
-async def test_grace_period_running_out_after_a_disconnect_is_heard(school, listen, settings):
+async def test_a_gap_longer_than_the_grace_period_is_heard_as_camera_lost_and_ends_nothing(school, listen, settings):
     settings.PROCTOR_RESUME_GRACE_SECONDS = 0.2
     session = await session_of(school)
     dashboard = await listen(session)
@@ -156,7 +158,11 @@ async def test_grace_period_running_out_after_a_disconnect_is_heard(school, list
     await student.disconnect()
     assert (await next_update(dashboard, session))["state"] == "running"  # the connect
     assert (await next_update(dashboard, session))["state"] == "paused"
-    assert await heard_ended(dashboard, session) == EndReason.CAMERA_LOST
+    while (frame := await dashboard.receive_json_from(HEARD_WITHIN))["type"] != "episode.opened":
+        pass
+    assert (frame["episode"]["session"], frame["episode"]["kind"]) == (session.pk, "camera_lost")
+    stored = await ExamSession.objects.aget(pk=session.pk)
+    assert (stored.state, stored.end_reason) == ("paused", "")
 
 
 # --- the proctor, the exam page, logging out, the admin ----------------------------------------
@@ -178,9 +184,12 @@ async def test_proctor_ending_from_the_dashboard_is_heard_and_closes_the_student
     ("fields", "reason"),
     [
         ({"started_ago": timedelta(minutes=2)}, EndReason.TIMEOUT),
-        ({"state": "paused", "disconnected_at": timezone.now() - timedelta(minutes=10)}, EndReason.CAMERA_LOST),
+        (
+            {"started_ago": timedelta(minutes=2), "state": "paused", "disconnected_at": timezone.now()},
+            EndReason.CAMERA_LOST,
+        ),
     ],
-    ids=["time-limit", "grace-period"],
+    ids=["time-limit", "time-limit-while-away"],
 )
 async def test_exam_page_finding_the_session_overdue_is_heard(school, listen, fields, reason):
     session = await session_of(school, **fields)

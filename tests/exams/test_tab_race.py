@@ -1,5 +1,5 @@
 """Connection ownership: an old exam tab's socket dropping while a new tab of the same session connects must not
-pause the session or open camera_lost under the new socket (the race is forced, not left to timing)."""
+pause the session under the new socket (the race is forced, not left to timing)."""
 
 from __future__ import annotations
 
@@ -49,9 +49,9 @@ def test_only_the_newest_connection_may_pause_the_session(running_session):
     assert running_session.disconnected_at is None
     assert camera_lost(running_session) == 0
 
-    summary, episode = actions.disconnect(session_id, new)  # the owner leaving still pauses
+    summary = actions.disconnect(session_id, new)  # the owner leaving still pauses
     assert summary["state"] == "paused"
-    assert episode["kind"] == "camera_lost"
+    assert camera_lost(running_session) == 0  # a gap becomes an episode only after the grace period
 
 
 def communicator(session: ExamSession) -> WebsocketCommunicator:
@@ -98,4 +98,4 @@ async def test_old_tab_dropping_as_a_new_tab_connects_leaves_the_session_running
     await new_tab.disconnect()  # the owner leaving pauses as before
     await running_session.arefresh_from_db()
     assert running_session.state == "paused"
-    assert await asyncio.to_thread(camera_lost, running_session) == 1
+    assert await asyncio.to_thread(camera_lost, running_session) == 0  # not yet: within the grace period

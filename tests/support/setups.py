@@ -290,3 +290,17 @@ def attendance(lesson: int) -> dict[str, dict]:
         }
         for row in sheet(run)
     }
+
+
+def session_in_state(exam: int, student: str, state: str, identity: str, lms_url: str) -> None:
+    """The student's session of the exam is in ``state`` with ``identity`` (started if running or paused, no
+    tasks released yet); the exam links its test in an LMS at ``lms_url``."""
+    from django.utils import timezone
+
+    from proctor.models import Exam, ExamSession
+
+    Exam.objects.filter(pk=exam).update(lms_url=lms_url)
+    started = timezone.now() if state in ("running", "paused") else None
+    ExamSession.objects.filter(exam_id=exam, student__username=student).update(
+        state=state, identity=identity, started_at=started, released_at=None
+    )

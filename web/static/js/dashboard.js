@@ -1,6 +1,6 @@
 // The proctor's live dashboard: one tile per student (thumbnail, status, open violations),
-// a live violation feed, and per-student actions (watch live, admit, warn, end). A reference photo the student
-// took from their camera is shown beside the thumbnail until a proctor confirms it.
+// a live violation feed, and per-student actions (watch live, admit, warn, end, reopen an ended session). A
+// reference photo the student took from their camera is shown beside the thumbnail until a proctor confirms it.
 import { openSocket } from "./socket.js";
 
 /** Non-trickle ICE: the view offer goes out when gathering completes or after this long. */
@@ -13,7 +13,7 @@ const FEED_LINES = 200;
   const grid = document.getElementById("grid"), feed = document.getElementById("feed");
   const labels = cfg.labels;
   const tileActions = [["watch", gettext("Смотреть")], ["admit", gettext("Допустить")], ["warn", gettext("Предупредить")],
-    ["end", gettext("Завершить")]];
+    ["end", gettext("Завершить")], ["reopen", gettext("Разрешить продолжить")]];
   const tiles = new Map();
   let socket = null, watched = null;
 
@@ -104,6 +104,10 @@ const FEED_LINES = 200;
       confirmReference(id);
     } else if (action === "end") {
       if (confirm(gettext("Завершить экзамен этого ученика?"))) send({ type: "end", session: id });
+    } else if (action === "reopen") {
+      if (confirm(gettext("Разрешить ученику продолжить завершённый экзамен? Ему вернётся оставшееся время."))) {
+        send({ type: "reopen", session: id });
+      }
     }
   }
 
@@ -114,6 +118,7 @@ const FEED_LINES = 200;
     t.li.querySelector(".tile-flags").textContent = s.open_episodes ? interpolate(gettext("Открытых нарушений: %s"), [s.open_episodes]) : "";
     t.li.dataset.state = s.state; t.li.dataset.identity = s.identity;
     showReference(t, s.session, s.reference_to_confirm);
+    t.li.querySelector('[data-act="reopen"]').hidden = s.state !== "ended";
     t.li.classList.toggle("alert", s.open_episodes > 0);
     if (s.chat_room && !t.li.querySelector('[data-act="chat"]')) {
       const chat = document.createElement("a");

@@ -9,6 +9,8 @@ import { openSocket } from "./socket.js";
 const ICE_GATHER_TIMEOUT_MS = 3000;
 /** No media worker answered the offer: offer again after this long. */
 const MEDIA_RETRY_MS = 1000;
+/** The server's offer limit (10 a minute per session) was reached: offer again after its refill time. */
+const OFFER_LIMITED_RETRY_MS = 6000;
 /** Browser chrome wider or taller than this means the developer tools are docked open. */
 const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
 
@@ -23,7 +25,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     no_consent: gettext("Согласие на биометрию отозвано: наблюдение остановлено."),
   };
   let socket = null, pc = null, sender = null, stream = null, state = null, ended = false, iceServers = [];
-  let grade = null, watchingEvents = false, timerHandle = null;
+  let grade = null, watchingEvents = false, timerHandle = null, tasksShown = false, capturing = false;
 
   function show(step) { for (const s of steps) $(s).hidden = s !== step; document.body.dataset.step = step; }
   function mark(id, ok, text) { const el = $(id); el.dataset.ok = ok ? "1" : "0"; el.classList.toggle("ok", ok); if (text) el.title = text; }
@@ -52,7 +54,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
 
   function warn(text) { $("warning").textContent = text; $("warning").hidden = false; }
 
-  // Every (re)connect is answered with session.state: the server resumes the session within its grace period.
+  // Every (re)connect is answered with session.state: the server resumes the session until the exam's time is up.
   function connect() {
     if (socket) return;
     socket = openSocket(cfg.socket, {
@@ -60,7 +62,8 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
       lost: () => {
         closePeer();
         if (ended) { socket.stop(); return; }
-        document.body.dataset.connection = "lost";  // lost network: come back within the grace period
+        document.body.dataset.connection = "lost";  // the session waits for us until the exam's time is up
+        if (state === "running") warn(gettext("Связь с сервером потеряна. Переподключаемся — экзамен продолжится с того же места."));
       },
       stopped: ({ reason }) => {
         closePeer();
@@ -78,7 +81,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     sender = pc.addTrack(video, stream);  // only the camera: the microphone was checked, not sent
     await pc.setLocalDescription(await pc.createOffer());
     await window.classroomRtc.iceComplete(pc, ICE_GATHER_TIMEOUT_MS);
-    send({ type: "offer", sdp: pc.localDescription.sdp });
+    send({ type: "offer", sdp: pc.localDescription.sdp, ref: "offer" });
   }
 
   function closePeer() { if (pc) { pc.close(); pc = null; sender = null; } }
@@ -110,6 +113,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
       case "session.state":
         if (msg.ice_servers) {  // a (re)connected socket: new peer, identity check asked again if needed
           grade = msg.grade; iceServers = msg.ice_servers; delete document.body.dataset.identityRequested; startMedia(iceServers);
+          $("warning").hidden = true;
         }
         setState(msg);
         break;
@@ -135,7 +139,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         $("reference-error").textContent = "";
         break;
       case "reference.result":
-        $("reference-button").disabled = false;
+        capturing = false; $("reference-button").disabled = false;
         if (msg.ok) { cfg.has_reference = true; nextEnrolmentStep(); }
         else $("reference-error").textContent = msg.reasons.map((r) => r.message).join(" ");
         break;
@@ -147,6 +151,9 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         }
         setState(msg);
         break;
+      case "materials":
+        showTasks(msg);
+        break;
       case "warning":
         warn(interpolate(gettext("Проктор: %(text)s"), { text: msg.text }, true));
         break;
@@ -154,7 +161,9 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         finish(msg.reason);
         break;
       case "error":
-        if (referenceErrors[msg.error]) {
+        if (msg.error === "rate_limited" && msg.ref === "offer") { setTimeout(() => startMedia(iceServers), OFFER_LIMITED_RETRY_MS); break; }
+        if (capturing && referenceErrors[msg.error]) {  // the capture asked for was refused (or the gate is busy)
+          capturing = false;
           $("reference-button").disabled = false; $("reference-error").textContent = referenceErrors[msg.error];
           break;
         }
@@ -208,7 +217,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
   // The server takes the photo from the stream it receives; the page only asks.
   $("reference-button").addEventListener("click", () => {
     $("reference-error").textContent = "";
-    $("reference-button").disabled = true;
+    $("reference-button").disabled = true; capturing = true;
     send({ type: "reference.capture" });
   });
   $("identity-retry").addEventListener("click", () => { send({ type: "identity.check" }); });
@@ -218,17 +227,40 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
   });
   $("fullscreen-button").addEventListener("click", () => document.documentElement.requestFullscreen().catch(() => {}));
 
+  // The tasks come only over the socket, once the attempt runs with a confirmed identity; the exam's timer
+  // starts with their first release. A reconnect keeps what is shown (the LMS frame keeps its answers).
+  function showTasks(msg) {
+    startTimer(Date.parse(msg.deadline));
+    if (tasksShown) return;
+    tasksShown = true;
+    const tasks = $("tasks");
+    if (msg.lms_url) {
+      const frame = document.createElement("iframe");
+      frame.id = "lms"; frame.className = "lms-frame"; frame.title = tasks.dataset.title;
+      frame.referrerPolicy = "no-referrer"; frame.src = msg.lms_url;
+      tasks.append(frame);
+    }
+    if (msg.materials) {
+      const materials = document.createElement("div");
+      materials.className = "materials"; materials.textContent = msg.materials;
+      tasks.append(materials);
+    }
+    document.body.dataset.tasks = "shown";
+  }
+
+  function startTimer(deadline) {
+    clearInterval(timerHandle);
+    const tick = () => {
+      const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
+      $("timer").textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      if (left === 0) send({ type: "submit" });
+    };
+    tick(); timerHandle = setInterval(tick, 1000);
+  }
+
   function startExam() {
     show("step-exam");
-    if (!timerHandle && cfg.duration_s) {
-      const deadline = cfg.deadline ? Date.parse(cfg.deadline) : Date.now() + cfg.duration_s * 1000;
-      const tick = () => {
-        const left = Math.max(0, Math.round((deadline - Date.now()) / 1000));
-        $("timer").textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
-        if (left === 0) send({ type: "submit" });
-      };
-      tick(); timerHandle = setInterval(tick, 1000);
-    }
+    if (!tasksShown) send({ type: "materials" });
     if (watchingEvents) return;
     watchingEvents = true;
     const event = (name) => send({ type: "browser_event", event: name });

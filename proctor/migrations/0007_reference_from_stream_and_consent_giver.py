@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("proctor", "0005_protect_history"),
+        ("proctor", "0006_session_released_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
