@@ -286,6 +286,20 @@ def identity_attempt(session_id: int) -> bool:
 
 
 @transaction.atomic
+def identity_check_interrupted(session_id: int) -> None:
+    """The connection dropped while a check the student asked for was running: the media worker dropped it with
+    the stream, so it decided nothing and gives its attempt back (audited). A Wi-Fi drop never costs the student
+    one of the policy's ``identity_attempts``; a resumed page asks again and that check counts."""
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.identity_attempts == 0 or session.identity in (Identity.VERIFIED, Identity.ADMITTED):
+        return
+    session.identity_attempts -= 1
+    session.save(update_fields=["identity_attempts"])
+    returned = session.identity_attempts
+    audit.record("proctor.identity_attempt_returned", subject=session.student, session=session.pk, used=returned)
+
+
+@transaction.atomic
 def confirm_reference(session_id: int, staff: User, request: HttpRequest | None = None) -> SessionSummary:
     """A proctor compared the student-taken reference with the live face and confirms it (audited)."""
     session = ExamSession.objects.select_related("student").get(pk=session_id)

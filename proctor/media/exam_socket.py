@@ -88,6 +88,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     replaced = False
     offers = 0  # offers sent to the worker; its replies name the one they answer
     offer_timer: asyncio.TimerHandle | None = None  # the newest offer's deadline, None once answered
+    identity_checking = False  # an identity check asked for on this socket has no verdict yet
     deadline_timer: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -163,6 +164,13 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         except Exception:
             log.exception("could not tell the media worker that exam session %s left", self.session_id)
         session_id, self.session_id = self.session_id, None
+        if self.identity_checking and not self.ended:
+            try:  # the worker dropped the check with the stream: it decided nothing and costs no attempt
+                await asyncio.wait_for(
+                    database_sync_to_async(actions.identity_check_interrupted)(session_id), TEARDOWN_TIMEOUT
+                )
+            except Exception:
+                log.exception("could not return the interrupted identity check of exam session %s", session_id)
         if self.ended or self.replaced:
             return
         try:
@@ -240,6 +248,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         if not await database_sync_to_async(actions.identity_attempt)(self.session_id):
             raise ProtocolError("identity_attempts_exhausted", "no identity checks left: a proctor can admit you")
         await self._to_worker("identity")
+        self.identity_checking = True
         return {"type": "identity.checking"}
 
     async def on_reference_capture(self) -> protocol.ReferenceCapturing:
@@ -319,6 +328,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         """The verdict of an identity check; the score stays on the server (proctors see it), the page learns
         passed or not."""
         passed, score = message["passed"], message["score"]
+        self.identity_checking = False
         summary: SessionSummary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
         result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed}
         await self.send_json(result)

@@ -15,6 +15,7 @@ import pytest
 from tests.exams.helpers import PhotoCamera, next_event, open_session, scenario, stream_camera
 from tests.support import setups
 from tests.support.client import logged_in, receive_json
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.media
 
@@ -104,6 +105,41 @@ async def test_reference_from_the_stream_after_consent_confirmed_by_staff_and_id
     await pc.close()
     await ws.close()
     await dashboard.close()
+
+
+async def test_a_check_cut_off_by_a_dropped_connection_costs_no_attempt(
+    private_network, make_exam, daphne_factory, live_env
+):
+    """A Wi-Fi drop while the identity check runs: the check decided nothing, so its attempt is given back and
+    the resumed page's check is again the first of the policy's 3 (on the code before, it was the second)."""
+    _, face = scenario("second_person")
+    exam_id = make_exam(face)
+    live_env.call(setups.clear_audit, username="student")
+    server = daphne_factory()
+    session_id = await open_session(server, exam_id)
+
+    async def check_then(drop: bool) -> None:
+        ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
+        student = Recorded(ws)
+        await student.next(lambda f: f["type"] == "session.state")
+        pc = await stream_camera(ws)  # no face in the synthetic picture: the check needs seconds to fail
+        await student.next(lambda f: f["type"] == "media.ok")
+        await student.ask({"type": "identity.check"}, lambda f: f["type"] == "identity.checking")
+        if not drop:
+            await student.next(lambda f: f["type"] == "identity.result", timeout=30)
+        await pc.close()
+        await ws.close()
+
+    def trail() -> list[list[object]]:
+        return live_env.call(setups.reference_capture_audit, username="student")
+
+    await check_then(drop=True)
+    returned = await wait_for(lambda: len(trail()) == 2 and trail(), what="the attempt given back")
+    assert [kind for kind, _ in returned] == ["proctor.identity_attempt", "proctor.identity_attempt_returned"]
+    assert returned[1][1] == {"session": session_id, "used": 0}
+    await check_then(drop=False)
+    after = trail()
+    assert [(kind, details.get("attempt")) for kind, details in after[2:]] == [("proctor.identity_attempt", 1)]
 
 
 def _error(frame: dict) -> bool:

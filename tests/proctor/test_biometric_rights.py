@@ -140,6 +140,28 @@ def test_identity_checks_are_limited_per_session_and_audited(school) -> None:
     assert [actions.identity_attempt(other.pk) for _ in range(2)] == [True, False]
 
 
+def test_an_interrupted_identity_check_gives_its_attempt_back(school) -> None:
+    """A Wi-Fi drop during a check must not cost the student one of their attempts (the check decided nothing);
+    a decided identity keeps its count, and the count never goes below zero."""
+    session = running_exam(school)
+    assert [actions.identity_attempt(session.pk) for _ in range(3)] == [True, True, True]
+    actions.identity_check_interrupted(session.pk)
+    assert actions.identity_attempt(session.pk) is True  # the returned attempt, asked again after the resume
+    assert actions.identity_attempt(session.pk) is False
+    returned = AuditEvent.objects.get(kind="proctor.identity_attempt_returned")
+    assert (returned.subject, returned.details) == (school["student"], {"session": session.pk, "used": 2})
+
+    fresh = ExamSession.objects.create(exam=session.exam, student=school["student2"])
+    actions.identity_check_interrupted(fresh.pk)
+    fresh.refresh_from_db()
+    assert fresh.identity_attempts == 0
+    actions.identity_attempt(fresh.pk)
+    ExamSession.objects.filter(pk=fresh.pk).update(identity=ExamSession.Identity.VERIFIED)
+    actions.identity_check_interrupted(fresh.pk)  # a verdict was recorded: nothing to give back
+    fresh.refresh_from_db()
+    assert fresh.identity_attempts == 1
+
+
 def consent_post(client, **fields: str):
     return client.post("/proctor/consent/", fields, HTTP_ACCEPT="application/json")
 

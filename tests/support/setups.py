@@ -82,7 +82,12 @@ def reference_capture_audit(username: str) -> list[list[object]]:
     """The student's reference-photo and identity-attempt audit events, oldest first: [kind, details]."""
     from server.accounts.models import AuditEvent
 
-    kinds = ("proctor.reference_photo", "proctor.identity_attempt", "proctor.reference_confirmed")
+    kinds = (
+        "proctor.reference_photo",
+        "proctor.identity_attempt",
+        "proctor.identity_attempt_returned",
+        "proctor.reference_confirmed",
+    )
     events = AuditEvent.objects.filter(subject__username=username, kind__in=kinds).order_by("pk")
     return [[e.kind, e.details] for e in events]
 

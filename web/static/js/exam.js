@@ -114,6 +114,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         if (msg.ice_servers) {  // a (re)connected socket: new peer, identity check asked again if needed
           grade = msg.grade; iceServers = msg.ice_servers; delete document.body.dataset.identityRequested; startMedia(iceServers);
           $("warning").hidden = true;
+          capturing = false; $("reference-button").disabled = false;  // a capture asked on the lost socket has no answer
         }
         setState(msg);
         break;
@@ -144,11 +145,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         else $("reference-error").textContent = msg.reasons.map((r) => r.message).join(" ");
         break;
       case "identity.result":
-        if (!msg.passed) {
-          $("identity-status").textContent = gettext("Лицо не совпало с эталонным фото.");
-          $("identity-retry").hidden = false; $("identity-help").hidden = false;
-          document.body.dataset.identity = "failed";
-        }
+        if (!msg.passed) identityFailed();
         setState(msg);
         break;
       case "materials":
@@ -188,10 +185,19 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     if (state === "identity_pending" && document.body.dataset.connection === "ok") nextEnrolmentStep();
   }
 
+  // Each identity check counts against the exam's identity_attempts: the page asks by itself only for the first
+  // one (identity still "pending"; again after a reconnect, as a check cut off by it is not counted); after a
+  // failed check only the student's own click on "retry" asks again, so a dropped connection costs no attempt.
   function nextEnrolmentStep() {
     if (!cfg.has_reference) return show("step-reference");
     show("step-identity");
+    if (document.body.dataset.identity === "failed") return identityFailed();
     if (!document.body.dataset.identityRequested) { document.body.dataset.identityRequested = "1"; send({ type: "identity.check" }); }
+  }
+
+  function identityFailed() {
+    $("identity-status").textContent = gettext("Лицо не совпало с эталонным фото.");
+    $("identity-retry").hidden = false; $("identity-help").hidden = false;
   }
 
   const referenceErrors = {
