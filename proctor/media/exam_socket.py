@@ -205,16 +205,16 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_offer(self, sdp: str) -> None:
         """Forward the offer to the worker; an error frame follows if no answer comes in time.
 
-        Before the worker spends anything on it, in this order: the rate limit (in memory, so a flood costs no
-        database query), the biometric consent (no frame of the camera reaches the server without it; refused
-        first so a page without consent learns the one thing it must do) and the media sections, exactly the
-        exam's (:mod:`proctor.media.sdp`).
+        Before the worker spends anything on it, cheapest first: the rate limit (in memory), the media
+        sections, exactly the exam's (:mod:`proctor.media.sdp`, a pure check of the text), then the biometric
+        consent (no frame of the camera reaches the server without it), so only an offer that would otherwise
+        reach the worker costs a database query.
         """
         OFFER_RATE.take(self.session_id)
-        if not await database_sync_to_async(_has_consent)(self.session_id):
-            raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
         if (problem := offer_problem(sdp)) is not None:
             raise ProtocolError("bad_sdp", problem)
+        if not await database_sync_to_async(_has_consent)(self.session_id):
+            raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
         self.offers += 1
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:

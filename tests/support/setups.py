@@ -58,6 +58,18 @@ def parent_consents(student: str) -> None:
     enrollment.record_consent(child, given_by=User.objects.get(child_links__child=child))
 
 
+def adult_consents(username: str) -> None:
+    """The student is an adult (born 2000) and gives the biometric consent themselves."""
+    from datetime import date
+
+    from proctor import enrollment
+    from server.accounts.models import User
+
+    User.objects.filter(username=username).update(birth_date=date(2000, 1, 1))
+    student = User.objects.get(username=username)
+    enrollment.record_consent(student, given_by=student)
+
+
 def set_birth_date(username: str, born: str) -> None:
     """The school enters the user's birth date (ISO ``YYYY-MM-DD``; ``""``: unknown)."""
     from datetime import date
