@@ -25,12 +25,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.http import HttpRequest
 from django.utils import timezone
 
 from server.accounts import audit
 from server.accounts.models import User
 from server.events import publish_on_commit
 
+from . import enrollment
 from .kinds import Kind
 from .live import broadcast
 from .live.broadcast import SessionUpdated
@@ -260,6 +262,55 @@ def identity_result(session_id: int, passed: bool, score: float | None) -> Sessi
     session.save()
     audit.record("proctor.identity_check", subject=session.student, session=session.pk, passed=passed, score=score)
     return _session_updated(session)
+
+
+@transaction.atomic
+def identity_attempt(session_id: int) -> bool:
+    """Count (and audit) one identity check the student asked for; False once the exam policy's
+    ``identity_attempts`` are used up (then only a proctor can admit the student; the refusal is audited too)."""
+    session = ExamSession.objects.select_for_update().select_related("exam", "student").get(pk=session_id)
+    allowed = session.exam.vision_policy().identity_attempts
+    granted = session.identity_attempts < allowed
+    if granted:
+        session.identity_attempts += 1
+        session.save(update_fields=["identity_attempts"])
+    audit.record(
+        "proctor.identity_attempt",
+        subject=session.student,
+        session=session.pk,
+        attempt=session.identity_attempts,
+        allowed=allowed,
+        granted=granted,
+    )
+    return granted
+
+
+@transaction.atomic
+def identity_check_interrupted(session_id: int) -> None:
+    """The connection dropped while a check the student asked for was running: the media worker dropped it with
+    the stream, so it decided nothing and gives its attempt back (audited). A Wi-Fi drop never costs the student
+    one of the policy's ``identity_attempts``; a resumed page asks again and that check counts."""
+    session = ExamSession.objects.select_for_update().select_related("student").get(pk=session_id)
+    if session.identity_attempts == 0 or session.identity in (Identity.VERIFIED, Identity.ADMITTED):
+        return
+    session.identity_attempts -= 1
+    session.save(update_fields=["identity_attempts"])
+    returned = session.identity_attempts
+    audit.record("proctor.identity_attempt_returned", subject=session.student, session=session.pk, used=returned)
+
+
+@transaction.atomic
+def confirm_reference(session_id: int, staff: User, request: HttpRequest | None = None) -> SessionSummary:
+    """A proctor compared the student-taken reference with the live face and confirms it (audited)."""
+    session = ExamSession.objects.select_related("student").get(pk=session_id)
+    if (photo := enrollment.current_reference(session.student)) is not None and photo.needs_confirmation:
+        enrollment.confirm_reference(photo, staff, request)
+    return _session_updated(session)
+
+
+def reference_taken(session_id: int) -> SessionSummary:
+    """The student took their reference from the camera: the dashboard shows it for confirmation."""
+    return _session_updated(ExamSession.objects.select_related("student").get(pk=session_id))
 
 
 @transaction.atomic

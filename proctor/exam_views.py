@@ -10,7 +10,6 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from server import csp
@@ -22,10 +21,8 @@ from . import actions, enrollment, exam_access, kinds, reports, retention, revie
 from .exam_forms import ExamForm
 from .live.exam_chat import exam_chat_id
 from .models import Episode, Exam, ExamSession
-from .vision.frames import InputError
 
 MAX_COMMENT_CHARS = 2000
-MAX_PHOTO_BYTES = 2 * 1024 * 1024
 
 
 @login_required
@@ -82,8 +79,8 @@ def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
             "session": session.pk,
             "socket": f"/ws/rtc/sessions/{session.pk}/",
             "consent_url": reverse("proctor:consent"),
-            "reference_url": reverse("proctor:reference"),
             "has_consent": enrollment.has_consent(request.user),
+            "needs_parent": not enrollment.may_consent_for(request.user, request.user),
             "has_reference": enrollment.reference_embedding(request.user) is not None,
         },
         "chat_room": exam_chat_id(session.pk),
@@ -96,31 +93,6 @@ def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def consent(request: AuthenticatedHttpRequest) -> JsonResponse:
-    if not enrollment.has_consent(request.user):
-        enrollment.record_consent(request.user, request=request)
-    return JsonResponse({"ok": True})
-
-
-@login_required
-@require_POST
-def reference(request: AuthenticatedHttpRequest) -> JsonResponse:
-    """Take a reference photo now (JPEG body); only after consent; through the quality gate."""
-    if len(request.body) > MAX_PHOTO_BYTES:
-        return JsonResponse({"ok": False, "error": _("фото больше 2 МБ")}, status=400)
-    try:
-        result = enrollment.enroll(request.user, request.body, uploaded_by=request.user, request=request)
-    except enrollment.ConsentRequired:
-        return JsonResponse({"ok": False, "error": _("сначала дайте согласие на обработку биометрии")}, status=403)
-    except InputError:
-        return JsonResponse({"ok": False, "error": _("файл не является изображением")}, status=400)
-    if result.photo is None:
-        return JsonResponse({"ok": False, "error": " ".join(i.message() for i in result.verdict.issues)}, status=400)
-    return JsonResponse({"ok": True})
-
-
-@login_required
 def dashboard(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     exam = get_object_or_404(Exam, pk=exam_id)
     if not exam_access.can_supervise(request.user, exam):
@@ -128,6 +100,8 @@ def dashboard(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     config = {
         "socket": f"/ws/proctor/exams/{exam.pk}/",
         "session_url": reverse("proctor:session_detail", args=[0]),
+        "reference_url": reverse("proctor:session_reference", args=[0]),
+        "confirm_reference_url": reverse("proctor:confirm_reference", args=[0]),
         "chat_url": reverse("chat:page"),
         "ice_servers": settings.RTC_ICE_SERVERS,
         "labels": kinds.labels(),

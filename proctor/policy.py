@@ -49,6 +49,7 @@ class Policy:
     # Decisions.
     identity_threshold: float = 0.41  # cosine similarity; no false accept on the verification photos (docs/accuracy.md)
     identity_failures: int = 2  # consecutive failed checks before identity_mismatch opens
+    identity_attempts: int = 3  # identity checks a student may ask for in one session; then only a proctor admits
     yaw_limit_deg: float = 30.0
     pitch_limit_deg: float = 25.0
     gaze_limit: float = 0.15  # iris offset from the eye centre (fraction of eye width) counted as eyes off screen
@@ -112,8 +113,9 @@ class Policy:
             if not isinstance(raw, Mapping) or set(raw) - {"enabled", "min_duration_s"}:
                 raise PolicyError(f"rules.{kind} must be an object with enabled and/or min_duration_s")
             rules[kind] = replace(rules[kind], **raw)
-        if "identity_failures" in values and not isinstance(values["identity_failures"], int):
-            raise PolicyError("identity_failures must be a whole number")
+        for name in ("identity_failures", "identity_attempts"):
+            if name in values and not isinstance(values[name], int):
+                raise PolicyError(f"{name} must be a whole number")
         return cls(rules=rules, **values)
 
 
@@ -127,6 +129,7 @@ _NUMERIC_RANGES = (
     ("landmarker_interval_s", 0.0, 3600.0),
     ("identity_threshold", -1.0, 1.0),
     ("identity_failures", 1, 20),
+    ("identity_attempts", 1, 20),
     ("yaw_limit_deg", 1.0, 90.0),
     ("pitch_limit_deg", 1.0, 90.0),
     ("gaze_limit", 0.01, 0.5),

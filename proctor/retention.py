@@ -50,14 +50,20 @@ def student_export(student: User) -> dict:
 
     A session's episodes appear once it has been reviewed, as on the student's session page: before
     that they are flags nobody has judged yet, live during the exam, and showing them would tell the
-    student what the proctor is looking at.
+    student what the proctor is looking at. The identity score likewise appears only once reviewed: during
+    the attempt it would let the student tune a swap against the threshold.
     """
     sessions = ExamSession.objects.filter(student=student).select_related("exam").prefetch_related("episodes")
     return {
         "student": student.username,
         "consents": [
-            {"given_at": c.given_at.isoformat(), "text_version": c.text_version, "active": c.active}
-            for c in BiometricConsent.objects.filter(student=student)
+            {
+                "given_at": c.given_at.isoformat(),
+                "given_by": c.given_by.username if c.given_by else None,
+                "text_version": c.text_version,
+                "active": c.active,
+            }
+            for c in BiometricConsent.objects.filter(student=student).select_related("given_by")
         ],
         "reference_photos": [
             {"created_at": p.created_at.isoformat(), "has_face_embedding": bool(p.embedding)}
@@ -69,7 +75,7 @@ def student_export(student: User) -> dict:
                 "exam": s.exam.title,
                 "state": s.state,
                 "identity": s.identity,
-                "identity_score": s.identity_score,
+                "identity_score": s.identity_score if s.reviewed else None,
                 "started_at": s.started_at.isoformat() if s.started_at else None,
                 "ended_at": s.ended_at.isoformat() if s.ended_at else None,
                 "end_reason": s.end_reason,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import exam_views
+from . import biometrics_views, exam_views
 
 app_name = "proctor"
 urlpatterns: list = [
@@ -11,8 +11,15 @@ urlpatterns: list = [
     path("exams/<int:exam_id>/report/", exam_views.report, name="report"),
     path("exams/<int:exam_id>/report.csv", exam_views.report_csv, name="report_csv"),
     path("exams/<int:exam_id>/report.pdf", exam_views.report_pdf, name="report_pdf"),
-    path("consent/", exam_views.consent, name="consent"),
-    path("reference/", exam_views.reference, name="reference"),
+    path("consent/", biometrics_views.consent, name="consent"),
+    path("consent/withdraw/", biometrics_views.withdraw_consent, name="consent_withdraw"),
+    path("reference/", biometrics_views.reference, name="reference"),
+    path("sessions/<int:session_id>/reference.jpg", biometrics_views.session_reference, name="session_reference"),
+    path(
+        "sessions/<int:session_id>/reference/confirm/",
+        biometrics_views.confirm_reference,
+        name="confirm_reference",
+    ),
     path("sessions/<int:session_id>/", exam_views.session_detail, name="session_detail"),
     path("sessions/<int:session_id>/verdict/", exam_views.set_verdict, name="verdict"),
     path("episodes/<int:episode_id>/review/", exam_views.review_episode, name="review_episode"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from ..models import Episode, ExamSession
+from ..models import Episode, ExamSession, ReferencePhoto
 from .exam_chat import exam_chat_id
 
 
@@ -44,6 +44,7 @@ class SessionSummary(TypedDict):
     episodes: int
     end_reason: str
     chat_room: int | None
+    reference_to_confirm: bool  # the student took their reference from the camera: staff should confirm it
 
 
 def session_summary(session: ExamSession) -> SessionSummary:
@@ -59,6 +60,9 @@ def session_summary(session: ExamSession) -> SessionSummary:
         "episodes": session.episodes.count(),
         "end_reason": session.end_reason,
         "chat_room": exam_chat_id(session.pk),
+        "reference_to_confirm": ReferencePhoto.objects.filter(
+            student_id=session.student_id, needs_confirmation=True
+        ).exists(),
     }
 
 

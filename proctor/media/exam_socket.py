@@ -4,9 +4,11 @@ One socket per exam page (a newer one of the same session takes over). The socke
 protocol and the session's state in the database; the camera's aiortc peer, the proctors' live-view peers
 and the analysis live on the session's media worker (:mod:`proctor.media.worker`, reached through the channel
 layer, :mod:`proctor.media.link`): this socket forwards the offer and session control to it and relays its
-answers, ``media.ok`` / ``media.lost`` and identity results to the browser. The worker announces episodes
-and thumbnails to the proctors itself. On disconnect (and when daphne cancels the consumer: the
-try/finally around ``__call__``) the socket detaches from the worker, which closes the peers.
+answers, ``media.ok`` / ``media.lost``, identity results (passed or not, never the score) and reference photos
+taken from the stream to the browser. No offer is forwarded before the student's biometric consent exists.
+The worker announces episodes and thumbnails to the proctors itself. On disconnect (and when daphne
+cancels the consumer: the try/finally around ``__call__``) the socket detaches from the worker, which
+closes the peers.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
 from ..live.sessions import ExamTasks, SessionSummary
 from ..models import ExamSession
+from ..quality import Issue
 from . import link as media_link
 from . import protocol
 from . import worker as media_worker
@@ -85,6 +88,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     replaced = False
     offers = 0  # offers sent to the worker; its replies name the one they answer
     offer_timer: asyncio.TimerHandle | None = None  # the newest offer's deadline, None once answered
+    identity_checking = False  # an identity check asked for on this socket has no verdict yet
     deadline_timer: asyncio.TimerHandle | None = None
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -160,6 +164,13 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         except Exception:
             log.exception("could not tell the media worker that exam session %s left", self.session_id)
         session_id, self.session_id = self.session_id, None
+        if self.identity_checking and not self.ended:
+            try:  # the worker dropped the check with the stream: it decided nothing and costs no attempt
+                await asyncio.wait_for(
+                    database_sync_to_async(actions.identity_check_interrupted)(session_id), TEARDOWN_TIMEOUT
+                )
+            except Exception:
+                log.exception("could not return the interrupted identity check of exam session %s", session_id)
         if self.ended or self.replaced:
             return
         try:
@@ -194,12 +205,16 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_offer(self, sdp: str) -> None:
         """Forward the offer to the worker; an error frame follows if no answer comes in time.
 
-        Rate limited, and refused unless its media sections are exactly the exam's (:mod:`proctor.media.sdp`):
-        both before the worker spends anything on it.
+        Before the worker spends anything on it, cheapest first: the rate limit (in memory), the media
+        sections, exactly the exam's (:mod:`proctor.media.sdp`, a pure check of the text), then the biometric
+        consent (no frame of the camera reaches the server without it), so only an offer that would otherwise
+        reach the worker costs a database query.
         """
         OFFER_RATE.take(self.session_id)
         if (problem := offer_problem(sdp)) is not None:
             raise ProtocolError("bad_sdp", problem)
+        if not await database_sync_to_async(_has_consent)(self.session_id):
+            raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
         self.offers += 1
         await self._to_worker("offer", sdp=sdp, request=self.offers)
         if self.offer_timer is not None:
@@ -230,8 +245,21 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
+        if not await database_sync_to_async(actions.identity_attempt)(self.session_id):
+            raise ProtocolError("identity_attempts_exhausted", "no identity checks left: a proctor can admit you")
         await self._to_worker("identity")
+        self.identity_checking = True
         return {"type": "identity.checking"}
+
+    async def on_reference_capture(self) -> protocol.ReferenceCapturing:
+        """Take the reference photo from the camera stream on the server (a student without one only)."""
+        state = await database_sync_to_async(_reference_state)(self.session_id)
+        if state == "no_consent":
+            raise ProtocolError("consent_required", "biometric consent must be given first")
+        if state == "exists":
+            raise ProtocolError("reference_exists", "a reference photo is on file: only the school can replace it")
+        await self._to_worker("reference_capture", student=self.scope["user"].pk)
+        return {"type": "reference.capturing"}
 
     async def on_materials(self) -> protocol.Materials:
         """The exam's tasks, only for a running session with a confirmed identity (the first ask starts the
@@ -297,11 +325,33 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     @while_attached
     async def media_identity(self, message: dict) -> None:
+        """The verdict of an identity check; the score stays on the server (proctors see it), the page learns
+        passed or not."""
         passed, score = message["passed"], message["score"]
+        self.identity_checking = False
         summary: SessionSummary = await database_sync_to_async(actions.identity_result)(self.session_id, passed, score)
-        result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed, "score": score}
+        result: protocol.IdentityResult = {"type": "identity.result", **summary, "passed": passed}
         await self.send_json(result)
         await self._state_changed(summary)
+
+    @while_attached
+    async def media_reference(self, message: dict) -> None:
+        """The worker's answer to ``reference.capture``: stored, refused by the gate (reasons), or an error."""
+        outcome = message["outcome"]
+        if outcome in ("stored", "refused"):
+            if outcome == "stored":
+                await database_sync_to_async(actions.reference_taken)(self.session_id)
+            reasons: list[protocol.GateReason] = [
+                {"code": code, "message": Issue(code).message()} for code in message["reasons"]
+            ]
+            result: protocol.ReferenceResult = {
+                "type": "reference.result",
+                "ok": outcome == "stored",
+                "reasons": reasons,
+            }
+            await self.send_json(result)
+        else:
+            await self.send_error(outcome, message["detail"])
 
     # --- control from proctors and newer tabs (channel layer, proctor.live.broadcast.to_session) ----
 
@@ -350,6 +400,18 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
 def ended_frame(reason: str) -> protocol.SessionEnded:
     return {"type": "session.ended", "reason": reason}
+
+
+def _has_consent(session_id: int) -> bool:
+    return enrollment.has_consent(ExamSession.objects.select_related("student").get(pk=session_id).student)
+
+
+def _reference_state(session_id: int) -> str:
+    """``no_consent``, ``exists`` (any reference on file) or ``missing`` (the student may take one)."""
+    student = ExamSession.objects.select_related("student").get(pk=session_id).student
+    if not enrollment.has_consent(student):
+        return "no_consent"
+    return "exists" if enrollment.current_reference(student) is not None else "missing"
 
 
 def _time_up_at(session_id: int) -> datetime:

@@ -19,6 +19,7 @@ MAX_SDP_BYTES = 12_000  # a complete (non-trickle) offer of one camera, or a pro
 SCHEMAS: dict[str, Schema] = {
     "offer": {"sdp": Sdp(max_bytes=MAX_SDP_BYTES, media=("video",))},
     "identity.check": {},
+    "reference.capture": {},
     "materials": {},
     "browser_event": {"event": Choice(choices=BROWSER_EVENTS, error="bad_event")},
     "submit": {},
@@ -57,9 +58,25 @@ class IdentityChecking(TypedDict):
 
 
 class IdentityResult(SessionSummary):
+    """Passed or not: the similarity score is never sent to the student (proctors see it)."""
+
     type: Literal["identity.result"]
     passed: bool
-    score: float | None
+
+
+class ReferenceCapturing(TypedDict):
+    type: Literal["reference.capturing"]
+
+
+class GateReason(TypedDict):
+    code: str  # a proctor.quality.REASONS code: no_face, multiple_faces, face_too_small, blurry, ...
+    message: str
+
+
+class ReferenceResult(TypedDict):
+    type: Literal["reference.result"]
+    ok: bool
+    reasons: list[GateReason]  # empty when ok
 
 
 class Materials(ExamTasks):

@@ -2,7 +2,8 @@
 
 A worker listens on its named channels (:mod:`proctor.media.link`) and talks to the rest only through the
 channel layer: exam sockets send it the browser's offer and session control, it answers them
-(``media.answer`` / ``media.rejected`` / ``media.ok`` / ``media.lost`` / ``media.identity``), answers
+(``media.answer`` / ``media.rejected`` / ``media.ok`` / ``media.lost`` / ``media.identity`` /
+``media.reference``: a reference photo taken from the stream's newest frame), answers
 proctors' live-view offers on their dashboard channel, and persists and announces episodes and thumbnails
 to the dashboard group itself, so nothing decided is lost while the student's socket reconnects.
 
@@ -32,8 +33,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rtc.peer import StudentPeer, ViewerPeer, close_all_peers
 from server.aio import spawn
+from server.ws import ProtocolError
 
-from .. import actions, enrollment
+from .. import actions, enrollment, reference_gate
 from ..episodes import EpisodeEvent
 from ..live import thumbnails
 from ..live.analyst import Evidence, StreamResult
@@ -41,6 +43,7 @@ from ..live.pipeline import pipeline, wall_clock
 from ..models import ExamSession
 from ..models.exams import evidence_token
 from ..policy import Policy
+from ..quality import Verdict
 from .link import worker_channel
 
 log = logging.getLogger(__name__)
@@ -60,6 +63,16 @@ def _load(session_id: int) -> tuple[int, bool, Any, Policy]:
 
 def _reference(session_id: int) -> Any:
     return enrollment.reference_embedding(ExamSession.objects.select_related("student").get(pk=session_id).student)
+
+
+def _store_capture(session_id: int, verdict: Verdict) -> bool:
+    """Store a captured reference that passed the gate; whether one was stored."""
+    student = ExamSession.objects.select_related("student").get(pk=session_id).student
+    return enrollment.store_capture(student, verdict).photo is not None
+
+
+def _reference_error(code: str, detail: str) -> Message:
+    return {"type": "media.reference", "outcome": code, "detail": detail}
 
 
 def _when(epoch: float) -> datetime:
@@ -97,6 +110,7 @@ class MediaSession:
         self.peer: StudentPeer | None = None
         self.viewers: dict[str, ViewerPeer] = {}  # proctor dashboard channel -> peer sending the camera live
         self.media_reported = False
+        self.latest_frame: Any = None  # the newest decoded camera frame (one, replaced): a reference photo source
 
     async def reply(self, message: Message) -> None:
         try:
@@ -121,6 +135,7 @@ class MediaSession:
         await self.reply({"type": "media.answer", "request": request, "sdp": answer})
 
     def _frame(self, frame: Any) -> None:
+        self.latest_frame = frame
         pipeline().offer(self.session_id, frame)
         if not self.media_reported:
             self.media_reported = True
@@ -168,6 +183,7 @@ class MediaSession:
             await peer.close()
 
     async def close_peer(self) -> None:
+        self.latest_frame = None
         if self.peer is not None:
             peer, self.peer = self.peer, None
             await peer.close()
@@ -280,6 +296,28 @@ class MediaWorker:
         reference = await database_sync_to_async(_reference)(session.session_id)
         if reference is not None:
             pipeline().check_identity(session.session_id, reference)
+
+    async def media_reference_capture(self, session: MediaSession, message: Message) -> None:
+        """The student's reference photo from the current frame of their stream, through the quality gate."""
+        frame = session.latest_frame
+        if frame is None:
+            await session.reply(_reference_error("no_stream", "the camera stream has not reached the server yet"))
+            return
+        try:
+            verdict = await reference_gate.assess_frame(message["student"], frame.to_ndarray(format="bgr24"))
+        except ProtocolError as error:
+            await session.reply(_reference_error(error.code, error.detail))
+            return
+        try:
+            stored = await database_sync_to_async(_store_capture)(session.session_id, verdict)
+        except (enrollment.ConsentRequired, enrollment.ReferenceExists) as error:
+            code = "consent_required" if isinstance(error, enrollment.ConsentRequired) else "reference_exists"
+            await session.reply(_reference_error(code, "the reference photo was not stored"))
+            return
+        outcome = "stored" if stored else "refused"
+        await session.reply(
+            {"type": "media.reference", "outcome": outcome, "reasons": [i.code for i in verdict.issues]}
+        )
 
     async def media_monitor(self, session: MediaSession, message: Message) -> None:
         pipeline().monitor(session.session_id, bool(message["on"]))

@@ -39,6 +39,15 @@ class BiometricConsent(models.Model):
         on_delete=models.CASCADE,
         related_name="biometric_consents",
     )
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("кто дал согласие"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Сам ученик, его родитель (ученик младше 18 лет) или сотрудник, внёсший бумажное согласие."),
+    )
     given_at = models.DateTimeField(_("согласие дано"), default=timezone.now)
     text_version = models.CharField(_("версия текста согласия"), max_length=32)
     ip = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
@@ -80,6 +89,19 @@ class ReferencePhoto(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("загружено"), default=timezone.now)
+    needs_confirmation = models.BooleanField(
+        _("ждёт подтверждения"),
+        default=False,
+        help_text=_("Снято самим учеником с его камеры: сотрудник сверяет его с лицом ученика и подтверждает."),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("подтвердил"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("эталонное фото")
@@ -88,6 +110,11 @@ class ReferencePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.student} — {self.created_at:%Y-%m-%d}"
+
+    @property
+    def from_school(self) -> bool:
+        """Uploaded by staff (or a school import): only staff may replace it."""
+        return self.uploaded_by_id != self.student_id
 
 
 @receiver(post_delete, sender=ReferencePhoto)

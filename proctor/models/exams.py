@@ -100,6 +100,7 @@ class ExamSession(models.Model):
         LOGOUT = "logout", _("выход из системы")
         PROCTOR = "proctor", _("завершён проктором")
         CAMERA_LOST = "camera_lost", _("камера не вернулась")
+        NO_CONSENT = "no_consent", _("согласие на биометрию отозвано")
 
     # An exam that was sat, and a student who sat it, cannot be deleted: sessions, episodes and verdicts are
     # the record of the exam (the admin says to deactivate the student instead).
@@ -110,6 +111,8 @@ class ExamSession(models.Model):
     state = models.CharField(_("состояние"), max_length=20, choices=State.choices, default=State.WAITING_CHECK)
     identity = models.CharField(_("личность"), max_length=10, choices=Identity.choices, default=Identity.PENDING)
     identity_score = models.FloatField(_("сходство с эталоном"), null=True, blank=True)
+    # Identity checks the student asked for (at most the policy's identity_attempts; then a proctor admits).
+    identity_attempts = models.PositiveSmallIntegerField(_("попыток проверки личности"), default=0, editable=False)
     admitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

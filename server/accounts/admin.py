@@ -25,7 +25,7 @@ class UserAdmin(ExplainsProtectedDeletion, BaseUserAdmin):
     search_fields = ("username", "last_name", "first_name", "middle_name", "email")
     fieldsets = (
         *(BaseUserAdmin.fieldsets or ()),
-        (_("Школа"), {"fields": ("middle_name", "must_change_password")}),
+        (_("Школа"), {"fields": ("middle_name", "birth_date", "must_change_password")}),
     )
 
     @admin.display(description=_("роли"))

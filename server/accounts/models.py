@@ -27,6 +27,12 @@ class User(AbstractUser):
         default=False,
         help_text=_("Выданный школой одноразовый пароль нужно сменить при первом входе."),
     )
+    birth_date = models.DateField(
+        _("дата рождения"),
+        null=True,
+        blank=True,
+        help_text=_("Нужна для согласия на биометрию: за ученика младше 18 лет согласие даёт родитель."),
+    )
 
     class Meta:
         verbose_name = _("пользователь")

@@ -54,12 +54,17 @@ def world(db, media_root):
 def make_exam(live_env) -> Callable[..., int]:
     """Create an open exam for group 9А (proctor assigned); reset the student's consent and reference.
 
-    With ``reference`` the school has uploaded that photo (and the student consented); without it the
-    student consents and takes the photo on the exam page.
+    With ``reference`` the school has uploaded that photo (and the student's parent consented); without it
+    the student takes the photo from the camera on the exam page (after consent, unless ``consent=False``).
     """
 
     def make(
-        reference: Path | None, student: str = "student", minutes: int = 30, policy: dict | None = None, title="Алгебра"
+        reference: Path | None,
+        student: str = "student",
+        minutes: int = 30,
+        policy: dict | None = None,
+        title="Алгебра",
+        consent: bool = True,
     ) -> int:
         return live_env.call(
             setups.open_exam,
@@ -68,6 +73,7 @@ def make_exam(live_env) -> Callable[..., int]:
             policy=policy or {},
             student=student,
             reference=str(reference) if reference else "",
+            consent=consent,
         )
 
     return make

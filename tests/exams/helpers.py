@@ -9,7 +9,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+import cv2
+import numpy as np
+from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
 from tests.support.client import logged_in, receive_json
 from tests.support.paths import testdata
@@ -21,7 +23,8 @@ def scenario(name: str) -> tuple[Path, Path]:
 
 
 async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
-    """Open the exam and pass the system check; without a school-uploaded photo, consent and take one.
+    """Open the exam (consent already given) and pass the system check; without a school-uploaded photo, have
+    the server take one from the camera stream.
 
     The identity check then runs by itself.
     """
@@ -30,9 +33,6 @@ async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
     assert await page.locator("#check-stream").get_attribute("data-ok") == "1"
     if enrolled:
         return
-    await page.locator("#step-consent").wait_for(state="visible", timeout=5_000)
-    await page.get_by_label("Я даю согласие").check()
-    await page.get_by_role("button", name="Продолжить").click()
     await page.locator("#step-reference").wait_for(state="visible", timeout=5_000)
     decided = page.locator("#step-reference[hidden], #reference-error:not(:empty)").first
     for _ in range(10):  # the clip may show two faces or none at the moment of the photo: the gate refuses, retry
@@ -73,17 +73,42 @@ async def open_session(server, exam_id: int, username: str = "student") -> int:
     ]
 
 
-async def camera_offer() -> RTCPeerConnection:
+class PhotoCamera(VideoStreamTrack):
+    """A synthetic 640x480 camera showing ``photo`` (a path; None: a plain frame with no face), changeable live."""
+
+    def __init__(self, photo: Path | None = None) -> None:
+        super().__init__()
+        self.show(photo)
+
+    def show(self, photo: Path | None) -> None:
+        self.frame: np.ndarray | None = None
+        if photo is not None:
+            image = cv2.imread(str(photo))
+            scale = min(640 / image.shape[1], 480 / image.shape[0])
+            image = cv2.resize(image, (int(image.shape[1] * scale), int(image.shape[0] * scale)))
+            self.frame = np.full((480, 640, 3), 127, np.uint8)
+            self.frame[: image.shape[0], : image.shape[1]] = image
+
+    async def recv(self) -> av.VideoFrame:
+        if self.frame is None:
+            return await super().recv()
+        pts, time_base = await self.next_timestamp()
+        frame = av.VideoFrame.from_ndarray(self.frame, format="bgr24")
+        frame.pts, frame.time_base = pts, time_base
+        return frame
+
+
+async def camera_offer(track: MediaStreamTrack | None = None) -> RTCPeerConnection:
     """An aiortc peer sending a synthetic camera, its complete offer made (``pc.localDescription.sdp``)."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTrack(VideoStreamTrack())
+    pc.addTrack(track or VideoStreamTrack())
     await pc.setLocalDescription(await pc.createOffer())
     return pc
 
 
-async def stream_camera(ws) -> RTCPeerConnection:
+async def stream_camera(ws, track: MediaStreamTrack | None = None) -> RTCPeerConnection:
     """Offer a synthetic camera on the student's socket and connect it with the server's answer."""
-    return await stream_track(ws, VideoStreamTrack())
+    return await stream_track(ws, track or VideoStreamTrack())
 
 
 class ClipTrack(VideoStreamTrack):
@@ -107,11 +132,9 @@ class ClipTrack(VideoStreamTrack):
         return frame
 
 
-async def stream_track(ws, track) -> RTCPeerConnection:
+async def stream_track(ws, track: MediaStreamTrack) -> RTCPeerConnection:
     """Offer ``track`` on the student's socket and connect it with the server's answer."""
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTrack(track)
-    await pc.setLocalDescription(await pc.createOffer())
+    pc = await camera_offer(track)
     await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
     answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))

@@ -18,7 +18,7 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     private_network, make_exam, daphne_factory, browser_factory, artifacts_dir
 ):
     clip, _ = scenario("second_person")
-    exam_id = make_exam(None)  # no school photo: the student consents and takes one through the quality gate
+    exam_id = make_exam(None)  # no school photo: the server takes one from the camera, through the quality gate
     server = daphne_factory()
     proctor = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
     assert (await receive_json(proctor))["type"] == "snapshot"
@@ -62,6 +62,16 @@ async def test_student_passes_identity_and_proctor_sees_second_person(
     await login(dashboard, server.url, "proctor")
     await dashboard.goto(f"{server.url}/proctor/exams/{exam_id}/dashboard/")
     tile = dashboard.locator(f'.tile[data-session="{session_id}"]')
+    # The reference the student took from the camera waits for confirmation: shown beside the live thumbnail.
+    await tile.locator('.tile-reference img[src$="/reference.jpg"]').wait_for(timeout=10_000)
+    loaded = "img => img.complete ? img.naturalWidth : new Promise((r) => { img.onload = () => r(img.naturalWidth); })"
+    assert await tile.locator(".tile-reference img").evaluate(loaded) > 0
+    dashboard.on("dialog", lambda dialog: dialog.accept())
+    await tile.get_by_role("button", name="Подтвердить фото").click()
+    await dashboard.locator(f'.tile[data-session="{session_id}"][data-reference-to-confirm="0"]').wait_for(
+        timeout=10_000
+    )
+    assert await tile.locator(".tile-reference").count() == 0
     await tile.get_by_role("button", name="Смотреть").click()
     await dashboard.locator('#live[data-playing="1"]').wait_for(timeout=15_000)
     assert await dashboard.evaluate("document.getElementById('live-video').videoWidth") > 0

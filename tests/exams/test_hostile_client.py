@@ -85,6 +85,7 @@ async def test_a_hostile_client_leaves_memory_and_other_students_analysis_unaffe
     exam_id = make_exam(reference)  # the good student is enrolled with the clip's reference photo
     for name in ("flooder", "multicam"):
         live_env.call(setups.add_user, username=name, role="student", group="9А")
+        live_env.call(setups.adult_consents, username=name)  # the worst case: their offers may reach the worker
     server = daphne_factory()
     sessions = {name: await open_session(server, exam_id, name) for name in ("student", "flooder", "multicam")}
     sockets = {}

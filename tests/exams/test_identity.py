@@ -1,5 +1,6 @@
-"""A video of a different person than the reference photo fails the identity check; the student may retry,
-and a proctor who has looked can admit them manually (audited)."""
+"""A video of a different person than the reference photo fails the identity check; the student may retry (a
+reconnect asks no check by itself: each counts against the policy's identity_attempts), and a proctor who has
+looked can admit them manually (audited)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ async def test_other_person_fails_identity_then_proctor_admits(
     clip, _ = scenario("second_person")
     _, someone_else = scenario("absent_return")  # the school's photo shows a different person
     exam_id = make_exam(someone_else)
+    live_env.call(setups.clear_audit, username="student")
     server = daphne_factory()
     proctor = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
     await receive_json(proctor)
@@ -35,8 +37,21 @@ async def test_other_person_fails_identity_then_proctor_admits(
     failed = await next_event(proctor, lambda f: f["type"] == "session.updated" and f["identity"] == "failed", 5)
     session_id = failed["session"]
 
+    def attempts() -> list[int]:
+        trail = live_env.call(setups.reference_capture_audit, username="student")
+        return [details["attempt"] for kind, details in trail if kind == "proctor.identity_attempt"]
+
+    # The page comes back (a reload: a new socket, the session back through the camera check): it shows the
+    # failure and the retry button but asks no check by itself (the code before asked one: 2 attempts here).
+    await page.reload()
+    await page.locator("body[data-connection='ok']").wait_for(timeout=20_000)
+    await page.locator("#identity-retry").wait_for(state="visible", timeout=10_000)
+    assert attempts() == [1]
+
     await page.get_by_role("button", name="Попробовать ещё раз").click()  # a retry fails again
-    await next_event(proctor, lambda f: f["type"] == "session.updated" and f["identity"] == "failed", 15)
+    await page.locator("#identity-retry").wait_for(state="hidden", timeout=5_000)
+    await page.locator("#identity-retry").wait_for(state="visible", timeout=20_000)
+    assert attempts() == [1, 2]
     assert await page.locator("#step-exam").is_hidden()
 
     await proctor.send(json.dumps({"type": "admit", "session": session_id}))

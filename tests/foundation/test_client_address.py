@@ -81,12 +81,13 @@ def test_consent_records_the_real_address_and_a_direct_client_cannot_pretend(beh
         (daphne_server, "198.51.100.31", "127.0.0.1"),  # no trusted proxy: the header is ignored
     ):
         session = Session(server.url)
+        live_env.call(setups.set_birth_date, username="student3", born="2000-01-01")  # an adult consents himself
         assert post_login(session, "student3", "student3-demo", claimed)[0] == 302
         status, _, _ = session.request(
             "POST",
             "/proctor/consent/",
             b"",
-            {"X-CSRFToken": session.cookies["csrftoken"], "X-Forwarded-For": claimed},
+            {"X-CSRFToken": session.cookies["csrftoken"], "X-Forwarded-For": claimed, "Accept": "application/json"},
         )
         assert status == 200
         ip = live_env.call(setups.take_consent_address, username="student3")

@@ -49,6 +49,68 @@ def audit_trail(username: str) -> list[list[str]]:
     return [[e.kind, e.ip_address] for e in AuditEvent.objects.filter(username=username).order_by("pk")]
 
 
+def parent_consents(student: str) -> None:
+    """The student's linked parent gives the biometric consent."""
+    from proctor import enrollment
+    from server.accounts.models import User
+
+    child = User.objects.get(username=student)
+    enrollment.record_consent(child, given_by=User.objects.get(child_links__child=child))
+
+
+def adult_consents(username: str) -> None:
+    """The student is an adult (born 2000) and gives the biometric consent themselves."""
+    from datetime import date
+
+    from proctor import enrollment
+    from server.accounts.models import User
+
+    User.objects.filter(username=username).update(birth_date=date(2000, 1, 1))
+    student = User.objects.get(username=username)
+    enrollment.record_consent(student, given_by=student)
+
+
+def set_birth_date(username: str, born: str) -> None:
+    """The school enters the user's birth date (ISO ``YYYY-MM-DD``; ``""``: unknown)."""
+    from datetime import date
+
+    from server.accounts.models import User
+
+    User.objects.filter(username=username).update(birth_date=date.fromisoformat(born) if born else None)
+
+
+def consent_audit(username: str) -> list[list[object]]:
+    """The student's consent audit events, oldest first: [kind, actor's username, given_by's username]."""
+    from server.accounts.models import AuditEvent, User
+
+    names = dict(User.objects.values_list("pk", "username"))
+    events = AuditEvent.objects.filter(
+        subject__username=username, kind__startswith="proctor.biometric_consent"
+    ).order_by("pk")
+    return [[e.kind, e.actor.username if e.actor else None, names.get(e.details.get("given_by"))] for e in events]
+
+
+def reference_capture_audit(username: str) -> list[list[object]]:
+    """The student's reference-photo and identity-attempt audit events, oldest first: [kind, details]."""
+    from server.accounts.models import AuditEvent
+
+    kinds = (
+        "proctor.reference_photo",
+        "proctor.identity_attempt",
+        "proctor.identity_attempt_returned",
+        "proctor.reference_confirmed",
+    )
+    events = AuditEvent.objects.filter(subject__username=username, kind__in=kinds).order_by("pk")
+    return [[e.kind, e.details] for e in events]
+
+
+def clear_audit(username: str) -> None:
+    """Forget the user's audit events (the live school is shared by the session's tests)."""
+    from server.accounts.models import AuditEvent
+
+    AuditEvent.objects.filter(subject__username=username).delete()
+
+
 def take_consent_address(username: str) -> str:
     """The address recorded with the student's newest biometric consent; the consents are then deleted."""
     from proctor.models import BiometricConsent
@@ -105,11 +167,12 @@ def unmute_everyone() -> None:
 
 
 # ----- exams ----------------------------------------------------------------------------------------------
-def open_exam(title: str, minutes: int, policy: dict, student: str, reference: str) -> int:
+def open_exam(title: str, minutes: int, policy: dict, student: str, reference: str, consent: bool) -> int:
     """An open exam for 9А with the demo proctor assigned; the student's consent and photos are reset; its id.
 
-    With ``reference`` (a photo's path) the school has uploaded that photo (the student consented before);
-    without it the student consents and takes the photo on the exam page.
+    With ``consent`` the student's parent (the demo students are minors) consented; with ``reference`` (a
+    photo's path) the school has also uploaded that photo; without it the student takes the photo from the
+    camera on the exam page.
     """
     from datetime import timedelta
     from pathlib import Path
@@ -137,10 +200,10 @@ def open_exam(title: str, minutes: int, policy: dict, student: str, reference: s
     BiometricConsent.objects.filter(student=taker).delete()
     for photo in ReferencePhoto.objects.filter(student=taker):
         photo.delete()
-    if reference:
-        enrollment.record_consent(taker)
-        if enrollment.enroll(taker, Path(reference)).photo is None:
-            raise ValueError(f"the quality gate refused the reference photo {reference}")
+    if consent or reference:
+        enrollment.record_consent(taker, given_by=User.objects.filter(child_links__child=taker).first() or taker)
+    if reference and enrollment.enroll(taker, Path(reference)).photo is None:
+        raise ValueError(f"the quality gate refused the reference photo {reference}")
     return exam.pk
 
 

@@ -1,5 +1,6 @@
 // The proctor's live dashboard: one tile per student (thumbnail, status, open violations),
-// a live violation feed, and per-student actions (watch live, admit, warn, end, reopen an ended session).
+// a live violation feed, and per-student actions (watch live, admit, warn, end, reopen an ended session). A
+// reference photo the student took from their camera is shown beside the thumbnail until a proctor confirms it.
 import { openSocket } from "./socket.js";
 
 /** Non-trickle ICE: the view offer goes out when gathering completes or after this long. */
@@ -17,6 +18,28 @@ const FEED_LINES = 200;
   let socket = null, watched = null;
 
   function send(msg) { socket.send(msg); }
+  function csrf() { const m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/); return m ? decodeURIComponent(m[1]) : ""; }
+
+  function showReference(t, id, toConfirm) {
+    let box = t.li.querySelector(".tile-reference");
+    if (!toConfirm) { if (box) box.remove(); t.li.dataset.referenceToConfirm = "0"; return; }
+    t.li.dataset.referenceToConfirm = "1";
+    if (box) return;
+    box = document.createElement("div");
+    box.className = "tile-reference";
+    const photo = document.createElement("img");
+    photo.width = 90; photo.height = 120; photo.alt = gettext("Эталонное фото, снятое учеником");
+    photo.src = cfg.reference_url.replace("0", id);
+    const confirmButton = document.createElement("button");
+    confirmButton.type = "button"; confirmButton.dataset.act = "confirm-reference"; confirmButton.textContent = gettext("Подтвердить фото");
+    box.append(photo, confirmButton);
+    t.li.insertBefore(box, t.li.querySelector(".tile-name"));
+  }
+
+  async function confirmReference(id) {
+    if (!confirm(gettext("Фото действительно этого ученика (сверьте с живым видео)?"))) return;
+    await fetch(cfg.confirm_reference_url.replace("0", id), { method: "POST", headers: { "X-CSRFToken": csrf() }, credentials: "same-origin" });
+  }
 
   function tile(id) {
     let t = tiles.get(id);
@@ -77,6 +100,8 @@ const FEED_LINES = 200;
       if (confirm(gettext("Вы сверили лицо ученика с фото и допускаете его к экзамену?"))) send({ type: "admit", session: id });
     } else if (action === "warn") {
       const text = prompt(gettext("Текст предупреждения")); if (text) send({ type: "warn", session: id, text });
+    } else if (action === "confirm-reference") {
+      confirmReference(id);
     } else if (action === "end") {
       if (confirm(gettext("Завершить экзамен этого ученика?"))) send({ type: "end", session: id });
     } else if (action === "reopen") {
@@ -92,6 +117,7 @@ const FEED_LINES = 200;
     t.li.querySelector(".tile-state").textContent = s.state_label + " · " + s.identity_label;
     t.li.querySelector(".tile-flags").textContent = s.open_episodes ? interpolate(gettext("Открытых нарушений: %s"), [s.open_episodes]) : "";
     t.li.dataset.state = s.state; t.li.dataset.identity = s.identity;
+    showReference(t, s.session, s.reference_to_confirm);
     t.li.querySelector('[data-act="reopen"]').hidden = s.state !== "ended";
     t.li.classList.toggle("alert", s.open_episodes > 0);
     if (s.chat_room && !t.li.querySelector('[data-act="chat"]')) {

@@ -1,5 +1,7 @@
-// The student's exam page: system check -> consent -> reference photo -> identity check -> exam.
-// The camera goes to the server over WebRTC (aiortc) from the system check until the exam ends;
+// The student's exam page: consent -> system check -> reference photo -> identity check -> exam.
+// No camera is opened before the biometric consent exists (the server refuses the offer without it); then the
+// camera goes to the server over WebRTC (aiortc) from the system check until the exam ends. A student without a
+// reference photo asks the server to take it from that stream (reference.capture): nothing is uploaded;
 // browser events (tab hidden, blur, fullscreen exit, copy/paste, devtools) go over the same socket.
 import { openSocket } from "./socket.js";
 
@@ -15,14 +17,15 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
 (() => {
   const cfg = JSON.parse(document.getElementById("exam-config").textContent);
   const $ = (id) => document.getElementById(id);
-  const steps = ["step-check", "step-consent", "step-reference", "step-identity", "step-exam", "step-ended"];
+  const steps = ["step-consent", "step-check", "step-reference", "step-identity", "step-exam", "step-ended"];
   const endReasons = {
     submitted: gettext("Вы сдали экзамен."), timeout: gettext("Время вышло."), logout: gettext("Вы вышли из системы."),
     proctor: gettext("Экзамен завершён проктором."), camera_lost: gettext("Камера не вернулась вовремя."),
     already_ended: gettext("Экзамен уже завершён."),
+    no_consent: gettext("Согласие на биометрию отозвано: наблюдение остановлено."),
   };
   let socket = null, pc = null, sender = null, stream = null, state = null, ended = false, iceServers = [];
-  let grade = null, watchingEvents = false, timerHandle = null, tasksShown = false;
+  let grade = null, watchingEvents = false, timerHandle = null, tasksShown = false, capturing = false;
 
   function show(step) { for (const s of steps) $(s).hidden = s !== step; document.body.dataset.step = step; }
   function mark(id, ok, text) { const el = $(id); el.dataset.ok = ok ? "1" : "0"; el.classList.toggle("ok", ok); if (text) el.title = text; }
@@ -111,6 +114,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         if (msg.ice_servers) {  // a (re)connected socket: new peer, identity check asked again if needed
           grade = msg.grade; iceServers = msg.ice_servers; delete document.body.dataset.identityRequested; startMedia(iceServers);
           $("warning").hidden = true;
+          capturing = false; $("reference-button").disabled = false;  // a capture asked on the lost socket has no answer
         }
         setState(msg);
         break;
@@ -132,12 +136,16 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         $("identity-status").textContent = gettext("Идёт проверка, смотрите в камеру…");
         $("identity-retry").hidden = true;
         break;
+      case "reference.capturing":
+        $("reference-error").textContent = "";
+        break;
+      case "reference.result":
+        capturing = false; $("reference-button").disabled = false;
+        if (msg.ok) { cfg.has_reference = true; nextEnrolmentStep(); }
+        else $("reference-error").textContent = msg.reasons.map((r) => r.message).join(" ");
+        break;
       case "identity.result":
-        if (!msg.passed) {
-          $("identity-status").textContent = gettext("Лицо не совпало с эталонным фото.");
-          $("identity-retry").hidden = false; $("identity-help").hidden = false;
-          document.body.dataset.identity = "failed";
-        }
+        if (!msg.passed) identityFailed();
         setState(msg);
         break;
       case "materials":
@@ -151,6 +159,16 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         break;
       case "error":
         if (msg.error === "rate_limited" && msg.ref === "offer") { setTimeout(() => startMedia(iceServers), OFFER_LIMITED_RETRY_MS); break; }
+        if (capturing && referenceErrors[msg.error]) {  // the capture asked for was refused (or the gate is busy)
+          capturing = false;
+          $("reference-button").disabled = false; $("reference-error").textContent = referenceErrors[msg.error];
+          break;
+        }
+        if (msg.error === "identity_attempts_exhausted") {
+          $("identity-status").textContent = gettext("Попытки проверки личности закончились: дождитесь проктора, он может допустить вас вручную.");
+          $("identity-retry").hidden = true; $("identity-help").hidden = false;
+          break;
+        }
         if (msg.error !== "media_timeout") { console.warn("server error", msg); break; }
         document.body.dataset.connection = "media-timeout";  // no media worker answered: offer again
         setTimeout(() => startMedia(iceServers), MEDIA_RETRY_MS);
@@ -167,35 +185,46 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     if (state === "identity_pending" && document.body.dataset.connection === "ok") nextEnrolmentStep();
   }
 
+  // Each identity check counts against the exam's identity_attempts: the page asks by itself only for the first
+  // one (identity still "pending"; again after a reconnect, as a check cut off by it is not counted); after a
+  // failed check only the student's own click on "retry" asks again, so a dropped connection costs no attempt.
   function nextEnrolmentStep() {
-    if (!cfg.has_consent) return show("step-consent");
     if (!cfg.has_reference) return show("step-reference");
     show("step-identity");
+    if (document.body.dataset.identity === "failed") return identityFailed();
     if (!document.body.dataset.identityRequested) { document.body.dataset.identityRequested = "1"; send({ type: "identity.check" }); }
   }
 
+  function identityFailed() {
+    $("identity-status").textContent = gettext("Лицо не совпало с эталонным фото.");
+    $("identity-retry").hidden = false; $("identity-help").hidden = false;
+  }
+
+  const referenceErrors = {
+    no_stream: gettext("Видео с камеры ещё не дошло до сервера: подождите и попробуйте снова."),
+    rate_limited: gettext("Слишком много попыток: подождите минуту."),
+    reference_exists: gettext("Эталонное фото уже есть: заменить его может только школа."),
+    consent_required: gettext("Сначала нужно согласие на обработку биометрии."),
+  };
+
   async function post(url, body, type) {
-    const response = await fetch(url, { method: "POST", body, headers: { "X-CSRFToken": csrf(), "Content-Type": type },
+    const response = await fetch(url, { method: "POST", body, headers: { "X-CSRFToken": csrf(), "Content-Type": type,
+      Accept: "application/json" },
       credentials: "same-origin" });
     return response.json();
   }
 
   $("consent-box").addEventListener("change", (e) => { $("consent-button").disabled = !e.target.checked; });
   $("consent-button").addEventListener("click", async () => {
-    const result = await post(cfg.consent_url, "{}", "application/json");
-    if (result.ok) { cfg.has_consent = true; nextEnrolmentStep(); }
+    const result = await post(cfg.consent_url, "", "application/x-www-form-urlencoded");
+    if (result.ok) { cfg.has_consent = true; show("step-check"); systemCheck(); }
+    else $("consent-error").textContent = result.error;
   });
-  $("reference-button").addEventListener("click", async () => {
+  // The server takes the photo from the stream it receives; the page only asks.
+  $("reference-button").addEventListener("click", () => {
     $("reference-error").textContent = "";
-    $("reference-button").disabled = true;
-    const video = $("preview"), canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth; canvas.height = video.videoHeight;
-    canvas.getContext("2d").drawImage(video, 0, 0);
-    const blob = await new Promise((r) => canvas.toBlob(r, "image/jpeg", 0.92));
-    const result = await post(cfg.reference_url, blob, "image/jpeg");
-    $("reference-button").disabled = false;
-    if (result.ok) { cfg.has_reference = true; nextEnrolmentStep(); }
-    else $("reference-error").textContent = result.error;
+    $("reference-button").disabled = true; capturing = true;
+    send({ type: "reference.capture" });
   });
   $("identity-retry").addEventListener("click", () => { send({ type: "identity.check" }); });
   $("check-retry").addEventListener("click", systemCheck);
@@ -268,6 +297,9 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     show("step-ended");
   }
 
-  show("step-check");
-  systemCheck();
+  if (cfg.has_consent) { show("step-check"); systemCheck(); }
+  else {
+    show("step-consent");  // the camera stays off until the consent is recorded
+    $("consent-form").hidden = !!cfg.needs_parent; $("consent-parent").hidden = !cfg.needs_parent;
+  }
 })();
