@@ -113,7 +113,13 @@ async def test_dashboard(daphne_server, live_env, school_user):
 async def test_exam_socket(daphne_server, live_env, school_user):
     student = school_user("student", group=setups.DEMO_GROUP)
     exam = live_env.call(
-        setups.open_exam, title="Враждебные значения", minutes=30, policy={}, student=student, reference=""
+        setups.open_exam,
+        title="Враждебные значения",
+        minutes=30,
+        policy={},
+        student=student,
+        reference="",
+        consent=False,
     )
     session = await open_session(daphne_server, exam, student)
     ws = await logged_in(daphne_server.url, student).websocket(f"/ws/rtc/sessions/{session}/")
