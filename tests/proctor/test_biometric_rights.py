@@ -4,17 +4,17 @@ photo and its embedding at once; staff-made consent records, confirmations and i
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from proctor import actions, enrollment, reference_gate
-from proctor.models import BiometricConsent, Exam, ExamSession, ReferencePhoto
+from proctor.models import BiometricConsent, ExamSession, ReferencePhoto
 from proctor.quality import assess_file
 from server.accounts.models import AuditEvent, User
-from server.school.models import StudyGroup
+from tests.exams.sessions import exam_session
 from tests.support import paths
 
 pytestmark = pytest.mark.django_db
@@ -89,22 +89,9 @@ def test_a_student_takes_a_reference_only_without_one_and_it_waits_for_confirmat
     assert list(ReferencePhoto.objects.filter(student=student)) == [taken]
 
 
-def running_exam(school) -> ExamSession:
-    now = timezone.now()
-    exam = Exam.objects.create(
-        title="Физика",
-        group=StudyGroup.objects.get(name="9А"),
-        opens_at=now - timedelta(minutes=5),
-        closes_at=now + timedelta(hours=1),
-        created_by=school["teacher"],
-    )
-    exam.proctors.add(school["proctor"])
-    return ExamSession.objects.create(exam=exam, student=school["student"])
-
-
 def test_the_proctor_sees_and_confirms_a_student_taken_reference(school, client_for) -> None:
     student = school["student"]
-    session = running_exam(school)
+    session = exam_session(school, state="waiting_check", started_ago=None)
     enrollment.record_consent(student, given_by=school["parent"])
     taken = enrollment.store_capture(student, assess_file(photo())).photo
     dashboard = client_for("proctor").get(f"/proctor/exams/{session.exam_id}/dashboard/").content.decode()
@@ -127,7 +114,7 @@ def test_the_proctor_sees_and_confirms_a_student_taken_reference(school, client_
 
 
 def test_identity_checks_are_limited_per_session_and_audited(school) -> None:
-    session = running_exam(school)
+    session = exam_session(school, state="waiting_check", started_ago=None)
     assert [actions.identity_attempt(session.pk) for _ in range(4)] == [True, True, True, False]
     events = AuditEvent.objects.filter(kind="proctor.identity_attempt").order_by("pk")
     assert [(e.subject, e.details) for e in events] == [
@@ -143,7 +130,7 @@ def test_identity_checks_are_limited_per_session_and_audited(school) -> None:
 def test_an_interrupted_identity_check_gives_its_attempt_back(school) -> None:
     """A Wi-Fi drop during a check must not cost the student one of their attempts (the check decided nothing);
     a decided identity keeps its count, and the count never goes below zero."""
-    session = running_exam(school)
+    session = exam_session(school, state="waiting_check", started_ago=None)
     assert [actions.identity_attempt(session.pk) for _ in range(3)] == [True, True, True]
     actions.identity_check_interrupted(session.pk)
     assert actions.identity_attempt(session.pk) is True  # the returned attempt, asked again after the resume
@@ -175,7 +162,8 @@ def test_a_minor_or_a_student_of_unknown_age_needs_a_linked_parents_consent(scho
         assert response.status_code == 403
         assert response.json()["needs_parent"] is True
         assert not enrollment.has_consent(student)
-        assert client_for(student).get(f"/proctor/exams/{running_exam(school).exam_id}/take/").status_code == 200
+        exam_id = exam_session(school, state="waiting_check", started_ago=None).exam_id
+        assert client_for(student).get(f"/proctor/exams/{exam_id}/take/").status_code == 200
     # Another parent (not linked to this student) cannot consent for them.
     assert consent_post(client_for("parent2"), student=str(student.pk)).status_code == 404
     assert not enrollment.has_consent(student)
@@ -205,7 +193,7 @@ def test_withdrawal_by_the_student_deletes_photo_and_embedding_at_once_and_is_au
     student = school["student"]
     kept = school_photo(school["student2"], uploaded_by=school["admin"])  # another student's stays
     school_photo(student, uploaded_by=school["admin"])
-    sitting = running_exam(school)
+    sitting = exam_session(school, state="waiting_check", started_ago=None)
     response = client_for(student).post("/proctor/consent/withdraw/")
     assert response.status_code == 302
     sitting.refresh_from_db()
@@ -260,7 +248,7 @@ def test_consent_recorded_or_withdrawn_by_staff_in_the_admin_is_audited(school, 
 
 
 def test_the_student_never_sees_the_identity_score_before_review_nor_on_their_page(school, client_for) -> None:
-    session = running_exam(school)
+    session = exam_session(school, state="waiting_check", started_ago=None)
     ExamSession.objects.filter(pk=session.pk).update(identity="verified", identity_score=0.4375, state="ended")
     client = client_for("student")
     [exported] = client.get("/proctor/my-data.json").json()["exam_sessions"]
