@@ -28,13 +28,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-import weakref
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from server.aio import PerLoop
 
 from .models import Room
 from .payloads import encode
@@ -405,7 +406,7 @@ async def publish_committed(room_id: int, kind: Literal["message", "update", "ev
     chat sockets has no hub and starts none (it would keep background tasks for nothing): the frame goes
     straight to the other processes' hubs, or nowhere on the in-memory layer, where there are no others.
     """
-    hub = _hubs.get(asyncio.get_running_loop())
+    hub = _hubs.current()
     if hub is not None:
         if kind == "message":
             await hub.publish_message(room_id, seq, text)
@@ -421,28 +422,15 @@ async def publish_committed(room_id: int, kind: Literal["message", "update", "ev
     await layer.group_send(Hub.group(room_id), {"type": "chat.hub", "o": "", "r": room_id, **payload})
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub] = weakref.WeakKeyDictionary()
-_starting: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Future] = weakref.WeakKeyDictionary()
+async def _start_hub() -> Hub:
+    hub = Hub()
+    await hub.start()
+    return hub
+
+
+_hubs = PerLoop(_start_hub)
 
 
 async def get_hub() -> Hub:
     """This process's (this event loop's) hub, started on first use."""
-    loop = asyncio.get_running_loop()
-    if hub := _hubs.get(loop):
-        return hub
-    if starting := _starting.get(loop):
-        return await asyncio.shield(starting)
-    future = loop.create_future()
-    _starting[loop] = future
-    try:
-        hub = Hub()
-        await hub.start()
-    except BaseException as error:
-        future.set_exception(error)
-        future.exception()  # retrieved: later callers try again
-        raise
-    finally:
-        del _starting[loop]
-    _hubs[loop] = hub
-    future.set_result(hub)
-    return hub
+    return await _hubs.get()

@@ -38,7 +38,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.crypto import constant_time_compare
 
-from server.aio import spawn
+from server.aio import PerLoop, spawn
 from server.events import publish_on_commit
 
 from .errors import CloseCode
@@ -164,23 +164,17 @@ def _recheck(sockets: list[Watched]) -> None:
         spawn(socket.recheck_rights())
 
 
-_watches: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RightsWatch] = weakref.WeakKeyDictionary()
-_lock: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = weakref.WeakKeyDictionary()
+async def _start_watch() -> RightsWatch:
+    watch = RightsWatch(get_channel_layer())
+    await watch.start()
+    return watch
+
+
+_watches = PerLoop(_start_watch)
 
 
 async def get_watch() -> RightsWatch | None:
     """This event loop's watch, started on first use (None without a channel layer)."""
-    loop = asyncio.get_running_loop()
-    if watch := _watches.get(loop):
-        return watch
-    layer = get_channel_layer()
-    if layer is None:
+    if get_channel_layer() is None:
         return None
-    lock = _lock.setdefault(loop, asyncio.Lock())
-    async with lock:
-        if watch := _watches.get(loop):
-            return watch
-        watch = RightsWatch(layer)
-        await watch.start()
-        _watches[loop] = watch
-        return watch
+    return await _watches.get()
