@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-test run test lint format bench
+.PHONY: setup setup-test run cluster test lint format bench
 
 setup:
 	@scripts/setup.sh
@@ -21,6 +21,12 @@ run: setup
 	@echo
 	@echo "Classroom Live: http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	@exec $(PY) -m server.run --host $(HOST) --port $(PORT)
+
+# The scaled layout on this machine (docs/operations.md "The cluster"): PostgreSQL, Redis, daphne ×2 with a
+# media worker each, Janus ×2, coturn and nginx, each host in its own network namespace (needs root).
+cluster:
+	@scripts/setup.sh --cluster
+	@exec $(PY) -m deploy.cluster
 
 lint:
 	$(VENV)/bin/ruff check .

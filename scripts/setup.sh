@@ -2,12 +2,20 @@
 # Idempotent set-up shared by `make run` and `make test`.
 #   scripts/setup.sh          – what the platform needs to run
 #   scripts/setup.sh --test   – plus what the tests need (redis-server, chromium, test pips, the JS linter)
+#   scripts/setup.sh --cluster – plus the servers of `make cluster` (PostgreSQL, Redis, nginx, coturn)
 # A second run with nothing changed only checks stamps and hashes (seconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WITH_TEST=0
-[ "${1:-}" = "--test" ] && WITH_TEST=1
+WITH_CLUSTER=0
+for arg in "$@"; do
+  case "$arg" in
+    --test) WITH_TEST=1 WITH_CLUSTER=1 ;;  # the reliability tests start the cluster
+    --cluster) WITH_CLUSTER=1 ;;
+    *) echo "usage: $0 [--test] [--cluster]" >&2; exit 2 ;;
+  esac
+done
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
 VENV=.venv
@@ -16,6 +24,7 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # 1. Debian packages (only the missing ones; needs root when something is missing).
 APT_PACKAGES=(gettext libegl1 libgles2 janus fonts-dejavu-core)
 [ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server chromium iproute2 util-linux)
+[ "$WITH_CLUSTER" = 1 ] && APT_PACKAGES+=(postgresql redis-server nginx coturn iproute2 util-linux)
 # Node.js runs the JavaScript linter; Debian's nodejs/npm only where no node is installed already.
 [ "$WITH_TEST" = 1 ] && ! command -v node >/dev/null && APT_PACKAGES+=(nodejs npm)
 missing=()

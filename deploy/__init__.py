@@ -1,0 +1,1 @@
+"""Deployment files (nginx, Janus image) and ``python -m deploy.cluster``, the scaled layout on one machine."""
