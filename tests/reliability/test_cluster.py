@@ -1,0 +1,87 @@
+"""`make cluster`'s layout, started for real: nginx in front of two daphne on two hosts, PostgreSQL and
+Redis on a third, Janus on two more — every hop over the bridge between network namespaces."""
+
+from __future__ import annotations
+
+import json
+import signal
+import urllib.parse
+import urllib.request
+
+from tests.chat.helpers import ChatSocket, make_room
+from tests.support import setups
+from tests.support.client import Session
+from tests.support.cluster import cluster_session, on_host
+from tests.support.waiting import wait_for
+
+FORGED_ADDRESS = "203.0.113.7"  # what a client claims in X-Forwarded-For; only nginx's own entry is believed
+
+
+def login_with_forged_address(base_url: str, username: str, password: str) -> Session:
+    session = Session(base_url.rstrip("/"))
+    session.get("/accounts/login/")
+    fields = {"username": username, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": FORGED_ADDRESS}
+    status, _, _ = session.request("POST", "/accounts/login/", urllib.parse.urlencode(fields).encode(), headers)
+    assert status == 302
+    return session
+
+
+async def test_chat_crosses_web_hosts_through_redis(cluster, cluster_env):
+    room = make_room(cluster_env, "lesson", ["student", "student2"], ["teacher"])
+    teacher = cluster_session(cluster, cluster.url, "teacher")
+    student = cluster_session(cluster, cluster.url, "student")
+    student2 = cluster_session(cluster, cluster.url, "student2")
+    sender = await ChatSocket.open(cluster.web_url("web1"), "teacher", on_host(teacher, cluster.web_url("web1")))
+    reader = await ChatSocket.open(cluster.web_url("web2"), "student", on_host(student, cluster.web_url("web2")))
+    via_edge = await ChatSocket.open(cluster.url, "student2", student2)  # nginx upgrades the socket
+    for socket in (sender, reader, via_edge):
+        assert (await socket.subscribe(room))[0]["seq"] == 0
+
+    ack = await sender.say(room, "Контрольная завтра")
+    assert ack["seq"] == 1
+    for socket in (reader, via_edge):
+        assert [(m["seq"], m["text"]) for m in await socket.messages(1)] == [(1, "Контрольная завтра")]
+    for socket in (sender, reader, via_edge):
+        await socket.close()
+
+
+def test_only_the_edge_is_believed_about_the_client_address(cluster, cluster_env):
+    """Through nginx the audit log names this machine (the bridge), not nginx and not the forged address;
+    straight to a daphne the forged header is ignored, since this machine is no trusted proxy."""
+    login_with_forged_address(cluster.url, "curator", cluster.demo_password)
+    login_with_forged_address(cluster.web_url("web2"), "curator2", cluster.demo_password)
+    gateway = cluster.network.gateway
+    assert cluster_env.call(setups.audit_trail, username="curator")[-1] == ["auth.login", gateway]
+    assert cluster_env.call(setups.audit_trail, username="curator2")[-1] == ["auth.login", gateway]
+
+
+def test_both_janus_instances_answer_on_their_hosts(cluster):
+    for host in ("sfu1", "sfu2"):
+        with urllib.request.urlopen(cluster.janus_url(host) + "/info", timeout=10) as response:  # noqa: S310
+            info = json.load(response)
+        assert (info["janus"], info["name"]) == ("server_info", "Janus WebRTC Server")
+
+
+async def test_a_killed_media_worker_is_restarted_with_a_new_pid(cluster):
+    old = cluster.pid("media-web2")
+    cluster.kill("media-web2", signal.SIGKILL)
+    assert not cluster.running("media-web2")
+    cluster.restart("media-web2")
+    assert cluster.running("media-web2")
+    assert cluster.pid("media-web2") != old
+    assert (cluster.root / "media-web2.pid").read_text().strip() == str(cluster.pid("media-web2"))
+    latest_run = lambda: cluster.log("media-web2").rsplit("==== ", 1)[-1]  # noqa: E731
+    await wait_for(lambda: "media worker listening" in latest_run(), timeout=60, what="the new worker's start")
+
+
+def test_a_partitioned_host_is_unreachable_until_it_reconnects(cluster):
+    with cluster.cut_off("sfu2"):
+        try:
+            urllib.request.urlopen(cluster.janus_url("sfu2") + "/info", timeout=2)  # noqa: S310
+            reachable = True
+        except OSError:
+            reachable = False
+        assert not reachable
+    with urllib.request.urlopen(cluster.janus_url("sfu2") + "/info", timeout=10) as response:  # noqa: S310
+        assert json.load(response)["janus"] == "server_info"
