@@ -10,7 +10,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from rtc.janus.config import JanusConfig, write_config
@@ -48,6 +50,14 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
     user: str = ""  # run as this system user instead of root
     stop_signal: signal.Signals = signal.SIGTERM
+    prepare: Callable[[], object] | None = field(default=None, compare=False)  # writes its config files
+
+
+def write_private(path: Path, text: str) -> None:
+    """A config file that holds a secret: readable by root only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    path.write_text(text)
 
 
 @dataclass(frozen=True)
@@ -140,14 +150,14 @@ class Layout:
 
     def redis(self) -> Service:
         folder = self.root / "redis"
-        folder.mkdir(parents=True, exist_ok=True)
         conf = folder / "redis.conf"
-        conf.touch(mode=0o600)
-        conf.write_text(
+        text = (
             f'bind {self.address("db")}\nport {REDIS_PORT}\nrequirepass "{self.secrets.redis_password}"\n'
             f'save ""\nappendonly no\ndir {folder}\ndaemonize no\n'
         )
-        return Service("redis", "db", ["redis-server", str(conf)], port=REDIS_PORT)
+        return Service(
+            "redis", "db", ["redis-server", str(conf)], port=REDIS_PORT, prepare=partial(write_private, conf, text)
+        )
 
     def janus(self, host: str) -> Service:
         config = JanusConfig(
@@ -160,22 +170,21 @@ class Layout:
             event_backend=f"{self.url}lessons/janus/events/",  # through nginx: any live daphne takes them
         )
         folder = self.root / f"janus-{host}"
-        main = write_config(config, folder)
-        return Service(f"janus-{host}", host, ["janus", "-C", str(main), "-F", str(folder), "-o"], port=JANUS_PORT)
+        argv = ["janus", "-C", str(folder / "janus.jcfg"), "-F", str(folder), "-o"]
+        return Service(f"janus-{host}", host, argv, port=JANUS_PORT, prepare=partial(write_config, config, folder))
 
     def coturn(self) -> Service:
         folder = self.root / "coturn"
-        folder.mkdir(parents=True, exist_ok=True)
         conf = folder / "turnserver.conf"
-        conf.touch(mode=0o600)
         address = self.address(TURN_HOST)
-        conf.write_text(
+        text = (
             f"listening-ip={address}\nrelay-ip={address}\nlistening-port={TURN_PORT}\n"
             f"use-auth-secret\nstatic-auth-secret={self.secrets.turn_secret}\nrealm=classroom-live\n"
             f"no-cli\nno-tls\nno-dtls\nno-multicast-peers\nlog-file=stdout\nsimple-log\n"
             f"pidfile={folder / 'turnserver.pid'}\nuserdb={folder / 'turndb'}\n"
         )
-        return Service("coturn", TURN_HOST, ["turnserver", "-c", str(conf)], port=TURN_PORT)
+        argv = ["turnserver", "-c", str(conf)]
+        return Service("coturn", TURN_HOST, argv, port=TURN_PORT, prepare=partial(write_private, conf, text))
 
     def daphne(self, host: str) -> Service:
         argv = [sys.executable, "-m", "server.run", "--host", self.address(host), "--port", str(DAPHNE_PORT)]
@@ -188,12 +197,11 @@ class Layout:
 
     def nginx(self) -> Service:
         folder = self.root / "nginx"
-        folder.mkdir(parents=True, exist_ok=True)
         upstreams = [f"{self.address(host)}:{DAPHNE_PORT}" for host in WEB_HOSTS]
         conf = folder / "nginx.conf"
-        conf.write_text(edge_conf(f"{self.address('edge')}:{EDGE_PORT}", upstreams, folder))
+        text = edge_conf(f"{self.address('edge')}:{EDGE_PORT}", upstreams, folder)
         argv = ["nginx", "-c", str(conf), "-p", str(folder), "-g", "daemon off;"]
-        return Service("nginx", "edge", argv, port=EDGE_PORT)
+        return Service("nginx", "edge", argv, port=EDGE_PORT, prepare=partial(write_private, conf, text))
 
     def one_off(self, *argv: str) -> Service:
         """A command of the application run once on web1 (migrate, seed), with its environment."""

@@ -203,6 +203,8 @@ class Cluster:
 
     def _start(self, name: str) -> None:
         service = self.services[name]
+        if service.prepare is not None:
+            service.prepare()
         user = (
             ["setpriv", f"--reuid={service.user}", f"--regid={service.user}", "--init-groups"] if service.user else []
         )
