@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    cluster = Cluster(args.root)
+    cluster = Cluster(args.root, report=lambda step: print(step, flush=True))
     started = time.monotonic()
     try:
         cluster.start()

@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -52,10 +52,20 @@ class Cluster:
     ``make cluster`` uses prefix ``cl`` and 10.88.0.0/24; a test run picks its own, so both can coexist.
     """
 
-    def __init__(self, root: Path = DEFAULT_ROOT, prefix: str = "cl", subnet: str = "10.88.0.0/24") -> None:
+    def __init__(
+        self,
+        root: Path = DEFAULT_ROOT,
+        prefix: str = "cl",
+        subnet: str = "10.88.0.0/24",
+        durable: bool = True,
+        report: Callable[[str], None] = lambda step: None,
+    ) -> None:
+        """``durable=False``: PostgreSQL skips fsync (tests; a crash of this machine may then lose data).
+        ``report``: told each step of the start (``make cluster`` prints them)."""
         self.root = root
         self.network = Network(prefix, ipaddress.IPv4Network(subnet), HOSTS)
-        self.layout = Layout(self.network, ClusterSecrets.load_or_create(root / "secrets.json"), root)
+        self.layout = Layout(self.network, ClusterSecrets.load_or_create(root / "secrets.json"), root, durable)
+        self.report = report
         self.logs = root / "logs"
         self.services: dict[str, Service] = {}
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -94,24 +104,44 @@ class Cluster:
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o711)  # the postgres user reaches its data folder inside
         self._take_lock()
+        started = time.monotonic()
+
+        def step(text: str) -> None:
+            self.report(f"{time.monotonic() - started:5.1f} s  {text}")
+
         try:
+            leftover = self.network.pids_inside()
+            if leftover or self.network.exists():
+                step(f"ending a leftover run: {len(leftover)} process(es) in {self.network.prefix}-* namespaces")
             self._clean_leftover()
             self.logs.mkdir(exist_ok=True)
+            step(f"network: bridge {self.network.bridge} {self.network.subnet}, hosts {', '.join(HOSTS)}")
             self.network.create()
             self.services = {service.name: service for service in self.layout.services()}
             self._init_database_files()
             data_tier = ["postgres", "redis", *(f"janus-{h}" for h in SFU_HOSTS), "coturn"]
+            step(f"starting {', '.join(data_tier)}")
             self._start_and_wait(data_tier)
+            step("migrating the database")
             self._create_database()
             self._run_once("manage.py", "migrate", "--noinput", "-v0", "--skip-checks")  # daphne checks at start
+            step("seeding the demo school")
             self._run_once("-m", "deploy.cluster.seed", self.demo_password)
-            self._start_and_wait([name for name in self.services if name not in data_tier])
+            web_tier = [name for name in self.services if name not in data_tier]
+            step(f"starting {', '.join(web_tier)}")
+            self._start_and_wait(web_tier)
+            step("ready")
         except BaseException:
             self.stop()
             raise
 
     def stop(self) -> None:
-        """Stop every service (reverse order), remove the network and the pid files. Safe to call twice."""
+        """Stop every service (reverse order), remove the network and the pid files. Safe to call twice.
+
+        Does nothing unless this object holds the folder's lock: a second ``make cluster`` refused by the lock
+        must not tear down the first one."""
+        if self._lock is None:
+            return
         names = [name for name in reversed(list(self.services)) if name in self.processes]
         for name in names:
             self._signal(name, self.services[name].stop_signal)

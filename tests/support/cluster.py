@@ -36,7 +36,7 @@ class ClusterEnvironment(LiveEnvironment):
 def start_test_cluster() -> tuple[Cluster, ClusterEnvironment]:
     end_stale_test_clusters()
     root = Path(tempfile.mkdtemp(prefix="classroom-cluster-"))
-    cluster = Cluster(root, prefix=f"t{os.getpid()}", subnet=TEST_SUBNET)
+    cluster = Cluster(root, prefix=f"t{os.getpid()}", subnet=TEST_SUBNET, durable=False, report=print)
     cluster.start()
     return cluster, ClusterEnvironment(root / "var", cluster)
 
