@@ -40,6 +40,7 @@ DEFAULT_ROOT = REPO_ROOT / "var" / "cluster"
 READY_TIMEOUT_SECONDS = 90.0  # daphne's first start on a loaded 2-core machine takes tens of seconds
 STOP_TIMEOUT_SECONDS = 10.0
 LEFTOVER_TIMEOUT_SECONDS = 5.0
+EDGE_SERVICE = "nginx"
 
 
 class ClusterError(RuntimeError):
@@ -127,9 +128,11 @@ class Cluster:
             self._run_once("manage.py", "migrate", "--noinput", "-v0", "--skip-checks")  # daphne checks at start
             step("seeding the demo school")
             self._run_once("-m", "deploy.cluster.seed", self.demo_password)
-            web_tier = [name for name in self.services if name not in data_tier]
+            web_tier = [name for name in self.services if name not in [*data_tier, EDGE_SERVICE]]
             step(f"starting {', '.join(web_tier)}")
             self._start_and_wait(web_tier)
+            step(f"starting {EDGE_SERVICE}")  # last: users never meet a 502 from daphne still starting
+            self._start_and_wait([EDGE_SERVICE])
             step("ready")
         except BaseException:
             self.stop()
