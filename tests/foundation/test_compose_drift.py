@@ -8,6 +8,7 @@ import ast
 import ipaddress
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.management import get_commands, load_command_class
 
 from deploy.cluster.network import Network
+from deploy.cluster.nginx import edge_conf
 from deploy.cluster.secrets import ClusterSecrets
 from deploy.cluster.services import HOSTS, Layout
 from tests.support.paths import REPO_ROOT
@@ -175,3 +177,26 @@ def test_the_cluster_runs_the_compose_services_with_the_same_variables():
     for compose_name, cluster_name in (("media0", "media-web1"), ("media1", "media-web2")):
         cluster_argv = {service.name: service.argv for service in layout.services()}[cluster_name]
         assert [sys.executable, *services[compose_name]["command"][1:]] == cluster_argv
+
+
+def test_the_edge_config_is_the_production_site_over_plain_http(tmp_path):
+    """deploy/cluster/nginx.py takes deploy/nginx.conf's TLS site as it is: the same locations, limits and
+    proxy headers (the forwarded scheme is the request's), minus the certificate; nginx accepts the result."""
+    production = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(edge_conf("127.0.0.1:8080", ["10.88.0.11:8000", "10.88.0.12:8000"], tmp_path))
+    generated = conf.read_text()
+
+    def directives(text: str, name: str) -> list[str]:
+        return [line.split("#")[0].strip() for line in text.splitlines() if line.strip().startswith(name)]
+
+    for name in ("location", "client_max_body_size", "proxy_pass", "proxy_http_version", "proxy_read_timeout"):
+        assert directives(generated, name) == directives(production, name), name
+    expected_headers = [h.replace("Proto https", "Proto $scheme") for h in directives(production, "proxy_set_header")]
+    assert directives(generated, "proxy_set_header") == expected_headers
+    assert directives(generated, "ssl_") == []
+    assert "upstream classroom { server 10.88.0.11:8000; server 10.88.0.12:8000; }" in generated
+    checked = subprocess.run(
+        ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
