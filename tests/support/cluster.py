@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import signal
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from .servers import LiveEnvironment
 
 TEST_SUBNET = "10.89.0.0/24"
 TEST_PREFIX = re.compile(r"^t(\d+)-")
+FOLDER_PREFIX = "classroom-cluster-"  # then the pytest pid: a folder of a run that was killed can be told
 
 
 @dataclass
@@ -35,21 +38,25 @@ class ClusterEnvironment(LiveEnvironment):
 
 def start_test_cluster() -> tuple[Cluster, ClusterEnvironment]:
     end_stale_test_clusters()
-    root = Path(tempfile.mkdtemp(prefix="classroom-cluster-"))
+    root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
     cluster = Cluster(root, prefix=f"t{os.getpid()}", subnet=TEST_SUBNET, durable=False, report=print)
     cluster.start()
     return cluster, ClusterEnvironment(root / "var", cluster)
 
 
 def end_stale_test_clusters() -> None:
-    """Namespaces of test runs that were killed (their pytest pid is gone) and whatever still runs in them."""
+    """What test runs that were killed (their pytest pid is gone) left: namespaces, their processes, folders."""
     listed = ip("netns", "list", check=False).stdout.split("\n")
     for name in {line.split()[0] for line in listed if line.strip()}:
         match = TEST_PREFIX.match(name)
         if match and not Path(f"/proc/{match.group(1)}").exists():
             for pid in ip("netns", "pids", name, check=False).stdout.split():
-                os.kill(int(pid), 9)
+                os.kill(int(pid), signal.SIGKILL)
             ip("netns", "delete", name, check=False)
+    for folder in Path(tempfile.gettempdir()).glob(f"{FOLDER_PREFIX}*-*"):
+        pid = folder.name.removeprefix(FOLDER_PREFIX).split("-")[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)  # its database files, tens of MB each
 
 
 def cluster_session(cluster: Cluster, base_url: str, username: str) -> Session:
