@@ -39,6 +39,9 @@ DATABASE = "classroom"
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "MODELS_CACHE_DIR")  # from the caller's environment
 
 
+STORES, APPS, EDGE = 0, 1, 2  # the start order: what the application needs, the application, the way in
+
+
 @dataclass(frozen=True)
 class Service:
     """One long-running process on one host; ready when ``port`` accepts on the host's address."""
@@ -51,6 +54,7 @@ class Service:
     user: str = ""  # run as this system user instead of root
     stop_signal: signal.Signals = signal.SIGTERM
     prepare: Callable[[], object] | None = field(default=None, compare=False)  # writes its config files
+    tier: int = 0  # started tier by tier (STORES, then migrate and seed, then APPS, then EDGE)
 
 
 def write_private(path: Path, text: str) -> None:
@@ -191,12 +195,12 @@ class Layout:
 
     def daphne(self, host: str) -> Service:
         argv = [sys.executable, "-m", "server.run", "--host", self.address(host), "--port", str(DAPHNE_PORT)]
-        return Service(f"daphne-{host}", host, argv, port=DAPHNE_PORT, env=self.app_env())
+        return Service(f"daphne-{host}", host, argv, port=DAPHNE_PORT, env=self.app_env(), tier=APPS)
 
     def media_worker(self, index: int, host: str) -> Service:
         argv = [sys.executable, "manage.py", "media_worker", "--index", str(index)]
         env = {**self.app_env(), "PROCTOR_ANALYSIS_WORKERS": "1"}  # one core each, as in compose
-        return Service(f"media-{host}", host, argv, env=env)
+        return Service(f"media-{host}", host, argv, env=env, tier=APPS)
 
     def nginx(self) -> Service:
         folder = self.root / "nginx"
@@ -204,7 +208,8 @@ class Layout:
         conf = folder / "nginx.conf"
         text = edge_conf(f"{self.address('edge')}:{EDGE_PORT}", upstreams, folder)
         argv = ["nginx", "-c", str(conf), "-p", str(folder), "-g", "daemon off;"]
-        return Service("nginx", "edge", argv, port=EDGE_PORT, prepare=partial(write_private, conf, text))
+        write = partial(write_private, conf, text)
+        return Service("nginx", "edge", argv, port=EDGE_PORT, prepare=write, tier=EDGE)  # last: no 502 at start
 
     def one_off(self, *argv: str) -> Service:
         """A command of the application run once on web1 (migrate, seed), with its environment."""

@@ -25,22 +25,12 @@ from typing import IO
 
 from .network import Network
 from .secrets import ClusterSecrets
-from .services import (
-    DATABASE,
-    HOSTS,
-    PG_BIN,
-    POSTGRES_USER,
-    REPO_ROOT,
-    SFU_HOSTS,
-    Layout,
-    Service,
-)
+from .services import APPS, DATABASE, EDGE, HOSTS, PG_BIN, POSTGRES_USER, REPO_ROOT, STORES, Layout, Service
 
 DEFAULT_ROOT = REPO_ROOT / "var" / "cluster"
 READY_TIMEOUT_SECONDS = 90.0  # daphne's first start on a loaded 2-core machine takes tens of seconds
 STOP_TIMEOUT_SECONDS = 10.0
 LEFTOVER_TIMEOUT_SECONDS = 5.0
-EDGE_SERVICE = "nginx"
 
 
 class ClusterError(RuntimeError):
@@ -120,19 +110,14 @@ class Cluster:
             self.network.create()
             self.services = {service.name: service for service in self.layout.services()}
             self._init_database_files()
-            data_tier = ["postgres", "redis", *(f"janus-{h}" for h in SFU_HOSTS), "coturn"]
-            step(f"starting {', '.join(data_tier)}")
-            self._start_and_wait(data_tier)
+            self._start_tier(STORES, step)
             step("migrating the database")
             self._create_database()
             self._run_once("manage.py", "migrate", "--noinput", "-v0", "--skip-checks")  # daphne checks at start
             step("seeding the demo school")
             self._run_once("-m", "deploy.cluster.seed", self.demo_password)
-            web_tier = [name for name in self.services if name not in [*data_tier, EDGE_SERVICE]]
-            step(f"starting {', '.join(web_tier)}")
-            self._start_and_wait(web_tier)
-            step(f"starting {EDGE_SERVICE}")  # last: users never meet a 502 from daphne still starting
-            self._start_and_wait([EDGE_SERVICE])
+            self._start_tier(APPS, step)
+            self._start_tier(EDGE, step)
             step("ready")
         except BaseException:
             self.stop()
@@ -256,6 +241,11 @@ class Cluster:
         log.close()
         self.processes[name] = process
         self._pid_file(name).write_text(f"{process.pid}\n")
+
+    def _start_tier(self, tier: int, step: Callable[[str], None]) -> None:
+        names = [name for name, service in self.services.items() if service.tier == tier]
+        step(f"starting {', '.join(names)}")
+        self._start_and_wait(names)
 
     def _start_and_wait(self, names: list[str]) -> None:
         for name in names:

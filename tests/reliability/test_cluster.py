@@ -3,6 +3,7 @@ Redis on a third, Janus on two more — every hop over the bridge between networ
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 import urllib.parse
@@ -56,11 +57,22 @@ def test_only_the_edge_is_believed_about_the_client_address(cluster, cluster_env
     assert cluster_env.call(setups.audit_trail, username="curator2")[-1] == ["auth.login", gateway]
 
 
-def test_both_janus_instances_answer_on_their_hosts(cluster):
+def test_both_janus_instances_answer_and_their_events_reach_the_web_hosts(cluster):
     for host in ("sfu1", "sfu2"):
         with urllib.request.urlopen(cluster.janus_url(host) + "/info", timeout=10) as response:  # noqa: S310
             info = json.load(response)
         assert (info["janus"], info["name"]) == ("server_info", "Janus WebRTC Server")
+    # Janus posts its events to the edge (janus.eventhandler.sampleevh.jcfg), with Basic auth janus:<api secret>
+    events_url = cluster.url + "lessons/janus/events/"
+    assert (
+        f"backend = {json.dumps(events_url)}"
+        in (cluster.root / "janus-sfu1" / "janus.eventhandler.sampleevh.jcfg").read_text()
+    )
+    secret = cluster.app_env()["JANUS_API_SECRET"]
+    credentials = base64.b64encode(f"janus:{secret}".encode()).decode()
+    edge = Session(cluster.url.rstrip("/"))
+    status, _, _ = edge.request("POST", "/lessons/janus/events/", b"[]", {"Authorization": f"Basic {credentials}"})
+    assert status == 204
 
 
 async def test_a_killed_media_worker_is_restarted_with_a_new_pid(cluster):
