@@ -104,7 +104,7 @@ class Cluster:
             leftover = self.network.pids_inside()
             if leftover or self.network.exists():
                 step(f"ending a leftover run: {len(leftover)} process(es) in {self.network.prefix}-* namespaces")
-            self._clean_leftover()
+            self.end_leftover()
             self.logs.mkdir(exist_ok=True)
             step(f"network: bridge {self.network.bridge} {self.network.subnet}, hosts {', '.join(HOSTS)}")
             self.network.create()
@@ -136,7 +136,7 @@ class Cluster:
         for name in names:
             self._wait_stopped(name)
         self.processes.clear()
-        self._clean_leftover()
+        self.end_leftover()
         if self._lock is not None:
             self._lock.close()
             self._lock = None
@@ -205,7 +205,7 @@ class Cluster:
             raise ClusterError(f"a cluster is already running from {self.root}") from None
         self._lock = lock
 
-    def _clean_leftover(self) -> None:
+    def end_leftover(self) -> None:
         """End every process in the cluster's namespaces, then remove them, the bridge and the pid files."""
         for sig in (signal.SIGTERM, signal.SIGKILL):
             pids = self.network.pids_inside()
@@ -344,4 +344,9 @@ def _send(pid: int, sig: signal.Signals) -> None:
 
 
 def _alive(pid: int) -> bool:
-    return Path(f"/proc/{pid}").exists()
+    """Running (a zombie, exited but not yet reaped by its parent, counts as ended)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
