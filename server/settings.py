@@ -129,6 +129,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a kept connection is tested before reuse: a restarted PostgreSQL is no 500
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
