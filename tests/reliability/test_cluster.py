@@ -97,3 +97,20 @@ def test_a_partitioned_host_is_unreachable_until_it_reconnects(cluster):
         assert not reachable
     with urllib.request.urlopen(cluster.janus_url("sfu2") + "/info", timeout=10) as response:  # noqa: S310
         assert json.load(response)["janus"] == "server_info"
+
+
+async def test_the_site_works_right_after_postgresql_restarts(cluster, cluster_env):
+    """Each daphne keeps its database connections (DB_CONN_MAX_AGE=60); after a restart of PostgreSQL they are
+    dead, and without a health check before reuse (settings: conn_health_checks) every socket got HTTP 500."""
+    room = make_room(cluster_env, "lesson", ["student"], ["teacher"])
+    teacher = cluster_session(cluster, cluster.url, "teacher")
+    for host in ("web1", "web2"):  # both daphne hold connections now
+        socket = await ChatSocket.open(cluster.web_url(host), "teacher", on_host(teacher, cluster.web_url(host)))
+        await socket.subscribe(room)
+        await socket.close()
+    cluster.restart("postgres")
+    for host in ("web1", "web2"):
+        socket = await ChatSocket.open(cluster.web_url(host), "teacher", on_host(teacher, cluster.web_url(host)))
+        await socket.subscribe(room)
+        assert (await socket.say(room, f"после перезапуска {host}"))["type"] == "ack"
+        await socket.close()
