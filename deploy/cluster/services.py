@@ -36,6 +36,7 @@ JANUS_PORT = 8088
 TURN_PORT = 3478
 EDGE_PORT = 80  # nginx passes Host without a port, so Django's Origin check needs the default one
 DATABASE = "classroom"
+UNPRIVILEGED_FOLDERS = ("pg", "nginx-temp")  # see Layout.unprivileged
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "MODELS_CACHE_DIR")  # from the caller's environment
 
 
@@ -99,7 +100,12 @@ class Layout:
 
     @property
     def pg_data(self) -> Path:
-        return self.root / "pg"
+        return self.unprivileged("pg")
+
+    def unprivileged(self, name: str) -> Path:
+        """``<root>/<name>``, a folder used by a service that runs as another user than root (PostgreSQL, nginx's
+        workers), or where that links when such users cannot enter ``<root>`` (see the supervisor)."""
+        return (self.root / name).resolve()
 
     def base_env(self) -> dict[str, str]:
         return {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
@@ -206,7 +212,7 @@ class Layout:
         folder = self.root / "nginx"
         upstreams = [f"{self.address(host)}:{DAPHNE_PORT}" for host in WEB_HOSTS]
         conf = folder / "nginx.conf"
-        text = edge_conf(f"{self.address('edge')}:{EDGE_PORT}", upstreams, folder)
+        text = edge_conf(f"{self.address('edge')}:{EDGE_PORT}", upstreams, folder, self.unprivileged("nginx-temp"))
         argv = ["nginx", "-c", str(conf), "-p", str(folder), "-g", "daemon off;"]
         write = partial(write_private, conf, text)
         return Service("nginx", "edge", argv, port=EDGE_PORT, prepare=write, tier=EDGE)  # last: no 502 at start

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import ipaddress
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -25,12 +27,25 @@ from typing import IO
 
 from .network import Network
 from .secrets import ClusterSecrets
-from .services import APPS, DATABASE, EDGE, HOSTS, PG_BIN, POSTGRES_USER, REPO_ROOT, STORES, Layout, Service
+from .services import (
+    APPS,
+    DATABASE,
+    EDGE,
+    HOSTS,
+    PG_BIN,
+    POSTGRES_USER,
+    REPO_ROOT,
+    STORES,
+    UNPRIVILEGED_FOLDERS,
+    Layout,
+    Service,
+)
 
 DEFAULT_ROOT = REPO_ROOT / "var" / "cluster"
 READY_TIMEOUT_SECONDS = 90.0  # daphne's first start on a loaded 2-core machine takes tens of seconds
 STOP_TIMEOUT_SECONDS = 10.0
 LEFTOVER_TIMEOUT_SECONDS = 5.0
+OUTSIDE_STATE = Path("/var/lib/classroom-cluster")  # for a root that other users cannot enter
 
 
 class ClusterError(RuntimeError):
@@ -108,8 +123,9 @@ class Cluster:
             self.logs.mkdir(exist_ok=True)
             step(f"network: bridge {self.network.bridge} {self.network.subnet}, hosts {', '.join(HOSTS)}")
             self.network.create()
-            self.services = {service.name: service for service in self.layout.services()}
+            self._place_unprivileged_folders()
             self._init_database_files()
+            self.services = {service.name: service for service in self.layout.services()}
             self._start_tier(STORES, step)
             step("migrating the database")
             self._create_database()
@@ -282,6 +298,26 @@ class Cluster:
             process.wait()
         self._pid_file(name).unlink(missing_ok=True)
 
+    def _place_unprivileged_folders(self) -> None:
+        """PostgreSQL and nginx's workers run as other users, who cannot enter a clone under a private folder
+        (/root is 700): then their folders live under /var/lib and ``<root>/<name>`` links there."""
+        if not _reachable_by("nobody", self.root):
+            self._link_unprivileged_folders()
+        for name in UNPRIVILEGED_FOLDERS:
+            self.layout.unprivileged(name).mkdir(parents=True, exist_ok=True)
+
+    def _link_unprivileged_folders(self) -> None:
+        outside = OUTSIDE_STATE / hashlib.sha256(bytes(self.root)).hexdigest()[:12]
+        outside.mkdir(parents=True, exist_ok=True)
+        for folder in (OUTSIDE_STATE, outside):
+            folder.chmod(0o711)
+        for name in UNPRIVILEGED_FOLDERS:
+            link = self.root / name
+            if not link.is_symlink():
+                if link.exists():
+                    raise ClusterError(f"{link} exists, but its service's user cannot reach it: move it to {outside}")
+                link.symlink_to(outside / name)
+
     def _init_database_files(self) -> None:
         """``initdb`` once (owned by the postgres user); the access rules are rewritten at every start."""
         data = self.layout.pg_data
@@ -289,7 +325,7 @@ class Cluster:
             shutil.rmtree(data, ignore_errors=True)
             data.mkdir(mode=0o700)
             shutil.chown(data, POSTGRES_USER, POSTGRES_USER)
-            password_file = self.root / "pg-password"
+            password_file = data.with_name(data.name + "-password")  # beside it: the postgres user reaches it
             password_file.touch(mode=0o600)
             password_file.write_text(self.layout.secrets.postgres_password)
             shutil.chown(password_file, POSTGRES_USER)
@@ -335,7 +371,12 @@ class Cluster:
 
 def as_user(user: str) -> list[str]:
     """Put before a command line to run it as ``user`` (setpriv execs, so the pid stays)."""
-    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups"]
+    return ["setpriv", f"--reuid={user}", f"--regid={pwd.getpwnam(user).pw_gid}", "--init-groups"]
+
+
+def _reachable_by(user: str, folder: Path) -> bool:
+    check = subprocess.run([*as_user(user), "test", "-x", str(folder)], check=False)  # noqa: S603
+    return check.returncode == 0
 
 
 def _send(pid: int, sig: signal.Signals) -> None:
