@@ -9,6 +9,7 @@ Durability is switched off (fsync, synchronous_commit): the data is thrown away 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -142,5 +143,5 @@ def use_database(url: str) -> None:
     settings.DATABASES["default"] = dj_database_url.parse(url)
     connections.close_all()
     connections.__dict__.pop("settings", None)  # the handler's cached copy of DATABASES
-    if hasattr(connections._connections, "default"):
-        delattr(connections._connections, "default")
+    with contextlib.suppress(AttributeError):  # no connection made yet
+        del connections["default"]
