@@ -148,6 +148,24 @@ def redis_server() -> Iterator[RedisServer]:
     stop(server.process)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def postgres_test_database_dropped_cleanly(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL the test database is dropped at the end, which fails while any session is still connected:
+    a connection a worker thread of an in-process test opened and never closed. End those sessions first."""
+    if not on_postgres(request.config):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")  # so this teardown runs before the database is dropped
+    yield
+    from django.db import connection
+
+    with request.getfixturevalue("django_db_blocker").unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(scope="session")
 def live_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LiveEnvironment:
     database_url = None
