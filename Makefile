@@ -39,11 +39,15 @@ format:
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Tests run inside a private network namespace (root), so media never leaves the machine.
+# Tests run inside a private network namespace (root), so media never leaves the machine. Two passes: every
+# test on SQLite, then the database-dependent ones (and the PostgreSQL-only concurrency tests) on a PostgreSQL
+# server the fixtures start (tests/conftest.py, --database=postgres); both run even if the first fails.
+TEST_PASSES := $(VENV)/bin/pytest $(PYTEST_ARGS); sqlite=$$?; \
+	$(VENV)/bin/pytest --database=postgres $(PYTEST_ARGS) && exit $$sqlite
 test: setup-test lint
 	@if [ "$$(id -u)" = 0 ] && unshare -n true 2>/dev/null; then \
-		unshare -n scripts/in-private-network.sh $(VENV)/bin/pytest $(PYTEST_ARGS); \
+		unshare -n scripts/in-private-network.sh bash -c '$(TEST_PASSES)'; \
 	else \
 		echo "warning: not root or no unshare: media tests will fail (they need a private network namespace)"; \
-		$(VENV)/bin/pytest $(PYTEST_ARGS); \
+		bash -c '$(TEST_PASSES)'; \
 	fi

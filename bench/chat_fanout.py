@@ -8,8 +8,11 @@ One command (``.venv/bin/python bench/chat_fanout.py``) runs, in this order and 
 
 each with two loads: N clients (default 1,000) in one room, and M rooms of 30 clients, messages sent at a
 fixed rate. Every message carries its send time; each client records the delivery latency and which
-seqs it received, so lost and duplicated deliveries are counted exactly. The last line is
-``RESULT ratio=<throughput / baseline> p99_ms=<float> lost=<int>`` for the 1,000-client Redis run.
+seqs it received, so lost and duplicated deliveries are counted exactly. The database is SQLite, or with
+``--db postgres`` a PostgreSQL server the bench starts (tests/support/postgres.py). The last line is
+``RESULT ratio=<throughput / baseline> p99_ms=<float> lost=<int> send_cpu_ms=<float>``: the first three for the
+1,000-client Redis run, ``send_cpu_ms`` the server CPU per stored message in the small rooms on one daphne
+(the send path: store, publish, acknowledge, and 30 deliveries).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ sys.path.insert(0, str(REPO))
 
 from bench import setups  # noqa: E402
 from bench.media import cpu_seconds  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
 from tests.support.servers import (  # noqa: E402 - the same real-server helpers the tests use
     DaphneServer,
     LiveEnvironment,
@@ -201,6 +205,7 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
                 json.dumps({"type": "send", "room": room, "client_id": f"{target.name}-{round_}", "text": text})
             )
             n += 1
+    stored = sent_per_room * len(rooms)
     expected = sum(sent_per_room * len(users) for users in rooms.values())
     # Wait for stragglers while deliveries keep coming (a slow server is late, not lossy); give up
     # after 5 s without progress: whatever has not arrived by then is counted as lost.
@@ -223,12 +228,13 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
         "duplicates": tally.duplicates,
         "expected": expected,
         "cpu_ms_per_1000": 1e6 * cpu_used / max(tally.received, 1),
+        "cpu_ms_per_message": 1e3 * cpu_used / max(stored, 1),
     }
 
 
 # -- Classroom Live set-up ---------------------------------------------------------------------------------
-def prepare(var_dir: Path, args: argparse.Namespace) -> tuple[LiveEnvironment, dict]:
-    live = LiveEnvironment.create(var_dir)
+def prepare(var_dir: Path, args: argparse.Namespace, database_url: str | None) -> tuple[LiveEnvironment, dict]:
+    live = LiveEnvironment.create(var_dir, database_url=database_url)
     return live, live.call(setups.chat_rooms, big=args.clients, small_count=args.rooms, small_size=args.room_size)
 
 
@@ -252,7 +258,7 @@ def print_row(setup: str, load: str, result: dict, baseline: dict | None) -> Non
     print(
         f"| {setup:<34} | {load:<22} | {result['deliveries_per_s']:>10,.0f} | {ratio:>6.2f} "
         f"| {result['p50_ms']:>7.1f} | {result['p99_ms']:>7.1f} | {result['lost']:>5} | {result['duplicates']:>4} "
-        f"| {result['cpu_ms_per_1000']:>6.0f} |",
+        f"| {result['cpu_ms_per_1000']:>6.0f} | {result['cpu_ms_per_message']:>6.2f} |",
         flush=True,
     )
 
@@ -262,16 +268,29 @@ async def main_async(args: argparse.Namespace) -> None:
     wanted = min(hard, 65536) if hard != resource.RLIM_INFINITY else 65536
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))  # inherited by the servers
 
+    postgres = PostgresServer.start() if args.db == "postgres" else None
+    try:
+        await run_all(args, postgres.create_database("bench") if postgres else None)
+    finally:
+        if postgres:
+            postgres.stop()
+
+
+async def run_all(args: argparse.Namespace, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="chat-bench-") as tmp:
         print(f"setting up {args.clients} + {args.rooms}×{args.room_size} users …", file=sys.stderr, flush=True)
-        live, setup = prepare(Path(tmp), args)
+        live, setup = prepare(Path(tmp), args, database_url)
         big, small = room_plan(setup, args)
         loads = {
             "big": f"1 room × {args.clients} @ {args.rate:g}/s",
             "small": f"{args.rooms} rooms × {args.room_size} @ {args.small_rate:g}/s",
         }
-        print("| setup | load | deliveries/s | ratio | p50 ms | p99 ms | lost | dup | server CPU ms / 1,000 |")
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        print(f"database: {args.db}")
+        print(
+            "| setup | load | deliveries/s | ratio | p50 ms | p99 ms | lost | dup | server CPU ms / 1,000 "
+            "| server CPU ms / message |"
+        )
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
         port = free_port()
         baseline_proc = subprocess.Popen([sys.executable, __file__, "--serve-baseline", str(port)])
@@ -314,7 +333,9 @@ async def main_async(args: argparse.Namespace) -> None:
 
     result = clustered["big"]
     ratio = result["deliveries_per_s"] / baseline["big"]["deliveries_per_s"]
-    print(f"RESULT ratio={ratio:.2f} p99_ms={result['p99_ms']:.1f} lost={result['lost'] + result['duplicates']}")
+    lost = result["lost"] + result["duplicates"]
+    send_cpu = memory["small"]["cpu_ms_per_message"]
+    print(f"RESULT ratio={ratio:.2f} p99_ms={result['p99_ms']:.1f} lost={lost} send_cpu_ms={send_cpu:.2f}")
 
 
 def main() -> None:
@@ -325,6 +346,7 @@ def main() -> None:
     parser.add_argument("--room-size", type=int, default=30, help="clients per small room")
     parser.add_argument("--small-rate", type=float, default=5, help="messages per second in each small room")
     parser.add_argument("--duration", type=float, default=10, help="seconds of sending per load")
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite", help="the servers' database")
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_baseline:

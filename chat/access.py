@@ -45,7 +45,14 @@ NO_ACCESS = RoomAccess(read=False, write=False, moderate=False, membership=None)
 def room_access(user: User, room: Room) -> RoomAccess:
     if not user.is_authenticated or not user.is_active:
         return NO_ACCESS
-    membership = Membership.objects.filter(room=room, user=user).first()
+    return access_as(user, Membership.objects.filter(room=room, user=user).first())
+
+
+def access_as(user: User, membership: Membership | None) -> RoomAccess:
+    """The access of ``user`` to a room where they hold ``membership`` (None: not a member), read by the caller
+    with the room itself (chat.store reads both in one statement)."""
+    if not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
     if user.has_role(Role.ADMIN):
         return RoomAccess(read=True, write=True, moderate=True, membership=membership)
     if user.has_role(Role.DIRECTOR):

@@ -6,12 +6,19 @@ that raise :class:`server.ws.ProtocolError` with a stable code when something is
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from datetime import UTC
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+
 from server.accounts.models import User
 from server.ws import ProtocolError
 
-from .access import RoomAccess, room_access
+from .access import RoomAccess, access_as
 from .conf import LIMITS
-from .models import Message, Room
+from .models import Membership, Message, Room
 from .moderation import check as check_language
 from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED
 
@@ -28,11 +35,58 @@ class MessageBlocked(ProtocolError):
         self.reason_en = reason_en
 
 
+def _row_reader(model: type[models.Model], alias: str) -> tuple[str, Callable[[Sequence[Any]], Any]]:
+    """The select list of ``model``'s columns (table alias ``alias``) and a function making an instance of them.
+
+    A hand-written statement skips the ORM's compilation, which costs more CPU than PostgreSQL's whole answer
+    (docs/benchmarks.md, "Chat send path"). Datetimes come naive from SQLite (stored in UTC), aware from
+    PostgreSQL: both become aware, as the ORM makes them.
+    """
+    fields = model._meta.concrete_fields
+    names = [field.attname for field in fields]
+    moments = [isinstance(field, models.DateTimeField) for field in fields]
+
+    def instance(values: Sequence[Any]) -> Any:
+        converted = [
+            timezone.make_aware(value, UTC) if moment and value is not None and timezone.is_naive(value) else value
+            for value, moment in zip(values, moments, strict=True)
+        ]
+        return model.from_db(None, names, converted)
+
+    return ", ".join(f'{alias}."{field.column}"' for field in fields), instance
+
+
+_ROOM_COLUMNS, _room = _row_reader(Room, "r")
+_MEMBERSHIP_COLUMNS, _membership = _row_reader(Membership, "m")
+_ROOM_WIDTH = len(Room._meta.concrete_fields)
+ROOM_WITH_MEMBERSHIP = (
+    f"SELECT {_ROOM_COLUMNS}, {_MEMBERSHIP_COLUMNS} FROM {Room._meta.db_table} r "  # noqa: S608 - names from the models
+    f"LEFT JOIN {Membership._meta.db_table} m ON m.room_id = r.id AND m.user_id = %s WHERE r.id = %s"
+)
+
+
+def room_and_membership(user: User, room_id: int) -> tuple[Room | None, Membership | None]:
+    """The room and the user's membership of it, in one statement (every chat request starts here)."""
+    with connection.cursor() as cursor:
+        cursor.execute(ROOM_WITH_MEMBERSHIP, [user.pk, room_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    room = _room(row[:_ROOM_WIDTH])
+    if row[_ROOM_WIDTH] is None:
+        return room, None
+    membership = _membership(row[_ROOM_WIDTH:])
+    membership.room = room
+    return room, membership
+
+
 def load_room(user: User, room_id: int) -> tuple[Room, RoomAccess]:
-    room = Room.objects.filter(pk=room_id).first()
+    room, membership = room_and_membership(user, room_id) if user.is_authenticated else (None, None)
     if room is None:
-        raise ProtocolError("not_found", f"room {room_id} does not exist")
-    access = room_access(user, room)
+        if not Room.objects.filter(pk=room_id).exists():
+            raise ProtocolError("not_found", f"room {room_id} does not exist")
+        raise ProtocolError("forbidden", f"you are not a member of room {room_id}")
+    access = access_as(user, membership)
     if not access.read:
         raise ProtocolError("forbidden", f"you are not a member of room {room_id}")
     return room, access

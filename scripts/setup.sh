@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up shared by `make run` and `make test`.
 #   scripts/setup.sh          – what the platform needs to run
-#   scripts/setup.sh --test   – plus what the tests need (redis-server, chromium, test pips, the JS linter)
+#   scripts/setup.sh --test   – plus what the tests need (redis-server, postgresql, chromium, test pips, the JS linter)
 #   scripts/setup.sh --cluster – plus the servers of `make cluster` (PostgreSQL, Redis, nginx, coturn)
 # A second run with nothing changed only checks stamps and hashes (seconds).
 set -euo pipefail
@@ -23,7 +23,7 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # 1. Debian packages (only the missing ones; needs root when something is missing).
 APT_PACKAGES=(gettext libegl1 libgles2 janus fonts-dejavu-core)
-[ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server chromium iproute2 util-linux)
+[ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server postgresql chromium iproute2 util-linux)
 [ "$WITH_CLUSTER" = 1 ] && APT_PACKAGES+=(postgresql redis-server nginx coturn iproute2 util-linux)
 # Node.js runs the JavaScript linter; Debian's nodejs/npm only where no node is installed already.
 [ "$WITH_TEST" = 1 ] && ! command -v node >/dev/null && APT_PACKAGES+=(nodejs npm)

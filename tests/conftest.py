@@ -3,8 +3,13 @@
 * ``school`` – the demo school in the in-process test database, users by login.
 * ``client_for(user)`` – a Django test client logged in as that user (a User or a login).
 * ``redis_server`` – a redis-server on a free loopback port for the session.
-* ``live_env`` – a private VAR_DIR with a migrated SQLite database and the demo school; set-ups run in it as
-  ``live_env.call(setups.<function>, ...)`` (tests/support/setups.py).
+* ``live_env`` – a private VAR_DIR with a migrated database (SQLite, or PostgreSQL with ``--database=postgres``)
+  and the demo school; set-ups run in it as ``live_env.call(setups.<function>, ...)`` (tests/support/setups.py).
+* ``postgres_server`` – a PostgreSQL server in a temporary folder for the session (tests/support/postgres.py).
+
+``--database=postgres`` (or TEST_DATABASE=postgres) runs the session on PostgreSQL: the in-process test database,
+``live_env`` and the tests marked ``postgres`` (skipped otherwise); only those and the tests on the in-process
+database are collected, without live servers (daphne, Janus, Chromium). `make test` runs this pass after the SQLite one.
 * ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database;
   all are stopped at the end of the test.
 * ``daphne_server`` – one daphne on the in-memory channel layer, shared by the session.
@@ -25,7 +30,69 @@ from django.test import Client
 from tests.support.browser import launch_args, require_chromium
 from tests.support.janus import JanusServer
 from tests.support.paths import ARTIFACTS
+from tests.support.postgres import PostgresServer
 from tests.support.servers import DaphneServer, LiveEnvironment, RedisServer, stop
+
+# The PostgreSQL pass: tests on the in-process test database, without the slow live servers (their database
+# code is the same; the PostgreSQL-only tests marked ``postgres`` run their own daphne processes on it).
+IN_PROCESS_DATABASE = {"db", "transactional_db", "school", "client_for"}
+LIVE_SERVERS = {"live_env", "daphne_server", "daphne_factory", "janus_server", "browser", "browser_factory"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgres"),
+        default=os.environ.get("TEST_DATABASE", "sqlite"),
+        help="the database the tests run on (default sqlite; postgres starts a PostgreSQL server for the session)",
+    )
+
+
+def on_postgres(config: pytest.Config) -> bool:
+    return config.getoption("database") == "postgres"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The PostgreSQL pass keeps the tests that touch the database; the SQLite pass skips the PostgreSQL-only ones."""
+    if not on_postgres(config):
+        skip = pytest.mark.skip(reason="PostgreSQL only: run with --database=postgres")
+        for item in items:
+            if item.get_closest_marker("postgres"):
+                item.add_marker(skip)
+        return
+    kept, dropped = [], []
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        in_process = bool(IN_PROCESS_DATABASE & fixtures) or item.get_closest_marker("django_db") is not None
+        live = bool(LIVE_SERVERS & fixtures) or any(item.iter_markers("browser")) or any(item.iter_markers("media"))
+        wanted = item.get_closest_marker("postgres") is not None or (in_process and not live)
+        (kept if wanted else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A selection without database tests (``make test PYTEST_ARGS=<browser tests>``) leaves the PostgreSQL pass
+    nothing to run: that is a success, not pytest's "no tests collected" failure."""
+    if on_postgres(session.config) and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        session.exitstatus = pytest.ExitCode.OK
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    server = PostgresServer.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request: pytest.FixtureRequest, django_db_modify_db_settings_parallel_suffix: None):
+    """With ``--database=postgres`` the test database is created on the session's PostgreSQL server."""
+    if on_postgres(request.config):
+        from tests.support.postgres import use_database
+
+        use_database(request.getfixturevalue("postgres_server").url())
 
 
 @pytest.fixture(autouse=True)
@@ -39,6 +106,23 @@ def media_root(settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Uploads made by in-process tests go to a temporary folder, never to var/media."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Channels' ``database_sync_to_async`` closes "old" connections around each call, and a connection inside
+    a test's transaction looks old (autocommit off): on PostgreSQL that closed the connection under the test
+    (SQLite's in-memory test database ignores ``close``). Like Django's test client, which stops closing
+    connections at request start, leave the connections that are inside a transaction alone."""
+    import channels.db
+    from django.db import connections
+
+    def close_old_connections_outside_transactions() -> None:
+        for connection in connections.all(initialized_only=True):
+            if not connection.in_atomic_block:
+                connection.close_if_unusable_or_obsolete()
+
+    monkeypatch.setattr(channels.db, "close_old_connections", close_old_connections_outside_transactions)
 
 
 @pytest.fixture
@@ -71,9 +155,30 @@ def redis_server() -> Iterator[RedisServer]:
     stop(server.process)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def postgres_test_database_dropped_cleanly(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL the test database is dropped at the end, which fails while any session is still connected:
+    a connection a worker thread of an in-process test opened and never closed. End those sessions first."""
+    if not on_postgres(request.config):
+        yield
+        return
+    request.getfixturevalue("django_db_setup")  # so this teardown runs before the database is dropped
+    yield
+    from django.db import connection
+
+    with request.getfixturevalue("django_db_blocker").unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(scope="session")
-def live_env(tmp_path_factory: pytest.TempPathFactory) -> LiveEnvironment:
-    return LiveEnvironment.create(tmp_path_factory.mktemp("live"))
+def live_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> LiveEnvironment:
+    database_url = None
+    if on_postgres(request.config):
+        database_url = request.getfixturevalue("postgres_server").create_database("live")
+    return LiveEnvironment.create(tmp_path_factory.mktemp("live"), database_url=database_url)
 
 
 @pytest.fixture

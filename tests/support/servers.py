@@ -78,16 +78,17 @@ class RedisServer:
 
 @dataclass
 class LiveEnvironment:
-    """A private VAR_DIR with a migrated SQLite database holding the demo school."""
+    """A private VAR_DIR with a migrated database holding the demo school: SQLite in VAR_DIR unless a URL is given."""
 
     var_dir: Path
+    database_url: str | None = None
 
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
         env.update(
             VAR_DIR=str(self.var_dir),
-            DATABASE_URL=f"sqlite:///{self.var_dir / 'db.sqlite3'}",
+            DATABASE_URL=self.database_url or f"sqlite:///{self.var_dir / 'db.sqlite3'}",
             MODELS_CACHE_DIR=os.environ.get("MODELS_CACHE_DIR", str(REPO_ROOT / "var" / "models")),
             DJANGO_SETTINGS_MODULE="server.settings",
             PYTHONUNBUFFERED="1",
@@ -131,9 +132,9 @@ class LiveEnvironment:
         return result.stdout
 
     @classmethod
-    def create(cls, var_dir: Path) -> LiveEnvironment:
+    def create(cls, var_dir: Path, database_url: str | None = None) -> LiveEnvironment:
         var_dir.mkdir(parents=True, exist_ok=True)
-        live = cls(var_dir)
+        live = cls(var_dir, database_url)
         live.manage("migrate", "--noinput", "-v0")
         live.manage("seed_demo", "--quiet-logins", "--school-only")
         return live

@@ -394,3 +394,46 @@ def exam_proctored_by(title: str, proctor: str) -> int:
     )
     exam.proctors.add(User.objects.get(username=proctor))
     return exam.pk
+
+
+# ----- concurrency on PostgreSQL --------------------------------------------------------------------------------
+def exam_sessions(exam: int) -> dict[str, list[int]]:
+    """The exam's sessions by student login (more than one per student would be a lost race)."""
+    from proctor.models import ExamSession
+
+    found: dict[str, list[int]] = {}
+    for session_id, login in ExamSession.objects.filter(exam_id=exam).values_list("pk", "student__username"):
+        found.setdefault(login, []).append(session_id)
+    return found
+
+
+def attendance_visits(lesson: int, username: str, visits: int, start_at: float) -> list[str]:
+    """From ``start_at`` (epoch seconds: processes started one by one begin together), ``visits`` times join the
+    lesson as a socket does and leave again; the refusals' codes (none expected)."""
+    import os
+    import time
+
+    from lessons import actions, live
+    from server.accounts.models import User
+
+    user = User.objects.get(username=username)
+    time.sleep(max(0.0, start_at - time.time()))
+    refusals = []
+    for visit in range(visits):
+        try:
+            admission = actions.join(user, lesson, f"test.visit!{os.getpid()}-{visit}")
+        except live.Refused as refused:
+            refusals.append(refused.code)
+            continue
+        actions.leave(admission.run_id, admission.presence_id)
+    return refusals
+
+
+def lesson_participants(lesson: int) -> dict[str, int]:
+    """How many participant rows each login has in the lesson's runs (one expected)."""
+    from django.db.models import Count
+
+    from lessons.models import Participant
+
+    rows = Participant.objects.filter(run__lesson_id=lesson).values("user__username").annotate(n=Count("id"))
+    return {row["user__username"]: row["n"] for row in rows}
