@@ -19,7 +19,9 @@ How a condition becomes an episode (per kind, thresholds from :class:`proctor.po
   bad frame never opens one; a condition that flaps at every frame is not sustained. An episode
   ends at the first clear observation of a clear stretch that is not bridged.
 * ``camera_lost``: no frame at all for the minimum duration (call :meth:`tick` while frames
-  are missing); from the last frame to the next. Vision conditions stop at the last frame.
+  are missing); from the last frame to the next. Vision conditions stop at the last frame. An engine
+  made with ``camera_lost=True`` starts inside a gap already recorded (a media worker died and another
+  took the session over): its first frame closes that episode instead of opening a second one.
 * Browser kinds: :meth:`set_state` for on/off signals (``tab_hidden``, ``focus_lost``,
   ``fullscreen_exit``, ``devtools``, same debounce and bridging), :meth:`mark` for single
   events (``copy_paste``: an episode with start == end).
@@ -167,8 +169,12 @@ class _Condition:
 class EpisodeEngine:
     """Episodes of one exam session (see the module docstring for the rules)."""
 
-    def __init__(self, policy: Policy = DEFAULT_POLICY, start: float | None = None) -> None:
-        """``start``: the session start; when given, no frame at all for the debounce is camera_lost."""
+    def __init__(self, policy: Policy = DEFAULT_POLICY, start: float | None = None, camera_lost: bool = False) -> None:
+        """``start``: the session start; when given, no frame at all for the debounce is camera_lost.
+
+        ``camera_lost``: the camera has been lost since ``start`` and that episode is already open (recorded by
+        whoever saw the gap begin); the engine continues it, so the first frame closes it.
+        """
         self.policy = policy
         self._now = -math.inf
         self._finished = False
@@ -192,6 +198,8 @@ class EpisodeEngine:
         self._failed_checks = 0
         self._open: dict[str, Episode] = {}
         self._closed: list[Episode] = []
+        if camera_lost and start is not None and policy.enabled(Kind.CAMERA_LOST):
+            self._camera_lost = self._open[Kind.CAMERA_LOST] = Episode(Kind.CAMERA_LOST, start, None, None, None)
 
     # ----------------------------------------------------------------- inputs
 
