@@ -9,9 +9,23 @@ and ``reply_to``, the channel of the exam socket that sent it (the session's cur
 
 from __future__ import annotations
 
+import os
+import socket
+from urllib.parse import urlsplit
+
 from channels.layers import get_channel_layer
+from django.conf import settings
 
 CHANNEL_PREFIX = "proctor.media."
+
+
+def layer_name() -> str:
+    """Which channel layer this process is on: only workers on the same one can be reached (the registry keeps
+    it per worker). Redis: its address (never the password); the in-memory layer: this process alone."""
+    if settings.REDIS_URL:
+        url = urlsplit(settings.REDIS_URL)
+        return f"redis://{url.hostname}:{url.port or 6379}{url.path or '/0'}"
+    return f"memory://{socket.gethostname()}/{os.getpid()}"
 
 
 def worker_channel(worker_id: int) -> str:

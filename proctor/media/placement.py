@@ -19,6 +19,7 @@ from django.db.models import Count
 from django.db.models.functions import Now
 
 from ..models import ExamSession, MediaWorker
+from .link import layer_name
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,10 @@ def choose(workers: Iterable[WorkerLoad]) -> WorkerLoad | None:
 
 
 def live_workers() -> list[MediaWorker]:
-    """Workers heard from within ``RTC_MEDIA_DEAD_AFTER_SECONDS`` by the database's clock (hosts' clocks never
-    matter) and not stopped."""
+    """Workers on this process's channel layer heard from within ``RTC_MEDIA_DEAD_AFTER_SECONDS`` by the
+    database's clock (hosts' clocks never matter), and not stopped."""
     fresh = Now() - timedelta(seconds=settings.RTC_MEDIA_DEAD_AFTER_SECONDS)
-    return list(MediaWorker.objects.filter(stopped=False, heartbeat_at__gte=fresh))
+    return list(MediaWorker.objects.filter(layer=layer_name(), stopped=False, heartbeat_at__gte=fresh))
 
 
 def is_live(worker_id: int) -> bool:

@@ -31,6 +31,7 @@ from django.db.models.functions import Now
 from server.aio import PerLoop, spawn
 
 from ..models import MediaWorker
+from .link import layer_name
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,12 @@ def announce(name: str) -> int:
     """Register this process as a worker (a new row: its id names its channel); forget long-dead workers."""
     MediaWorker.objects.filter(heartbeat_at__lt=Now() - FORGOTTEN_AFTER).delete()
     worker = MediaWorker.objects.create(
-        name=name, host=socket.gethostname(), pid=os.getpid(), capacity=settings.RTC_MEDIA_CAPACITY, heartbeat_at=Now()
+        name=name,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        layer=layer_name(),
+        capacity=settings.RTC_MEDIA_CAPACITY,
+        heartbeat_at=Now(),
     )
     return worker.pk
 

@@ -17,6 +17,7 @@ class MediaWorker(models.Model):
     name = models.CharField(max_length=100)  # the operator's name for it (``--name``, default the host name)
     host = models.CharField(max_length=255)  # where it runs (host name), for operators
     pid = models.PositiveIntegerField()
+    layer = models.CharField(max_length=255)  # the channel layer it listens on (proctor.media.link.layer_name)
     capacity = models.PositiveIntegerField()  # students it is sized for (RTC_MEDIA_CAPACITY)
     students = models.PositiveIntegerField(default=0)  # sessions it holds, as of its last heartbeat
     cpu = models.FloatField(default=0.0)  # its host's busy CPU share over the last heartbeat period, 0..1

@@ -104,7 +104,7 @@ class MediaWorkerProcess:
         )
         worker = cls(name, process, log_path)
         deadline = time.monotonic() + timeout
-        while "media worker listening on" not in worker.log():
+        while " listening on proctor.media." not in worker.log():
             if process.poll() is not None or time.monotonic() > deadline:
                 worker.stop()
                 raise RuntimeError(f"media worker {name} did not start:\n{worker.log()[-3000:]}")

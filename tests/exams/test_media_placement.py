@@ -59,14 +59,28 @@ def test_an_unreadable_registry_is_no_death_the_wait_starts_again() -> None:
     assert liveness.dead([1], {1: 11}, now=131) == set()
 
 
-def test_an_engine_continuing_a_recorded_gap_closes_it_at_the_first_frame_without_opening_another() -> None:
+def _frames(engine: EpisodeEngine, start: float, end: float) -> list:
+    """Analysed frames (one face) twice a second from ``start`` to ``end``; the events they caused."""
+    events, t = [], start
+    while t <= end + 1e-9:
+        events += engine.observe(Observation(t=t, faces=1))
+        t += 0.5
+    return [(e.action, e.episode.kind, e.episode.start, e.episode.end, e.at) for e in events]
+
+
+def test_an_engine_continuing_a_recorded_gap_ends_it_once_the_stream_is_back_without_opening_another() -> None:
     engine = EpisodeEngine(start=100.0, camera_lost=True)
     assert engine.tick(105.0) == []  # the gap is open already: nothing new
-    events = engine.observe(Observation(t=106.0, faces=1))
-    assert [(e.action, e.episode.kind, e.episode.start, e.episode.end) for e in events] == [
-        ("closed", Kind.CAMERA_LOST, 100.0, 106.0)
-    ]
+    assert _frames(engine, 106.0, 109.0) == [("closed", Kind.CAMERA_LOST, 100.0, 106.0, 109.0)]
     assert engine.open_episodes == []
+
+
+def test_one_frame_then_a_stall_does_not_split_a_continued_gap() -> None:
+    engine = EpisodeEngine(start=100.0, camera_lost=True)
+    assert _frames(engine, 106.0, 106.0) == []  # a new peer's first frame, then nothing for seconds
+    assert engine.tick(107.5) == []
+    assert engine.tick(112.0) == []
+    assert _frames(engine, 114.0, 117.0) == [("closed", Kind.CAMERA_LOST, 100.0, 114.0, 117.0)]
 
 
 @pytest.fixture
