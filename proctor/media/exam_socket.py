@@ -182,7 +182,11 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             if self.offer_timer is not None:
                 self.offer_timer.cancel()
                 self.offer_timer = None
-            moved = await self._place(lost=worker)
+            try:
+                moved = await self._place(lost=worker)
+            except Exception:  # e.g. the database is restarting: the page's next offer places the session
+                log.exception("could not move exam session %s off media worker %s", self.session_id, worker)
+                moved = False
         log.info("exam session %s left dead media worker %s (moved: %s)", self.session_id, worker, moved)
         lost: protocol.MediaLost = {"type": "media.lost", "state": "worker_lost"}
         with contextlib.suppress(Exception):
