@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-from urllib.parse import urlsplit
 
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -21,11 +20,10 @@ CHANNEL_PREFIX = "proctor.media."
 
 def layer_name() -> str:
     """Which channel layer this process is on: only workers on the same one can be reached (the registry keeps
-    it per worker). Redis: its address (never the password); the in-memory layer: this process alone."""
-    if settings.REDIS_URL:
-        url = urlsplit(settings.REDIS_URL)
-        return f"redis://{url.hostname}:{url.port or 6379}{url.path or '/0'}"
-    return f"memory://{socket.gethostname()}/{os.getpid()}"
+    it per worker). Every process of a deployment shares its one Redis, whatever address each host knows it by
+    (docker-compose.yml's media workers reach it through the host's address, daphne through the service name):
+    ``redis``. The in-memory layer reaches this process alone."""
+    return "redis" if settings.REDIS_URL else f"memory://{socket.gethostname()}/{os.getpid()}"
 
 
 def worker_channel(worker_id: int) -> str:
