@@ -203,7 +203,7 @@ class MediaSession:
 
 
 class MediaWorker:
-    """Serves the sessions sent to its channels; messages of one session are handled in order."""
+    """Serves the sessions sent to its channel; messages of one session are handled in order."""
 
     def __init__(self, worker_id: int) -> None:
         self.worker_id = worker_id
@@ -367,9 +367,15 @@ class MediaWorker:
 
 async def _start_embedded() -> MediaWorker:
     worker = MediaWorker(await database_sync_to_async(registry.announce)(f"embedded-{socket.gethostname()}"))
-    task = asyncio.get_running_loop().create_task(worker.serve())
-    task.add_done_callback(_report_stopped)
+    spawn(_serve_embedded(worker))
     return worker
+
+
+async def _serve_embedded(worker: MediaWorker) -> None:
+    try:
+        await worker.serve()
+    except Exception:
+        log.exception("the embedded media worker stopped")
 
 
 _embedded: PerLoop[MediaWorker] = PerLoop(_start_embedded)
@@ -379,11 +385,6 @@ async def start_embedded() -> None:
     """Embedded layout: run a worker inside this (daphne) process, announced before the first session is placed."""
     if settings.RTC_MEDIA_EMBEDDED:
         await _embedded.get()
-
-
-def _report_stopped(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the embedded media worker stopped", exc_info=task.exception())
 
 
 async def run_process(name: str) -> None:
