@@ -24,7 +24,8 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -47,6 +48,7 @@ from .live.sessions import (
     episode_payload,
     session_summary,
 )
+from .media import placement
 from .models import Episode, Exam, ExamSession
 
 State = ExamSession.State
@@ -362,6 +364,45 @@ def _start(session: ExamSession) -> None:
         session.state = State.RUNNING
     if session.started_at is None:
         session.started_at = timezone.now()
+
+
+# --- the session's media worker --------------------------------------------------------------
+
+
+@transaction.atomic
+def place_media(session_id: int, lost: int | None = None) -> int | None:
+    """The media worker for the session's socket: the one holding the session while it lives, else the least
+    loaded live one (:mod:`proctor.media.placement`); None while no worker is live.
+
+    ``lost``: a worker the caller found dead (its watch, or the worker said it stops). A running session moved
+    off a dead worker keeps everything that worker decided; the episodes it still had open end when it was
+    last heard from (nothing was observed after), and the gap becomes one ``camera_lost`` episode from then,
+    which the next worker's engine continues until its first frame (proctor.media.worker), so it is neither
+    re-opened nor doubled. Whoever comes second (another socket, the watch after the worker's own notice)
+    finds the session moved and gets its new worker.
+    """
+    session = _locked(session_id)
+    current = session.media_worker
+    if current is not None and current.pk != lost and placement.is_live(current.pk):
+        return current.pk
+    if current is not None and session.state == State.RUNNING:
+        _camera_lost_since(session, current.heartbeat_at)
+    chosen = placement.choose(placement.live_loads(exclude=current.pk if current is not None else None))
+    session.media_worker_id = chosen.worker_id if chosen is not None else None
+    session.save(update_fields=["media_worker"])
+    return session.media_worker_id
+
+
+def _camera_lost_since(session: ExamSession, at: datetime) -> None:
+    left_open = session.episodes.filter(ended_at__isnull=True)
+    left_open.exclude(kind=Kind.CAMERA_LOST).update(ended_at=Greatest(F("started_at"), Value(at)))
+    if left_open.filter(kind=Kind.CAMERA_LOST).exists():
+        return  # the camera was already lost before the worker died: that episode goes on
+    gap = Episode.objects.create(
+        session=session, kind=Kind.CAMERA_LOST, started_at=at, details={"source": "media_worker"}
+    )
+    _session_updated(session)
+    _episode_event(session.exam_id, "opened", episode_payload(gap), time.time())
 
 
 # --- episodes (the media worker records what the episode engine decided) ---------------------

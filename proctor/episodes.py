@@ -19,7 +19,12 @@ How a condition becomes an episode (per kind, thresholds from :class:`proctor.po
   bad frame never opens one; a condition that flaps at every frame is not sustained. An episode
   ends at the first clear observation of a clear stretch that is not bridged.
 * ``camera_lost``: no frame at all for the minimum duration (call :meth:`tick` while frames
-  are missing); from the last frame to the next. Vision conditions stop at the last frame.
+  are missing); from the last frame to the next. Vision conditions stop at the last frame. An engine
+  made with ``camera_lost=True`` starts inside a gap already recorded (a media worker died and another
+  took the session over) and continues that episode instead of opening a second one. It ends at the first
+  frame of a run that lasts camera_lost's minimum duration without a :meth:`tick`: a new peer's first
+  frames come in fits (here one frame, then 5-8 s of nothing while Chromium's encoder settled), and one
+  frame must not split the gap in two.
 * Browser kinds: :meth:`set_state` for on/off signals (``tab_hidden``, ``focus_lost``,
   ``fullscreen_exit``, ``devtools``, same debounce and bridging), :meth:`mark` for single
   events (``copy_paste``: an episode with start == end).
@@ -167,8 +172,12 @@ class _Condition:
 class EpisodeEngine:
     """Episodes of one exam session (see the module docstring for the rules)."""
 
-    def __init__(self, policy: Policy = DEFAULT_POLICY, start: float | None = None) -> None:
-        """``start``: the session start; when given, no frame at all for the debounce is camera_lost."""
+    def __init__(self, policy: Policy = DEFAULT_POLICY, start: float | None = None, camera_lost: bool = False) -> None:
+        """``start``: the session start; when given, no frame at all for the debounce is camera_lost.
+
+        ``camera_lost``: the camera has been lost since ``start`` and that episode is already open (recorded by
+        whoever saw the gap begin); the engine continues it until the stream is back (see the module docstring).
+        """
         self.policy = policy
         self._now = -math.inf
         self._finished = False
@@ -192,6 +201,11 @@ class EpisodeEngine:
         self._failed_checks = 0
         self._open: dict[str, Episode] = {}
         self._closed: list[Episode] = []
+        self._continued = False  # the open camera_lost is a recorded gap this engine continues
+        self._back_at: float | None = None  # ... and the first frame of the run that may end it
+        if camera_lost and start is not None and policy.enabled(Kind.CAMERA_LOST):
+            self._camera_lost = self._open[Kind.CAMERA_LOST] = Episode(Kind.CAMERA_LOST, start, None, None, None)
+            self._continued = True
 
     # ----------------------------------------------------------------- inputs
 
@@ -227,6 +241,7 @@ class EpisodeEngine:
     def tick(self, t: float) -> list[EpisodeEvent]:
         """Time passes without a frame: opens camera_lost, advances browser states."""
         self._advance(t)
+        self._back_at = None  # a continued gap goes on: the frames stopped again
         events = []
         min_duration = self.policy.min_duration(Kind.CAMERA_LOST)
         if (
@@ -300,8 +315,12 @@ class EpisodeEngine:
     def _frame_arrived(self, t: float, ref: Hashable | None, closing: bool = False) -> list[EpisodeEvent]:
         """Close (or record a whole) camera_lost; ``closing``: called by finish, no frame arrived."""
         events = []
-        if self._camera_lost is not None:
-            events.append(self._close_camera_lost(t))
+        if self._camera_lost is not None and self._continued and not closing:
+            self._back_at = t if self._back_at is None else self._back_at
+            if t - self._back_at >= self.policy.min_duration(Kind.CAMERA_LOST) - EPSILON:
+                events.append(self._close_camera_lost(self._back_at, t))
+        elif self._camera_lost is not None:
+            events.append(self._close_camera_lost(t if self._back_at is None else self._back_at, t))
         elif (
             self.policy.enabled(Kind.CAMERA_LOST)
             and self._last_frame_t is not None
@@ -310,18 +329,18 @@ class EpisodeEngine:
             self._camera_lost = Episode(Kind.CAMERA_LOST, self._last_frame_t, None, None, self._last_frame_ref)
             events.append(EpisodeEvent("opened", self._camera_lost, t))
             events += self._interrupt_vision(self._last_frame_t, t)
-            events.append(self._close_camera_lost(t))
+            events.append(self._close_camera_lost(t, t))
         if not closing:
             self._last_frame_t = t
             if ref is not None:
                 self._last_frame_ref = ref
         return events
 
-    def _close_camera_lost(self, t: float) -> EpisodeEvent:
+    def _close_camera_lost(self, end: float, at: float) -> EpisodeEvent:
         lost = self._camera_lost
         assert lost is not None, "closed only while camera_lost is open"
-        self._camera_lost = None
-        return EpisodeEvent("closed", Episode(lost.kind, lost.start, t, t - lost.start, lost.evidence_ref), t)
+        self._camera_lost, self._continued, self._back_at = None, False, None
+        return EpisodeEvent("closed", Episode(lost.kind, lost.start, end, end - lost.start, lost.evidence_ref), at)
 
     def _interrupt_vision(self, last_frame: float, at: float) -> list[EpisodeEvent]:
         """Without frames nothing is known about the face: vision conditions stop at the last frame."""

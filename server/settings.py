@@ -237,12 +237,16 @@ CHAT_ANSWER_DUE_SOON_HOURS = int(os.environ.get("CHAT_ANSWER_DUE_SOON_HOURS", "2
 # Empty by default: never aiortc's built-in Google STUN.
 RTC_ICE_SERVERS = json.loads(os.environ.get("RTC_ICE_SERVERS", "[]"))
 # Media workers (proctor/media/worker.py, docs/proctoring.md "Media path"): the exam cameras' aiortc peers and analysis.
-# Session s goes to worker s % RTC_MEDIA_WORKERS (channel proctor.media.<index>). Without Redis the workers run inside
-# daphne (embedded); with REDIS_URL each is a `manage.py media_worker --index I` process, one per core, unless
-# RTC_MEDIA_EMBEDDED=1 (a single daphne with Redis). An offer unanswered for RTC_MEDIA_OFFER_TIMEOUT_SECONDS gets
+# Each worker announces itself in the database and beats every RTC_MEDIA_HEARTBEAT_SECONDS; one silent for
+# RTC_MEDIA_DEAD_AFTER_SECONDS is dead and its sessions move. A new session goes to the least loaded live worker
+# (students over RTC_MEDIA_CAPACITY, or host CPU). Without Redis one worker runs inside daphne (embedded); with
+# REDIS_URL the workers are `manage.py media_worker [--name NAME]` processes, one per core, unless
+# RTC_MEDIA_EMBEDDED=1 (each daphne then runs one too). An offer unanswered for RTC_MEDIA_OFFER_TIMEOUT_SECONDS gets
 # an error frame (the page offers again).
-RTC_MEDIA_WORKERS = max(1, int(os.environ.get("RTC_MEDIA_WORKERS", "1")))
 RTC_MEDIA_EMBEDDED = not REDIS_URL or env_bool("RTC_MEDIA_EMBEDDED", False)
+RTC_MEDIA_CAPACITY = max(1, int(os.environ.get("RTC_MEDIA_CAPACITY", "60")))
+RTC_MEDIA_HEARTBEAT_SECONDS = float(os.environ.get("RTC_MEDIA_HEARTBEAT_SECONDS", "1"))
+RTC_MEDIA_DEAD_AFTER_SECONDS = float(os.environ.get("RTC_MEDIA_DEAD_AFTER_SECONDS", "4"))
 RTC_MEDIA_OFFER_TIMEOUT_SECONDS = float(os.environ.get("RTC_MEDIA_OFFER_TIMEOUT_SECONDS", "5"))
 PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))

@@ -97,10 +97,13 @@ class StreamAnalysis:
         self.reference, self.identity_scores, self.identity_frames = reference, [], 0
         self.checking_identity = True
 
-    def monitor(self, on: bool, now: float) -> None:
+    def monitor(self, on: bool, now: float, lost_since: float | None = None) -> None:
+        """``lost_since``: the engine time since which the camera is lost, its episode already recorded."""
         self.checking_identity = False
         if on and self.analyzer is None:
-            self.analyzer = SessionAnalyzer(self.reference, self.policy, start=now)
+            lost = lost_since is not None
+            start = min(now, lost_since) if lost_since is not None else now
+            self.analyzer = SessionAnalyzer(self.reference, self.policy, start=start, camera_lost=lost)
         elif not on:
             self.analyzer = None
 

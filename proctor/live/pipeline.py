@@ -47,6 +47,11 @@ def wall_clock(monotonic: float) -> float:
     return _EPOCH_MINUS_MONOTONIC + monotonic
 
 
+def engine_time(epoch: float) -> float:
+    """The ``time.monotonic()`` reading of an epoch time (the inverse of :func:`wall_clock`)."""
+    return epoch - _EPOCH_MINUS_MONOTONIC
+
+
 @dataclass
 class _Stream:
     loop: asyncio.AbstractEventLoop
@@ -174,11 +179,19 @@ class LivePipeline:
             stream.reference, stream.checking_identity = reference, True
             self._post(session_id, stream, "check_identity", reference)
 
-    def monitor(self, session_id: int, on: bool) -> None:
-        """Start (or stop) the episode engine: from the moment the exam runs."""
+    def monitor(self, session_id: int, on: bool, lost_since: float | None = None) -> None:
+        """Start (or stop) the episode engine: from the moment the exam runs.
+
+        ``lost_since`` (epoch seconds): the camera is lost since then and its ``camera_lost`` episode is already
+        recorded (the session comes from a media worker that died): the engine continues that episode, and the
+        stream counts as stalled since then, so only a real frame ends it.
+        """
         if stream := self._stream(session_id):
             stream.monitored, stream.checking_identity = on, False
-            self._post(session_id, stream, "monitor", on, time.monotonic())
+            since = None if lost_since is None else engine_time(lost_since)
+            if since is not None:
+                stream.last_frame = min(stream.last_frame, since)
+            self._post(session_id, stream, "monitor", on, time.monotonic(), since)
 
     def watch(self, session_id: int, watched: bool) -> None:
         self._post(session_id, self._stream(session_id), "watch", watched)
@@ -200,7 +213,7 @@ class LivePipeline:
             for session_id, stream in streams:
                 analyst.post("register", session_id, *self._registration(session_id, stream))
                 if stream.monitored:
-                    analyst.post("monitor", session_id, True, time.monotonic())
+                    analyst.post("monitor", session_id, True, time.monotonic(), None)
                 elif stream.checking_identity:
                     analyst.post("check_identity", session_id, stream.reference)
 

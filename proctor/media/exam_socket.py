@@ -9,6 +9,11 @@ taken from the stream to the browser. No offer is forwarded before the student's
 The worker announces episodes and thumbnails to the proctors itself. On disconnect (and when daphne
 cancels the consumer: the try/finally around ``__call__``) the socket detaches from the worker, which
 closes the peers.
+
+The socket places its session on a worker when it connects (:func:`proctor.actions.place_media`) and follows
+that worker through this process's :class:`~proctor.media.registry.WorkerWatch`: when the worker dies (or says
+it stops) the session moves to a live worker and the page hears ``media.lost`` (``worker_lost``), on which it
+offers again.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from ..live.sessions import ExamTasks, SessionSummary
 from ..models import ExamSession
 from ..quality import Issue
 from . import link as media_link
-from . import protocol
+from . import protocol, registry
 from . import worker as media_worker
 from .grades import grade
 from .sdp import offer_problem
@@ -81,6 +86,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
 
     session_id: int | None = None
+    media_worker_id: int | None = None  # the worker the session is placed on (None: none was live)
+    placing: asyncio.Lock
     epoch = 0  # this socket's connection epoch (actions.connect)
     exam_id: int | None = None
     analysis_fps = 2.0  # the exam policy's (sets the analysis grade)
@@ -114,11 +121,13 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_json(ended_frame("already_ended"))
             await self.close(code=CloseCode.SESSION_OVER)
             return
+        self.placing = asyncio.Lock()
         self.session_id = session_id
         self.exam_id, self.analysis_fps, has_reference = await database_sync_to_async(_exam_facts)(session_id)
         await broadcast.to_session(session_id, "replaced", epoch=self.epoch)  # an older tab of this session steps down
-        media_worker.start_embedded()
-        await self._to_worker("attach")
+        await media_worker.start_embedded()
+        async with self.placing:
+            await self._place()
         await self.channel_layer.group_add(broadcast.session_group(session_id), self.channel_name)
         await self.accept()
         state: protocol.ConnectedState = {
@@ -132,12 +141,56 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         await self._watch_deadline(summary)
 
     async def _to_worker(self, action: str, **fields: Any) -> None:
+        """Send to the session's worker, placing the session first if it has none (yet): with no live worker
+        the message is dropped, and an offer then times out (``media_timeout``: the page offers again)."""
         if self.session_id is None:  # refused in connect(): frames that raced the close have no worker to go to
             return
+        if self.media_worker_id is None and action != "detach":
+            async with self.placing:
+                if self.media_worker_id is None and not await self._place():
+                    log.warning("no live media worker for exam session %s: %s dropped", self.session_id, action)
+        if self.media_worker_id is None:
+            return
         try:
-            await media_link.to_worker(self.session_id, self.channel_name, action, **fields)
+            await media_link.to_worker(self.media_worker_id, self.session_id, self.channel_name, action, **fields)
         except ChannelFull:
             raise ProtocolError("media_busy", "the media server is overloaded: try again shortly") from None
+
+    async def _place(self, lost: int | None = None) -> bool:
+        """Place the session (again: off the ``lost`` worker), follow its worker and attach to it (the caller
+        holds ``placing``)."""
+        session_id = self.session_id
+        assert session_id is not None
+        worker = await database_sync_to_async(actions.place_media)(session_id, lost)
+        if worker is None or self.session_id is None:
+            return False
+        self.media_worker_id = worker
+        (await registry.watch()).follow(worker, self, self._worker_lost)
+        await media_link.to_worker(worker, session_id, self.channel_name, "attach")
+        return True
+
+    async def _worker_lost(self, worker: int) -> None:
+        """The session's worker died or stopped: move the session, let the old worker go (if it still runs, it
+        closes the peer), and tell the page to offer again (a pending offer went to the old worker)."""
+        async with self.placing:
+            if self.session_id is None or self.media_worker_id != worker:
+                return  # moved already, or the socket is gone
+            self.media_worker_id = None
+            (await registry.watch()).unfollow(worker, self)
+            with contextlib.suppress(Exception):
+                await media_link.to_worker(worker, self.session_id, self.channel_name, "detach")
+            if self.offer_timer is not None:
+                self.offer_timer.cancel()
+                self.offer_timer = None
+            try:
+                moved = await self._place(lost=worker)
+            except Exception:  # e.g. the database is restarting: the page's next offer places the session
+                log.exception("could not move exam session %s off media worker %s", self.session_id, worker)
+                moved = False
+        log.info("exam session %s left dead media worker %s (moved: %s)", self.session_id, worker, moved)
+        lost: protocol.MediaLost = {"type": "media.lost", "state": "worker_lost"}
+        with contextlib.suppress(Exception):
+            await self.send_json(lost)
 
     async def _watch_deadline(self, summary: SessionSummary) -> None:
         """End a running session when its time is up even if the page never submits (rescheduled when the
@@ -163,6 +216,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await asyncio.wait_for(self._to_worker("detach"), TEARDOWN_TIMEOUT)
         except Exception:
             log.exception("could not tell the media worker that exam session %s left", self.session_id)
+        if self.media_worker_id is not None:
+            (await registry.watch()).unfollow(self.media_worker_id, self)
         session_id, self.session_id = self.session_id, None
         if self.identity_checking and not self.ended:
             try:  # the worker dropped the check with the stream: it decided nothing and costs no attempt
@@ -319,6 +374,10 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     @while_attached
     async def media_lost(self, message: dict) -> None:
+        if message["state"] == "worker_stopped":  # the worker stops by itself: no need to wait for the watch
+            if message["worker"] == self.media_worker_id:
+                await self._worker_lost(message["worker"])
+            return
         lost: protocol.MediaLost = {"type": "media.lost", "state": message["state"]}
         with contextlib.suppress(Exception):
             await self.send_json(lost)

@@ -50,7 +50,7 @@ class MediaOk(SessionSummary):
 
 class MediaLost(TypedDict):
     type: Literal["media.lost"]
-    state: str  # the peer's connection state, "track_ended" or "worker_stopped"
+    state: str  # the peer's connection state, "track_ended", or "worker_lost": the session moved, offer again
 
 
 class IdentityChecking(TypedDict):

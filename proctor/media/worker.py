@@ -7,10 +7,11 @@ channel layer: exam sockets send it the browser's offer and session control, it 
 proctors' live-view offers on their dashboard channel, and persists and announces episodes and thumbnails
 to the dashboard group itself, so nothing decided is lost while the student's socket reconnects.
 
-Embedded layout (no Redis): one worker serving every channel runs inside daphne (:func:`start_embedded`),
-its peers closed at shutdown by the reactor hook in :mod:`rtc.peer`. Scaled layout: one
-``manage.py media_worker --index I`` process per core (:func:`run_process`), which closes every peer and
-exits on SIGTERM.
+Every worker announces itself in the registry and beats (:mod:`proctor.media.registry`); sessions are placed
+on it by :func:`proctor.actions.place_media`. Embedded layout (no Redis): one worker runs inside daphne
+(:func:`start_embedded`), its peers closed at shutdown by the reactor hook in :mod:`rtc.peer`. Scaled layout:
+``manage.py media_worker [--name NAME]`` processes, one per core (:func:`run_process`), each of which closes
+every peer, marks itself stopped and exits on SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import time
 from collections import deque
 from datetime import UTC, datetime
@@ -32,11 +34,12 @@ from django.utils.translation import gettext_noop
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rtc.peer import StudentPeer, ViewerPeer, close_all_peers
-from server.aio import spawn
+from server.aio import PerLoop, spawn
 from server.ws import ProtocolError
 
 from .. import actions, enrollment, reference_gate
 from ..episodes import EpisodeEvent
+from ..kinds import Kind
 from ..live import thumbnails
 from ..live.analyst import Evidence, StreamResult
 from ..live.pipeline import pipeline, wall_clock
@@ -44,6 +47,7 @@ from ..models import ExamSession
 from ..models.exams import evidence_token
 from ..policy import Policy
 from ..quality import Verdict
+from . import registry
 from .link import worker_channel
 
 log = logging.getLogger(__name__)
@@ -54,11 +58,16 @@ PENDING_PER_SESSION = 64  # messages of one session waiting for the worker (see 
 ALWAYS_QUEUED = frozenset({"media.attach", "media.detach"})  # dropping these would leave a peer without an owner
 
 
-def _load(session_id: int) -> tuple[int, bool, Any, Policy]:
-    """The session's exam, whether it runs, the reference embedding (never logged) and the exam's policy."""
+def _load(session_id: int) -> tuple[int, bool, Any, Policy, float | None]:
+    """The session's exam, whether it runs, the reference embedding (never logged), the exam's policy, and
+    since when its camera is lost if a ``camera_lost`` episode is open (epoch seconds): the session comes from a
+    worker that died, and the gap, recorded when it moved, is continued rather than opened again."""
     session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
     running = session.state == ExamSession.State.RUNNING
-    return session.exam_id, running, enrollment.reference_embedding(session.student), session.exam.vision_policy()
+    lost = session.episodes.filter(kind=Kind.CAMERA_LOST, ended_at__isnull=True).order_by("-id").first()
+    lost_since = lost.started_at.timestamp() if running and lost is not None else None
+    reference, policy = enrollment.reference_embedding(session.student), session.exam.vision_policy()
+    return session.exam_id, running, reference, policy, lost_since
 
 
 def _reference(session_id: int) -> Any:
@@ -194,16 +203,21 @@ class MediaSession:
 
 
 class MediaWorker:
-    """Serves the sessions sent to its channels; messages of one session are handled in order."""
+    """Serves the sessions sent to its channel; messages of one session are handled in order."""
 
-    def __init__(self, channels: list[str]) -> None:
-        self.channels = channels
+    def __init__(self, worker_id: int) -> None:
+        self.worker_id = worker_id
+        self.channel = worker_channel(worker_id)
         self.sessions: dict[int, MediaSession] = {}
         self._pending: dict[int, deque[Message]] = {}
 
     async def serve(self) -> None:
-        log.info("media worker listening on %s", ", ".join(self.channels))
-        await asyncio.gather(*(self._listen(channel) for channel in self.channels))
+        """Listen on the worker's channel and beat in the registry (until cancelled)."""
+        log.info("media worker %s listening on %s", self.worker_id, self.channel)
+        await asyncio.gather(self._listen(self.channel), registry.keep_beating(self.worker_id, self._students))
+
+    def _students(self) -> int:
+        return len(self.sessions)
 
     async def _listen(self, channel: str) -> None:
         layer = get_channel_layer()
@@ -277,11 +291,11 @@ class MediaWorker:
         """A socket took the session over: start afresh for it (an older socket's peers are closed)."""
         if (old := self.sessions.pop(session_id, None)) is not None:
             await old.close()
-        exam_id, running, reference, policy = await database_sync_to_async(_load)(session_id)
+        exam_id, running, reference, policy, lost_since = await database_sync_to_async(_load)(session_id)
         session = self.sessions[session_id] = MediaSession(session_id, exam_id, reply_to)
         pipeline().register(session_id, session.deliver, policy, reference)
-        pipeline().monitor(session_id, running)
-        log.info("media worker: session %s attached", session_id)
+        pipeline().monitor(session_id, running, lost_since)
+        log.info("media worker %s: session %s attached", self.worker_id, session_id)
         return session
 
     async def media_detach(self, session: MediaSession, message: Message) -> None:
@@ -338,35 +352,43 @@ class MediaWorker:
         await session.close_viewer(message["viewer"])
 
     async def close(self) -> None:
-        """Close every session (shutdown); their sockets hear ``media.lost`` and may offer again elsewhere."""
+        """Close every session (shutdown) and mark the worker stopped; the sockets hear ``media.lost``
+        (``worker_stopped``, naming this worker), move their sessions to a live worker and their pages offer
+        again."""
         sessions, self.sessions = list(self.sessions.values()), {}
         await asyncio.gather(*(session.close() for session in sessions), return_exceptions=True)
-        await asyncio.gather(*(s.reply({"type": "media.lost", "state": "worker_stopped"}) for s in sessions))
+        try:
+            await database_sync_to_async(registry.retire)(self.worker_id)
+        except Exception:
+            log.exception("media worker %s could not mark itself stopped", self.worker_id)
+        stopped = {"type": "media.lost", "state": "worker_stopped", "worker": self.worker_id}
+        await asyncio.gather(*(s.reply(stopped) for s in sessions))
 
 
-_embedded: asyncio.Task | None = None
+async def _start_embedded() -> MediaWorker:
+    worker = MediaWorker(await database_sync_to_async(registry.announce)(f"embedded-{socket.gethostname()}"))
+    spawn(_serve_embedded(worker))
+    return worker
 
 
-def start_embedded() -> None:
-    """Embedded layout: serve every worker channel inside this (daphne) process, started on first use."""
-    global _embedded
-    if not settings.RTC_MEDIA_EMBEDDED:
-        return
-    loop = asyncio.get_running_loop()
-    if _embedded is not None and not _embedded.done() and _embedded.get_loop() is loop:
-        return
-    worker = MediaWorker([worker_channel(index) for index in range(settings.RTC_MEDIA_WORKERS)])
-    _embedded = loop.create_task(worker.serve())
-    _embedded.add_done_callback(_report_stopped)
+async def _serve_embedded(worker: MediaWorker) -> None:
+    try:
+        await worker.serve()
+    except Exception:
+        log.exception("the embedded media worker stopped")
 
 
-def _report_stopped(task: asyncio.Task) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("the embedded media worker stopped", exc_info=task.exception())
+_embedded: PerLoop[MediaWorker] = PerLoop(_start_embedded)
 
 
-async def run_process(index: int) -> None:
-    """A separate media-worker process: serve ``proctor.media.<index>`` until SIGTERM/SIGINT, then close every peer.
+async def start_embedded() -> None:
+    """Embedded layout: run a worker inside this (daphne) process, announced before the first session is placed."""
+    if settings.RTC_MEDIA_EMBEDDED:
+        await _embedded.get()
+
+
+async def run_process(name: str) -> None:
+    """A separate media-worker process: announce it, serve its channel until SIGTERM/SIGINT, then close every peer.
 
     Not under twisted, so the signals are handled here: daphne's reactor hook (:mod:`rtc.peer`) does not apply.
     """
@@ -374,7 +396,7 @@ async def run_process(index: int) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
-    worker = MediaWorker([worker_channel(index)])
+    worker = MediaWorker(await database_sync_to_async(registry.announce)(name))
     serving = asyncio.ensure_future(worker.serve())
     stopping = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait([serving, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -384,6 +406,6 @@ async def run_process(index: int) -> None:
     await worker.close()
     await close_all_peers()  # any peer still half-made when the signal came
     pipeline().stop()
-    log.info("media worker %s stopped in %.1f s", index, time.monotonic() - started)
+    log.info("media worker %s (%s) stopped in %.1f s", worker.worker_id, name, time.monotonic() - started)
     if serving in done:
         serving.result()  # the listener failed: exit non-zero

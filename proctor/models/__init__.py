@@ -1,4 +1,5 @@
 from .biometrics import BiometricConsent, ReferencePhoto
 from .exams import Episode, Exam, ExamSession
+from .media import MediaWorker
 
-__all__ = ["BiometricConsent", "Episode", "Exam", "ExamSession", "ReferencePhoto"]
+__all__ = ["BiometricConsent", "Episode", "Exam", "ExamSession", "MediaWorker", "ReferencePhoto"]

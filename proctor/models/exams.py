@@ -127,6 +127,11 @@ class ExamSession(models.Model):
     # Which student socket owns the session: each connect takes the next epoch, and only the owner's
     # disconnect may pause it (an old tab dropping as a new one connects must not).
     connection_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # The media worker holding the session's camera peer and analysis (proctor.media.placement); kept while
+    # that worker lives, so every socket of the session reaches the same one.
+    media_worker = models.ForeignKey(
+        "proctor.MediaWorker", null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     verdict = models.CharField(_("решение"), max_length=10, choices=Verdict.choices, default="", blank=True)
     verdict_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -126,11 +126,18 @@ class FrameAnalyzer:
 class SessionAnalyzer:
     """One exam session: schedules the models per frame and feeds the episode engine."""
 
-    def __init__(self, reference: np.ndarray | None, policy: Policy = DEFAULT_POLICY, start: float | None = None):
-        """``reference``: the student's normalised embedding (None: identity is not checked)."""
+    def __init__(
+        self,
+        reference: np.ndarray | None,
+        policy: Policy = DEFAULT_POLICY,
+        start: float | None = None,
+        camera_lost: bool = False,
+    ):
+        """``reference``: the student's normalised embedding (None: identity is not checked); ``start`` and
+        ``camera_lost`` as in :class:`~proctor.episodes.EpisodeEngine`."""
         self.reference = reference
         self.policy = policy
-        self.engine = EpisodeEngine(policy, start)
+        self.engine = EpisodeEngine(policy, start, camera_lost)
         self.counts: Counter[str] = Counter()  # frames analysed / skipped, identity checks, landmarker runs
         self._lock = threading.Lock()
         self._interval = 1.0 / policy.analysis_fps

@@ -81,7 +81,7 @@ def make_exam(live_env) -> Callable[..., int]:
 
 @dataclass
 class MediaWorkerProcess:
-    index: int
+    name: str
     process: subprocess.Popen
     log_path: Path
 
@@ -93,32 +93,32 @@ class MediaWorkerProcess:
         return stop(self.process)
 
     @classmethod
-    def start(cls, live: LiveEnvironment, index: int, env: dict[str, str], timeout: float = 30.0) -> MediaWorkerProcess:
-        log_path = live.var_dir / f"media-worker-{index}-{time.monotonic_ns()}.log"
+    def start(cls, live: LiveEnvironment, name: str, env: dict[str, str], timeout: float = 30.0) -> MediaWorkerProcess:
+        log_path = live.var_dir / f"media-worker-{name}-{time.monotonic_ns()}.log"
         process = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "manage.py"), "media_worker", "--index", str(index)],
+            [sys.executable, str(REPO_ROOT / "manage.py"), "media_worker", "--name", name],
             env={**live.env, **env},
             cwd=REPO_ROOT,
             stdout=log_path.open("w"),
             stderr=subprocess.STDOUT,
         )
-        worker = cls(index, process, log_path)
+        worker = cls(name, process, log_path)
         deadline = time.monotonic() + timeout
-        while "media worker listening on" not in worker.log():
+        while " listening on proctor.media." not in worker.log():
             if process.poll() is not None or time.monotonic() > deadline:
                 worker.stop()
-                raise RuntimeError(f"media worker {index} did not start:\n{worker.log()[-3000:]}")
+                raise RuntimeError(f"media worker {name} did not start:\n{worker.log()[-3000:]}")
             time.sleep(0.1)
         return worker
 
 
 @pytest.fixture
 def media_worker_factory(live_env: LiveEnvironment) -> Iterator[Callable[..., MediaWorkerProcess]]:
-    """Start ``manage.py media_worker --index I`` processes (env: REDIS_URL, RTC_MEDIA_WORKERS...); stopped after."""
+    """Start ``manage.py media_worker --name NAME`` processes (env: REDIS_URL...); stopped after."""
     started: list[MediaWorkerProcess] = []
 
-    def start(index: int, env: dict[str, str]) -> MediaWorkerProcess:
-        worker = MediaWorkerProcess.start(live_env, index, env)
+    def start(name: str, env: dict[str, str]) -> MediaWorkerProcess:
+        worker = MediaWorkerProcess.start(live_env, name, env)
         started.append(worker)
         return worker
 

@@ -43,7 +43,7 @@ class StuckWorker(worker.MediaWorker):
 async def test_a_session_never_has_more_than_its_bound_of_messages_waiting():
     layer = get_channel_layer()
     reply_to = await layer.new_channel()
-    media = StuckWorker([])
+    media = StuckWorker(worker_id=1)
     await media.queue(7, {"type": "media.attach", "session": 7, "reply_to": reply_to})
     await asyncio.sleep(0)  # the attach is taken and stays in hand
     for request in range(1, 1001):

@@ -1,8 +1,9 @@
-"""``manage.py media_worker --index I``: one media-worker process of the scaled layout (docs/proctoring.md)."""
+"""``manage.py media_worker [--name NAME]``: one media-worker process of the scaled layout (docs/proctoring.md)."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -11,16 +12,15 @@ from proctor.media.worker import run_process
 
 
 class Command(BaseCommand):
-    help = "Run media worker INDEX: the aiortc peers and live analysis of the exam sessions assigned to it."
+    help = (
+        "Run a media worker: it announces itself in the registry and takes exam sessions placed on it "
+        "(the aiortc peers and live analysis of their cameras)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--index", type=int, required=True, help="0 .. RTC_MEDIA_WORKERS-1")
+        parser.add_argument("--name", default=socket.gethostname(), help="its name for operators (default: host name)")
 
-    def handle(self, *args: object, index: int, **options: object) -> None:
+    def handle(self, *args: object, name: str, **options: object) -> None:
         if not settings.REDIS_URL:
             raise CommandError("a separate media worker needs the Redis channel layer: set REDIS_URL")
-        if settings.RTC_MEDIA_EMBEDDED:
-            raise CommandError("RTC_MEDIA_EMBEDDED is on: daphne serves the media channels itself")
-        if not 0 <= index < settings.RTC_MEDIA_WORKERS:
-            raise CommandError(f"--index must be 0..{settings.RTC_MEDIA_WORKERS - 1} (RTC_MEDIA_WORKERS)")
-        asyncio.run(run_process(index))
+        asyncio.run(run_process(name))

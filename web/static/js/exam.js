@@ -128,6 +128,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         break;
       case "media.lost":
         document.body.dataset.connection = "media-lost";
+        if (msg.state === "worker_lost") startMedia(iceServers);  // the session moved to another media server
         break;
       case "grade":
         applyGrade(msg.name, msg.grade);

@@ -1,0 +1,19 @@
+"""Set-ups and readings for the media-worker tests, run in the live server's database (``live_env.call``)."""
+
+from __future__ import annotations
+
+
+def placement(session: int) -> str | None:
+    """The name of the media worker the session is placed on (None: none)."""
+    from proctor.models import ExamSession
+
+    worker = ExamSession.objects.select_related("media_worker").get(pk=session).media_worker
+    return worker.name if worker is not None else None
+
+
+def episodes(session: int) -> list[list]:
+    """The session's episodes as ``[id, kind, started_at, ended_at or None]`` (ISO times), oldest first."""
+    from proctor.models import Episode
+
+    rows = Episode.objects.filter(session_id=session).order_by("pk")
+    return [[e.pk, e.kind, e.started_at.isoformat(), e.ended_at.isoformat() if e.ended_at else None] for e in rows]
