@@ -132,7 +132,6 @@ class Layout:
             "LESSONS_TURN_URLS": f"turn:{self.address(TURN_HOST)}:{TURN_PORT}?transport=udp",
             "LESSONS_TURN_SECRET": self.secrets.turn_secret,
             "DB_CONN_MAX_AGE": "60",
-            "RTC_MEDIA_WORKERS": str(len(WEB_HOSTS)),
         }
 
     def services(self) -> list[Service]:
@@ -143,7 +142,7 @@ class Layout:
             *(self.janus(host) for host in SFU_HOSTS),
             self.coturn(),
             *(self.daphne(host) for host in WEB_HOSTS),
-            *(self.media_worker(index, host) for index, host in enumerate(WEB_HOSTS)),
+            *(self.media_worker(host) for host in WEB_HOSTS),
             self.nginx(),
         ]
 
@@ -203,8 +202,8 @@ class Layout:
         argv = [sys.executable, "-m", "server.run", "--host", self.address(host), "--port", str(DAPHNE_PORT)]
         return Service(f"daphne-{host}", host, argv, port=DAPHNE_PORT, env=self.app_env(), tier=APPS)
 
-    def media_worker(self, index: int, host: str) -> Service:
-        argv = [sys.executable, "manage.py", "media_worker", "--index", str(index)]
+    def media_worker(self, host: str) -> Service:
+        argv = [sys.executable, "manage.py", "media_worker", "--name", host]
         env = {**self.app_env(), "PROCTOR_ANALYSIS_WORKERS": "1"}  # one core each, as in compose
         return Service(f"media-{host}", host, argv, env=env, tier=APPS)
 
