@@ -22,11 +22,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from rtc.janus.client import JanusError, JanusSession
-from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
+from rtc.janus.client import JanusError, JanusSession, JanusUnavailable
+from rtc.janus.rooms import ensure_room, moderated_request
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
-from . import actions, live, protocol
+from . import actions, janus_placement, live, protocol
 from .access import lesson_role
 from .actions import group_name
 from .models import Lesson, Participant, Presence
@@ -62,6 +62,11 @@ def _role_in_lesson(user: Any, lesson_id: int) -> str | None:
 
 def notice(kind: Literal["removed", "ended", "media.lost"], detail: str) -> protocol.Notice:
     return {"type": kind, "detail": detail}
+
+
+def media_lost() -> protocol.Notice:
+    """Our Janus session is gone: the page closes its connections and sends ``join`` again."""
+    return notice("media.lost", _("Связь с медиасервером потеряна, переподключаемся…"))
 
 
 class LessonConsumer(JsonProtocolConsumer):
@@ -146,12 +151,14 @@ class LessonConsumer(JsonProtocolConsumer):
         return joined
 
     async def start_media(self) -> None:
-        """Open our Janus session, make sure the room exists, and join it (publisher role, nothing sent yet)."""
+        """Open our Janus session on the run's instance, make sure the room exists there, and join it
+        (publisher role, nothing sent yet)."""
         room = self.admitted.janus_room
         try:
-            url = instance_for(room)
-        except JanusNotConfigured as error:
-            raise ProtocolError("media_unavailable", str(error)) from error
+            url = await janus_placement.instance_for_run(self.admitted.run_id)
+        except janus_placement.NoLiveInstance as error:
+            detail = _("медиасервер недоступен: %(reason)s") % {"reason": error}
+            raise ProtocolError("media_unavailable", detail) from error
         self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.janus_event_received, self.janus_session_lost)
         try:
             await self.janus.create()
@@ -171,6 +178,8 @@ class LessonConsumer(JsonProtocolConsumer):
             )
         except JanusError as error:
             await self.drop_media()
+            if isinstance(error, JanusUnavailable):
+                await janus_placement.report_failure(url)  # the page's next 'join' goes to a live instance
             detail = _("медиасервер недоступен: %(reason)s") % {"reason": error.reason}
             raise ProtocolError("media_unavailable", detail) from error
         self.known_feeds = {}
@@ -401,6 +410,12 @@ class LessonConsumer(JsonProtocolConsumer):
             await self.leave_lesson()
             await self.close(code=CloseCode.FORBIDDEN)
 
+    async def lesson_media_moved(self, message: protocol.MediaMovedEvent) -> None:
+        """The room moved to another Janus (ours died, or another process found it dead): leave ours, rejoin."""
+        if self.janus is not None and self.janus.base_url != message["instance"].rstrip("/"):
+            await self.drop_media()
+            await self.send_json(media_lost())
+
     async def lesson_end(self, message: protocol.EndEvent) -> None:
         await self.send_json(notice("ended", _("Урок завершён.")))
         await self.leave_lesson()
@@ -457,9 +472,13 @@ class LessonConsumer(JsonProtocolConsumer):
                 await self.send_json(removed)
 
     async def janus_session_lost(self) -> None:
-        """Janus restarted or died: tell the browser; it sends 'join' again and we recreate the room."""
+        """Janus restarted or died: tell the browser; it sends 'join' again and we recreate the room, on
+        another instance if this one is dead (lessons.janus_placement)."""
+        url = self.janus.base_url if self.janus is not None else None
         self.drop_media_state()
-        await self.send_json(notice("media.lost", _("Связь с медиасервером потеряна, переподключаемся…")))
+        if url is not None:
+            await janus_placement.report_failure(url)
+        await self.send_json(media_lost())
 
     def drop_media_state(self) -> None:
         self.janus = None
