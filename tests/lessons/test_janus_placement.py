@@ -7,9 +7,10 @@ import asyncio
 
 import pytest
 from channels.db import database_sync_to_async
+from django.utils import timezone
 
-from lessons import actions
-from lessons.models import LessonRun
+from lessons import actions, janus_placement
+from lessons.models import LessonRun, Participant, Presence
 from rtc.janus import health
 from rtc.janus.health import InstanceHealth, least_loaded
 
@@ -83,3 +84,32 @@ async def test_placing_a_run_is_a_compare_and_set_and_a_move_tells_the_class(sch
     assert await place(run_id, A, B) == B  # a second process finding A dead changes nothing more
     stored = await database_sync_to_async(LessonRun.objects.values_list("janus_instance", flat=True).get)(pk=run_id)
     assert stored == B
+
+
+def people_in(run_id: int, instance: str, usernames: list[str], school: dict) -> None:
+    """The run's room is on ``instance`` with these people connected."""
+    LessonRun.objects.filter(pk=run_id).update(janus_instance=instance)
+    now = timezone.now()
+    for name in usernames:
+        participant = Participant.objects.create(run_id=run_id, user=school[name], role=Participant.Role.STUDENT)
+        Presence.objects.create(participant=participant, joined_at=now, seen_at=now)
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_new_lesson_goes_to_the_least_busy_live_janus_and_leaves_a_dead_one(school, settings, answering):
+    settings.JANUS_URLS = [A, B]
+    busy, new = [await database_sync_to_async(make_run)(school) for _ in range(2)]
+    await database_sync_to_async(people_in)(busy, A, ["teacher", "student"], school)
+
+    assert await janus_placement.instance_for_run(new) == B  # A carries two people, B nobody
+    assert await janus_placement.instance_for_run(new) == B  # kept while B is live
+    answering[B] = False
+    await janus_placement.report_failure(B)  # a socket's session on B broke, and B does not answer ping
+    assert await janus_placement.instance_for_run(new) == A
+    answering[A] = False
+    await janus_placement.report_failure(A)
+    with pytest.raises(janus_placement.NoLiveInstance):
+        await janus_placement.instance_for_run(new)
+    answering[B] = True  # B restarted: the next join finds it (A is the run's, still dead, so it moves)
+    await (await health.instance_health()).check_all()
+    assert await janus_placement.instance_for_run(new) == B
