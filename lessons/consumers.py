@@ -156,6 +156,7 @@ class LessonConsumer(JsonProtocolConsumer):
         self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.janus_event_received, self.janus_session_lost)
         try:
             await self.janus.create()
+            await janus_placement.watch(self.janus)
             await database_sync_to_async(live.bind_janus_session)(self.admitted.presence_id, self.janus.session_id)
             self.main_handle = await self.janus.attach()
             await ensure_room(self.janus, self.main_handle, room)

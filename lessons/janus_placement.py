@@ -20,6 +20,7 @@ from channels.db import database_sync_to_async
 from django.db.models import Count
 from django.utils import timezone
 
+from rtc.janus.client import JanusSession
 from rtc.janus.health import instance_health, least_loaded
 
 from . import actions
@@ -64,6 +65,11 @@ async def instance_for_run(run_id: int) -> str:
     if placed not in live:  # another process placed it on an instance we believe dead: it will move again
         raise NoLiveInstance(f"the lesson's Janus {placed} does not answer")
     return placed
+
+
+async def watch(session: JanusSession) -> None:
+    """The session is lost as soon as the health check finds its instance dead, not at its long-poll's time-out."""
+    (await instance_health()).track(session)
 
 
 async def report_failure(url: str) -> None:

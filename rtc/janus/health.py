@@ -13,6 +13,8 @@ How it decides, per process (each daphne process runs its own check, one per eve
 * a caller that *saw* an instance fail (a session's long-poll broke, ``create`` was refused) calls
   :meth:`InstanceHealth.report_failure`: one ping at once, and if that fails too the instance is dead now,
   not a period later (a ``kill -9`` is known within a second or so);
+* the sessions of an instance found dead are lost at once (:meth:`InstanceHealth.track`): a host that
+  vanished sends no reset, and a session's long-poll would notice only at its 40 s time-out;
 * one answered ping makes an instance live again; a placement that finds the lesson's instance dead pings
   it once more before moving the lesson (:meth:`InstanceHealth.recheck`), so a Janus restarted in a second
   keeps its lessons.
@@ -29,13 +31,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import weakref
 from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 
 from server.aio import PerLoop, spawn
 
-from .client import JanusError, http_json
+from .client import JanusError, JanusSession, http_json
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +67,11 @@ class InstanceHealth:
     """The live/dead view of a fixed list of instances, kept fresh by :meth:`run`."""
 
     def __init__(self, urls: Sequence[str], dead_after: int = DEAD_AFTER_FAILED_PINGS) -> None:
-        self.urls = tuple(urls)
+        self.urls = tuple(url.rstrip("/") for url in urls)  # as JanusSession.base_url
         self.dead_after = dead_after
         self.failed_pings = dict.fromkeys(self.urls, 0)  # in a row
         self._pinging: dict[str, asyncio.Future[bool]] = {}
+        self._sessions: dict[str, weakref.WeakSet[JanusSession]] = {url: weakref.WeakSet() for url in self.urls}
 
     def live(self) -> list[str]:
         """The instances that answer, in ``JANUS_URLS`` order."""
@@ -76,12 +80,23 @@ class InstanceHealth:
     def is_live(self, url: str) -> bool:
         return url in self.live()
 
+    def track(self, session: JanusSession) -> None:
+        """Lose ``session`` at once if its instance is found dead (see :meth:`JanusSession.lose`)."""
+        self._sessions.get(session.base_url, weakref.WeakSet()).add(session)
+
     async def check(self, url: str) -> None:
         answered = await ping(url)
         before = self.is_live(url)
         self.failed_pings[url] = 0 if answered else self.failed_pings[url] + 1
         if self.is_live(url) != before:
             log.warning("Janus %s is %s", url, "live again" if answered else "dead")
+            if not answered:
+                await self._lose_sessions(url)
+
+    async def _lose_sessions(self, url: str) -> None:
+        sessions = list(self._sessions[url])
+        self._sessions[url] = weakref.WeakSet()
+        await asyncio.gather(*(session.lose(f"Janus {url} does not answer ping") for session in sessions))
 
     async def check_all(self) -> None:
         await asyncio.gather(*(self.check(url) for url in self.urls))
@@ -91,6 +106,7 @@ class InstanceHealth:
         if self.is_live(url) and not await self._ping_once(url) and self.is_live(url):
             self.failed_pings[url] = max(self.failed_pings[url], self.dead_after)
             log.warning("Janus %s is dead (a request failed and it does not answer ping)", url)
+            await self._lose_sessions(url)
 
     async def recheck(self, url: str) -> bool:
         """Ping a dead instance again now (a restarted Janus is back in a second or two): whether it is live."""

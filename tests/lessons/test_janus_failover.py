@@ -12,11 +12,14 @@ from tests.support import paths, setups
 from tests.support.waiting import wait_for
 
 from .browsers import inbound, open_room, wait_joined
-from .helpers import lesson_now
+from .helpers import expect, join, lesson_now, send
 
 pytestmark = [pytest.mark.browser, pytest.mark.media, pytest.mark.slow]
 
 BACK_WITHIN = 60.0  # seconds: generous for a busy machine; the recovery time is printed, not asserted
+# A frozen Janus is found by the health check (two unanswered pings, about 5 s); without it a session would
+# notice only at its long-poll's 40 s time-out (rtc.janus.client.LONG_POLL_TIMEOUT).
+TOLD_WITHIN = 25.0
 
 
 async def frames_from(page, role: str, old_feeds: set[int]) -> int:
@@ -63,4 +66,32 @@ async def test_a_lesson_moves_to_a_live_janus_when_its_janus_is_killed(
 
         assert live_env.call(setups.janus_instance, lesson=lesson) == other.config.api_url
     finally:
+        second.stop()
+
+
+async def test_a_lesson_leaves_a_janus_that_stops_answering(daphne_factory, janus_server, live_env, tmp_path):
+    """A hung Janus (or a host gone from the network) resets no connection: the health check finds it, the
+    sessions on it are given up, and the lesson moves (protocol clients, no media)."""
+    second = janus_server.sibling(tmp_path / "janus2")
+    try:
+        urls = f"{janus_server.config.api_url},{second.config.api_url}"
+        server = daphne_factory(extra_env={**janus_server.env, "JANUS_URLS": urls})
+        lesson = lesson_now(live_env)
+        teacher, _ = await join(server.url, "teacher", lesson)
+        student, _ = await join(server.url, "student", lesson)
+        placed = live_env.call(setups.janus_instance, lesson=lesson)
+        holder, other = (janus_server, second) if placed == janus_server.config.api_url else (second, janus_server)
+
+        holder.freeze()
+        for ws in (teacher, student):
+            assert (await expect(ws, "media.lost", timeout=TOLD_WITHIN))["type"] == "media.lost"
+        for ws in (teacher, student):
+            await send(ws, {"type": "join"})
+            assert (await expect(ws, "joined"))["lesson"]["id"] == lesson
+        assert live_env.call(setups.janus_instance, lesson=lesson) == other.config.api_url
+        for ws in (teacher, student):
+            await ws.close()
+    finally:
+        for janus in (janus_server, second):
+            janus.freeze(False)
         second.stop()

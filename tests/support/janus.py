@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -43,6 +44,11 @@ class JanusServer:
             self.running.process.kill()
             self.running.process.wait()
             self.running = None
+
+    def freeze(self, frozen: bool = True) -> None:
+        """SIGSTOP / SIGCONT: a hung Janus or a vanished host — connections stay open, nothing answers."""
+        if self.running is not None:
+            self.running.process.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def restart(self, event_backend: str | None = None) -> None:
         """Stop and start again on the same port and secrets: every session and room is gone.
