@@ -12,6 +12,7 @@ from django.utils import timezone
 from lessons import actions, janus_placement
 from lessons.models import LessonRun, Participant, Presence
 from rtc.janus import health
+from rtc.janus.client import JanusSession
 from rtc.janus.health import InstanceHealth, least_loaded
 
 from .test_lesson_actions import heard, listener, make_run
@@ -63,6 +64,30 @@ async def test_a_dead_instance_that_answers_again_is_live_on_recheck(answering):
     answering[A] = True  # restarted
     assert await view.recheck(A)
     assert not await view.recheck("http://10.0.0.99:8088/janus")  # no longer in JANUS_URLS
+
+
+async def test_the_sessions_of_an_instance_found_dead_are_lost_at_once(answering):
+    view = InstanceHealth([A, B + "/"])  # a URL with a slash names the same instance as the session's
+    lost: list[str] = []
+
+    def session_on(url: str, name: str) -> JanusSession:
+        async def on_lost() -> None:
+            lost.append(name)
+
+        async def on_event(event: dict) -> None:
+            pass
+
+        session = JanusSession(url, "secret", on_event, on_lost)
+        view.track(session)
+        return session
+
+    sessions = [session_on(A, "teacher on A"), session_on(A, "student on A"), session_on(B, "student on B")]
+    answering[A] = False
+    await view.check_all()
+    assert lost == []  # one unanswered ping: nothing given up
+    await view.check_all()
+    assert sorted(lost) == ["student on A", "teacher on A"]
+    assert [s.closed for s in sessions] == [True, True, False]
 
 
 def test_the_least_loaded_live_instance_wins_ties_go_to_the_first_listed():
