@@ -1,6 +1,7 @@
 """Every socket's limits are one budget across daphne processes when Redis is configured (server.ws.rate,
 ``JsonProtocolConsumer.frame_limit``): a client that spreads its frames over two real daphne on one real Redis is
-refused by both once the budget is spent, where counting per process would let it send twice as much."""
+refused by both once the budget is spent, where counting per process would let it send twice as much; an exam
+page that moves to the other process keeps the budget it spent."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import asyncio
 import json
 from collections import Counter
 
+from tests.exams.helpers import open_session
 from tests.lessons.helpers import lesson_now
+from tests.support import setups
 from tests.support.client import logged_in, receive_json
+
+BROWSER_EVENT_BURST = 20  # proctor.media.exam_socket.BROWSER_EVENT_RATE
 
 
 async def spread(sockets: list, frame: dict, count: int) -> list[Counter]:
@@ -26,6 +31,15 @@ async def spread(sockets: list, frame: dict, count: int) -> list[Counter]:
 async def open_on_both(servers, username: str, path: str) -> list:
     """One socket of the same user on each process."""
     return [await logged_in(server.url, username).websocket(path) for server in servers]
+
+
+async def browser_events(server, session_id: int, count: int) -> Counter:
+    """Open the exam session's socket on ``server`` and send ``count`` browser events; the answers by kind."""
+    ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
+    assert (await receive_json(ws))["type"] == "session.state"
+    answers = (await spread([ws], {"type": "browser_event", "event": "tab_hidden"}, count))[0]
+    await ws.close()
+    return answers
 
 
 async def test_a_user_spreading_frames_over_two_processes_is_limited_once(daphne_factory, redis_server, live_env):
@@ -51,3 +65,14 @@ async def test_a_user_spreading_frames_over_two_processes_is_limited_once(daphne
         assert answer["not_joined"] > 0
     assert sum(a["not_joined"] for a in answers) < 240
     await asyncio.gather(*(socket.close() for socket in sockets))
+
+    # The exam socket (one per session: a second replaces the first): the page moves from A to B.
+    exam = live_env.call(
+        setups.open_exam, title="Алгебра", minutes=30, policy={}, student="student", reference="", consent=True
+    )
+    session_id = await open_session(servers[0], exam)
+    assert await browser_events(servers[0], session_id, BROWSER_EVENT_BURST) == {"event.recorded": BROWSER_EVENT_BURST}
+    on_b = await browser_events(servers[1], session_id, BROWSER_EVENT_BURST + 5)
+    # Counted per process, B would record a whole burst (20 of 25); shared, only what refilled meanwhile.
+    assert on_b["event.recorded"] < BROWSER_EVENT_BURST
+    assert on_b["rate_limited"] > 5
