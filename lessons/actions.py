@@ -171,3 +171,19 @@ def end(run_id: int, teacher: User) -> None:
     Presence.objects.filter(participant__run_id=run_id, left_at__isnull=True).update(left_at=now)
     audit.record("lessons.ended", actor=teacher, run=run_id)
     _tell_class(run_id, {"type": "lesson.end"})
+
+
+@transaction.atomic
+def place_media(run_id: int, expected: str, chosen: str) -> str:
+    """Put the run's Janus room on ``chosen`` if it is still on ``expected``; returns where it is now.
+
+    A compare-and-set, so that processes placing the same run at once agree on one instance (the first
+    write wins, the others read it). Moving a room that was somewhere already tells the class: sockets still
+    on the old instance leave it and join again (``lesson.media_moved``), so nobody stays in a half room.
+    """
+    if LessonRun.objects.filter(pk=run_id, janus_instance=expected).update(janus_instance=chosen):
+        if expected:
+            audit.record("lessons.media_moved", run=run_id, source=expected, target=chosen)
+            _tell_class(run_id, {"type": "lesson.media_moved", "instance": chosen})
+        return chosen
+    return LessonRun.objects.values_list("janus_instance", flat=True).get(pk=run_id)

@@ -22,11 +22,11 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from rtc.janus.client import JanusError, JanusSession
-from rtc.janus.rooms import JanusNotConfigured, ensure_room, instance_for, moderated_request
+from rtc.janus.client import JanusError, JanusSession, JanusUnavailable
+from rtc.janus.rooms import ensure_room, moderated_request
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
-from . import actions, live, protocol
+from . import actions, janus_placement, live, protocol
 from .access import lesson_role
 from .actions import group_name
 from .models import Lesson, Participant, Presence
@@ -35,8 +35,6 @@ from .turn import ice_servers_for
 
 log = logging.getLogger(__name__)
 
-RATE_BURST = 120  # messages; a student subscribing to 30 feeds sends ~60 at once
-RATE_PER_SECOND = 20
 TEACHER = Participant.Role.TEACHER
 
 
@@ -64,9 +62,15 @@ def notice(kind: Literal["removed", "ended", "media.lost"], detail: str) -> prot
     return {"type": kind, "detail": detail}
 
 
+def media_lost() -> protocol.Notice:
+    """Our Janus session is gone: the page closes its connections and sends ``join`` again."""
+    return notice("media.lost", _("Связь с медиасервером потеряна, переподключаемся…"))
+
+
 class LessonConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
     max_frame_bytes = 65_536
+    frame_limit = RateLimit("lesson messages", 120, 6)  # bursts of 120 (subscribing to 30 feeds is ~60), 20 a second
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
@@ -86,7 +90,6 @@ class LessonConsumer(JsonProtocolConsumer):
         self.subscriptions: dict[int, int] = {}  # feed -> subscriber handle
         self.known_feeds: dict[int, protocol.FeedInfo] = {}
         self.blocked: protocol.Blocked = {"audio": False, "video": False}
-        self.messages = RateLimit("messages", RATE_BURST, RATE_BURST / RATE_PER_SECOND)  # this socket's
         self.left = False
         self.heartbeat_task: asyncio.Future | None = None
         await self.accept()
@@ -95,10 +98,6 @@ class LessonConsumer(JsonProtocolConsumer):
         await self.leave_lesson()
 
     # ----- inbound messages (schemas in lessons.protocol) ---------------------------------------
-    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
-        self.messages.take()  # every frame counts, malformed ones too
-        await super().receive_json(content)
-
     async def handle_message(self, message_type: str, fields: dict[str, Any]) -> Reply | None:
         if message_type != "join" and self.admission is None:
             raise ProtocolError("not_joined", "send 'join' first")
@@ -146,15 +145,18 @@ class LessonConsumer(JsonProtocolConsumer):
         return joined
 
     async def start_media(self) -> None:
-        """Open our Janus session, make sure the room exists, and join it (publisher role, nothing sent yet)."""
+        """Open our Janus session on the run's instance, make sure the room exists there, and join it
+        (publisher role, nothing sent yet)."""
         room = self.admitted.janus_room
         try:
-            url = instance_for(room)
-        except JanusNotConfigured as error:
-            raise ProtocolError("media_unavailable", str(error)) from error
+            url = await janus_placement.instance_for_run(self.admitted.run_id)
+        except janus_placement.NoLiveInstance as error:
+            detail = _("медиасервер недоступен: %(reason)s") % {"reason": error}
+            raise ProtocolError("media_unavailable", detail) from error
         self.janus = JanusSession(url, settings.JANUS_API_SECRET, self.janus_event_received, self.janus_session_lost)
         try:
             await self.janus.create()
+            await janus_placement.watch(self.janus)
             await database_sync_to_async(live.bind_janus_session)(self.admitted.presence_id, self.janus.session_id)
             self.main_handle = await self.janus.attach()
             await ensure_room(self.janus, self.main_handle, room)
@@ -171,6 +173,8 @@ class LessonConsumer(JsonProtocolConsumer):
             )
         except JanusError as error:
             await self.drop_media()
+            if isinstance(error, JanusUnavailable):
+                await janus_placement.report_failure(url)  # the page's next 'join' goes to a live instance
             detail = _("медиасервер недоступен: %(reason)s") % {"reason": error.reason}
             raise ProtocolError("media_unavailable", detail) from error
         self.known_feeds = {}
@@ -401,6 +405,12 @@ class LessonConsumer(JsonProtocolConsumer):
             await self.leave_lesson()
             await self.close(code=CloseCode.FORBIDDEN)
 
+    async def lesson_media_moved(self, message: protocol.MediaMovedEvent) -> None:
+        """The room moved to another Janus (ours died, or another process found it dead): leave ours, rejoin."""
+        if self.janus is not None and self.janus.base_url != message["instance"].rstrip("/"):
+            await self.drop_media()
+            await self.send_json(media_lost())
+
     async def lesson_end(self, message: protocol.EndEvent) -> None:
         await self.send_json(notice("ended", _("Урок завершён.")))
         await self.leave_lesson()
@@ -457,9 +467,13 @@ class LessonConsumer(JsonProtocolConsumer):
                 await self.send_json(removed)
 
     async def janus_session_lost(self) -> None:
-        """Janus restarted or died: tell the browser; it sends 'join' again and we recreate the room."""
+        """Janus restarted or died: tell the browser; it sends 'join' again and we recreate the room, on
+        another instance if this one is dead (lessons.janus_placement)."""
+        url = self.janus.base_url if self.janus is not None else None
         self.drop_media_state()
-        await self.send_json(notice("media.lost", _("Связь с медиасервером потеряна, переподключаемся…")))
+        if url is not None:
+            await janus_placement.report_failure(url)
+        await self.send_json(media_lost())
 
     def drop_media_state(self) -> None:
         self.janus = None

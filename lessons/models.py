@@ -81,6 +81,9 @@ class LessonRun(models.Model):
     lesson = models.ForeignKey(Lesson, verbose_name=_("урок"), on_delete=models.PROTECT, related_name="runs")
     starts_at = models.DateTimeField(_("начало по расписанию"))
     janus_room = models.BigIntegerField(_("комната Janus"), unique=True, default=new_janus_room_id)
+    # The Janus instance (its API URL) holding the room now; "" until the first join places it.
+    # Moved by lessons.actions.move_media when that instance dies (lessons.janus_placement).
+    janus_instance = models.CharField(_("сервер Janus"), max_length=200, blank=True, default="")
     locked = models.BooleanField(_("вход закрыт"), default=False)
     camera_allowed = models.BooleanField(_("камеры учеников разрешены"), default=True)
     microphone_allowed = models.BooleanField(_("микрофоны учеников разрешены"), default=True)

@@ -192,4 +192,11 @@ class EndEvent(TypedDict):
     type: Literal["lesson.end"]
 
 
-LessonEvent = ParticipantsEvent | TalkingEvent | StateEvent | ModerationEvent | RemoveEvent | EndEvent
+class MediaMovedEvent(TypedDict):
+    """The run's room now lives on ``instance``: a socket whose Janus session is elsewhere joins again."""
+
+    type: Literal["lesson.media_moved"]
+    instance: str
+
+
+LessonEvent = ParticipantsEvent | TalkingEvent | StateEvent | ModerationEvent | RemoveEvent | EndEvent | MediaMovedEvent

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from django.utils.translation import gettext
 
 from server.accounts.models import User
-from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError, Reply
+from server.ws import CloseCode, JsonProtocolConsumer, ProtocolError, RateLimit, Reply
 
 from . import actions, exam_access
 from . import dashboard_protocol as protocol
@@ -42,6 +42,7 @@ def _session_in_exam(exam_id: int, session_id: int) -> bool:
 class DashboardConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
     max_frame_bytes = MAX_SDP_BYTES + 1024
+    frame_limit = RateLimit("dashboard messages", 120, 6)  # bursts of 120 (watching a class of 30 is 30), 20 a second
     exam_id: int | None = None
 
     async def connect(self) -> None:

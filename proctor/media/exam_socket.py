@@ -260,12 +260,12 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_offer(self, sdp: str) -> None:
         """Forward the offer to the worker; an error frame follows if no answer comes in time.
 
-        Before the worker spends anything on it, cheapest first: the rate limit (in memory), the media
-        sections, exactly the exam's (:mod:`proctor.media.sdp`, a pure check of the text), then the biometric
+        Before the worker spends anything on it, cheapest first: the rate limit (one budget in every process), the
+        media sections, exactly the exam's (:mod:`proctor.media.sdp`, a pure check of the text), then the biometric
         consent (no frame of the camera reaches the server without it), so only an offer that would otherwise
         reach the worker costs a database query.
         """
-        OFFER_RATE.take(self.session_id)
+        await OFFER_RATE.take_shared(self.session_id)
         if (problem := offer_problem(sdp)) is not None:
             raise ProtocolError("bad_sdp", problem)
         if not await database_sync_to_async(_has_consent)(self.session_id):
@@ -296,7 +296,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             await self.send_error("media_timeout", detail)
 
     async def on_identity_check(self) -> protocol.IdentityChecking:
-        IDENTITY_CHECK_RATE.take(self.session_id)  # the message rate; how many checks a session gets is the policy's
+        # The message rate; how many checks a session gets is the policy's.
+        await IDENTITY_CHECK_RATE.take_shared(self.session_id)
         *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
@@ -327,7 +328,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         return {"type": "materials", **tasks}
 
     async def on_browser_event(self, event: str) -> protocol.EventRecorded:
-        BROWSER_EVENT_RATE.take(self.session_id)
+        await BROWSER_EVENT_RATE.take_shared(self.session_id)
         kind, active = BROWSER_EVENTS[event]
         await self._to_worker("browser_event", kind=kind, active=active)
         return {"type": "event.recorded", "event": event}

@@ -215,6 +215,17 @@ class JanusSession:
             with contextlib.suppress(JanusError):
                 await self._post(f"/{self.session_id}", self._message("keepalive"))
 
+    async def lose(self, reason: str) -> None:
+        """Give the session up now: its instance is known dead (the health check), so the long-poll would only
+        notice when it times out (a host that vanished sends no reset). ``on_lost`` is called, once."""
+        if self.closed:
+            return
+        log.warning("janus session %s lost: %s", self.session_id, reason)
+        self.closed = True
+        for task in self._tasks:
+            task.cancel()
+        await self.on_lost()
+
     async def destroy(self) -> None:
         """Tear the session down: Janus hangs up every handle, the room sees the participant leave."""
         if self.closed and self.session_id is None:

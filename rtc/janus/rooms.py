@@ -1,7 +1,7 @@
-"""VideoRoom rooms for lessons: which Janus instance holds a room, its secret, creating it on demand.
+"""VideoRoom rooms: a room's secret, creating it on demand (on whichever instance the caller placed it).
 
-Scaled layout: ``JANUS_URLS`` lists every instance; a room lives on ``JANUS_URLS[room % len]``, so
-every daphne process picks the same instance without coordination (see docs/lessons.md).
+Which instance holds a room is the caller's record (a lesson run keeps it, ``lessons.janus_placement``);
+:mod:`rtc.janus.health` says which instances are live and picks the least loaded one for a new room.
 """
 
 from __future__ import annotations
@@ -15,17 +15,6 @@ from .client import JanusError, JanusSession
 
 ROOM_EXISTS = 427
 PUBLISHERS_PER_ROOM = 100  # camera + screen of the teacher and a camera per student
-
-
-class JanusNotConfigured(RuntimeError):
-    pass
-
-
-def instance_for(room: int) -> str:
-    urls = settings.JANUS_URLS
-    if not urls:
-        raise JanusNotConfigured("JANUS_URLS is empty: start the server with `make run` or set JANUS_URLS")
-    return urls[room % len(urls)]
 
 
 def room_secret(room: int) -> str:

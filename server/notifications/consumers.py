@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 
-from server.ws import JsonProtocolConsumer
+from server.ws import JsonProtocolConsumer, RateLimit
 
 from .delivery import mark_read, new_event, user_group
 from .protocol import SCHEMAS
@@ -12,6 +12,7 @@ from .protocol import SCHEMAS
 
 class NotificationConsumer(JsonProtocolConsumer):
     schemas = SCHEMAS
+    frame_limit = RateLimit("notification messages", 60, 10)
 
     async def connect(self) -> None:
         self.group = user_group(self.scope["user"].pk)

@@ -36,6 +36,7 @@ from server.language import chosen_language
 from .errors import CloseCode, ProtocolError
 from .fields import Schema, read_message
 from .frames import ErrorFrame
+from .rate import RateLimit
 from .rights import RightsWatch, check_session, get_watch
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,10 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
     schemas: ClassVar[Mapping[str, Schema]] = {}  # client → server message type → its fields
     protocol_version: ClassVar[int] = 1  # a message's optional ``v`` must be this
     _handlers: ClassVar[dict[str, str]] = {}
+    # Every frame of one user on this kind of socket, malformed ones too, counted across all daphne processes
+    # (RateLimit.take_shared: Redis when configured), so a client spreading its frames over several processes
+    # is limited once. None: the consumer limits what it must itself (chat, per message kind).
+    frame_limit: ClassVar[RateLimit | None] = None
     rights_watch: RightsWatch | None = None
     rights_user_id: int | None = None
     rights_checking = False  # a check runs; another request while it does is folded into one more run
@@ -158,6 +163,12 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         if self.revoked:
             return
+        if self.frame_limit is not None:
+            try:
+                await self.frame_limit.take_shared(self.scope["user"].pk)
+            except ProtocolError as error:
+                await self.send_error(error.code, error.detail, self.ref_of(text_data))
+                return
         if text_data is None:
             await self.send_error("bad_frame", "binary frames are not accepted")
             return
@@ -176,6 +187,16 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
             await self.receive_json(content)
         except ProtocolError as error:
             await self.send_error(error.code, error.detail, content.get("ref"), error.extra)
+
+    def ref_of(self, text_data: str | None) -> Any:
+        """The ``ref`` of a frame refused before it was read (rate limited), to echo in the error if it has one."""
+        if text_data is None or len(text_data) > self.max_frame_bytes:
+            return None
+        try:
+            content = json.loads(text_data)
+        except ValueError:
+            return None
+        return content.get("ref") if isinstance(content, dict) else None
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         """Check the message against its schema, handle it and send the handler's reply with the ``ref``."""

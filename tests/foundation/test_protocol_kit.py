@@ -238,6 +238,22 @@ async def test_every_bad_message_gets_an_error_frame_and_the_socket_stays_open(c
     assert await exchange(classroom, {"type": "ping"}) == {"type": "pong"}
 
 
+class LimitedClassroom(Classroom):
+    frame_limit = RateLimit("classroom frames", 2, 600)
+
+
+async def test_a_frame_limit_counts_every_frame_of_the_user_and_refuses_with_the_ref(db) -> None:
+    socket = WebsocketCommunicator(LimitedClassroom.as_asgi(), "/ws/classroom/")
+    socket.scope["user"] = SimpleNamespace(is_authenticated=True, pk=41)
+    assert (await socket.connect())[0]
+    assert (await exchange(socket, "{not json"))["error"] == "bad_json"  # malformed frames count too
+    assert await exchange(socket, {"type": "ping"}) == {"type": "pong"}
+    refused = await exchange(socket, {"type": "ping", "ref": "late"})
+    assert (refused["error"], refused["ref"]) == ("rate_limited", "late")
+    assert (await exchange(socket, "[1]"))["error"] == "rate_limited"  # nothing to echo: no ref
+    await socket.disconnect()
+
+
 async def test_an_anonymous_socket_is_closed_with_4401() -> None:
     socket = WebsocketCommunicator(Classroom.as_asgi(), "/ws/classroom/")
     socket.scope["user"] = SimpleNamespace(is_authenticated=False)

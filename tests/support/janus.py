@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +32,23 @@ class JanusServer:
         server = cls(config, folder)
         server.running = JanusProcess.start(config, folder)
         return server
+
+    def sibling(self, folder: Path) -> JanusServer:
+        """Another instance with the same secrets (as a scaled layout's instances share them), its own port."""
+        config = replace(self.config, http_port=free_port(), rtp_port_range="40000-49999")
+        return type(self)(config, folder, JanusProcess.start(config, folder))
+
+    def kill(self) -> None:
+        """kill -9: no goodbye to anybody (sessions' long-polls break, the health check's pings go unanswered)."""
+        if self.running is not None:
+            self.running.process.kill()
+            self.running.process.wait()
+            self.running = None
+
+    def freeze(self, frozen: bool = True) -> None:
+        """SIGSTOP / SIGCONT: a hung Janus or a vanished host — connections stay open, nothing answers."""
+        if self.running is not None:
+            self.running.process.send_signal(signal.SIGSTOP if frozen else signal.SIGCONT)
 
     def restart(self, event_backend: str | None = None) -> None:
         """Stop and start again on the same port and secrets: every session and room is gone.

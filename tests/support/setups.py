@@ -289,6 +289,13 @@ def janus_room(lesson: int) -> int:
     return LessonRun.objects.get(lesson=lesson).janus_room
 
 
+def janus_instance(lesson: int) -> str:
+    """The Janus instance (API URL) holding the room of the lesson's run now."""
+    from lessons.models import LessonRun
+
+    return LessonRun.objects.get(lesson=lesson).janus_instance
+
+
 def attendance(lesson: int) -> dict[str, dict]:
     """The attendance sheet as the server computes it, by student login, with how many intervals are still open."""
     from lessons.attendance import sheet
