@@ -15,7 +15,8 @@ email          email, почта    optional
 
 UTF-8 (with or without BOM) and Windows-1251 are accepted, with «,» or «;» as
 the separator. The import is all-or-nothing: any bad row means nothing is
-created and every bad row is reported with its line number.
+created, and every bad row is reported with its line number in one answer
+(a row with a bad e-mail and another with an unknown group are both listed).
 """
 
 from __future__ import annotations
@@ -141,8 +142,12 @@ def make_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def parse(text: str) -> list[Row]:
-    """Read rows and check each one on its own; raise ImportRejected listing every bad row."""
+def parse(text: str) -> tuple[list[Row], list[tuple[int, str]]]:
+    """Read rows and check each one on its own: the good rows, and (line, message) for every bad one.
+
+    Only a file without a usable header is rejected here; bad rows are returned so that
+    :func:`resolve` can check the good ones against the database in the same pass.
+    """
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -200,15 +205,13 @@ def parse(text: str) -> list[Row]:
                 email=email,
             )
         )
-    if errors:
-        raise ImportRejected(errors)
-    if not rows:
+    if not rows and not errors:
         raise ImportRejected([(2, _("В файле нет ни одной строки с данными."))])
-    return rows
+    return rows, errors
 
 
-def resolve(rows: list[Row], actor: User) -> dict[int, list[User | Row]]:
-    """Check rows against the database and each other; return each parent's children."""
+def resolve(rows: list[Row], actor: User) -> tuple[dict[int, list[User | Row]], list[tuple[int, str]]]:
+    """Check rows against the database and each other: each parent's children, and the errors found."""
     errors: list[tuple[int, str]] = []
     groups = {normalise_name(g.name): g for g in StudyGroup.objects.all()}
     students_in_file: dict[str, list[Row]] = {}
@@ -255,9 +258,7 @@ def resolve(rows: list[Row], actor: User) -> dict[int, list[User | Row]]:
                 continue
             found.append(child)
         children[row.line] = found
-    if errors:
-        raise ImportRejected(sorted(errors))
-    return children
+    return children, errors
 
 
 def _existing_student(row: Row, group: StudyGroup) -> bool:
@@ -286,8 +287,10 @@ class UsernameAllocator:
 @transaction.atomic
 def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
     """Create every login in the file or none; return the sheet of issued logins."""
-    rows = parse(decode(data))
-    children = resolve(rows, actor)
+    rows, row_errors = parse(decode(data))
+    children, errors = resolve(rows, actor)
+    if row_errors or errors:
+        raise ImportRejected(sorted(row_errors + errors))  # every bad row of the file, in one answer
     usernames = UsernameAllocator()
     issued: list[IssuedLogin] = []
     for row in sorted(rows, key=lambda r: r.role != Role.STUDENT):  # students first
