@@ -22,14 +22,20 @@ class PeriodClosed(Exception):
     """The lesson lies in a period already closed for its group."""
 
 
-@transaction.atomic
 def set_absence_reason(actor: User, run: LessonRun, student: User, reason: str, note: str) -> AbsenceReason | None:
-    """Record (or with an empty ``reason`` clear) why a student missed a lesson; refused in a closed period."""
-    group = run.lesson.group
-    closed = closed_period_of(group, run)
+    """Record (or with an empty ``reason`` clear) why a student missed a lesson; refused in a closed period.
+
+    The refusal is audited outside any transaction, so raising does not roll its record back.
+    """
+    closed = closed_period_of(run.lesson.group, run)
     if closed is not None:
         audit.record("reports.edit_refused", actor=actor, subject=student, run=run.pk, closed_period=closed.pk)
         raise PeriodClosed
+    with transaction.atomic():
+        return _write_reason(actor, run, student, reason, note)
+
+
+def _write_reason(actor: User, run: LessonRun, student: User, reason: str, note: str) -> AbsenceReason | None:
     if not reason:
         AbsenceReason.objects.filter(run=run, student=student).delete()
         audit.record("reports.absence_reason_cleared", actor=actor, subject=student, run=run.pk)

@@ -90,7 +90,7 @@ def _activity(request: AuthenticatedHttpRequest, group: StudyGroup | None) -> Ht
     period = periods.from_query("fortnight", request.GET.get("date"), "fortnight")
     rows = activity(group, period)
     where = group.name if group else _("вся школа")
-    roles = dict(Role.choices)
+    roles = {value: str(label) for value, label in Role.choices}
     if request.GET.get("table") == "roles":
         totals = by_role(rows)
         table = Table(
