@@ -60,10 +60,10 @@ def media_changes(events: list) -> list[tuple[int, bool]]:
 def record_media(session: int, up: bool) -> None:
     """Open a media interval on "webrtcup" (unless one is open), close it on "hangup"."""
     now = timezone.now()
-    presences = Presence.objects.filter(janus_session=session, left_at__isnull=True)
+    presences = Presence.objects.filter(janus_session=session)  # events may arrive after the page closed
     if up:
         presences.filter(media_up_at__isnull=True).update(media_up_at=now)
-        for presence in presences:
+        for presence in presences.filter(left_at__isnull=True):
             if not presence.media_intervals.filter(down_at__isnull=True).exists():
                 MediaInterval.objects.create(presence=presence, up_at=now)
     else:

@@ -301,6 +301,7 @@ def attendance(lesson: int) -> dict[str, dict]:
             "status": row.status,
             "removed": row.removed,
             "media": row.media_connected,
+            "media_seconds": row.seconds_with_media,
             "open_intervals": Presence.objects.filter(
                 participant__run=run, participant__user=row.student, left_at__isnull=True
             ).count(),
