@@ -25,14 +25,21 @@ class PeriodClosed(Exception):
 def set_absence_reason(actor: User, run: LessonRun, student: User, reason: str, note: str) -> AbsenceReason | None:
     """Record (or with an empty ``reason`` clear) why a student missed a lesson; refused in a closed period.
 
-    The refusal is audited outside any transaction, so raising does not roll its record back.
+    The group's row is locked while the period is checked and the reason written, so a period closed at
+    the same moment either sees the reason or refuses it. The refusal is audited after the transaction,
+    so raising does not roll its record back.
     """
-    closed = closed_period_of(run.lesson.group, run)
-    if closed is not None:
-        audit.record("reports.edit_refused", actor=actor, subject=student, run=run.pk, closed_period=closed.pk)
-        raise PeriodClosed
     with transaction.atomic():
-        return _write_reason(actor, run, student, reason, note)
+        _lock(run.lesson.group)
+        closed = closed_period_of(run.lesson.group, run)
+        if closed is None:
+            return _write_reason(actor, run, student, reason, note)
+    audit.record("reports.edit_refused", actor=actor, subject=student, run=run.pk, closed_period=closed.pk)
+    raise PeriodClosed
+
+
+def _lock(group: StudyGroup) -> None:
+    StudyGroup.objects.select_for_update().only("pk").get(pk=group.pk)
 
 
 def _write_reason(actor: User, run: LessonRun, student: User, reason: str, note: str) -> AbsenceReason | None:
@@ -50,6 +57,7 @@ def _write_reason(actor: User, run: LessonRun, student: User, reason: str, note:
 @transaction.atomic
 def close_period(actor: User, group: StudyGroup, period: Period) -> ClosedPeriod:
     """Close the group's period (idempotent: closing it again returns the existing record)."""
+    _lock(group)
     existing = ClosedPeriod.objects.filter(group=group, starts_on=period.first_day, ends_on=period.last_day).first()
     if existing is not None:
         return existing

@@ -83,7 +83,7 @@ def group_totals(group: StudyGroup, period: Period) -> list[StudentTotals]:
 
 
 def student_totals(student: User, period: Period) -> StudentTotals:
-    """One student's lessons in the period, in every group they are (or were) on the sheet of."""
+    """One student's lessons in the period, in the groups they are in now."""
     totals = StudentTotals(student)
     for mark in marks(held_runs(list(student.study_groups.all()), period), {student.pk}):
         totals.add(mark)

@@ -200,3 +200,36 @@ def test_the_current_period_cannot_be_closed(seeded, client_for):
     response = client_for("curator").post(f"/reports/attendance/group/{seeded['group'].pk}/close/", {"period": "term"})
     assert response.status_code == 302
     assert not ClosedPeriod.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("login", "sees", "does_not_see"),
+    [
+        ("director", ["/reports/activity/", "/reports/teachers/", "/reports/attendance/group/"], []),
+        (
+            "curator",
+            ["/reports/activity/group/", "/reports/attendance/group/", "/reports/teachers/"],
+            ['"/reports/activity/"'],
+        ),
+        ("teacher", ["/reports/attendance/group/", "/reports/teachers/"], ["/reports/activity/"]),
+        (
+            "parent",
+            ["/reports/attendance/student/"],
+            ["/reports/attendance/group/", "/reports/activity/", "/reports/teachers/"],
+        ),
+    ],
+)
+def test_the_index_lists_the_reports_each_role_may_open(seeded, client_for, login, sees, does_not_see):
+    page = client_for(login).get("/reports/").content.decode()
+    for link in sees:
+        assert link in page, (login, link)
+    for link in does_not_see:
+        assert link not in page, (login, link)
+    # and every page behind those links opens
+    client = client_for(login)
+    for href in set(re.findall(r'href="(/reports/[^"]+)"', page)):
+        assert client.get(href + NOVEMBER.replace("?", "&" if "?" in href else "?")).status_code == 200, href
+
+
+def test_proctor_has_no_reports(seeded, client_for):
+    assert client_for("proctor").get("/reports/").status_code == 404
