@@ -142,12 +142,22 @@ def make_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def parse(text: str) -> tuple[list[Row], list[tuple[int, str]]]:
-    """Read rows and check each one on its own: the good rows, and (line, message) for every bad one.
+@dataclass
+class Parsed:
+    """The file read row by row: good rows, (line, message) for every bad one, and the bad rows' names.
 
-    Only a file without a usable header is rejected here; bad rows are returned so that
-    :func:`resolve` can check the good ones against the database in the same pass.
+    Bad rows are kept as errors instead of stopping the import here, so that :func:`resolve` checks the
+    good ones against the database in the same pass; their names let a parent row that names such a
+    child say where the child's row went wrong instead of "not found".
     """
+
+    rows: list[Row] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)  # normalised full name -> line
+
+
+def parse(text: str) -> Parsed:
+    """Read rows and check each one on its own; only a file without a usable header is rejected here."""
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -161,8 +171,8 @@ def parse(text: str) -> tuple[list[Row], list[tuple[int, str]]]:
     if missing:
         raise ImportRejected([(1, _("Нет обязательных столбцов: %(cols)s.") % {"cols": ", ".join(missing)})])
 
-    rows: list[Row] = []
-    errors: list[tuple[int, str]] = []
+    parsed = Parsed()
+    rows, errors = parsed.rows, parsed.errors
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
@@ -191,6 +201,7 @@ def parse(text: str) -> tuple[list[Row], list[tuple[int, str]]]:
             row_errors.append(_("для родителя нужен столбец parent_of (чей родитель)"))
         if row_errors:
             errors.append((line, "; ".join(row_errors)))
+            parsed.rejected.setdefault(normalise_name(" ".join(parts)), line)
             continue
         assert role is not None  # an unknown role is a row error
         rows.append(
@@ -207,12 +218,12 @@ def parse(text: str) -> tuple[list[Row], list[tuple[int, str]]]:
         )
     if not rows and not errors:
         raise ImportRejected([(2, _("В файле нет ни одной строки с данными."))])
-    return rows, errors
+    return parsed
 
 
-def resolve(rows: list[Row], actor: User) -> tuple[dict[int, list[User | Row]], list[tuple[int, str]]]:
-    """Check rows against the database and each other: each parent's children, and the errors found."""
-    errors: list[tuple[int, str]] = []
+def resolve(parsed: Parsed, actor: User) -> dict[int, list[User | Row]]:
+    """Check rows against the database and each other: each parent's children; errors go to ``parsed``."""
+    rows, errors, rejected = parsed.rows, parsed.errors, parsed.rejected
     groups = {normalise_name(g.name): g for g in StudyGroup.objects.all()}
     students_in_file: dict[str, list[Row]] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -225,11 +236,10 @@ def resolve(rows: list[Row], actor: User) -> tuple[dict[int, list[User | Row]], 
         if row.role != Role.STUDENT:
             continue
         group = groups.get(normalise_name(row.group_name))
-        if group is None:
-            errors.append((row.line, _("неизвестная группа «%(g)s»") % {"g": row.group_name}))
-            continue
-        if not can_manage_group(actor, group):
-            errors.append((row.line, _("нет прав на группу «%(g)s»") % {"g": group.name}))
+        if group is None or not can_manage_group(actor, group):
+            message = _("неизвестная группа «%(g)s»") if group is None else _("нет прав на группу «%(g)s»")
+            errors.append((row.line, message % {"g": row.group_name if group is None else group.name}))
+            rejected.setdefault(normalise_name(row.full_name), row.line)
             continue
         row.group = group
         if _existing_student(row, group):
@@ -248,6 +258,12 @@ def resolve(rows: list[Row], actor: User) -> tuple[dict[int, list[User | Row]], 
             matches: list[User | Row] = list(students_in_file.get(normalise_name(ref), []))
             if not matches:
                 matches = list(User.objects.filter(username=ref, role_set__role=Role.STUDENT))
+            if not matches and normalise_name(ref) in rejected:
+                line = rejected[normalise_name(ref)]
+                errors.append(
+                    (row.line, _("ребёнок «%(ref)s»: ошибка в его строке %(line)d") % {"ref": ref, "line": line})
+                )
+                continue
             if len(matches) != 1:
                 message = _("ребёнок «%(ref)s» не найден") if not matches else _("ребёнок «%(ref)s» неоднозначен")
                 errors.append((row.line, message % {"ref": ref}))
@@ -258,7 +274,7 @@ def resolve(rows: list[Row], actor: User) -> tuple[dict[int, list[User | Row]], 
                 continue
             found.append(child)
         children[row.line] = found
-    return children, errors
+    return children
 
 
 def _existing_student(row: Row, group: StudyGroup) -> bool:
@@ -287,10 +303,11 @@ class UsernameAllocator:
 @transaction.atomic
 def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
     """Create every login in the file or none; return the sheet of issued logins."""
-    rows, row_errors = parse(decode(data))
-    children, errors = resolve(rows, actor)
-    if row_errors or errors:
-        raise ImportRejected(sorted(row_errors + errors))  # every bad row of the file, in one answer
+    parsed = parse(decode(data))
+    children = resolve(parsed, actor)
+    if parsed.errors:
+        raise ImportRejected(sorted(parsed.errors))  # every bad row of the file, in one answer
+    rows = parsed.rows
     usernames = UsernameAllocator()
     issued: list[IssuedLogin] = []
     for row in sorted(rows, key=lambda r: r.role != Role.STUDENT):  # students first

@@ -119,15 +119,24 @@ def test_the_old_password_is_asked_outside_the_first_login_window(school, client
 def test_every_bad_row_is_listed_in_one_answer(school, client_for):
     """A row-level mistake and a group the database does not know are reported together (issue 15)."""
     text = (
-        "role;full_name;group;email\n"
-        "ученик;Пестов Олег;9А;not-an-email\n"
-        "ученик;Лавров Кирилл;11В;\n"
-        "директор;Шубин Иван;9А;\n"
+        "role;full_name;group;email;parent_of\n"
+        "ученик;Пестов Олег;9А;not-an-email;\n"
+        "ученик;Лавров Кирилл;11В;;\n"
+        "директор;Шубин Иван;9А;;\n"
+        "родитель;Лаврова Анна;;;Лавров Кирилл\n"
+        "родитель;Пестова Ольга;;;Пестов Олег\n"
     )
     response = upload(client_for("admin"), text)
     assert response.status_code == 400
     page = response.content.decode()
-    for line, message in ((2, "e-mail"), (3, "неизвестная группа «11В»"), (4, "роль должна быть")):
+    expected = (
+        (2, "e-mail"),
+        (3, "неизвестная группа «11В»"),
+        (4, "роль должна быть"),
+        (5, "ребёнок «Лавров Кирилл»: ошибка в его строке 3"),  # the child's own row is what to fix
+        (6, "ребёнок «Пестов Олег»: ошибка в его строке 2"),
+    )
+    for line, message in expected:
         assert f"<td>{line}</td>" in page
         assert message in page
 
