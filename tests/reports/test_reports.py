@@ -233,3 +233,14 @@ def test_the_index_lists_the_reports_each_role_may_open(seeded, client_for, logi
 
 def test_proctor_has_no_reports(seeded, client_for):
     assert client_for("proctor").get("/reports/").status_code == 404
+
+
+def test_closed_periods_are_read_only_in_the_admin(seeded, client_for, school):
+    """The admin cannot quietly reopen a period: no delete, no change (closing and reasons are audited)."""
+    ClosedPeriod.objects.create(group=seeded["group"], starts_on="2026-11-01", ends_on="2026-11-30")
+    closed = ClosedPeriod.objects.get()
+    admin = client_for("admin")
+    assert admin.get("/admin/reports/closedperiod/").status_code == 200
+    assert admin.post(f"/admin/reports/closedperiod/{closed.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin.get("/admin/reports/absencereason/").status_code == 200
+    assert ClosedPeriod.objects.filter(pk=closed.pk).exists()
