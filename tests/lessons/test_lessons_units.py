@@ -192,6 +192,10 @@ def test_janus_event_endpoint_needs_the_secret_and_marks_media_up(school, client
     presence.refresh_from_db()
     assert presence.media_up_at is not None
     assert sheet(run)[0].media_connected is True
+    assert MediaInterval.objects.get(presence=presence).down_at is None
+    events = json.dumps([{"type": 16, "session_id": 555, "event": {"connection": "hangup", "reason": "DTLS alert"}}])
+    assert post("janus:api-secret").status_code == 204
+    assert MediaInterval.objects.get(presence=presence).down_at is not None
 
 
 def test_a_student_added_to_the_group_after_a_lesson_is_not_absent_from_it(school):
