@@ -162,3 +162,28 @@ class Presence(models.Model):
         if self.seen_at is not None and now - self.seen_at > self.STALE_AFTER:
             return self.seen_at
         return now
+
+
+class MediaInterval(models.Model):
+    """One stretch of a presence during which Janus reported the student's media up.
+
+    Janus's event handler sends "webrtcup" when a PeerConnection comes up and "hangup" when it goes; a
+    student whose network drops media but keeps the page open accumulates page time, not media time.
+    """
+
+    presence = models.ForeignKey(Presence, on_delete=models.CASCADE, related_name="media_intervals")
+    up_at = models.DateTimeField(_("связь установлена"))
+    down_at = models.DateTimeField(_("связь прервана"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("интервал видеосвязи")
+        verbose_name_plural = _("интервалы видеосвязи")
+        ordering = ["up_at"]
+
+    def __str__(self) -> str:
+        return f"{self.presence}: {self.up_at:%H:%M:%S}–{self.down_at or '…'}"
+
+    def ended_by(self, now: dt.datetime) -> dt.datetime:
+        """Media cannot outlast the page: an interval Janus never closed ends with its presence."""
+        page_end = self.presence.ended_by(now)
+        return min(self.down_at, page_end) if self.down_at is not None else page_end

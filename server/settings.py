@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "proctor",
     "rtc",
     "lessons",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -269,6 +270,10 @@ LESSONS_TURN_SECRET = os.environ.get("LESSONS_TURN_SECRET", "")  # coturn static
 LESSONS_TURN_TTL_SECONDS = int(os.environ.get("LESSONS_TURN_TTL_SECONDS", "3600"))
 LESSONS_JOIN_EARLY_MINUTES = int(os.environ.get("LESSONS_JOIN_EARLY_MINUTES", "10"))
 LESSONS_LATE_AFTER_MINUTES = int(os.environ.get("LESSONS_LATE_AFTER_MINUTES", "5"))
+
+# Reports (reports/periods.py): terms start on these dates (MM-DD) and last until the next one starts;
+# the default is the Russian school's four quarters («четверти»).
+REPORTS_TERM_STARTS = os.environ.get("REPORTS_TERM_STARTS", "09-01,11-01,01-09,04-01").split(",")
 LESSONS_PARENTS_MAY_JOIN = env_bool("LESSONS_PARENTS_MAY_JOIN", False)
 
 MODELS_CACHE_DIR = Path(os.environ.get("MODELS_CACHE_DIR", VAR_DIR / "models"))

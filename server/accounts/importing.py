@@ -15,7 +15,8 @@ email          email, почта    optional
 
 UTF-8 (with or without BOM) and Windows-1251 are accepted, with «,» or «;» as
 the separator. The import is all-or-nothing: any bad row means nothing is
-created and every bad row is reported with its line number.
+created, and every bad row is reported with its line number in one answer
+(a row with a bad e-mail and another with an unknown group are both listed).
 """
 
 from __future__ import annotations
@@ -141,8 +142,22 @@ def make_password() -> str:
     return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(PASSWORD_LENGTH))
 
 
-def parse(text: str) -> list[Row]:
-    """Read rows and check each one on its own; raise ImportRejected listing every bad row."""
+@dataclass
+class Parsed:
+    """The file read row by row: good rows, (line, message) for every bad one, and the bad rows' names.
+
+    Bad rows are kept as errors instead of stopping the import here, so that :func:`resolve` checks the
+    good ones against the database in the same pass; their names let a parent row that names such a
+    child say where the child's row went wrong instead of "not found".
+    """
+
+    rows: list[Row] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+    rejected: dict[str, int] = field(default_factory=dict)  # normalised full name -> line
+
+
+def parse(text: str) -> Parsed:
+    """Read rows and check each one on its own; only a file without a usable header is rejected here."""
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -156,8 +171,8 @@ def parse(text: str) -> list[Row]:
     if missing:
         raise ImportRejected([(1, _("Нет обязательных столбцов: %(cols)s.") % {"cols": ", ".join(missing)})])
 
-    rows: list[Row] = []
-    errors: list[tuple[int, str]] = []
+    parsed = Parsed()
+    rows, errors = parsed.rows, parsed.errors
     for line, values in enumerate(reader, start=2):
         if not any(v.strip() for v in values):
             continue
@@ -186,6 +201,7 @@ def parse(text: str) -> list[Row]:
             row_errors.append(_("для родителя нужен столбец parent_of (чей родитель)"))
         if row_errors:
             errors.append((line, "; ".join(row_errors)))
+            parsed.rejected.setdefault(normalise_name(" ".join(parts)), line)
             continue
         assert role is not None  # an unknown role is a row error
         rows.append(
@@ -200,16 +216,14 @@ def parse(text: str) -> list[Row]:
                 email=email,
             )
         )
-    if errors:
-        raise ImportRejected(errors)
-    if not rows:
+    if not rows and not errors:
         raise ImportRejected([(2, _("В файле нет ни одной строки с данными."))])
-    return rows
+    return parsed
 
 
-def resolve(rows: list[Row], actor: User) -> dict[int, list[User | Row]]:
-    """Check rows against the database and each other; return each parent's children."""
-    errors: list[tuple[int, str]] = []
+def resolve(parsed: Parsed, actor: User) -> dict[int, list[User | Row]]:
+    """Check rows against the database and each other: each parent's children; errors go to ``parsed``."""
+    rows, errors, rejected = parsed.rows, parsed.errors, parsed.rejected
     groups = {normalise_name(g.name): g for g in StudyGroup.objects.all()}
     students_in_file: dict[str, list[Row]] = {}
     seen: set[tuple[str, str, str]] = set()
@@ -222,11 +236,10 @@ def resolve(rows: list[Row], actor: User) -> dict[int, list[User | Row]]:
         if row.role != Role.STUDENT:
             continue
         group = groups.get(normalise_name(row.group_name))
-        if group is None:
-            errors.append((row.line, _("неизвестная группа «%(g)s»") % {"g": row.group_name}))
-            continue
-        if not can_manage_group(actor, group):
-            errors.append((row.line, _("нет прав на группу «%(g)s»") % {"g": group.name}))
+        if group is None or not can_manage_group(actor, group):
+            message = _("неизвестная группа «%(g)s»") if group is None else _("нет прав на группу «%(g)s»")
+            errors.append((row.line, message % {"g": row.group_name if group is None else group.name}))
+            rejected.setdefault(normalise_name(row.full_name), row.line)
             continue
         row.group = group
         if _existing_student(row, group):
@@ -245,6 +258,12 @@ def resolve(rows: list[Row], actor: User) -> dict[int, list[User | Row]]:
             matches: list[User | Row] = list(students_in_file.get(normalise_name(ref), []))
             if not matches:
                 matches = list(User.objects.filter(username=ref, role_set__role=Role.STUDENT))
+            if not matches and normalise_name(ref) in rejected:
+                line = rejected[normalise_name(ref)]
+                errors.append(
+                    (row.line, _("ребёнок «%(ref)s»: ошибка в его строке %(line)d") % {"ref": ref, "line": line})
+                )
+                continue
             if len(matches) != 1:
                 message = _("ребёнок «%(ref)s» не найден") if not matches else _("ребёнок «%(ref)s» неоднозначен")
                 errors.append((row.line, message % {"ref": ref}))
@@ -255,8 +274,6 @@ def resolve(rows: list[Row], actor: User) -> dict[int, list[User | Row]]:
                 continue
             found.append(child)
         children[row.line] = found
-    if errors:
-        raise ImportRejected(sorted(errors))
     return children
 
 
@@ -286,8 +303,11 @@ class UsernameAllocator:
 @transaction.atomic
 def import_users(data: bytes, actor: User) -> list[IssuedLogin]:
     """Create every login in the file or none; return the sheet of issued logins."""
-    rows = parse(decode(data))
-    children = resolve(rows, actor)
+    parsed = parse(decode(data))
+    children = resolve(parsed, actor)
+    if parsed.errors:
+        raise ImportRejected(sorted(parsed.errors))  # every bad row of the file, in one answer
+    rows = parsed.rows
     usernames = UsernameAllocator()
     issued: list[IssuedLogin] = []
     for row in sorted(rows, key=lambda r: r.role != Role.STUDENT):  # students first

@@ -63,3 +63,23 @@ class ParentLink(models.Model):
     def clean(self) -> None:
         if self.parent_id and self.parent_id == self.child_id:
             raise ValidationError(_("Пользователь не может быть родителем самого себя."))
+
+
+class Enrolment(models.Model):
+    """When a student joined a group: attendance counts them absent only for lessons after that.
+
+    Kept by a signal on ``StudyGroup.students`` (server/school/signals.py); a student whose membership
+    predates this record has none and counts as a member from the start.
+    """
+
+    group = models.ForeignKey(StudyGroup, on_delete=models.CASCADE, related_name="enrolments")
+    student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments")
+    added_at = models.DateTimeField(_("добавлен в группу"))
+
+    class Meta:
+        verbose_name = _("зачисление в группу")
+        verbose_name_plural = _("зачисления в группы")
+        constraints = [models.UniqueConstraint(fields=["group", "student"], name="unique_enrolment")]
+
+    def __str__(self) -> str:
+        return f"{self.student} → {self.group} ({self.added_at:%Y-%m-%d})"

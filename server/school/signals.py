@@ -7,10 +7,11 @@ from typing import Any
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
 from server.ws.rights import rights_changed
 
-from .models import ParentLink, StudyGroup
+from .models import Enrolment, ParentLink, StudyGroup
 
 RELATIONS = {
     StudyGroup.curators.through: "curators",
@@ -42,6 +43,24 @@ def on_membership_changed(
 
 for _through in RELATIONS:
     m2m_changed.connect(on_membership_changed, sender=_through, dispatch_uid=f"rights-{_through.__name__}")
+
+
+@receiver(m2m_changed, sender=StudyGroup.students.through, dispatch_uid="enrolment-dates")
+def on_students_changed(
+    sender: Any, instance: Any, action: str, reverse: bool, pk_set: set[int] | None, **kwargs: Any
+) -> None:
+    """Date each student's joining of a group, so lessons held before it do not count them absent."""
+    if action == "post_add":
+        pairs = [(pk, instance.pk) if reverse else (instance.pk, pk) for pk in pk_set or ()]
+        now = timezone.now()
+        for group_id, student_id in pairs:
+            Enrolment.objects.update_or_create(group_id=group_id, student_id=student_id, defaults={"added_at": now})
+    elif action == "post_remove":
+        field = "group_id__in" if reverse else "student_id__in"
+        owner = "student_id" if reverse else "group_id"
+        Enrolment.objects.filter(**{owner: instance.pk, field: pk_set or ()}).delete()
+    elif action == "pre_clear":
+        Enrolment.objects.filter(**{"student_id" if reverse else "group_id": instance.pk}).delete()
 
 
 @receiver(pre_delete, sender=StudyGroup, dispatch_uid="rights-group-deleted")

@@ -51,21 +51,94 @@ def test_good_file_creates_logins_and_sheet(school, client_for, encoding):
     assert AuditEvent.objects.filter(kind="accounts.import", actor=school["curator"]).exists()
 
 
-def test_one_time_password_must_be_changed_at_first_login(school, client_for):
+def slip_password(page: str, login: str) -> str:
+    slip = re.search(rf'data-login="{re.escape(login)}".*?class="slip-password">([^<]+)<', page, re.S)
+    assert slip is not None, login
+    return slip.group(1)
+
+
+def test_login_sheet_is_one_slip_per_person_with_the_address_and_its_qr_code(school, client_for):
     page = upload(client_for("admin"), GOOD).content.decode()
-    password = re.search(r"<code>orlova\.ds</code></td><td><code>([^<]+)</code>", page).group(1)
+    assert page.count('class="slip"') == 4
+    assert "<table" not in page  # nobody's slip shows the others' passwords
+    assert page.count('<svg width="') == 4
+    assert 'class="slip-qr"' in page
+    assert page.count("http://testserver/accounts/login/") == 4
+    slip = page[page.index('data-login="orlova.ds"') :].split("</li>")[0]
+    assert "Орлова Дарья Сергеевна" in slip
+    assert "9А" in slip
+    assert "kuznetsov" not in slip
+    assert User.objects.get(username="orlova.ds").check_password(slip_password(page, "orlova.ds"))
+
+
+NEW_PASSWORD = {"new_password1": "Zv3zdnoe-Nebo-42", "new_password2": "Zv3zdnoe-Nebo-42"}
+
+
+def test_first_login_changes_the_one_time_password_without_typing_it_again(school, client_for):
+    page = upload(client_for("admin"), GOOD).content.decode()
+    password = slip_password(page, "orlova.ds")
     client = Client()
     assert client.post("/accounts/login/", {"username": "orlova.ds", "password": password}).status_code == 302
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password/change/"
-    response = client.post(
-        "/accounts/password/change/",
-        {"old_password": password, "new_password1": "Zv3zdnoe-Nebo-42", "new_password2": "Zv3zdnoe-Nebo-42"},
-    )
-    assert response.status_code == 302
+    form = client.get("/accounts/password/change/").content.decode()
+    assert 'name="old_password"' not in form
+    assert client.post("/accounts/password/change/", NEW_PASSWORD).status_code == 302
     assert client.get("/").status_code == 200
+    user = User.objects.get(username="orlova.ds")
+    assert not user.must_change_password
+    assert user.check_password(NEW_PASSWORD["new_password1"])
+    event = AuditEvent.objects.filter(kind="auth.password_changed", subject=user).get()
+    assert event.details == {"without_old_password": True}
+
+
+def test_the_old_password_is_asked_outside_the_first_login_window(school, client_for):
+    """Another session of the same user, or the same session after the window, must know the password."""
+    from unittest import mock
+
+    from server.accounts import first_login
+
+    page = upload(client_for("admin"), GOOD).content.decode()
+    password = slip_password(page, "orlova.ds")
+    other_session = Client()
+    other_session.force_login(User.objects.get(username="orlova.ds"))  # not a login with the one-time password
+    assert 'name="old_password"' in other_session.get("/accounts/password/change/").content.decode()
+    assert other_session.post("/accounts/password/change/", NEW_PASSWORD).status_code == 200  # refused
+    client = Client()
+    client.post("/accounts/login/", {"username": "orlova.ds", "password": password})
+    later = first_login.time.time() + first_login.WINDOW_SECONDS + 1
+    with mock.patch.object(first_login.time, "time", return_value=later):
+        assert client.post("/accounts/password/change/", NEW_PASSWORD).status_code == 200  # refused
+        assert User.objects.get(username="orlova.ds").must_change_password
+        response = client.post("/accounts/password/change/", {"old_password": password, **NEW_PASSWORD})
+    assert response.status_code == 302
     assert not User.objects.get(username="orlova.ds").must_change_password
+
+
+def test_every_bad_row_is_listed_in_one_answer(school, client_for):
+    """A row-level mistake and a group the database does not know are reported together (issue 15)."""
+    text = (
+        "role;full_name;group;email;parent_of\n"
+        "ученик;Пестов Олег;9А;not-an-email;\n"
+        "ученик;Лавров Кирилл;11В;;\n"
+        "директор;Шубин Иван;9А;;\n"
+        "родитель;Лаврова Анна;;;Лавров Кирилл\n"
+        "родитель;Пестова Ольга;;;Пестов Олег\n"
+    )
+    response = upload(client_for("admin"), text)
+    assert response.status_code == 400
+    page = response.content.decode()
+    expected = (
+        (2, "e-mail"),
+        (3, "неизвестная группа «11В»"),
+        (4, "роль должна быть"),
+        (5, "ребёнок «Лавров Кирилл»: ошибка в его строке 3"),  # the child's own row is what to fix
+        (6, "ребёнок «Пестов Олег»: ошибка в его строке 2"),
+    )
+    for line, message in expected:
+        assert f"<td>{line}</td>" in page
+        assert message in page
 
 
 BAD_FILES = [

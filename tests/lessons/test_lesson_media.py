@@ -151,6 +151,7 @@ async def test_lesson_with_teacher_and_two_students(
     assert closing - joined - 0.5 <= present <= gone - joining + 0.5, (rows["student"], joining, joined, closing, gone)
     assert rows["student"]["status"] == "present"
     assert rows["student"]["media"] is True  # Janus's event handler reported the student's media up
+    assert 0 < rows["student"]["media_seconds"] <= present  # minutes with media: within the minutes on the page
     assert rows["student2"]["removed"] is True
     assert pick(await inbound(teacher), user=me1["user"]) is None
 

@@ -11,11 +11,12 @@ import hmac
 from django.utils import timezone
 
 from lessons.attendance import merged_seconds, sheet
-from lessons.models import Lesson, LessonRun, Participant, Presence
+from lessons.janus_events import record_media
+from lessons.models import Lesson, LessonRun, MediaInterval, Participant, Presence
 from lessons.schedule import current_occurrence
 from lessons.turn import ice_servers_for, turn_credentials
 from server.accounts.models import User
-from server.school.models import StudyGroup
+from server.school.models import Enrolment, StudyGroup
 
 T0 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -123,7 +124,7 @@ def test_schedule_and_attendance_pages_respect_roles(school, client):
     client.force_login(User.objects.get(username="teacher"))
     csv_text = client.get(f"/lessons/runs/{run.pk}/attendance.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("ученик;логин;вошёл")
-    assert "Иванов Иван Петрович;student;;;0,0;нет;отсутствовал" in csv_text
+    assert "Иванов Иван Петрович;student;;;0,0;0,0;нет;отсутствовал" in csv_text
 
 
 def test_teacher_plans_a_weekly_lesson_only_for_own_group(school, client):
@@ -191,3 +192,48 @@ def test_janus_event_endpoint_needs_the_secret_and_marks_media_up(school, client
     presence.refresh_from_db()
     assert presence.media_up_at is not None
     assert sheet(run)[0].media_connected is True
+    assert MediaInterval.objects.get(presence=presence).down_at is None
+    events = json.dumps([{"type": 16, "session_id": 555, "event": {"connection": "hangup", "reason": "DTLS alert"}}])
+    assert post("janus:api-secret").status_code == 204
+    assert MediaInterval.objects.get(presence=presence).down_at is not None
+
+
+def test_a_student_added_to_the_group_after_a_lesson_is_not_absent_from_it(school):
+    """The sheet of an earlier lesson lists only those already in the group (issue 15)."""
+    lesson = make_lesson(starts_at=T0)
+    run = LessonRun.objects.create(lesson=lesson, starts_at=T0, ended_at=T0 + dt.timedelta(minutes=45))
+    group = lesson.group
+    newcomer = User.objects.get(username="student3")
+    Enrolment.objects.filter(group=group).update(added_at=T0 - dt.timedelta(days=30))
+    group.students.add(newcomer)  # joins 9А today, months after the lesson
+    assert Enrolment.objects.get(group=group, student=newcomer).added_at > run.ended_at
+    assert {r.student.username for r in sheet(run)} == {"student", "student2"}
+    later = LessonRun.objects.create(lesson=lesson, starts_at=timezone.now() + dt.timedelta(days=1))
+    assert "student3" in {r.student.username for r in sheet(later)}
+    group.students.remove(newcomer)
+    assert not Enrolment.objects.filter(group=group, student=newcomer).exists()
+
+
+def test_minutes_with_media_count_every_stretch_janus_reported(school):
+    """Media up 10 min, down (page still open), up again 5 min: 15 with media, 30 with the page open."""
+    now = timezone.now()
+    start = now - dt.timedelta(minutes=30)
+    lesson = make_lesson(starts_at=start)
+    run = LessonRun.objects.create(lesson=lesson, starts_at=start)
+    participant = Participant.objects.create(run=run, user=User.objects.get(username="student"), role="student")
+    presence = Presence.objects.create(participant=participant, joined_at=start, janus_session=777)
+    for up, minutes_ago in ((True, 30), (False, 20), (True, 5)):
+        with time_at(now - dt.timedelta(minutes=minutes_ago)):
+            record_media(777, up)
+            record_media(777, up)  # Janus repeats itself: a second "webrtcup" opens no second interval
+    assert MediaInterval.objects.filter(presence=presence).count() == 2
+    row = {r.student.username: r for r in sheet(run, now=now)}["student"]
+    assert row.minutes_present == 30.0
+    assert row.minutes_with_media == 15.0
+    assert row.media_connected
+
+
+def time_at(moment: dt.datetime):
+    from unittest import mock
+
+    return mock.patch("django.utils.timezone.now", return_value=moment)
