@@ -252,6 +252,11 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
       stream.getAudioTracks().forEach((t) => { t.enabled = !blocked.audio; });
       stream.getVideoTracks().forEach((t) => { t.enabled = !blocked.video; });
     }
+    // The buttons say who turned the microphone or camera off, so a student does not think it is broken.
+    if (blocked.audio) { $("btn-mic").textContent = gettext("Микрофон выключен учителем"); $("btn-mic").dataset.on = "0"; }
+    else if ($("btn-mic").dataset.on !== "1") $("btn-mic").textContent = micLabel(false);
+    if (blocked.video) { $("btn-cam").textContent = gettext("Камера выключена учителем"); $("btn-cam").dataset.on = "0"; }
+    else if ($("btn-cam").dataset.on !== "1") $("btn-cam").textContent = gettext("Включить камеру");
     if (blocked.audio || blocked.video) status(blockedText[blocked.audio && blocked.video ? "both" : blocked.audio ? "audio" : "video"]);
   }
 
@@ -274,6 +279,9 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
     lesson.finished = true;
     closeAll();
     for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
+    // Removed or ended: nothing on the page works any more, so the controls and the people go.
+    $("lesson-layout").hidden = true;
+    lesson.participants = []; renderParticipants();
     status(text);
   }
 
@@ -332,6 +340,7 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
       lesson.errors.push(m);
       if (m.error === "media_unavailable" && !lesson.finished) { scheduleRejoin(REJOIN_AFTER_MEDIA_UNAVAILABLE_MS); return; }
       if (!lesson.joined) { lesson.finished = ["forbidden", "locked", "removed", "ended", "not_open"].includes(m.error); }
+      if (lesson.finished) $("lesson-layout").hidden = true;
       status(m.detail);
     },
   };
