@@ -252,11 +252,11 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
       stream.getAudioTracks().forEach((t) => { t.enabled = !blocked.audio; });
       stream.getVideoTracks().forEach((t) => { t.enabled = !blocked.video; });
     }
-    // The buttons say who turned the microphone or camera off, so a student does not think it is broken.
-    if (blocked.audio) { $("btn-mic").textContent = gettext("Микрофон выключен учителем"); $("btn-mic").dataset.on = "0"; }
-    else if ($("btn-mic").dataset.on !== "1") $("btn-mic").textContent = micLabel(false);
-    if (blocked.video) { $("btn-cam").textContent = gettext("Камера выключена учителем"); $("btn-cam").dataset.on = "0"; }
-    else if ($("btn-cam").dataset.on !== "1") $("btn-cam").textContent = gettext("Включить камеру");
+    // The buttons follow the tracks just set, and say who turned them off (not a broken «Включить»).
+    $("btn-mic").dataset.on = blocked.audio ? "0" : "1";
+    $("btn-mic").textContent = blocked.audio ? gettext("Микрофон выключен учителем") : micLabel(true);
+    $("btn-cam").dataset.on = blocked.video ? "0" : "1";
+    $("btn-cam").textContent = blocked.video ? gettext("Камера выключена учителем") : gettext("Выключить камеру");
     if (blocked.audio || blocked.video) status(blockedText[blocked.audio && blocked.video ? "both" : blocked.audio ? "audio" : "video"]);
   }
 
