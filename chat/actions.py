@@ -36,13 +36,14 @@ from server.events import publish_on_commit
 from server.notifications.delivery import notify
 from server.ws import ProtocolError
 
-from . import frames
+from . import frames, unread
 from .access import RoomAccess
 from .attachments import binding as attachment_binding
 from .conf import LIMITS
 from .hub import publish_committed
 from .models import Membership, Message, MessageRevision, Report, Room
 from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED, encode, message_frame, updated_frame
+from .rooms import direct_key, open_direct
 from .store import check_text, get_message, load_room, writable_room
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -90,7 +91,7 @@ def post_message(
         raise
     if mentioned:
         for member in User.objects.filter(pk__in=mentioned):
-            notify(member, "chat.mention", f"{user}: {text[:300]}", f"/chat/?room={room.pk}&seq={seq}")
+            notify(member, "chat.mention", f"{user}: {text[:300]}", unread.message_link(room.pk, seq))
     message.author, message.reply_to = user, reply
     if claimed:
         prefetch_related_objects([message], *MESSAGE_PREFETCH)
@@ -99,6 +100,8 @@ def post_message(
         none._result_cache, none._prefetch_done = [], True  # type: ignore[attr-defined]  # as prefetching stores
         message._prefetched_objects_cache = {"attachments": none}  # type: ignore[attr-defined]
     _publish(room.pk, "message", message_frame(message), seq)
+    unread.publish_room(room.pk)  # the author's count too: writing moved their read position
+    unread.dismiss_read(user, room.pk, seq)
     return message, False
 
 
@@ -208,6 +211,7 @@ def delete_message(user: User, room_id: int, seq: int) -> Message:
         if message.author_id != user.pk:
             audit.record("chat.message_deleted", actor=user, subject=message.author, room=room.pk, seq=seq)
     _publish(room.pk, "update", updated_frame(message), seq)
+    unread.publish_room(room.pk)
     return message
 
 
@@ -220,6 +224,8 @@ def mark_read(user: User, room_id: int, seq: int) -> int | None:
     Membership.objects.filter(pk=access.membership.pk, last_read_seq__lt=seq).update(last_read_seq=seq)
     read: frames.Read = {"type": "read", "room": room.pk, "user": user.pk, "seq": seq}
     _publish(room.pk, "event", encode(read))
+    unread.publish_room(room.pk, [user.pk])
+    unread.dismiss_read(user, room.pk, seq)
     return seq
 
 
@@ -240,7 +246,7 @@ def report_message(user: User, room_id: int, seq: int, reason: str) -> Report:
                 moderator,
                 "chat.report",
                 gettext_noop("Жалоба на сообщение в чате «%(room)s»"),
-                f"/chat/?room={room.pk}&seq={seq}",
+                unread.message_link(room.pk, seq),
                 params={"room": room.title},
             )
     return report
@@ -263,3 +269,15 @@ def mute_member(user: User, room_id: int, target_id: int, minutes: int) -> Membe
     muted: frames.Muted = {"type": "muted", "room": room.pk, "user": target_id, "until": until}
     _publish(room.pk, "event", encode(muted))
     return membership
+
+
+def open_direct_chat(user: User, other: User) -> Room:
+    """The private chat of two people (see :func:`chat.rooms.open_direct`); the other person's open pages hear
+    of it at once when it is new to them, instead of after a reload."""
+    known = Membership.objects.filter(
+        room__kind=Room.Kind.DIRECT, room__key=direct_key(user.pk, other.pk), user=other
+    ).exists()
+    room = open_direct(user, other)
+    if not known:
+        unread.publish_room_added(room.pk, other.pk)
+    return room

@@ -7,4 +7,11 @@ class ChatConfig(AppConfig):
     verbose_name = _("Чаты")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the school-structure receivers
+        from server.notifications import snapshots
+
+        from . import (
+            signals,  # noqa: F401 - connects the school-structure receivers
+            unread,
+        )
+
+        snapshots.register(unread.snapshot)

@@ -22,7 +22,7 @@ from .hub import Hub, get_hub
 from .models import Room
 from .payloads import PROTOCOL_VERSION, RoomPayload, person
 from .protocol import SCHEMAS
-from .rooms import DirectChatForbidden, open_direct
+from .rooms import DirectChatForbidden
 from .wire import DirectWriter, Frame
 
 USER_SENDS = RateLimit("messages from you", *LIMITS.user_rate)
@@ -231,5 +231,5 @@ def _open_direct(user: User, other_id: int) -> RoomPayload:
     other = User.objects.filter(pk=other_id, is_active=True).first()
     if other is None:
         raise ProtocolError("not_found", f"user {other_id} does not exist")
-    room = open_direct(user, other)
+    room = actions.open_direct_chat(user, other)
     return next(r for r in queries.rooms_for(user) if r["id"] == room.pk)

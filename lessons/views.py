@@ -22,7 +22,7 @@ from .access import can_plan_lessons, can_view_attendance, lesson_role, visible_
 from .attendance import sheet
 from .forms import LessonForm
 from .models import Lesson, LessonRun
-from .schedule import current_occurrence, occurrences
+from .schedule import current_occurrence, ended_runs, occurrences, status
 
 SCHEDULE_DAYS = 7
 
@@ -33,14 +33,18 @@ def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
     now = timezone.now()
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     lessons = list(visible_lessons(user))
+    until = day_start + dt.timedelta(days=SCHEDULE_DAYS)
+    ended = ended_runs(lessons, day_start, until)
     items = []
-    for occurrence in occurrences(lessons, day_start, day_start + dt.timedelta(days=SCHEDULE_DAYS)):
+    for occurrence in occurrences(lessons, day_start, until):
+        lesson = occurrence.lesson
+        may_join = lesson_role(user, lesson) is not None
+        was_ended = (lesson.pk, occurrence.starts_at) in ended
         items.append(
             {
                 "occurrence": occurrence,
-                "can_join": occurrence.is_joinable(now) and lesson_role(user, occurrence.lesson) is not None,
-                "is_past": occurrence.ends_at < now,
-                "can_see_attendance": can_view_attendance(user, occurrence.lesson),
+                "status": status(occurrence, ended=was_ended, may_join=may_join, now=now),
+                "can_see_attendance": can_view_attendance(user, lesson),
             }
         )
     recent = LessonRun.objects.filter(lesson__in=lessons, ended_at__isnull=False).select_related("lesson")[:20]
@@ -59,7 +63,14 @@ def room(request: AuthenticatedHttpRequest, lesson_id: int) -> HttpResponse:
     if role is None:
         raise Http404
     occurrence = current_occurrence(lesson)
-    context = {"lesson": lesson, "role": role, "occurrence": occurrence, "chat_url": reverse("chat:page")}
+    ended = occurrence is not None and bool(ended_runs([lesson], occurrence.starts_at, occurrence.ends_at))
+    context = {
+        "lesson": lesson,
+        "role": role,
+        "occurrence": None if ended else occurrence,
+        "ended": ended,
+        "chat_url": reverse("chat:page"),
+    }
     return render(request, "lessons/room.html", context)
 
 

@@ -10,6 +10,7 @@ MAX_IDS = 500
 
 SCHEMAS: dict[str, Schema] = {
     "notification.mark_read": {"ids": ListOf(item=Int(min=1), max=MAX_IDS)},
+    "counters.follow": {},
 }
 
 

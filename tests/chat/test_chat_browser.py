@@ -155,6 +155,7 @@ async def test_curator_and_parent_chat_with_typing_receipts_photo_and_resync(
         fits = await parent.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert fits, "the chat must fit a phone screen without horizontal scrolling"
 
+        await parent.get_by_role("button", name="Меню").click()  # a phone's header keeps the languages in its menu
         await parent.select_option("#lang-select", "en")
         await parent.locator("html[lang=en]").wait_for(state="attached")
         await parent.locator("#connection-status", has_text="Online").wait_for()

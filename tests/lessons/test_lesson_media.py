@@ -99,18 +99,22 @@ async def test_lesson_with_teacher_and_two_students(
     assert await rising(student2, "packetsReceived", user=me1["user"], kind="audio") > 20
     await teacher.click(f'#participants li[data-user="{me1["user"]}"] button:text("Выключить микрофон")')
     await wait_for(lambda: student1.evaluate("window.lesson.blocked.audio"), what="student told about mute")
+    assert await student1.inner_text("#btn-mic") == "Микрофон выключен учителем"  # not a broken «Включить»
     await asyncio.sleep(0.5)
     assert await rising(student2, "packetsReceived", user=me1["user"], kind="audio") <= 2
     assert await rising(student2, "framesDecoded", user=me1["user"], kind="video") > 5  # video still flows
     # ... and turns their camera off: Janus stops forwarding it too.
     await teacher.click(f'#participants li[data-user="{me1["user"]}"] button:text("Выключить камеру")')
     await wait_for(lambda: student1.evaluate("window.lesson.blocked.video"), what="student told about camera")
+    assert await student1.inner_text("#btn-cam") == "Камера выключена учителем"
     await asyncio.sleep(0.5)
     assert await rising(student2, "framesDecoded", user=me1["user"], kind="video") <= 1
 
     # 3. The teacher removes student 2 and locks the lesson: student 2 is out and cannot come back.
     await teacher.click(f'#participants li[data-user="{me2["user"]}"] button:text("Удалить")')
     await wait_for(lambda: student2.evaluate("window.lesson.finished"), what="student 2 removed")
+    assert await student2.locator("#lesson-layout").is_hidden()  # no controls or participants left to press
+    assert await student2.locator("#participants li").count() == 0
     await teacher.check("#chk-lock")
     await wait_for(
         lambda: teacher.evaluate(f"!window.lesson.participants.some(p => p.user === {me2['user']})"),

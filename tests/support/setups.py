@@ -471,3 +471,75 @@ def lesson_participants(lesson: int) -> dict[str, int]:
 
     rows = Participant.objects.filter(run__lesson_id=lesson).values("user__username").annotate(n=Count("id"))
     return {row["user__username"]: row["n"] for row in rows}
+# ----- the school day (home pages) ------------------------------------------------------------------------
+def school_morning() -> dict[str, int]:
+    """Something to do now for every demo role (issue 15's home pages); the ids by name.
+
+    9А: a lesson running now (teacher), an open exam (proctor), the student's reviewed exam with a comment,
+    a lesson held earlier this week that the student attended and one ended today; 10Б (another parent's
+    child): a lesson running now; the parent's question to the curator, overdue; unread group-chat messages
+    for the student and 10Б's student.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chat import actions as chat_actions
+    from chat.rooms import open_direct, sync_group_rooms
+    from chat.sla.models import Question
+    from lessons.models import Lesson, LessonRun, Participant, Presence
+    from proctor.models import Episode, Exam, ExamSession
+    from server.accounts.models import User
+    from server.school.models import StudyGroup
+
+    now = timezone.now()
+    users = {u.username: u for u in User.objects.all()}
+    nine, ten = StudyGroup.objects.get(name="9А"), StudyGroup.objects.get(name="10Б")
+    ids: dict[str, int] = {}
+    ids["lesson_now"] = Lesson.objects.create(
+        title="Алгебра", group=nine, teacher=users["teacher"], starts_at=now - timedelta(minutes=5), duration_minutes=45
+    ).pk
+    ids["other_lesson_now"] = Lesson.objects.create(
+        title="Химия 10Б", group=ten, teacher=users["teacher2"], starts_at=now - timedelta(minutes=5)
+    ).pk
+    ended = Lesson.objects.create(
+        title="Геометрия", group=nine, teacher=users["teacher"], starts_at=now - timedelta(minutes=20)
+    )
+    ids["ended_lesson"] = ended.pk
+    ids["ended_run"] = LessonRun.objects.create(lesson=ended, starts_at=ended.starts_at, ended_at=now).pk
+    earlier = Lesson.objects.create(
+        title="История", group=nine, teacher=users["teacher"], starts_at=now - timedelta(minutes=90)
+    )
+    run = LessonRun.objects.create(lesson=earlier, starts_at=earlier.starts_at, ended_at=now - timedelta(minutes=45))
+    attended = Participant.objects.create(run=run, user=users["student"], role=Participant.Role.STUDENT)
+    Presence.objects.create(participant=attended, joined_at=earlier.starts_at, left_at=now - timedelta(minutes=50))
+    exam = Exam.objects.create(
+        title="Контрольная по алгебре",
+        group=nine,
+        opens_at=now - timedelta(minutes=10),
+        closes_at=now + timedelta(hours=2),
+        created_by=users["teacher"],
+    )
+    exam.proctors.add(users["proctor"])
+    ids["exam"] = exam.pk
+    past = Exam.objects.create(
+        title="Диктант", group=nine, opens_at=now - timedelta(days=2), closes_at=now - timedelta(days=1)
+    )
+    reviewed = ExamSession.objects.create(
+        exam=past, student=users["student"], state=ExamSession.State.ENDED, verdict="warning", verdict_at=now
+    )
+    Episode.objects.create(session=reviewed, kind="looking_away", started_at=now, comment="Смотрел в сторону")
+    ids["reviewed_session"] = reviewed.pk
+    unreviewed = ExamSession.objects.create(exam=past, student=users["student2"], state=ExamSession.State.ENDED)
+    ids["unreviewed_session"] = unreviewed.pk
+    direct = open_direct(users["parent"], users["curator"])
+    chat_actions.post_message(users["parent"], direct.pk, "q-1", "Когда родительское собрание?")
+    Question.objects.filter(parent=users["parent"]).update(due_at=now - timedelta(hours=1))
+    ids["question_room"] = direct.pk
+    nine_chat = sync_group_rooms(nine)[0]
+    chat_actions.post_message(users["teacher"], nine_chat.pk, "m-1", "Доброе утро, 9А!")
+    ids["nine_chat"] = nine_chat.pk
+    ten_chat = sync_group_rooms(ten)[0]
+    chat_actions.post_message(users["teacher2"], ten_chat.pk, "m-2", "Доброе утро, 10Б!")
+    ids["ten_chat"] = ten_chat.pk
+    return ids

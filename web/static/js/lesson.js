@@ -252,6 +252,11 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
       stream.getAudioTracks().forEach((t) => { t.enabled = !blocked.audio; });
       stream.getVideoTracks().forEach((t) => { t.enabled = !blocked.video; });
     }
+    // The buttons follow the tracks just set, and say who turned them off (not a broken «Включить»).
+    $("btn-mic").dataset.on = blocked.audio ? "0" : "1";
+    $("btn-mic").textContent = blocked.audio ? gettext("Микрофон выключен учителем") : micLabel(true);
+    $("btn-cam").dataset.on = blocked.video ? "0" : "1";
+    $("btn-cam").textContent = blocked.video ? gettext("Камера выключена учителем") : gettext("Выключить камеру");
     if (blocked.audio || blocked.video) status(blockedText[blocked.audio && blocked.video ? "both" : blocked.audio ? "audio" : "video"]);
   }
 
@@ -274,6 +279,9 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
     lesson.finished = true;
     closeAll();
     for (const stream of Object.values(lesson.streams)) stream.getTracks().forEach((t) => t.stop());
+    // Removed or ended: nothing on the page works any more, so the controls and the people go.
+    $("lesson-layout").hidden = true;
+    lesson.participants = []; renderParticipants();
     status(text);
   }
 
@@ -332,6 +340,7 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
       lesson.errors.push(m);
       if (m.error === "media_unavailable" && !lesson.finished) { scheduleRejoin(REJOIN_AFTER_MEDIA_UNAVAILABLE_MS); return; }
       if (!lesson.joined) { lesson.finished = ["forbidden", "locked", "removed", "ended", "not_open"].includes(m.error); }
+      if (lesson.finished) $("lesson-layout").hidden = true;
       status(m.detail);
     },
   };

@@ -9,7 +9,7 @@ import { placeMessage, receiveMessage, updateReceipts } from "./messages.js";
 import { showError, showTyping } from "./notices.js";
 import { conn, dom, lang, me } from "./page.js";
 import { formatTime } from "./render.js";
-import { mergeRooms, openRoom, renderRoomInfo, renderRoomList, scheduleRead, subscribeAll } from "./rooms.js";
+import { mergeRooms, openRoom, renderRoomInfo, renderRoomList, scheduleRead, showUnreadable, subscribeAll } from "./rooms.js";
 import { countUnread, state } from "./state.js";
 
 const statusLabels = {
@@ -36,6 +36,7 @@ conn.addEventListener("open", async () => {
       state.firstConnect = false;
       const wanted = Number(state.target.get("room"));
       if (wanted && state.rooms.has(wanted)) openRoom(wanted);
+      else if (wanted) showUnreadable();
     }
     updateComposer();
   } catch (error) {

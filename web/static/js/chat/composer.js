@@ -3,7 +3,7 @@
 
 import { suggestMentions } from "./mentions.js";
 import { describe, showError } from "./notices.js";
-import { authorName, conn, dom, lang } from "./page.js";
+import { authorName, config, conn, dom, lang } from "./page.js";
 import { button, el, textNodes } from "./render.js";
 import { renderRoomInfo } from "./rooms.js";
 import { state } from "./state.js";
@@ -20,12 +20,36 @@ export function updateComposer() {
   dom.readonly.hidden = !room || writable;
   dom.text.disabled = !writable;
   dom.files.disabled = !writable;
-  dom.send.disabled = !writable || !conn.online;
+  dom.send.disabled = !writable || !conn.online || overLimit();
   dom.membersButton.hidden = !room;
   if (room) renderRoomInfo();
 }
 
+/**
+ * A text longer than the server accepts is refused here, with the limit stated, while it is typed or pasted
+ * (a `maxlength` on the field would cut a pasted text without a word).
+ */
+function textLength() {
+  return [...dom.text.value.trim()].length; // characters as the server counts them (code points)
+}
+
+function overLimit() {
+  return textLength() > config.max_text_chars;
+}
+
+function checkLimit() {
+  const over = overLimit();
+  dom.limit.hidden = !over;
+  dom.limit.textContent = over
+    ? interpolate(gettext("Слишком длинное сообщение: %(length)s символов, можно не больше %(max)s."), { length: textLength(), max: config.max_text_chars }, true)
+    : "";
+  dom.text.setAttribute("aria-invalid", over ? "true" : "false");
+  const room = state.current;
+  dom.send.disabled = !(room && room.canWrite) || !conn.online || over;
+}
+
 dom.text.addEventListener("input", () => {
+  checkLimit();
   const room = state.current;
   if (room && room.canWrite && Date.now() - state.typingSentAt > TYPING_RESEND_MS && dom.text.value.trim()) {
     state.typingSentAt = Date.now();
@@ -55,9 +79,8 @@ dom.form.addEventListener("submit", (event) => {
   let text = dom.text.value.trim();
   if (!text && attachments.length) text = attachments.map((a) => `📎 ${a.name}`).join("\n");
   if (!text) return;
-  const maxChars = conn.welcome.max_text_chars;
-  if (text.length > maxChars) {
-    showError(`${gettext("Слишком длинное сообщение, максимум символов:")} ${maxChars}`);
+  if (overLimit()) {
+    checkLimit();
     return;
   }
   if (state.editing) {
@@ -71,6 +94,7 @@ dom.form.addEventListener("submit", (event) => {
   }
   dom.text.value = "";
   cancelCompose();
+  checkLimit();
   dom.text.focus();
 });
 

@@ -24,6 +24,7 @@ export const dom = {
   error: $("chat-error"),
   form: $("composer"),
   text: $("composer-text"),
+  limit: $("composer-limit"),
   files: $("composer-files"),
   uploads: $("uploads"),
   reply: $("reply-preview"),

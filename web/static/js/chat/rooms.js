@@ -186,3 +186,27 @@ dom.back.addEventListener("click", () => {
   const current = state.current && dom.roomList.querySelector(`[data-room="${state.current.id}"]`);
   if (current) current.focus();
 });
+
+/**
+ * Fetch the room list again and follow the rooms that are new (a direct chat someone just opened with us,
+ * announced by the header's notifications socket: ../header.js).
+ */
+export async function refreshRooms() {
+  try {
+    const reply = await conn.request({ type: "rooms" });
+    mergeRooms(reply.rooms, true);
+    const added = [...state.rooms.values()].filter((room) => room.role && !room.subscribed);
+    if (added.length) conn.post({ type: "subscribe", rooms: added.map((room) => subscription(room, true)) });
+  } catch (error) {
+    showError(error);
+  }
+}
+document.addEventListener("classroom:chat-room-added", () => { if (conn.online) refreshRooms(); });
+document.addEventListener("classroom:chat-unread", ({ detail }) => { if (conn.online && !state.rooms.has(detail.room)) refreshRooms(); });
+
+/** A link to a room this user cannot read: say so instead of an empty «Выберите чат». */
+export function showUnreadable() {
+  dom.roomTitle.textContent = gettext("Этот чат вам недоступен");
+  dom.roomInfo.textContent = gettext("Вы не участник этого чата, или его больше нет. Выберите чат из списка.");
+  dom.page.classList.add("show-room");
+}
