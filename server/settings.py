@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "proctor",
     "rtc",
     "lessons",
+    "lti",
 ]
 
 MIDDLEWARE = [

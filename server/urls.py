@@ -17,4 +17,5 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("proctor/", include("proctor.urls")),
     path("lessons/", include("lessons.urls")),
+    path("lti/", include("lti.urls")),
 ]
