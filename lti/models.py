@@ -187,3 +187,6 @@ class LaunchValue(models.Model):
     key = models.CharField(max_length=255, unique=True)
     value = models.JSONField()
     expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.key

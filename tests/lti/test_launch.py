@@ -68,7 +68,7 @@ def test_administrator_becomes_curator_of_the_course_group_never_a_school_admini
     launch(Client(), lms, lms.claims(sub, [ADMINISTRATOR, system_admin], custom={"placement": placement.token}))
     user = _user(lms, sub)
     assert user.roles == frozenset({Role.CURATOR})
-    assert not user.is_staff and not user.is_superuser
+    assert (user.is_staff, user.is_superuser) == (False, False)
     assert list(placement.course.group.curators.all()) == [user]
 
 
