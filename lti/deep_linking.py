@@ -53,7 +53,9 @@ class PlacementForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("Начало (экзамен: окно открывается)"), widget=datetime)
     closes_at = forms.DateTimeField(label=_("Экзамен: окно закрывается"), widget=datetime, required=False)
     duration_minutes = forms.IntegerField(label=_("Длительность, мин"), min_value=5, max_value=240, initial=45)
-    preset = forms.ChoiceField(label=_("Правила прокторинга"), choices=PRESET_CHOICES, initial="standard")
+    preset = forms.ChoiceField(
+        label=_("Правила прокторинга"), choices=PRESET_CHOICES, initial="standard", required=False
+    )
     lms_url = forms.URLField(
         label=_("Тест в LMS, который нужно проктировать"),
         required=False,
@@ -106,7 +108,7 @@ class Choice:
                 opens_at=data["starts_at"],
                 closes_at=data["closes_at"],
                 duration_minutes=data["duration_minutes"],
-                policy=POLICY_PRESETS[data["preset"]],
+                policy=POLICY_PRESETS[data["preset"] or "standard"],
                 lms_url=data["lms_url"],
                 created_by=self.user,
             )

@@ -54,6 +54,7 @@ _LIBRARY_MESSAGES = (
     ("azp does not name", UNKNOWN_PLATFORM),
     ("Could not find registration", UNKNOWN_PLATFORM),
     ("Unable to find deployment", UNKNOWN_DEPLOYMENT),
+    ("is missing the", MALFORMED),
     ("Can't decode id_token", SIGNATURE),
     ("Unable to find public key", SIGNATURE),
     ("JWT KID not found", SIGNATURE),

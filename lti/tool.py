@@ -101,7 +101,8 @@ class ToolConf(ToolConfAbstract):
 class Launch(DjangoMessageLaunch):
     """A message launch with our storage and the stricter checks listed in the module docstring."""
 
-    def __init__(self, request: HttpRequest) -> None:
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        """``args``/``kwargs``: what the library's ``from_cache`` passes; ours replace them."""
         super().__init__(
             request,
             ToolConf(),
@@ -130,14 +131,7 @@ class Launch(DjangoMessageLaunch):
 
 def saved_launch(request: HttpRequest, launch_id: str) -> Launch:
     """A launch validated earlier in this browser (Deep Linking's form posts back with its id)."""
-    launch = Launch.from_cache(
-        launch_id,
-        request,
-        ToolConf(),
-        session_service=LaunchSession(request),
-        launch_data_storage=DatabaseStorage(),
-        requests_session=TimedSession(),
-    )
+    launch = Launch.from_cache(launch_id, request, ToolConf())
     assert isinstance(launch, Launch)
     return launch
 

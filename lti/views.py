@@ -48,8 +48,8 @@ def login_initiation(request: HttpRequest) -> HttpResponse:
 @require_POST
 def launch(request: HttpRequest) -> HttpResponse:
     """Step 2: the platform posts the signed ``id_token``; a valid one signs the person in and opens the link."""
-    message = Launch(request)
     try:
+        message = Launch(request)  # refuses a browser without the handshake's cookie
         message.validate()
     except LtiException as error:
         log.info("LTI launch refused: %s", error)
