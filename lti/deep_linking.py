@@ -83,7 +83,7 @@ class Choice:
     def __init__(self, message: Launch, user: User, data: Any) -> None:
         if not message.is_deep_link_launch():
             raise refusals.MALFORMED
-        claims = message.get_launch_data()
+        claims: dict[str, Any] = dict(message.get_launch_data())
         self.message, self.user = message, user
         self.platform = message.platform()
         if not PlatformAccount.objects.filter(platform=self.platform, sub=str(claims["sub"]), user=user).exists():
@@ -127,5 +127,6 @@ class Choice:
         placement.save()
         resource.set_url(launch_url).set_custom_params({"placement": placement.token})
         deep_link = self.message.get_deep_link()
-        settings = self.message.get_launch_data()[SETTINGS]
-        return {"return_url": settings["deep_link_return_url"], "jwt": deep_link.get_response_jwt([resource])}
+        claims: dict[str, Any] = dict(self.message.get_launch_data())
+        return_url = str(claims[SETTINGS]["deep_link_return_url"])
+        return {"return_url": return_url, "jwt": deep_link.get_response_jwt([resource])}

@@ -11,7 +11,7 @@ failed, is kept in :class:`lti.models.GradeSent`; a new verdict sends again (the
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Final
 
 import requests
 from django.conf import settings
@@ -32,7 +32,7 @@ from .tool import service_connector
 log = logging.getLogger(__name__)
 
 SCORE_MAXIMUM = 100
-SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+SCORE_SCOPE: Final = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
 @receiver(session_reviewed)

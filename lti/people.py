@@ -77,7 +77,7 @@ def course(platform: Platform, context: Mapping[str, Any]) -> Course:
 @transaction.atomic
 def place(user: User, group: StudyGroup, roles: frozenset[CourseRole]) -> None:
     """Make the user's places in the group exactly ``roles`` (parents are linked to children, not the group)."""
-    memberships = {
+    memberships: dict[CourseRole, Any] = {  # the group's related managers
         CourseRole.STUDENT: group.students,
         CourseRole.TEACHER: group.teachers,
         CourseRole.CURATOR: group.curators,

@@ -25,8 +25,6 @@ from .tool import service_connector
 
 log = logging.getLogger(__name__)
 
-SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
-
 
 @dataclass(frozen=True)
 class SyncResult:
@@ -37,7 +35,7 @@ class SyncResult:
 def sync(course: Course) -> SyncResult:
     """Bring the course's group in line with the LMS roster (raises on a platform error: nothing changes)."""
     service = NamesRolesProvisioningService(
-        service_connector(course.platform), {"context_memberships_url": course.memberships_url, "scope": [SCOPE]}
+        service_connector(course.platform), {"context_memberships_url": course.memberships_url}
     )
     members = service.get_members()
     return _apply(course, [dict(member) for member in members])

@@ -14,16 +14,18 @@ What we add here, because the library does not:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import requests
 from django.http import HttpRequest
-from pylti1p3.contrib.django import DjangoMessageLaunch, DjangoOIDCLogin
+from pylti1p3.contrib.django.message_launch import DjangoMessageLaunch
+from pylti1p3.contrib.django.oidc_login import DjangoOIDCLogin
+from pylti1p3.contrib.django.request import DjangoRequest
 from pylti1p3.deployment import Deployment as LibraryDeployment
 from pylti1p3.exception import LtiException
 from pylti1p3.registration import Registration
 from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
-from pylti1p3.tool_config import ToolConfAbstract
+from pylti1p3.tool_config.abstract import ToolConfAbstract
 
 from . import keys
 from .models import Deployment, Platform
@@ -39,7 +41,7 @@ class TimedSession(requests.Session):
         super().__init__()
         self.headers["User-Agent"] = REQUESTS_USER_AGENT
 
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", PLATFORM_TIMEOUT_SECONDS)
         return super().request(*args, **kwargs)
 
@@ -106,11 +108,12 @@ class Launch(DjangoMessageLaunch):
         super().__init__(
             request,
             ToolConf(),
-            session_service=LaunchSession(request),
+            session_service=LaunchSession(DjangoRequest(request)),
             launch_data_storage=DatabaseStorage(),
             requests_session=TimedSession(),
         )
-        self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
+        # PyJWT's options: the library types them as booleans, but "require" takes the claims' names.
+        self.set_jwt_verify_options(cast(dict[str, bool], {"verify_aud": False, "require": ["exp", "iat"]}))
 
     def validate_jwt_signature(self) -> Launch:
         super().validate_jwt_signature()
@@ -138,7 +141,10 @@ def saved_launch(request: HttpRequest, launch_id: str) -> Launch:
 
 def oidc_login(request: HttpRequest) -> DjangoOIDCLogin:
     return DjangoOIDCLogin(
-        request, ToolConf(), session_service=LaunchSession(request), launch_data_storage=DatabaseStorage()
+        request,
+        ToolConf(),
+        session_service=LaunchSession(DjangoRequest(request)),
+        launch_data_storage=DatabaseStorage(),
     )
 
 
