@@ -12,7 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
@@ -62,6 +65,15 @@ class PlacementForm(forms.Form):
         assume_scheme="https",
         help_text=_("Адрес теста в вашей LMS: ученик увидит его только во время идущей попытки с камерой."),
     )
+    quiz_password = forms.CharField(
+        label=_("Пароль теста в LMS"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Поставьте на тест в LMS пароль и впишите его сюда: ученик получит пароль только во время идущей "
+            "попытки с подтверждённой личностью, так что начать тест без прокторинга нельзя."
+        ),
+    )
     send_credibility = forms.BooleanField(label=_("Передавать в журнал LMS оценку достоверности"), required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -110,6 +122,7 @@ class Choice:
                 duration_minutes=data["duration_minutes"],
                 policy=POLICY_PRESETS[data["preset"] or "standard"],
                 lms_url=data["lms_url"],
+                materials=_quiz_password_note(data["quiz_password"]),
                 created_by=self.user,
             )
             exam.proctors.add(self.user)
@@ -130,3 +143,11 @@ class Choice:
         claims: dict[str, Any] = dict(self.message.get_launch_data())
         return_url = str(claims[SETTINGS]["deep_link_return_url"])
         return {"return_url": return_url, "jwt": deep_link.get_response_jwt([resource])}
+
+
+def _quiz_password_note(password: str) -> str:
+    """The exam's materials (released only to a running, verified attempt): the LMS quiz's password."""
+    if not password:
+        return ""
+    with translation.override(settings.LANGUAGE_CODE):
+        return gettext("Пароль теста в LMS: %(password)s") % {"password": password}

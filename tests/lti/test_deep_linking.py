@@ -54,6 +54,7 @@ def test_deep_linking_round_trip_creates_a_proctored_exam_and_a_signed_link_that
             "duration_minutes": 40,
             "preset": "strict",
             "lms_url": "https://moodle.example/mod/quiz/view.php?id=12",
+            "quiz_password": "k7-mech",
             "send_credibility": "on",
         },
     )
@@ -85,6 +86,7 @@ def test_deep_linking_round_trip_creates_a_proctored_exam_and_a_signed_link_that
         teacher,
     )
     assert (exam.opens_at, list(exam.proctors.all()), placement.send_credibility) == (opens, [teacher], True)
+    assert exam.materials == "Пароль теста в LMS: k7-mech"  # released with the quiz, to a running attempt only
     learner = launch(Client(), lms, lms.claims(new_sub(), [LEARNER], custom=message[ITEMS][0]["custom"]))
     assert learner["Location"] == f"/proctor/exams/{exam.pk}/take/"
 
