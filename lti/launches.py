@@ -43,6 +43,8 @@ class Arrival:
 
 
 def arrive(message: Launch) -> Arrival:
+    if not (message.is_resource_launch() or message.is_deep_link_launch()):
+        raise refusals.MALFORMED  # submission review, data privacy: messages this tool does not take
     claims: dict[str, Any] = dict(message.get_launch_data())
     platform = message.platform()
     context = claims.get(CONTEXT)

@@ -180,3 +180,11 @@ def test_the_same_sub_on_two_platforms_is_two_people_and_links_do_not_cross(lms)
         assert Placement.objects.count() == 2
     finally:
         other.stop()
+
+
+def test_message_types_the_tool_does_not_take_are_refused(lms):
+    claims = lms.claims(new_sub(), [LEARNER], message_type="LtiSubmissionReviewRequest")
+    claims["https://purl.imsglobal.org/spec/lti/claim/for_user"] = {"user_id": "someone"}
+    response = launch(Client(), lms, claims)
+    assert (response.status_code, refusal_code(response)) == (400, "malformed")
+    assert not PlatformAccount.objects.exists()
