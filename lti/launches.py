@@ -58,6 +58,8 @@ def arrive(message: Launch) -> Arrival:
     with transaction.atomic():
         course = people.course(platform, context)
         user = people.person(platform, str(claims["sub"]), claims)
+        if not user.is_active:
+            raise refusals.DEACTIVATED
         people.place(user, course.group, granted)
         if CourseRole.PARENT in granted:
             people.link_children(platform, user, claims.get(MENTEES) or [])

@@ -2,7 +2,7 @@
 
 A user is found by (platform, ``sub``) only — never by name or e-mail, which another LMS (or a typo) can
 repeat — so the same ``sub`` on two platforms is two people. Names follow the LMS on every launch. A user made
-here has no password: they come in through their LMS. Group membership follows the roles of the latest launch
+here has no password: they come in through their LMS; one the school deactivated is refused. Group membership follows the roles of the latest launch
 or roster sync: a learner made an instructor stops being a student of the group, and the reverse.
 """
 
@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
+from proctor.models import Exam
 from server.accounts import audit
 from server.accounts.models import Role, User, UserRole
 from server.school.models import ParentLink, StudyGroup
@@ -89,6 +90,10 @@ def place(user: User, group: StudyGroup, roles: frozenset[CourseRole]) -> None:
             members.remove(user)
     for role in roles:
         UserRole.objects.get_or_create(user=user, role=SCHOOL_ROLE[role])
+    if not roles & {CourseRole.TEACHER, CourseRole.CURATOR}:
+        # Supervising the course's exams came with teaching the course (lti.launches): it goes with it.
+        for exam in Exam.objects.filter(group=group, lms_placement__isnull=False, proctors=user):
+            exam.proctors.remove(user)
     user.forget_roles()
 
 

@@ -38,6 +38,7 @@ UNKNOWN_PLACEMENT = Refusal(
     404,
     _("Ссылка не найдена: она создана в другом курсе или удалена. Попросите преподавателя добавить её заново."),
 )
+DEACTIVATED = Refusal("inactive", 403, _("Ваша учётная запись в школе отключена. Обратитесь к администратору школы."))
 NO_CONTEXT = Refusal("context", 400, _("Запуск не из курса: у ссылки в LMS нет курса."))
 
 # Fragments of pylti1p3 2.0.0's messages (and ours in lti.tool) → the refusal they mean; first match wins.

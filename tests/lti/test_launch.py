@@ -134,3 +134,27 @@ def test_a_link_token_from_another_course_launches_nothing(lms):
     response = launch(Client(), lms, lms.claims(new_sub(), [LEARNER], custom={"placement": placement.token}))
     assert response.status_code == 404
     assert 'data-code="placement"' in response.content.decode()
+
+
+def test_a_teacher_dropped_from_the_course_stops_supervising_its_exam(lms):
+    placement = placed_exam(lms)
+    teacher, client = new_sub(), Client()
+    launch(client, lms, lms.claims(teacher, [INSTRUCTOR], custom={"placement": placement.token}))
+    dashboard = f"/proctor/exams/{placement.exam.pk}/dashboard/"
+    assert client.get(dashboard).status_code == 200
+    colleague = new_sub()
+    lms.members = [m for m in lms.members if m["user_id"] != teacher]
+    launch(Client(), lms, lms.claims(colleague, [INSTRUCTOR], custom={"placement": placement.token}))  # syncs
+    assert list(placement.exam.proctors.all()) == [_user(lms, colleague)]
+    assert client.get(dashboard).status_code == 404
+
+
+def test_a_person_the_school_deactivated_is_refused(lms):
+    placement = placed_exam(lms)
+    sub = new_sub()
+    launch(Client(), lms, lms.claims(sub, [LEARNER], custom={"placement": placement.token}))
+    User.objects.filter(pk=_user(lms, sub).pk).update(is_active=False)
+    client = Client()
+    response = launch(client, lms, lms.claims(sub, [LEARNER], custom={"placement": placement.token}))
+    assert (response.status_code, 'data-code="inactive"' in response.content.decode()) == (403, True)
+    assert "_auth_user_id" not in client.session
