@@ -2,8 +2,9 @@
 
 A user is found by (platform, ``sub``) only — never by name or e-mail, which another LMS (or a typo) can
 repeat — so the same ``sub`` on two platforms is two people. Names follow the LMS on every launch. A user made
-here has no password: they come in through their LMS; one the school deactivated is refused. Group membership follows the roles of the latest launch
-or roster sync: a learner made an instructor stops being a student of the group, and the reverse.
+here has no password: they come in through their LMS (one the school deactivated is refused there). Group
+membership follows the roles of the latest launch or roster sync: a learner made an instructor stops being a
+student of the group, and the reverse; a teacher who leaves stops supervising the exams placed in the course.
 """
 
 from __future__ import annotations
