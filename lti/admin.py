@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .models import Course, Deployment, GradeSent, Placement, Platform, PlatformAccount, ToolKey
@@ -14,6 +15,7 @@ class PlatformAdmin(admin.ModelAdmin):
     """An LMS registration: what the LMS shows when the tool is registered there (docs/lms.md)."""
 
     list_display = ("name", "issuer", "client_id", "active")
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_filter = ("active",)
     search_fields = ("name", "issuer", "client_id")
     inlines = [DeploymentInline]

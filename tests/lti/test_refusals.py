@@ -188,3 +188,9 @@ def test_message_types_the_tool_does_not_take_are_refused(lms):
     response = launch(Client(), lms, claims)
     assert (response.status_code, refusal_code(response)) == (400, "malformed")
     assert not PlatformAccount.objects.exists()
+
+
+def test_a_token_naming_an_unregistered_issuer_is_refused(lms):
+    claims = {**_claims(lms), "iss": "https://forged-lms.example"}
+    response = launch(Client(), lms, claims)
+    assert (response.status_code, refusal_code(response)) == (403, "platform")
