@@ -38,9 +38,12 @@ class CourseRole(StrEnum):
 
 
 def course_roles(claimed: list[str], platform: Platform) -> frozenset[CourseRole]:
-    """Our roles in the course for the LTI roles a launch (or a roster entry) names."""
+    """Our roles in the course for the LTI roles a launch (or a roster entry) names.
+
+    Context roles may come as simple names (``Learner``), which LTI 1.3 deprecates but some rosters still send.
+    """
     found: set[CourseRole] = set()
-    names = set(claimed)
+    names = {name if name.startswith("http") else LIS + "membership#" + name for name in claimed}
     if LEARNER in names:
         found.add(CourseRole.STUDENT)
     if INSTRUCTOR in names:

@@ -21,6 +21,9 @@ from pylti1p3.session import SessionService
 from .models import LaunchValue
 
 
+NONCE_SECONDS = 600  # the library's state cookie lives 5 minutes; a slow LMS login page gets as long again
+
+
 class DatabaseStorage(LaunchDataStorage[Any]):
     def can_set_keys_expiration(self) -> bool:
         return True
@@ -47,9 +50,12 @@ class DatabaseStorage(LaunchDataStorage[Any]):
 class LaunchSession(SessionService):
     """The library's session service over :class:`DatabaseStorage`, with one-time nonces."""
 
-    # OIDC values live as long as the state cookie (the library's 5 minutes) plus a margin; launch data as
-    # long as a teacher may take to fill in the Deep Linking form.
+    # Launch data lives as long as a teacher may take to fill in the Deep Linking form.
     _launch_data_lifetime = 3600
+
+    def save_nonce(self, nonce: str) -> None:
+        """Kept as long as the state cookie may come back (anyone may start a login: the rows stay few)."""
+        self.data_storage.set_value(self._get_key("nonce", nonce), True, exp=NONCE_SECONDS)
 
     def check_nonce(self, nonce: str) -> bool:
         storage = self.data_storage

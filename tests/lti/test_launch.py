@@ -158,3 +158,10 @@ def test_a_person_the_school_deactivated_is_refused(lms):
     response = launch(client, lms, lms.claims(sub, [LEARNER], custom={"placement": placement.token}))
     assert (response.status_code, 'data-code="inactive"' in response.content.decode()) == (403, True)
     assert "_auth_user_id" not in client.session
+
+
+def test_simple_context_role_names_map_like_their_full_uris(lms):
+    from lti.roles import CourseRole, course_roles
+
+    assert course_roles(["Learner", "Instructor"], lms.registered) == {CourseRole.STUDENT, CourseRole.TEACHER}
+    assert course_roles(["Mentor", "urn:lti:role:ims/lis/TeachingAssistant"], lms.registered) == frozenset()
