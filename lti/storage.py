@@ -20,7 +20,6 @@ from pylti1p3.session import SessionService
 
 from .models import LaunchValue
 
-
 NONCE_SECONDS = 600  # the library's state cookie lives 5 minutes; a slow LMS login page gets as long again
 
 
