@@ -68,7 +68,7 @@ def send(session_id: int) -> GradeSent | None:
     )
     try:
         service.put_grade(grade)
-    except (LtiException, requests.RequestException) as error:
+    except (LtiException, requests.RequestException, ValueError, KeyError) as error:  # KeyError: no access_token
         log.warning("grade of session %s not accepted by %s: %s", session.pk, platform, error)
         record.error = str(error)[:2000]
         record.save(update_fields=["error"])
