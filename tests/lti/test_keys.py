@@ -1,8 +1,4 @@
-"""Our key set: made on first use, rotated without breaking what platforms verify, retired explicitly.
-
-``transactional_db``: the key set view reads the keys off Django's shared sync thread (lti/views.py), on
-another database connection, which sees only committed rows.
-"""
+"""Our key set: made on first use, rotated without breaking what platforms verify, retired explicitly."""
 
 from __future__ import annotations
 
@@ -24,14 +20,14 @@ def _kids(client: Client) -> list[str]:
     return [key["kid"] for key in response.json()["keys"]]
 
 
-def test_the_first_key_is_made_on_first_use_and_published_as_an_rs256_signing_key(transactional_db):
+def test_the_first_key_is_made_on_first_use_and_published_as_an_rs256_signing_key(db):
     response = Client().get("/lti/jwks.json")
     [key] = response.json()["keys"]
     assert (key["kty"], key["alg"], key["use"], key["kid"]) == ("RSA", "RS256", "sig", ToolKey.objects.get().kid)
     assert "d" not in key  # never the private part
 
 
-def test_rotation_signs_with_the_new_key_while_the_old_one_still_verifies_until_retired(transactional_db):
+def test_rotation_signs_with_the_new_key_while_the_old_one_still_verifies_until_retired(db):
     old = keys.signing_key()
     token = jwt.encode({"a": 1}, old.private_pem, algorithm="RS256", headers={"kid": old.kid})
     out = io.StringIO()
@@ -45,7 +41,7 @@ def test_rotation_signs_with_the_new_key_while_the_old_one_still_verifies_until_
     assert _kids(Client()) == [new.kid]
 
 
-def test_the_last_key_cannot_be_retired(transactional_db):
+def test_the_last_key_cannot_be_retired(db):
     only = keys.signing_key()
     with pytest.raises(CommandError, match="rotate first"):
         call_command("lti_keys", "retire", only.kid, stdout=io.StringIO())
