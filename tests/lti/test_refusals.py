@@ -194,3 +194,19 @@ def test_a_token_naming_an_unregistered_issuer_is_refused(lms):
     claims = {**_claims(lms), "iss": "https://forged-lms.example"}
     response = launch(Client(), lms, claims)
     assert (response.status_code, refusal_code(response)) == (403, "platform")
+
+
+def test_over_https_the_handshake_cookies_cross_sites_and_the_session_cookie_does_not(lms):
+    """The platform's form POST comes from another site: only SameSite=None cookies come back with it."""
+    client = Client()
+    hint = lms.prepare(_claims(lms))
+    login = client.post("/lti/login/", lms.login_parameters(hint), secure=True)  # Moodle posts the initiation
+    assert login.status_code == 302
+    handshake = {name: cookie for name, cookie in login.cookies.items() if name.startswith("lti1p3-")}
+    assert len(handshake) == 2  # the state, and the browser id the nonce is kept under
+    for cookie in handshake.values():
+        assert (cookie["samesite"], bool(cookie["secure"]), bool(cookie["httponly"])) == ("None", True, True)
+    answer = lms.sign_for_redirect(login["Location"])
+    landed = client.post("/lti/launch/", {"id_token": answer["id_token"], "state": answer["state"]}, secure=True)
+    assert landed.status_code == 302
+    assert landed.cookies[settings.SESSION_COOKIE_NAME]["samesite"] == "Lax"
