@@ -26,13 +26,10 @@ from server.accounts import audit
 from server.accounts.models import User
 
 from . import refusals, roles
+from .claims import CONTEXT, DEEP_LINKING_SETTINGS, ROLES
 from .grades import SCORE_MAXIMUM
 from .models import Course, Placement, PlatformAccount
 from .tool import Launch
-
-SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
-CONTEXT = "https://purl.imsglobal.org/spec/lti/claim/context"
-ROLES = "https://purl.imsglobal.org/spec/lti/claim/roles"
 
 # Policy presets a teacher picks from (the full JSON policy stays in our own exam form and docs/proctoring-engine.md).
 POLICY_PRESETS: dict[str, dict[str, Any]] = {
@@ -141,7 +138,7 @@ class Choice:
         resource.set_url(launch_url).set_custom_params({"placement": placement.token})
         deep_link = self.message.get_deep_link()
         claims: dict[str, Any] = dict(self.message.get_launch_data())
-        return_url = str(claims[SETTINGS]["deep_link_return_url"])
+        return_url = str(claims[DEEP_LINKING_SETTINGS]["deep_link_return_url"])
         return {"return_url": return_url, "jwt": deep_link.get_response_jwt([resource])}
 
 

@@ -10,7 +10,6 @@ item), and a teacher's launch syncs the roster (:mod:`lti.roster`).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,19 +20,10 @@ from server.accounts import audit
 from server.accounts.models import User
 
 from . import people, refusals, roles, roster
+from .claims import CONTEXT, CUSTOM, GRADES_ENDPOINT, MENTEES, NAMES_AND_ROLES, ROLES
 from .models import Course, Placement
 from .roles import CourseRole
 from .tool import Launch
-
-log = logging.getLogger(__name__)
-
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-CONTEXT = CLAIM + "context"
-CUSTOM = CLAIM + "custom"
-ROLES = CLAIM + "roles"
-MENTEES = CLAIM + "role_scope_mentor"
-NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 
 @dataclass(frozen=True)
@@ -73,7 +63,7 @@ def arrive(message: Launch) -> Arrival:
 
 
 def _remember_services(course: Course, claims: dict[str, Any]) -> None:
-    url = str((claims.get(NRPS) or {}).get("context_memberships_url") or "")
+    url = str((claims.get(NAMES_AND_ROLES) or {}).get("context_memberships_url") or "")
     if url and url != course.memberships_url:
         course.memberships_url = url
         course.save(update_fields=["memberships_url"])
@@ -86,7 +76,7 @@ def _placement(course: Course, claims: dict[str, Any]) -> Placement:
     )
     if placement is None:
         raise refusals.UNKNOWN_PLACEMENT
-    lineitem = str((claims.get(AGS) or {}).get("lineitem") or "")
+    lineitem = str((claims.get(GRADES_ENDPOINT) or {}).get("lineitem") or "")
     if lineitem and lineitem != placement.lineitem_url:
         placement.lineitem_url = lineitem
         placement.save(update_fields=["lineitem_url"])
