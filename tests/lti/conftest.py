@@ -30,7 +30,7 @@ def lms(db) -> Iterator[TestPlatform]:
     from lti import keys
 
     platform = TestPlatform().start()
-    platform.registered = register(platform)  # type: ignore[attr-defined]
+    platform.registered = register(platform)
     platform.tool_key_set = keys.key_set()
     yield platform
     platform.stop()

@@ -42,8 +42,7 @@ SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 
 
 def rsa_key() -> JWK:
-    key = JWK.generate(kty="RSA", size=2048)
-    return key
+    return JWK.generate(kty="RSA", size=2048)
 
 
 @dataclass
@@ -65,6 +64,7 @@ class TestPlatform:
     pending: dict[str, dict[str, Any]] = field(default_factory=dict)
     tokens: dict[str, list[str]] = field(default_factory=dict)
     server: ThreadingHTTPServer | None = None
+    registered: Any = None  # the tool's registration of this platform (lti.models.Platform), set by the test
 
     # --- the server --------------------------------------------------------------------------
 
