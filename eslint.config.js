@@ -10,7 +10,7 @@ export default [
   { ignores: ["node_modules/", "var/", ".venv/", "staticfiles/", "test-artifacts/"] },
   js.configs.recommended,
   {
-    files: ["web/static/js/**/*.js"],
+    files: ["web/static/js/**/*.js", "lti/static/**/*.js"],
     languageOptions: {
       ecmaVersion: 2022,
       sourceType: "module",

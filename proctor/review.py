@@ -16,6 +16,7 @@ from server.accounts.models import User
 
 from . import kinds
 from .models import Episode, ExamSession
+from .signals import session_reviewed
 
 
 @dataclass(frozen=True)
@@ -72,4 +73,6 @@ def set_verdict(session: ExamSession, verdict: str, reviewer: User) -> ExamSessi
     session.verdict_at = timezone.now()
     session.save(update_fields=["verdict", "verdict_by", "verdict_at"])
     audit.record("proctor.verdict", actor=reviewer, subject=session.student, session=session.pk, verdict=verdict)
+    session_id = session.pk
+    transaction.on_commit(lambda: session_reviewed.send(sender=ExamSession, session_id=session_id))
     return session

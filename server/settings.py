@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "rtc",
     "lessons",
     "reports",
+    "lti",
 ]
 
 MIDDLEWARE = [

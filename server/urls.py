@@ -18,4 +18,5 @@ urlpatterns = [
     path("proctor/", include("proctor.urls")),
     path("lessons/", include("lessons.urls")),
     path("reports/", include("reports.urls")),
+    path("lti/", include("lti.urls")),
 ]

@@ -245,7 +245,11 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
       const frame = document.createElement("iframe");
       frame.id = "lms"; frame.className = "lms-frame"; frame.title = tasks.dataset.title;
       frame.referrerPolicy = "no-referrer"; frame.src = msg.lms_url;
-      tasks.append(frame);
+      // Beside the frame: an LMS that forbids framing (Moodle's default) opens in a tab of its own.
+      const beside = document.createElement("a");
+      beside.id = "lms-link"; beside.href = msg.lms_url; beside.target = "_blank"; beside.rel = "noopener noreferrer";
+      beside.textContent = gettext("Открыть тест в новой вкладке");
+      tasks.append(beside, frame);
     }
     if (msg.materials) {
       const materials = document.createElement("div");
