@@ -471,6 +471,8 @@ def lesson_participants(lesson: int) -> dict[str, int]:
 
     rows = Participant.objects.filter(run__lesson_id=lesson).values("user__username").annotate(n=Count("id"))
     return {row["user__username"]: row["n"] for row in rows}
+
+
 # ----- the school day (home pages) ------------------------------------------------------------------------
 def school_morning() -> dict[str, int]:
     """Something to do now for every demo role (issue 15's home pages); the ids by name.
