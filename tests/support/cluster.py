@@ -29,7 +29,7 @@ FOLDER_PREFIX = "classroom-cluster-"  # then the pytest pid: a folder of a run t
 class ClusterEnvironment(LiveEnvironment):
     """``call``/``manage`` run on this machine against the cluster's PostgreSQL and Redis (through the bridge)."""
 
-    cluster: Cluster = field(repr=False)
+    cluster: Cluster = field(repr=False, kw_only=True)
 
     @property
     def env(self) -> dict[str, str]:
@@ -41,7 +41,7 @@ def start_test_cluster() -> tuple[Cluster, ClusterEnvironment]:
     root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
     cluster = Cluster(root, prefix=f"t{os.getpid()}", subnet=TEST_SUBNET, durable=False, report=print)
     cluster.start()
-    return cluster, ClusterEnvironment(root / "var", cluster)
+    return cluster, ClusterEnvironment(root / "var", cluster=cluster)
 
 
 def end_stale_test_clusters() -> None:
