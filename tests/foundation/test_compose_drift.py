@@ -173,10 +173,24 @@ def test_the_cluster_runs_the_compose_services_with_the_same_variables():
     assert set(services["web1"]["environment"]) - TLS_ONLY <= set(app_env)
     media = {service.name: service for service in layout.services()}["media-web1"]
     assert set(services["media0"]["environment"]) <= set(media.env)
-    # the media workers' command lines are compose's, after the interpreter
-    for compose_name, cluster_name in (("media0", "media-web1"), ("media1", "media-web2")):
-        cluster_argv = {service.name: service.argv for service in layout.services()}[cluster_name]
-        assert [sys.executable, *services[compose_name]["command"][1:]] == cluster_argv
+    # the media workers' command lines are compose's, after the interpreter; each deployment names its
+    # workers after its own hosts, and every name is unique within it
+    argv = {service.name: service.argv for service in layout.services()}
+    pairs = (("media0", "media-web1"), ("media1", "media-web2"))
+    for compose_name, cluster_name in pairs:
+        compose_command = [sys.executable, *services[compose_name]["command"][1:]]
+        assert _without_worker_name(compose_command) == _without_worker_name(argv[cluster_name])
+    assert len({_worker_name(services[name]["command"]) for name, _ in pairs}) == len(pairs)
+    assert len({_worker_name(argv[name]) for _, name in pairs}) == len(pairs)
+
+
+def _worker_name(command: list[str]) -> str:
+    return command[command.index("--name") + 1]
+
+
+def _without_worker_name(command: list[str]) -> list[str]:
+    at = command.index("--name")
+    return command[:at] + command[at + 2 :]
 
 
 def test_the_edge_config_is_the_production_site_over_plain_http(tmp_path):
