@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
@@ -10,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from server import csp
@@ -105,6 +107,7 @@ def dashboard(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
         "chat_url": reverse("chat:page"),
         "ice_servers": settings.RTC_ICE_SERVERS,
         "labels": kinds.labels(),
+        "time_zone": settings.TIME_ZONE,  # the feed's times are the school's, as on the review page and reports
     }
     return render(request, "proctor/dashboard.html", {"exam": exam, "config": config})
 
@@ -171,6 +174,7 @@ def set_verdict(request: AuthenticatedHttpRequest, session_id: int) -> HttpRespo
         review.set_verdict(session, request.POST.get("verdict", ""), request.user)
     except ValueError as error:
         return JsonResponse({"ok": False, "error": str(error)}, status=400)
+    messages.success(request, _("Решение сохранено: %(verdict)s.") % {"verdict": session.get_verdict_display()})
     return redirect("proctor:session_detail", session.pk)
 
 

@@ -3,6 +3,8 @@ their own session (and its timeline only after review), evidence URLs are random
 
 from __future__ import annotations
 
+import re
+
 from django.test import Client
 
 from proctor.models import Episode, Exam
@@ -122,3 +124,15 @@ def test_comment_fields_take_their_length_limit_from_the_server(world, client_fo
     page = client_for(world["users"]["proctor"]).get(f"/proctor/sessions/{world['session'].pk}/").content.decode()
     assert 'name="comment" maxlength="123"' in page
     assert 'maxlength="2000"' not in page
+
+
+def test_the_saved_verdict_stays_selected_and_saving_is_confirmed(world, client_for):
+    """Issue 14: after saving, the select shows the saved verdict (a second save must not silently
+    overwrite it with the first option) and the page says the decision was saved."""
+    session = world["session"]
+    proctor = client_for(world["users"]["proctor"])
+    page = proctor.post(f"/proctor/sessions/{session.pk}/verdict/", {"verdict": "annulled"}, follow=True)
+    html = page.content.decode()
+    assert re.search(r'<option value="annulled"\s+selected>', html)
+    assert not re.search(r'<option value="clean"\s+selected>', html)
+    assert "Решение сохранено" in html

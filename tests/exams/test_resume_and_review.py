@@ -10,8 +10,11 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 
 from tests.exams.helpers import episode_of, next_event, scenario, session_state, start_exam
 from tests.support.browser import login
@@ -51,6 +54,13 @@ async def test_no_face_camera_lost_resume_grace_review_and_report(
     feed_line = dashboard.locator(f'#feed li[data-kind="no_face"][data-session="{session_id}"]')
     await feed_line.first.wait_for(timeout=5_000)
     assert "нет лица в кадре" in await feed_line.first.inner_text()
+    # The same line is updated when the episode ends (not a second line), with times in the school's zone.
+    episode_id = no_face["episode"]["id"]
+    closed_line = dashboard.locator(f'#feed li[data-episode="{episode_id}"][data-event="episode.closed"]')
+    await closed_line.wait_for(timeout=20_000)
+    assert await dashboard.locator(f'#feed li[data-episode="{episode_id}"]').count() == 1
+    started = datetime.fromisoformat(no_face["episode"]["started_at"]).astimezone(ZoneInfo(settings.TIME_ZONE))
+    assert (await closed_line.inner_text()).startswith(started.strftime("%H:%M:%S") + "–")
 
     # Closing the tab pauses the session; within the grace period nothing is flagged yet.
     await page.close()

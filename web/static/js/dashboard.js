@@ -128,14 +128,24 @@ const FEED_LINES = 200;
     }
   }
 
+  const clock = new Intl.DateTimeFormat(document.documentElement.lang || undefined,
+    { timeZone: cfg.time_zone, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+
+  // One line per episode: opened adds it, closed updates the same line with the end time.
   function episode(msg) {
-    const e = msg.episode, li = document.createElement("li");
+    const e = msg.episode;
+    let li = feed.querySelector(`li[data-episode="${Number(e.id)}"]`);
+    if (!li) {
+      li = document.createElement("li");
+      li.dataset.episode = e.id; li.dataset.kind = e.kind; li.dataset.session = e.session;
+      feed.prepend(li);
+      while (feed.children.length > FEED_LINES) feed.lastChild.remove();
+    }
     const name = tiles.has(e.session) ? tile(e.session).li.querySelector(".tile-name").textContent : "#" + e.session;
-    li.dataset.kind = e.kind; li.dataset.session = e.session; li.dataset.event = msg.type;
-    li.textContent = new Date(e.started_at).toLocaleTimeString() + " · " + name + " · " + (labels[e.kind] || e.kind) +
+    const span = clock.format(new Date(e.started_at)) + (e.ended_at ? "–" + clock.format(new Date(e.ended_at)) : "");
+    li.dataset.event = msg.type;
+    li.textContent = span + " · " + name + " · " + (labels[e.kind] || e.kind) +
       (msg.type === "episode.closed" ? " " + gettext("(закончилось)") : "");
-    feed.prepend(li);
-    while (feed.children.length > FEED_LINES) feed.lastChild.remove();
   }
 
   function onMessage(msg) {
