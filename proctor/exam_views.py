@@ -129,7 +129,7 @@ def session_detail(request: AuthenticatedHttpRequest, session_id: int) -> HttpRe
         "session": session,
         "own": own,
         "can_review": not own and exam_access.can_review(request.user, session.exam),
-        "episodes": session.episodes.select_related("reviewer"),
+        "items": review.review_items(session.episodes.select_related("reviewer")),
         "credibility": review.credibility(session),
         "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
         "max_comment_chars": MAX_COMMENT_CHARS,
@@ -156,11 +156,11 @@ def _comment(request: AuthenticatedHttpRequest) -> str:
 def review_episode(request: AuthenticatedHttpRequest, episode_id: int) -> HttpResponse:
     episode = _reviewable_episode(request, episode_id)
     try:
-        review.decide(episode, request.POST.get("decision", ""), request.user, _comment(request))
+        item = review.decide(episode, request.POST.get("decision", ""), request.user, _comment(request))
     except ValueError as error:
         return JsonResponse({"ok": False, "error": str(error)}, status=400)
     if request.headers.get("Accept") == "application/json":
-        return JsonResponse({"ok": True, "review": episode.review})
+        return JsonResponse({"ok": True, "review": item.review, "episodes": [e.pk for e in item.episodes]})
     return redirect("proctor:session_detail", episode.session_id)
 
 

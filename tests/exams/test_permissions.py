@@ -82,7 +82,7 @@ def test_review_decisions_and_verdicts_are_validated_and_audited(world, client_f
         {"decision": "dismissed", "comment": "Брат зашёл в комнату"},
         HTTP_ACCEPT="application/json",
     )
-    assert response.json() == {"ok": True, "review": "dismissed"}
+    assert response.json() == {"ok": True, "review": "dismissed", "episodes": [episode.pk]}
     entry = AuditEvent.objects.get(kind="proctor.episode_reviewed")
     assert entry.actor.username == "proctor"
     assert entry.details["decision"] == "dismissed"
