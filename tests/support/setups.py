@@ -495,6 +495,11 @@ def school_morning() -> dict[str, int]:
     from server.school.models import StudyGroup
 
     now = timezone.now()
+    # Tests before this one on the shared server leave exams open and lessons running; a home page shows a few
+    # of each, so they are moved three days back and this morning's are the school's only ones now.
+    gone = now - timedelta(days=3)
+    Exam.objects.filter(closes_at__gt=gone).update(opens_at=gone - timedelta(hours=1), closes_at=gone)
+    Lesson.objects.filter(starts_at__gt=gone).update(starts_at=gone)
     users = {u.username: u for u in User.objects.all()}
     nine, ten = StudyGroup.objects.get(name="9А"), StudyGroup.objects.get(name="10Б")
     ids: dict[str, int] = {}
