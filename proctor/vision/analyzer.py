@@ -200,7 +200,7 @@ class SessionAnalyzer:
 
     def _observe(self, frame: np.ndarray, t: float) -> Observation:
         detected = detect_faces(frame, detection_scale(self.policy, frame.shape[1]))
-        faces = self._tracks.human_faces(frame, detected)
+        faces = self._tracks.human_faces(frame, detected, t)
         self.counts["vetting"] = self._tracks.checks
         self._sequence += 1
         ref = self._sequence

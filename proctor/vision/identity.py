@@ -48,13 +48,13 @@ def embed(frame: np.ndarray, face: Face) -> np.ndarray:
     return embed_aligned(aligned_crop(frame, face))
 
 
-def feature_length(frame: np.ndarray, face: Face) -> float:
-    """Length of SFace's raw (not yet normalised) feature: how face-like the aligned crop is to SFace.
+def feature_length(crop: np.ndarray) -> float:
+    """Length of SFace's raw (not yet normalised) feature of an :func:`aligned_crop`: how face-like it is to SFace.
 
     Normalising for identity throws this away; :mod:`proctor.vision.vetting` uses it to tell
     people from animals and patterns.
     """
-    return float(np.linalg.norm(_recognizer().feature(aligned_crop(frame, face))))
+    return float(np.linalg.norm(_recognizer().feature(crop)))
 
 
 def photo_embedding(image: np.ndarray) -> np.ndarray | None:
