@@ -37,7 +37,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.media import write_clip  # noqa: E402
-from bench.negatives import negatives, report as negatives_report  # noqa: E402
+from bench.negatives import negatives  # noqa: E402
+from bench.negatives import report as negatives_report  # noqa: E402
 from proctor.cli import analyze_video  # noqa: E402
 from proctor.media.grades import ANALYSIS_BITS_PER_FRAME, ANALYSIS_HEIGHT, ANALYSIS_WIDTH, analysis_grade  # noqa: E402
 from proctor.policy import DEFAULT_POLICY, Policy  # noqa: E402
