@@ -230,7 +230,8 @@ class SessionAnalyzer:
         confirming = 0 < self._failed_checks < policy.identity_failures
         if not (self._check_wanted or confirming or drifted or since >= policy.identity_interval_s):
             return None
-        score = identity.similarity(identity.embed(frame, face), self.reference)
+        embedding = self._tracks.embedding(face)  # a face that just appeared was embedded by its check
+        score = identity.similarity(embedding if embedding is not None else identity.embed(frame, face), self.reference)
         self.counts["identity"] += 1
         self._last_check, self._checked_look, self._check_wanted = t, look, False
         self._failed_checks = self._failed_checks + 1 if score < policy.identity_threshold else 0

@@ -30,7 +30,7 @@ it when a face appears, not on every analysed frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -51,19 +51,23 @@ class Vetting:
     human: bool
     feature_length: float
     landmarker: bool | None = None  # None: not asked (the feature length or the YuNet score decided)
+    # The identity embedding of a human face, for free: the same SFace run on the same aligned crop.
+    embedding: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def vet(frame: np.ndarray, face: Face) -> Vetting:
     """Whether ``face`` (a YuNet detection in ``frame``) is a person's face."""
-    length = identity.feature_length(identity.aligned_crop(frame, face))
+    feature = identity.raw_feature(identity.aligned_crop(frame, face))
+    length = float(np.linalg.norm(feature))
     if length < HUMAN_FEATURE_MIN:
         return Vetting(False, length)
+    embedding = identity.normalise(feature)
     if length >= HUMAN_FEATURE_SURE:
-        return Vetting(True, length)
+        return Vetting(True, length, embedding=embedding)
     if face.score < GREY_ZONE_SCORE_MIN:
         return Vetting(False, length)
     confirmed = landmarks.confirms(frame, face)
-    return Vetting(confirmed, length, confirmed)
+    return Vetting(confirmed, length, confirmed, embedding if confirmed else None)
 
 
 def human_faces(frame: np.ndarray, faces: list[Face]) -> list[Face]:
@@ -92,19 +96,28 @@ class FaceTracks:
 
     def __init__(self) -> None:
         self._previous: list[tuple[Face, bool, float]] = []  # face, human, when checked
+        self._fresh: list[tuple[Face, np.ndarray]] = []  # faces checked on the latest frame, their embeddings
         self.checks = 0  # vettings run (for cost accounting)
 
     def human_faces(self, frame: np.ndarray, faces: list[Face], t: float) -> list[Face]:
         """The faces of the frame at ``t`` (seconds) that are people's, in their order."""
         current: list[tuple[Face, bool, float]] = []
+        self._fresh = []
         for face in faces:
             carried = self._carried(face, t)
             if carried is None:
-                carried = (vet(frame, face).human, t)
+                vetting = vet(frame, face)
                 self.checks += 1
+                carried = (vetting.human, t)
+                if vetting.embedding is not None:
+                    self._fresh.append((face, vetting.embedding))
             current.append((face, *carried))
         self._previous = current
         return [face for face, human, _ in current if human]
+
+    def embedding(self, face: Face) -> np.ndarray | None:
+        """The identity embedding of ``face`` if it was checked on the latest frame (saves an SFace run)."""
+        return next((embedding for checked, embedding in self._fresh if checked is face), None)
 
     def _carried(self, face: Face, t: float) -> tuple[bool, float] | None:
         best = max(self._previous, key=lambda previous: iou(face, previous[0]), default=None)

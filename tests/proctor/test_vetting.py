@@ -143,7 +143,7 @@ def judged(monkeypatch: pytest.MonkeyPatch) -> dict:
         return state["landmarker"]
 
     monkeypatch.setattr(identity, "aligned_crop", lambda frame, f: frame)
-    monkeypatch.setattr(identity, "feature_length", lambda crop: state["length"])
+    monkeypatch.setattr(identity, "raw_feature", lambda crop: np.full(4, state["length"] / 2, np.float32))
     monkeypatch.setattr(landmarks, "confirms", confirms)
     return state
 
@@ -187,3 +187,18 @@ def test_tracks_check_a_face_once_and_a_rejected_one_again_each_second(monkeypat
     assert tracks.human_faces(frame, [], 3.0) == []
     with pytest.raises(StopIteration):  # a face back after a gap is checked again
         tracks.human_faces(frame, [student], 3.5)
+
+
+def test_a_face_checked_on_this_frame_lends_its_embedding_to_the_identity_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    embedding = np.ones(128, np.float32) / np.sqrt(128)
+    monkeypatch.setattr(vetting, "vet", lambda frame, f: vetting.Vetting(True, 11.0, embedding=embedding))
+    tracks = vetting.FaceTracks()
+    frame = np.zeros((240, 320, 3), np.uint8)
+    student = face(box=(20, 40, 80, 100))
+    tracks.human_faces(frame, [student], 0.0)
+    assert tracks.embedding(student) is embedding
+    moved = face(box=(22, 40, 80, 100))
+    tracks.human_faces(frame, [moved], 0.5)
+    assert tracks.embedding(moved) is None  # carried, not checked: identity runs SFace itself
