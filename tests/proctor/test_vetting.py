@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from proctor.policy import DEFAULT_POLICY
+from proctor.quality import assess
 from proctor.vision import identity, landmarks, vetting
 from proctor.vision.analyzer import SessionAnalyzer, detection_scale
 from proctor.vision.detection import Face, detect_faces
@@ -202,3 +203,19 @@ def test_a_face_checked_on_this_frame_lends_its_embedding_to_the_identity_check(
     moved = face(box=(22, 40, 80, 100))
     tracks.human_faces(frame, [moved], 0.5)
     assert tracks.embedding(moved) is None  # carried, not checked: identity runs SFace itself
+
+
+def test_the_reference_photo_gate_sees_no_face_in_a_dog_and_one_beside_a_dog() -> None:
+    dog = load_image(NEGATIVES / "dog_shiba_3.jpg")
+    assert [issue.code for issue in assess(dog).issues] == ["no_face"]
+    person = load_image(NEGATIVES / "person_portrait_1.jpg")
+    photo = paste(
+        paste(np.full((480, 640, 3), 200, np.uint8), person, 470, 0, 5),
+        load_image(NEGATIVES / "dog_shiba_4.jpg"),
+        300,
+        330,
+        90,
+    )
+    verdict = assess(photo)
+    assert verdict.metrics["faces"] == 1
+    assert "multiple_faces" not in [issue.code for issue in verdict.issues]
