@@ -20,10 +20,11 @@ YuNet finds face-shaped patterns, and a frontal dog, cat or monkey face scores a
 
 Pictures of people (posters, paintings, photos, a face on a screen) pass: they are human faces, and one
 frame cannot tell a printed face from a present one; see docs/proctoring-engine.md for why that is the
-wanted answer. Known misses: a monkey's face, and a few dogs whose frontal faces SFace rates as
-human-like (see docs/accuracy.md).
+wanted answer. Known misses (docs/accuracy.md): a capuchin monkey's face (SFace rates it human), and a
+dog beside a person whose YuNet score just reaches 0.9 in the grey zone.
 
-Cost: one SFace forward per detection (~17 ms on 2 cores) and a landmarker run (~12 ms) in the grey zone.
+Cost: one SFace forward per detection (17-25 ms on 2 cores) and a landmarker run (~8-12 ms) in the grey
+zone; a face that just appeared lends that SFace run to the identity check (:meth:`FaceTracks.embedding`).
 :class:`FaceTracks` carries a verdict from frame to frame while a face stays in place, so a session pays
 it when a face appears, not on every analysed frame.
 """
@@ -37,7 +38,7 @@ import numpy as np
 from . import identity, landmarks
 from .detection import Face
 
-HUMAN_FEATURE_MIN = 7.0  # below every human face measured (7.24), above cats and cartoons (<= 7.1)
+HUMAN_FEATURE_MIN = 7.0  # below every human face measured (7.24); cats and cartoon animals 4.5-5.9
 HUMAN_FEATURE_SURE = 9.0  # frontal human faces of 30 px and more: >= 8.74 (shrunk testdata photos, JPEG 75)
 GREY_ZONE_SCORE_MIN = 0.9  # YuNet score needed in the grey zone (opencv_zoo's default threshold)
 TRACK_IOU = 0.3  # a face this much overlapping one of the previous analysed frame is the same face
@@ -106,11 +107,11 @@ class FaceTracks:
         for face in faces:
             carried = self._carried(face, t)
             if carried is None:
-                vetting = vet(frame, face)
+                verdict = vet(frame, face)
                 self.checks += 1
-                carried = (vetting.human, t)
-                if vetting.embedding is not None:
-                    self._fresh.append((face, vetting.embedding))
+                carried = (verdict.human, t)
+                if verdict.embedding is not None:
+                    self._fresh.append((face, verdict.embedding))
             current.append((face, *carried))
         self._previous = current
         return [face for face, human, _ in current if human]
