@@ -42,7 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from proctor.episodes import EpisodeEngine  # noqa: E402
 from proctor.policy import DEFAULT_POLICY  # noqa: E402
-from proctor.vision import analyzer, identity, landmarks  # noqa: E402
+from proctor.vision import analyzer, identity, landmarks, vetting  # noqa: E402
 from proctor.vision.frames import VideoReader, load_image  # noqa: E402
 
 SEND_RATES = (15.0, 5.0)
@@ -145,6 +145,7 @@ def run_baseline(clip: Clip, meter: Meter) -> tuple[float, int]:
 
 def instrument(meter: Meter) -> None:
     meter.wrap(analyzer, "detect_faces", "detect (YuNet)")
+    meter.wrap(vetting, "vet", "human check")
     meter.wrap(identity, "embed", "identity (SFace)")
     meter.wrap(landmarks, "head_pose", "landmarker")
     meter.wrap(analyzer.EpisodeEngine, "observe", "engine")
@@ -178,7 +179,7 @@ class Totals:
         return self.analysed_rate * self.analysis_ms + stream_fps * self.decode_ms
 
 
-STAGES = ["convert", "detect (YuNet)", "identity (SFace)", "landmarker", "engine"]
+STAGES = ["convert", "detect (YuNet)", "human check", "identity (SFace)", "landmarker", "engine"]
 TYPICAL = "plain single-person clips"  # what most of an exam looks like: the headline figure
 
 

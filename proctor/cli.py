@@ -26,7 +26,7 @@ import models
 from .episodes import Episode, TimestampError
 from .policy import DEFAULT_POLICY, Policy, PolicyError
 from .quality import assess_file
-from .vision import identity, landmarks
+from .vision import identity, landmarks, vetting
 from .vision.analyzer import SessionAnalyzer
 from .vision.detection import detect_faces
 from .vision.frames import InputError, VideoReader, encode_jpeg, load_image
@@ -232,7 +232,7 @@ def run_faces(args: argparse.Namespace) -> int:
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["path", "faces"])
     for path, image in images:
-        writer.writerow([str(path), len(detect_faces(image))])
+        writer.writerow([str(path), len(vetting.human_faces(image, detect_faces(image)))])
     return 0
 
 

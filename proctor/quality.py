@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .vision import identity
+from .vision import identity, vetting
 from .vision.detection import Face, primary_face
 from .vision.frames import load_image
 
@@ -109,13 +109,22 @@ class Verdict:
         return not self.issues
 
 
+def human_primary_face(image: np.ndarray) -> tuple[Face | None, list[Face]]:
+    """:func:`primary_face` counting only people's faces (a pet in the photo is neither the face nor a second one)."""
+    face, detected = primary_face(image)
+    faces = vetting.human_faces(image, detected)
+    if face is not None and not any(f is face for f in faces) and not vetting.vet(image, face).human:
+        face = faces[0] if faces else None
+    return face, faces
+
+
 def assess_file(source: Path | str | bytes) -> Verdict:
     """Load a photo (raises frames.InputError if it is not a usable image) and assess it."""
     return assess(load_image(source, max_side=MAX_SIDE))
 
 
 def assess(image: np.ndarray) -> Verdict:
-    face, faces = primary_face(image)
+    face, faces = human_primary_face(image)
     metrics: dict[str, float] = {"faces": float(len(faces))}
     if face is None:
         return Verdict([Issue("no_face")], metrics, image)

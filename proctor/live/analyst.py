@@ -32,7 +32,7 @@ import numpy as np
 
 from ..episodes import EpisodeEvent
 from ..policy import Policy
-from ..vision import identity
+from ..vision import identity, vetting
 from ..vision.analyzer import SessionAnalyzer
 from ..vision.detection import detect_faces
 from ..vision.frames import encode_jpeg
@@ -137,9 +137,10 @@ class StreamAnalysis:
     def _identity_step(self, bgr: np.ndarray) -> tuple[bool, float | None] | None:
         assert self.reference is not None  # checked by the caller
         self.identity_frames += 1
-        faces = detect_faces(bgr)
-        if len(faces) == 1:
-            self.identity_scores.append(identity.similarity(identity.embed(bgr, faces[0]), self.reference))
+        checked = [vetting.vet(bgr, face) for face in detect_faces(bgr)]
+        people = [c.embedding for c in checked if c.human and c.embedding is not None]  # a pet is not a face
+        if len(people) == 1:
+            self.identity_scores.append(identity.similarity(people[0], self.reference))
         recent = self.identity_scores[-IDENTITY_FRAMES:]
         decided = len(recent) == IDENTITY_FRAMES and statistics.median(recent) >= self.policy.identity_threshold
         exhausted = len(self.identity_scores) >= IDENTITY_FAIL_FRAMES or self.identity_frames >= IDENTITY_MAX_FRAMES

@@ -28,6 +28,9 @@ What runs when (cost control, all thresholds in :class:`proctor.policy.Policy`):
 * YuNet on every analysed frame, shrunk by a whole-number divisor that keeps a face of
   ``min_face_px`` (measured at the analysis grade's 320 px width) at ``DETECTOR_MIN_FACE_PX`` or more:
   320x240 -> 160x120 and the live grade's 640x480 -> 160x120 at the default 45 px.
+* The human-face check (:mod:`proctor.vision.vetting`: SFace feature length, the landmarker in the
+  grey zone) on each face that appears; a face that stays in place keeps its verdict
+  (:class:`~proctor.vision.vetting.FaceTracks`), so a pet is not counted and the student is checked once.
 * SFace identity only with exactly one face: at once when the face count changes to one,
   every ``identity_interval_s``, ``identity_retry_s`` after a failed check until the mismatch
   is confirmed (``identity_failures`` in a row), and when the face's colour histogram drifts
@@ -58,7 +61,7 @@ import numpy as np
 from ..episodes import EpisodeEngine, EpisodeEvent
 from ..observations import Observation
 from ..policy import DEFAULT_POLICY, Policy
-from . import identity, landmarks
+from . import identity, landmarks, vetting
 from .detection import DETECTOR_MIN_FACE_PX, Face, detect_faces
 
 YAW_AMBIGUITY_DEG = 8.0  # coarse yaw error: rmse 3.2 deg against the landmarker on testdata photos
@@ -112,7 +115,7 @@ class FrameAnalyzer:
 
     def analyze(self, frame: np.ndarray, t: float, frame_ref: Hashable | None = None) -> Observation:
         scale = detection_scale(self.policy, frame.shape[1]) if self.scale is None else self.scale
-        faces = detect_faces(frame, scale)
+        faces = vetting.human_faces(frame, detect_faces(frame, scale))
         if len(faces) != 1:
             return Observation(t, len(faces), frame_ref=frame_ref)
         face = faces[0]
@@ -151,6 +154,7 @@ class SessionAnalyzer:
         self._checked_look: np.ndarray | None = None
         self._landmarker_at = -math.inf
         self._pose: landmarks.HeadPose | None = None
+        self._tracks = vetting.FaceTracks()
 
     # ----------------------------------------------------------------- frames
 
@@ -195,7 +199,9 @@ class SessionAnalyzer:
     # -------------------------------------------------------------- internals
 
     def _observe(self, frame: np.ndarray, t: float) -> Observation:
-        faces = detect_faces(frame, detection_scale(self.policy, frame.shape[1]))
+        detected = detect_faces(frame, detection_scale(self.policy, frame.shape[1]))
+        faces = self._tracks.human_faces(frame, detected, t)
+        self.counts["vetting"] = self._tracks.checks
         self._sequence += 1
         ref = self._sequence
         self._frames[ref] = frame
@@ -224,7 +230,8 @@ class SessionAnalyzer:
         confirming = 0 < self._failed_checks < policy.identity_failures
         if not (self._check_wanted or confirming or drifted or since >= policy.identity_interval_s):
             return None
-        score = identity.similarity(identity.embed(frame, face), self.reference)
+        embedding = self._tracks.embedding(face)  # a face that just appeared was embedded by its check
+        score = identity.similarity(embedding if embedding is not None else identity.embed(frame, face), self.reference)
         self.counts["identity"] += 1
         self._last_check, self._checked_look, self._check_wanted = t, look, False
         self._failed_checks = self._failed_checks + 1 if score < policy.identity_threshold else 0

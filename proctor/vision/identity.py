@@ -48,6 +48,15 @@ def embed(frame: np.ndarray, face: Face) -> np.ndarray:
     return embed_aligned(aligned_crop(frame, face))
 
 
+def raw_feature(crop: np.ndarray) -> np.ndarray:
+    """SFace's feature of an :func:`aligned_crop` before normalising; :func:`normalise` it for the embedding.
+
+    Its length says how face-like the crop is to SFace: normalising for identity throws that away, and
+    :mod:`proctor.vision.vetting` uses it to tell people from animals and patterns.
+    """
+    return _recognizer().feature(crop).reshape(-1).astype(np.float32)
+
+
 def photo_embedding(image: np.ndarray) -> np.ndarray | None:
     """Embedding of the main face of a still photo (None when there is no face)."""
     face, _ = primary_face(image)
@@ -55,8 +64,7 @@ def photo_embedding(image: np.ndarray) -> np.ndarray | None:
 
 
 def embed_aligned(crop: np.ndarray) -> np.ndarray:
-    feature = _recognizer().feature(crop).reshape(-1).astype(np.float32)
-    return normalise(feature)
+    return normalise(raw_feature(crop))
 
 
 def normalise(vector: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from .runtime import model_bytes
 CROP_MARGIN = 1.0  # face box widths added on each side of the crop handed to the landmarker
 # Eye corners (image-left, image-right) and iris centre for each eye, MediaPipe face mesh indices.
 EYES = ((33, 133, 468), (362, 263, 473))
+NOSE_TIP = 1
 
 
 @dataclass(frozen=True)
@@ -89,23 +90,43 @@ def preload(quiet: bool = False) -> None:
 
 def head_pose(frame: np.ndarray, face: Face | None = None) -> HeadPose | None:
     """Pose and gaze of the face in ``frame`` (of ``face``, cropped around it, when given)."""
+    result, (width, height), _ = _detect(frame, face)
+    if not result.face_landmarks or not result.facial_transformation_matrixes:
+        return None
+    yaw, pitch, roll = _euler(np.asarray(result.facial_transformation_matrixes[0]))
+    points = np.array([(p.x * width, p.y * height) for p in result.face_landmarks[0]])
+    return HeadPose(yaw, pitch, roll, _gaze(points))
+
+
+def confirms(frame: np.ndarray, face: Face) -> bool:
+    """Whether the landmarker, on the crop around ``face``, finds a face whose nose tip lies inside ``face``'s box.
+
+    The nose test keeps a person beside an animal from vouching for the animal: the crop
+    around one box may hold another face.
+    """
+    result, (width, height), (x0, y0) = _detect(frame, face)
+    if not result.face_landmarks:
+        return False
+    nose = result.face_landmarks[0][NOSE_TIP]
+    x, y, w, h = face.box
+    return x <= x0 + nose.x * width <= x + w and y <= y0 + nose.y * height <= y + h
+
+
+def _detect(frame: np.ndarray, face: Face | None) -> tuple[Any, tuple[int, int], tuple[int, int]]:
+    """The landmarker's result on ``frame`` or on the crop around ``face``, with the image's size and offset."""
     import mediapipe as mp
 
-    image = frame
+    image, offset = frame, (0, 0)
     if face is not None:
         x, y, w, h = face.box
         margin = CROP_MARGIN * max(w, h)
         x0, y0 = max(0, int(x - margin)), max(0, int(y - margin))
         x1, y1 = min(frame.shape[1], int(x + w + margin)), min(frame.shape[0], int(y + h + margin))
         if x1 - x0 >= 8 and y1 - y0 >= 8:
-            image = frame[y0:y1, x0:x1]
+            image, offset = frame[y0:y1, x0:x1], (x0, y0)
     rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     result = _landmarker().detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=rgb))
-    if not result.face_landmarks or not result.facial_transformation_matrixes:
-        return None
-    yaw, pitch, roll = _euler(np.asarray(result.facial_transformation_matrixes[0]))
-    points = np.array([(p.x * rgb.shape[1], p.y * rgb.shape[0]) for p in result.face_landmarks[0]])
-    return HeadPose(yaw, pitch, roll, _gaze(points))
+    return result, (rgb.shape[1], rgb.shape[0]), offset
 
 
 def _euler(matrix: np.ndarray) -> tuple[float, float, float]:
