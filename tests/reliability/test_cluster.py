@@ -84,7 +84,10 @@ async def test_a_killed_media_worker_is_restarted_with_a_new_pid(cluster):
     assert cluster.pid("media-web2") != old
     assert (cluster.root / "media-web2.pid").read_text().strip() == str(cluster.pid("media-web2"))
     latest_run = lambda: cluster.log("media-web2").rsplit("==== ", 1)[-1]  # noqa: E731
-    await wait_for(lambda: "media worker listening" in latest_run(), timeout=180, what="the new worker's start")
+    try:
+        await wait_for(lambda: "media worker listening" in latest_run(), timeout=180, what="the new worker's start")
+    except AssertionError as error:
+        raise AssertionError(f"{error}; its log since the restart:\n{latest_run()[-3000:]}") from None
 
 
 def test_a_partitioned_host_is_unreachable_until_it_reconnects(cluster):
