@@ -18,10 +18,11 @@ from server.accounts import audit
 from server.accounts.http import AuthenticatedHttpRequest
 from server.spreadsheet import csv_response
 
-from .access import can_plan_lessons, can_view_attendance, lesson_role, visible_lessons
+from .access import can_plan_lessons, can_view_attendance, can_watch_recordings, lesson_role, visible_lessons
 from .attendance import sheet
 from .forms import LessonForm
 from .models import Lesson, LessonRun
+from .recording_views import recordings_on_page
 from .schedule import current_occurrence, ended_runs, occurrences, status
 
 SCHEDULE_DAYS = 7
@@ -60,16 +61,19 @@ def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
 def room(request: AuthenticatedHttpRequest, lesson_id: int) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.select_related("group", "teacher"), pk=lesson_id)
     role = lesson_role(request.user, lesson)
-    if role is None:
+    watcher = can_watch_recordings(request.user, lesson)  # a curator or a parent sees a held lesson's recordings
+    if role is None and not watcher:
         raise Http404
-    occurrence = current_occurrence(lesson)
+    occurrence = current_occurrence(lesson) if role is not None else None
     ended = occurrence is not None and bool(ended_runs([lesson], occurrence.starts_at, occurrence.ends_at))
+    live = occurrence is not None and not ended
     context = {
         "lesson": lesson,
-        "role": role,
-        "occurrence": None if ended else occurrence,
+        "role": role or "",
+        "occurrence": occurrence if live else None,
         "ended": ended,
         "chat_url": reverse("chat:page"),
+        "recordings": [] if live else recordings_on_page(request.user, lesson),
     }
     return render(request, "lessons/room.html", context)
 
