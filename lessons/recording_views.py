@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -28,11 +28,22 @@ SHOWN_RECORDINGS = 10
 WEBM = "video/webm"
 
 
+def clock(seconds: float) -> str:
+    """«12:05», or «1:02:05» past an hour."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
 @dataclass
 class ChatLine:
     at_seconds: float  # into the recording
     author: str
     text: str
+
+    @property
+    def clock(self) -> str:
+        return clock(self.at_seconds)
 
 
 @dataclass
@@ -41,7 +52,10 @@ class RecordingItem:
     lesson_url: str = ""
     screen_url: str = ""
     chat: list[ChatLine] | None = None  # None: the user may not read the lesson's chat
-    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clock_duration(self) -> str:
+        return clock(self.recording.duration_seconds or 0)
 
 
 def _chat_lines(user: User, recording: Recording) -> list[ChatLine] | None:
