@@ -24,7 +24,7 @@ RECORD_FOR_SECONDS = 6  # media flowing while recorded (not a timing assertion: 
 
 
 def badge_shown(page):
-    return page.evaluate("!document.getElementById('recording-badge').hidden")
+    return page.locator("#recording-badge").is_visible()
 
 
 def recordings(live_env, lesson: int) -> list[dict]:
