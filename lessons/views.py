@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -74,6 +75,7 @@ def room(request: AuthenticatedHttpRequest, lesson_id: int) -> HttpResponse:
         "ended": ended,
         "chat_url": reverse("chat:page"),
         "recordings": [] if live else recordings_on_page(request.user, lesson),
+        "recording_retention_days": settings.LESSONS_RECORDING_RETENTION_DAYS,
     }
     return render(request, "lessons/room.html", context)
 
