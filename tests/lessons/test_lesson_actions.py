@@ -107,4 +107,5 @@ async def test_the_class_hears_recording_start_and_stop_and_the_stop_starts_conv
     await database_sync_to_async(actions.end)(run_id, teacher)  # the end stops it too
     assert await heard(channel) == {"type": "lesson.end"}
     statuses = [r.status async for r in Recording.objects.filter(run_id=run_id).order_by("started_at")]
-    assert statuses == ["stopped", "stopped"] and len(converted) == 2
+    assert statuses == ["stopped", "stopped"]
+    assert len(converted) == 2

@@ -4,6 +4,7 @@ of recordings nobody stopped, and the mixing of converted streams onto one timel
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -62,10 +63,12 @@ def test_the_recording_goes_to_the_group_its_staff_and_its_parents_and_to_nobody
     assert {who: client_for(who).get(url).status_code for who in allowed} == dict.fromkeys(allowed, 200)
     assert {who: client_for(who).get(url).status_code for who in refused} == dict.fromkeys(refused, 403)
     anonymous = client_for("student").__class__().get(url)
-    assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
+    assert anonymous.status_code == 302
+    assert "/accounts/login/" in anonymous["Location"]
     # The page: the group's parent sees the held lesson's player, another group's parent not even the page.
     page = client_for("parent").get(reverse("lessons:room", args=[recording.run.lesson_id]))
-    assert page.status_code == 200 and url in page.content.decode()
+    assert page.status_code == 200
+    assert url in page.content.decode()
     assert client_for("parent2").get(reverse("lessons:room", args=[recording.run.lesson_id])).status_code == 404
 
 
@@ -106,7 +109,9 @@ def test_purge_deletes_the_files_of_recordings_past_retention_and_keeps_their_ro
 
     assert recordings.purge_recordings(dry_run=True) == 2
     assert recordings.media_dir(old).exists()
-    call_command("purge_lesson_recordings", stdout=open("/dev/null", "w"))
+    out = io.StringIO()
+    call_command("purge_lesson_recordings", stdout=out)
+    assert out.getvalue() == "deleted: 2 lesson recording(s) older than 30 days\n"
 
     statuses = {r.pk: (r.status, r.size_bytes) for r in Recording.objects.all()}
     assert statuses == {old.pk: ("purged", 0), failed.pk: ("purged", 0), recent.pk: ("ready", 0)}
@@ -186,6 +191,8 @@ def test_streams_are_laid_on_one_timeline_and_voices_mixed(tmp_path):
     assert 5.9 <= length <= 6.1
     with av.open(str(target)) as container:
         times = [float(f.time) for f in container.decode(video=0)]
-    assert len(times) == 40 and 0.95 <= times[0] <= 1.05 and 3.95 <= times[20] <= 4.05
+    assert len(times) == 40
+    assert 0.95 <= times[0] <= 1.05
+    assert 3.95 <= times[20] <= 4.05
     loud = [level > 0.05 for level in loudness_by_second(target)]  # decoded as float, full scale 1.0
     assert loud[:6] == [True, True, False, False, False, True]
