@@ -183,6 +183,12 @@ def _files(recording: Recording) -> Iterator[Path]:
     return (folder / name for name in SERVED_FILES if (folder / name).is_file())
 
 
+def delete_files(recording: Recording) -> None:
+    """A deleted row takes its files along (raw and WebM), whatever deletes it (the admin, a cascade)."""
+    shutil.rmtree(media_dir(recording), ignore_errors=True)
+    shutil.rmtree(raw_dir(recording), ignore_errors=True)
+
+
 def served_file(recording: Recording, name: str) -> Path | None:
     """The file of a ready recording that the page may fetch, or None."""
     if recording.status != Recording.Status.READY or name not in SERVED_FILES:
@@ -216,8 +222,7 @@ def purge_recordings(now: dt.datetime | None = None, dry_run: bool = False) -> i
     if dry_run:
         return len(old)
     for recording in old:
-        shutil.rmtree(media_dir(recording), ignore_errors=True)
-        shutil.rmtree(raw_dir(recording), ignore_errors=True)
+        delete_files(recording)
         with transaction.atomic():
             Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.PURGED, size_bytes=0)
     if old:

@@ -196,3 +196,21 @@ def test_streams_are_laid_on_one_timeline_and_voices_mixed(tmp_path):
     assert 3.95 <= times[20] <= 4.05
     loud = [level > 0.05 for level in loudness_by_second(target)]  # decoded as float, full scale 1.0
     assert loud[:6] == [True, True, False, False, False, True]
+
+
+def test_deleting_a_recording_deletes_its_files_and_leftovers_count_as_orphans(school, raw_root):
+    import os
+
+    from server.media_files import orphans
+
+    kept, deleted = make_recording(), make_recording()
+    Recording.objects.filter(pk=deleted.pk).delete()  # bulk delete: the signal still runs per row
+    assert not recordings.media_dir(deleted).exists()
+    assert not recordings.raw_dir(deleted).exists()
+    leftover = recordings.media_dir(kept).parent / "0123456789abcdef" / recordings.LESSON_FILE
+    leftover.parent.mkdir()
+    leftover.write_bytes(b"x")
+    old = timezone.now().timestamp() - 7200
+    for path in (leftover, recordings.media_dir(kept) / recordings.LESSON_FILE):
+        os.utime(path, (old, old))
+    assert orphans() == [leftover]
