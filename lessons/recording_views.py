@@ -99,6 +99,16 @@ def recordings_on_page(user: User, lesson: Lesson) -> list[RecordingItem]:
     return items
 
 
+def recent_recordings(user: User, lessons: list[Lesson]) -> list[Recording]:
+    """Ready recordings of these lessons that the user may watch, newest first (the schedule links to them)."""
+    found = (
+        Recording.objects.filter(run__lesson__in=lessons, status=Recording.Status.READY)
+        .select_related("run__lesson__group")
+        .order_by("-started_at")[:SHOWN_RECORDINGS]
+    )
+    return [r for r in found if can_watch_recordings(user, r.run.lesson)]
+
+
 @login_required
 def recording_file(request: AuthenticatedHttpRequest, folder: str, name: str) -> HttpResponseBase:
     """``lesson.webm`` / ``screen.webm`` of a ready recording, to those who may watch the lesson's recordings."""

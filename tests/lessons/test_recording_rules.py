@@ -66,10 +66,13 @@ def test_the_recording_goes_to_the_group_its_staff_and_its_parents_and_to_nobody
     assert anonymous.status_code == 302
     assert "/accounts/login/" in anonymous["Location"]
     # The page: the group's parent sees the held lesson's player, another group's parent not even the page.
-    page = client_for("parent").get(reverse("lessons:room", args=[recording.run.lesson_id]))
+    room = reverse("lessons:room", args=[recording.run.lesson_id])
+    page = client_for("parent").get(room)
     assert page.status_code == 200
     assert url in page.content.decode()
-    assert client_for("parent2").get(reverse("lessons:room", args=[recording.run.lesson_id])).status_code == 404
+    assert f'href="{room}"' in client_for("parent").get(reverse("lessons:schedule")).content.decode()
+    assert client_for("parent2").get(room).status_code == 404
+    assert f'href="{room}"' not in client_for("parent2").get(reverse("lessons:schedule")).content.decode()
 
 
 def test_only_ready_recordings_and_their_own_files_are_served(school, client_for, raw_root):
