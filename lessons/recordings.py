@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import secrets
 import shutil
 import subprocess
@@ -93,6 +92,9 @@ def _label(stream: MjrStream) -> tuple[str, str] | None:
 def start_conversion(recording_id: int) -> None:
     """Convert in a process of its own, at low priority; called once the stop has committed."""
     command = [
+        "nice",  # not preexec_fn=os.nice: daphne has threads, and preexec_fn is unsafe with threads
+        "-n",
+        str(CONVERSION_NICENESS),
         sys.executable,
         str(Path(settings.BASE_DIR) / "manage.py"),
         "convert_lesson_recordings",
@@ -103,9 +105,7 @@ def start_conversion(recording_id: int) -> None:
 
 
 def _run_converter(command: list[str]) -> None:
-    result = subprocess.run(  # noqa: S603 - our own manage.py
-        command, capture_output=True, text=True, check=False, preexec_fn=lambda: os.nice(CONVERSION_NICENESS)
-    )
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own manage.py
     if result.returncode != 0:
         log.error("recording conversion failed: %s", result.stderr[-2000:])
 
