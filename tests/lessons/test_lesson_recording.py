@@ -93,6 +93,23 @@ async def test_recorded_lesson_is_played_back_to_the_group_with_its_chat(
     await wait_for(
         lambda: student.evaluate("document.querySelector('.recording-main').currentTime > 1"), what="playing"
     )
+    # The screen share follows the player from the moment it started; a chat message's time seeks there.
+    assert facts["screen_offset_seconds"] > 0  # shared after the recording began
+    await student.evaluate(
+        "(() => { const m = document.querySelector('.recording-main'); m.pause(); m.currentTime = 0; })()"
+    )
+    await wait_for(lambda: student.locator(".recording-screen").is_hidden(), what="no screen before it was shared")
+    await student.click(".recording-messages .seek")  # the message was written after the screen share began
+    said_at = float(await student.get_attribute(".recording-messages li", "data-at"))
+    await wait_for(
+        lambda: student.evaluate(
+            "(() => { const s = document.querySelector('.recording-screen');"
+            " return !s.closest('figure').hidden && s.currentTime > 0; })()"
+        ),
+        what="screen share shown in step",
+    )
+    assert await student.evaluate("document.querySelector('.recording-main').currentTime") >= said_at - 1
+    assert said_at > facts["screen_offset_seconds"]
     await student.screenshot(path=str(artifacts_dir / "lesson-recording-playback.png"), full_page=True)
 
     # 4. The file: whole (200), a range (206) for seeking, and a real WebM with video and the voices.
