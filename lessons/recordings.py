@@ -133,7 +133,7 @@ def convert_recording(recording_id: int) -> Recording.Status | None:
     started = time.monotonic()
     try:
         _build(recording)
-    except (ConversionFailed, OSError, ValueError) as error:
+    except Exception as error:  # whatever breaks (janus-pp-rec, PyAV, the disk), the stretch must not stay "converting"
         log.exception("recording %s could not be converted", recording_id)
         recording.status = Recording.Status.FAILED
         recording.error = str(error)[:2000]
