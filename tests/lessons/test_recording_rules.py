@@ -217,3 +217,12 @@ def test_deleting_a_recording_deletes_its_files_and_leftovers_count_as_orphans(s
     for path in (leftover, recordings.media_dir(kept) / recordings.LESSON_FILE):
         os.utime(path, (old, old))
     assert orphans() == [leftover]
+
+
+def test_a_stretch_without_media_fails_once_and_is_claimed_by_one_converter(school, raw_root):
+    recording = make_recording(status="stopped")  # its raw folder holds only an empty .mjr
+    assert recordings.convert_recording(recording.pk) == Recording.Status.FAILED
+    recording.refresh_from_db()
+    assert (recording.status, recording.error) == ("failed", "Janus recorded no media in this stretch")
+    assert recordings.convert_recording(recording.pk) is None  # not waiting any more: nobody converts it twice
+    assert recordings.raw_dir(recording).exists()  # kept for another try until the retention purge
