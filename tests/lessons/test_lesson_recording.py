@@ -67,6 +67,7 @@ async def test_recorded_lesson_is_played_back_to_the_group_with_its_chat(
     # 2. The lesson ends; the recording is converted in the background.
     await teacher.evaluate("window.lesson.send({type: 'end'})")
     await wait_for(lambda: student.evaluate("window.lesson.finished"), what="lesson ended")
+    assert "Запись урока появится на этой странице" in await student.inner_text("#status")
     assert not await badge_shown(student)
     stored = await wait_for(
         lambda: [r for r in recordings(live_env, lesson) if r["status"] in {"ready", "failed"}],

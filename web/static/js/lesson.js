@@ -327,7 +327,9 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
     moderated(m) { applyBlocked(m.blocked); },
     removed(m) { finish(m.detail); },
     ended(m) {
+      const recorded = lesson.state.recording;
       finish(m.detail);
+      if (recorded) $("status").append(" ", gettext("Запись урока появится на этой странице через несколько минут."));
       if (isTeacher && lesson.run) {
         const link = document.createElement("a");
         link.href = "/lessons/runs/" + lesson.run + "/attendance/";
