@@ -198,6 +198,16 @@ def stop_recording(run_id: int, teacher: User | None) -> None:
     _state_changed(run_id)
 
 
+@transaction.atomic
+def abandon_recording(run_id: int, teacher: User) -> None:
+    """Janus refused to start recording: the stretch never began, so it leaves no row (nor a failed recording)."""
+    recording = recordings.active(run_id)
+    if recording is not None:
+        recording.delete()
+        audit.record("lessons.recording_refused", actor=teacher, run=run_id)
+    _state_changed(run_id)
+
+
 def _stop_recording(run_id: int, teacher: User | None, now: dt.datetime) -> None:
     recording = recordings.active(run_id)
     if recording is None:

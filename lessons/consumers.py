@@ -351,7 +351,7 @@ class LessonConsumer(JsonProtocolConsumer):
             try:
                 await set_recording(janus, handle, room, rec_dir)
             except JanusError:
-                await database_sync_to_async(actions.stop_recording)(run_id, self.user)
+                await database_sync_to_async(actions.abandon_recording)(run_id, self.user)
                 raise
         else:
             await self.stop_janus_recording()

@@ -109,3 +109,17 @@ async def test_the_class_hears_recording_start_and_stop_and_the_stop_starts_conv
     statuses = [r.status async for r in Recording.objects.filter(run_id=run_id).order_by("started_at")]
     assert statuses == ["stopped", "stopped"]
     assert len(converted) == 2
+
+
+async def test_a_recording_janus_refused_leaves_nothing_behind(school, monkeypatch):
+    from lessons import recordings
+    from lessons.models import Recording
+
+    monkeypatch.setattr(recordings, "start_conversion", lambda recording_id: None)
+    run_id = await database_sync_to_async(make_run)(school)
+    channel = await listener(run_id)
+    await database_sync_to_async(actions.start_recording)(run_id, school["teacher"])
+    assert (await heard(channel))["state"]["recording"] is True
+    await database_sync_to_async(actions.abandon_recording)(run_id, school["teacher"])
+    assert (await heard(channel))["state"]["recording"] is False
+    assert not await Recording.objects.filter(run_id=run_id).aexists()
