@@ -2,7 +2,7 @@
 FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1 VAR_DIR=/var/lib/classroom
 RUN apt-get update \
- && apt-get install -y --no-install-recommends gettext libegl1 libgles2 fonts-dejavu-core \
+ && apt-get install -y --no-install-recommends gettext libegl1 libgles2 fonts-dejavu-core janus-tools \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
@@ -14,6 +16,7 @@ from .models import Membership, Message, Report
 from .payloads import (
     MESSAGE_PREFETCH,
     MESSAGE_RELATED,
+    MessagePayload,
     Person,
     RoomPayload,
     message_frame,
@@ -96,6 +99,19 @@ def history(user: User, room_id: int, before: int | None, limit: int) -> History
     page = list(messages.order_by("-seq")[: limit + 1])
     more = len(page) > limit
     return {"room": room.pk, "messages": [message_payload(m) for m in reversed(page[:limit])], "more": more}
+
+
+def messages_between(
+    user: User, room_id: int, since: datetime, until: datetime, limit: int = 500
+) -> list[MessagePayload]:
+    """The room's messages written in [since, until], oldest first (e.g. a lesson's chat beside its recording).
+
+    The same check as every read: ``forbidden`` (ProtocolError) for a user who may not read the room.
+    """
+    room, _ = load_room(user, room_id)
+    messages = Message.objects.select_related(*MESSAGE_RELATED).prefetch_related(*MESSAGE_PREFETCH)
+    found = messages.filter(room=room, created_at__gte=since, created_at__lte=until, deleted_at__isnull=True)
+    return [message_payload(m) for m in found.order_by("seq")[:limit]]
 
 
 def receipts(user: User, room_id: int, seq: int) -> list[Person]:

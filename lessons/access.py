@@ -43,6 +43,19 @@ def can_view_attendance(user: User, lesson: Lesson) -> bool:
     return user.has_role(Role.CURATOR) and lesson.group.curators.filter(pk=user.pk).exists()
 
 
+def can_watch_recordings(user: User, lesson: Lesson) -> bool:
+    """The lesson's recordings: whoever may join it (its teachers, the group's students, parents as observers if the
+    school allows), whoever sees its attendance (the group's curators, administrators, the director), and the
+    parents of the group's students — only their own child's group."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if lesson_role(user, lesson) is not None or can_view_attendance(user, lesson):
+        return True
+    return (
+        user.has_role(Role.PARENT) and ParentLink.objects.filter(parent=user, child__study_groups=lesson.group).exists()
+    )
+
+
 def can_plan_lessons(user: User) -> bool:
     return user.is_authenticated and user.has_role(Role.TEACHER, Role.CURATOR, Role.ADMIN)
 

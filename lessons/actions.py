@@ -13,6 +13,8 @@ events) stays in :mod:`lessons.live` and :mod:`lessons.janus_events`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
@@ -22,10 +24,10 @@ from server.accounts import audit
 from server.accounts.models import User
 from server.events import publish_on_commit
 
-from . import live, protocol
+from . import live, protocol, recordings
 from .access import lesson_role
 from .chat_link import ensure_lesson_chat
-from .models import Lesson, LessonRun, Participant, Presence
+from .models import Lesson, LessonRun, Participant, Presence, Recording
 from .schedule import current_occurrence
 
 
@@ -165,12 +167,54 @@ def remove(run_id: int, teacher: User, target: int) -> None:
 
 @transaction.atomic
 def end(run_id: int, teacher: User) -> None:
-    """End the lesson run for everyone: every open attendance interval closes now."""
+    """End the lesson run for everyone: every open attendance interval closes now, a recording stops."""
     now = timezone.now()
     LessonRun.objects.filter(pk=run_id, ended_at__isnull=True).update(ended_at=now)
     Presence.objects.filter(participant__run_id=run_id, left_at__isnull=True).update(left_at=now)
+    _stop_recording(run_id, teacher, now)
     audit.record("lessons.ended", actor=teacher, run=run_id)
     _tell_class(run_id, {"type": "lesson.end"})
+
+
+@transaction.atomic
+def start_recording(run_id: int, teacher: User) -> str:
+    """Start a recorded stretch of the run (the one going on, if any); the folder Janus must record into.
+
+    Everyone in the lesson is told at once (``state.recording``), and whoever joins later by their ``joined``.
+    """
+    LessonRun.objects.select_for_update().get(pk=run_id)  # one stretch at a time, whoever asks at once
+    recording = recordings.active(run_id)
+    if recording is None:
+        recording = Recording.objects.create(run_id=run_id, started_at=timezone.now(), started_by=teacher)
+        audit.record("lessons.recording_started", actor=teacher, run=run_id, recording=recording.pk)
+        _state_changed(run_id)
+    return str(recordings.raw_dir(recording))
+
+
+@transaction.atomic
+def stop_recording(run_id: int, teacher: User | None) -> None:
+    """Stop the run's recorded stretch (Janus has closed its files): the class is told, conversion starts."""
+    _stop_recording(run_id, teacher, timezone.now())
+    _state_changed(run_id)
+
+
+@transaction.atomic
+def abandon_recording(run_id: int, teacher: User) -> None:
+    """Janus refused to start recording: the stretch never began, so it leaves no row (nor a failed recording)."""
+    recording = recordings.active(run_id)
+    if recording is not None:
+        recording.delete()
+        audit.record("lessons.recording_refused", actor=teacher, run=run_id)
+    _state_changed(run_id)
+
+
+def _stop_recording(run_id: int, teacher: User | None, now: dt.datetime) -> None:
+    recording = recordings.active(run_id)
+    if recording is None:
+        return
+    Recording.objects.filter(pk=recording.pk).update(status=Recording.Status.STOPPED, stopped_at=now)
+    audit.record("lessons.recording_stopped", actor=teacher, run=run_id, recording=recording.pk)
+    transaction.on_commit(lambda: recordings.start_conversion(recording.pk))
 
 
 @transaction.atomic

@@ -23,10 +23,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from rtc.janus.client import JanusError, JanusSession, JanusUnavailable
-from rtc.janus.rooms import ensure_room, moderated_request
+from rtc.janus.rooms import ensure_room, moderated_request, set_recording
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
-from . import actions, janus_placement, live, protocol
+from . import actions, janus_placement, live, protocol, recordings
 from .access import lesson_role
 from .actions import group_name
 from .models import Lesson, Participant, Presence
@@ -159,7 +159,8 @@ class LessonConsumer(JsonProtocolConsumer):
             await janus_placement.watch(self.janus)
             await database_sync_to_async(live.bind_janus_session)(self.admitted.presence_id, self.janus.session_id)
             self.main_handle = await self.janus.attach()
-            await ensure_room(self.janus, self.main_handle, room)
+            rec_dir = await database_sync_to_async(recordings.active_raw_dir)(self.admitted.run_id)
+            await ensure_room(self.janus, self.main_handle, room, rec_dir)
             self.feed_ids = {"camera": new_feed_id()}
             joined = await self.janus.message(
                 self.main_handle,
@@ -188,6 +189,10 @@ class LessonConsumer(JsonProtocolConsumer):
             {"u": self.user.pk, "n": str(self.user), "s": source, "r": self.admitted.role}, ensure_ascii=False
         )
 
+    def recorder_name(self, source: str) -> str:
+        """What Janus names our files if the lesson is recorded (lessons.recordings reads it back)."""
+        return recordings.recorder_name(source, self.admitted.role, self.user.pk)
+
     def remember_feed(self, publisher: dict) -> protocol.FeedInfo | None:
         info = parse_display(publisher.get("display"))
         feed = publisher.get("id")
@@ -204,7 +209,9 @@ class LessonConsumer(JsonProtocolConsumer):
         room = self.admitted.janus_room
         if source == "camera":
             event = await self.session.message(
-                self.room_handle, {"request": "configure", "audio": True, "video": True}, jsep
+                self.room_handle,
+                {"request": "configure", "audio": True, "video": True, "filename": self.recorder_name(source)},
+                jsep,
             )
         else:
             if self.screen_handle is not None:
@@ -221,6 +228,7 @@ class LessonConsumer(JsonProtocolConsumer):
                     "display": self.display("screen"),
                     "audio": False,
                     "video": True,
+                    "filename": self.recorder_name(source),
                 },
                 jsep,
             )
@@ -334,8 +342,30 @@ class LessonConsumer(JsonProtocolConsumer):
                         self.session, self.room_handle, self.admitted.janus_room, {"request": "kick", "id": feed}
                     )
 
+    async def on_record(self, on: bool) -> None:
+        """Start or stop Janus's recorder for the whole room; every page hears ``state`` with ``recording``."""
+        janus, handle = self.require_media()
+        run_id, room = self.admitted.run_id, self.admitted.janus_room
+        if on:
+            rec_dir = await database_sync_to_async(actions.start_recording)(run_id, self.user)
+            try:
+                await set_recording(janus, handle, room, rec_dir)
+            except JanusError:
+                await database_sync_to_async(actions.abandon_recording)(run_id, self.user)
+                raise
+        else:
+            await self.stop_janus_recording()
+            await database_sync_to_async(actions.stop_recording)(run_id, self.user)
+
+    async def stop_janus_recording(self) -> None:
+        """Janus closes every recorded file before it answers; if it is gone, so are its open files."""
+        if self.janus is not None and self.main_handle is not None:
+            with contextlib.suppress(JanusError):
+                await set_recording(self.janus, self.main_handle, self.admitted.janus_room, None)
+
     async def on_end(self) -> None:
         run_id = self.admitted.run_id
+        await self.stop_janus_recording()
         await database_sync_to_async(actions.end)(run_id, self.user)
         if self.janus is not None and self.main_handle is not None:
             with contextlib.suppress(JanusError):

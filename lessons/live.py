@@ -14,7 +14,7 @@ from django.utils import timezone
 from server.ws import ProtocolError
 
 from . import protocol
-from .models import LessonRun, Participant, Presence
+from .models import LessonRun, Participant, Presence, Recording
 
 
 class Refused(ProtocolError):
@@ -72,7 +72,12 @@ def participants(run_id: int) -> list[protocol.Participant]:
 
 def state(run_id: int) -> protocol.LessonState:
     run = LessonRun.objects.get(pk=run_id)
-    return {"locked": run.locked, "camera_allowed": run.camera_allowed, "microphone_allowed": run.microphone_allowed}
+    return {
+        "locked": run.locked,
+        "camera_allowed": run.camera_allowed,
+        "microphone_allowed": run.microphone_allowed,
+        "recording": run.recordings.filter(status=Recording.Status.RECORDING).exists(),
+    }
 
 
 def blocked_media(run_id: int, user_ids: list[int] | None = None) -> dict[int, protocol.Blocked]:

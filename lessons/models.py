@@ -4,6 +4,7 @@
 * :class:`LessonRun` — one occurrence that somebody joined: its Janus room, lock and moderation settings.
 * :class:`Participant` — a person in a run (role, hand raised, muted/camera off by the teacher, removed).
 * :class:`Presence` — one connected interval of one socket; attendance is computed from these.
+* :class:`Recording` — one stretch of a run recorded by Janus, and the WebM files made of it afterwards.
 """
 
 from __future__ import annotations
@@ -187,3 +188,47 @@ class MediaInterval(models.Model):
         """Media cannot outlast the page: an interval Janus never closed ends with its presence."""
         page_end = self.presence.ended_by(now)
         return min(self.down_at, page_end) if self.down_at is not None else page_end
+
+
+def new_recording_folder() -> str:
+    """A random folder name: the recording's files are found (and served) by it, never by a guessable id."""
+    return secrets.token_hex(16)
+
+
+class Recording(models.Model):
+    """One stretch of a lesson run that Janus recorded: from the teacher's «Включить запись» to its stop (or the
+    lesson's end). Janus writes raw ``.mjr`` files into ``LESSONS_RECORDING_RAW_DIR/<folder>``; afterwards they
+    become ``MEDIA_ROOT/lesson-recordings/<folder>/lesson.webm`` (teacher's camera + every voice) and
+    ``screen.webm`` (the shared screen, ``screen_offset_seconds`` into the lesson) — lessons.recordings."""
+
+    class Status(models.TextChoices):
+        RECORDING = "recording", _("идёт запись")
+        STOPPED = "stopped", _("ждёт обработки")
+        CONVERTING = "converting", _("обрабатывается")
+        READY = "ready", _("готова")
+        FAILED = "failed", _("не удалась")
+        PURGED = "purged", _("удалена по сроку хранения")
+
+    run = models.ForeignKey(LessonRun, verbose_name=_("урок"), on_delete=models.CASCADE, related_name="recordings")
+    folder = models.CharField(max_length=32, unique=True, default=new_recording_folder)
+    status = models.CharField(_("состояние"), max_length=16, choices=Status.choices, default=Status.RECORDING)
+    started_at = models.DateTimeField(_("запись начата"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    stopped_at = models.DateTimeField(_("запись остановлена"), null=True, blank=True)
+    converted_at = models.DateTimeField(_("обработана"), null=True, blank=True)
+    conversion_seconds = models.FloatField(_("обработка, с"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("длительность, с"), null=True, blank=True)
+    size_bytes = models.BigIntegerField(_("размер, байт"), default=0)
+    has_screen = models.BooleanField(_("есть показ экрана"), default=False)
+    screen_offset_seconds = models.FloatField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("запись урока")
+        verbose_name_plural = _("записи уроков")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"{self.run}: {self.started_at:%H:%M:%S} ({self.status})"

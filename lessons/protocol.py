@@ -21,7 +21,7 @@ SOURCE = Choice(choices=SOURCES)
 TARGET = OneOf(options=(Int(min=1), Choice(choices=("all",))))  # a participant's user id or every student
 ON = Bool(required=False, default=True)
 
-TEACHER_ONLY = frozenset({"mute", "camera_off", "allow", "lock", "remove", "end"})
+TEACHER_ONLY = frozenset({"mute", "camera_off", "allow", "lock", "record", "remove", "end"})
 SCHEMAS: dict[str, Schema] = {
     "join": {},
     "publish": {"source": SOURCE, "sdp": SDP},
@@ -36,6 +36,7 @@ SCHEMAS: dict[str, Schema] = {
     "camera_off": {"user": TARGET, "on": ON},
     "allow": {"camera": Bool(required=False), "microphone": Bool(required=False)},
     "lock": {"locked": Bool()},
+    "record": {"on": Bool()},
     "remove": {"user": Int(min=1)},
     "end": {},
 }
@@ -55,6 +56,7 @@ class LessonState(TypedDict):
     locked: bool
     camera_allowed: bool
     microphone_allowed: bool
+    recording: bool  # Janus records the lesson now: every page says so
 
 
 class Blocked(TypedDict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from .access import can_plan_lessons, can_view_attendance, lesson_role, visible_
 from .attendance import sheet
 from .forms import LessonForm
 from .models import Lesson, LessonRun
+from .recording_views import recent_recordings, recordings_on_page
 from .schedule import current_occurrence, ended_runs, occurrences, status
 
 SCHEDULE_DAYS = 7
@@ -49,27 +51,34 @@ def schedule(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     recent = LessonRun.objects.filter(lesson__in=lessons, ended_at__isnull=False).select_related("lesson")[:20]
     runs = [r for r in recent if can_view_attendance(user, r.lesson)]
-    return render(
-        request,
-        "lessons/schedule.html",
-        {"items": items, "can_plan": can_plan_lessons(user), "runs": runs, "days": SCHEDULE_DAYS},
-    )
+    context = {
+        "items": items,
+        "can_plan": can_plan_lessons(user),
+        "runs": runs,
+        "days": SCHEDULE_DAYS,
+        "recordings": recent_recordings(user, lessons),
+    }
+    return render(request, "lessons/schedule.html", context)
 
 
 @login_required
 def room(request: AuthenticatedHttpRequest, lesson_id: int) -> HttpResponse:
     lesson = get_object_or_404(Lesson.objects.select_related("group", "teacher"), pk=lesson_id)
     role = lesson_role(request.user, lesson)
-    if role is None:
-        raise Http404
-    occurrence = current_occurrence(lesson)
+    occurrence = current_occurrence(lesson) if role is not None else None
     ended = occurrence is not None and bool(ended_runs([lesson], occurrence.starts_at, occurrence.ends_at))
+    live = occurrence is not None and not ended
+    shown = [] if live else recordings_on_page(request.user, lesson)
+    if role is None and not shown:  # a curator or a parent comes only for a held lesson's recordings
+        raise Http404
     context = {
         "lesson": lesson,
-        "role": role,
-        "occurrence": None if ended else occurrence,
+        "role": role or "",
+        "occurrence": occurrence if live else None,
         "ended": ended,
         "chat_url": reverse("chat:page"),
+        "recordings": shown,
+        "recording_retention_days": settings.LESSONS_RECORDING_RETENTION_DAYS,
     }
     return render(request, "lessons/room.html", context)
 

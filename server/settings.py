@@ -271,6 +271,14 @@ LESSONS_TURN_SECRET = os.environ.get("LESSONS_TURN_SECRET", "")  # coturn static
 LESSONS_TURN_TTL_SECONDS = int(os.environ.get("LESSONS_TURN_TTL_SECONDS", "3600"))
 LESSONS_JOIN_EARLY_MINUTES = int(os.environ.get("LESSONS_JOIN_EARLY_MINUTES", "10"))
 LESSONS_LATE_AFTER_MINUTES = int(os.environ.get("LESSONS_LATE_AFTER_MINUTES", "5"))
+# Lesson recordings (docs/lessons.md "Recording"): Janus writes its raw .mjr files into LESSONS_RECORDING_RAW_DIR
+# (a path Janus can write and the converter can read: the same filesystem, or one mounted at the same path on
+# every Janus host); the WebM files made of them live under MEDIA_ROOT/lesson-recordings/ and are deleted this
+# many days after the lesson (manage.py purge_lesson_recordings). Voices and faces of minors: 0 is refused.
+LESSONS_RECORDING_RAW_DIR = Path(os.environ.get("LESSONS_RECORDING_RAW_DIR", VAR_DIR / "lesson-recordings-raw"))
+LESSONS_RECORDING_RETENTION_DAYS = env_positive_int(
+    "LESSONS_RECORDING_RETENTION_DAYS", 30, "recordings of lessons are personal data and need a retention period"
+)
 
 # Reports (reports/periods.py): terms start on these dates (MM-DD) and last until the next one starts;
 # the default is the Russian school's four quarters («четверти»).

@@ -22,8 +22,12 @@ def room_secret(room: int) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"janus-room:{room}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-async def ensure_room(session: JanusSession, handle: int, room: int) -> bool:
-    """Create the room unless it exists (e.g. after a Janus restart); True if we created it."""
+async def ensure_room(session: JanusSession, handle: int, room: int, rec_dir: str | None = None) -> bool:
+    """Create the room unless it exists (e.g. after a Janus restart); True if we created it.
+
+    ``rec_dir``: the room records every publisher into this folder from the start (a room recreated while its
+    owner was recording); None: it does not record until :func:`set_recording` says so.
+    """
     if (await session.request(handle, {"request": "exists", "room": room})).get("exists"):
         return False
     body = {
@@ -42,7 +46,10 @@ async def ensure_room(session: JanusSession, handle: int, room: int) -> bool:
         "audio_active_packets": 50,
         "audio_level_average": 60,
         "notify_joining": False,
+        "record": rec_dir is not None,
     }
+    if rec_dir is not None:
+        body["rec_dir"] = rec_dir
     try:
         await session.request(handle, body)
     except JanusError as error:
@@ -55,3 +62,15 @@ async def ensure_room(session: JanusSession, handle: int, room: int) -> bool:
 async def moderated_request(session: JanusSession, handle: int, room: int, body: dict) -> dict:
     """kick / moderate / listparticipants / destroy: requests that need the room secret."""
     return await session.request(handle, {**body, "room": room, "secret": room_secret(room)})
+
+
+async def set_recording(session: JanusSession, handle: int, room: int, rec_dir: str | None) -> None:
+    """Start recording every publisher of the room into ``rec_dir`` (publishers joining later too), or stop (None).
+
+    Janus's own recorder: one ``.mjr`` file per stream (rtc.janus.recordings). The folder is changed first
+    (``edit`` with ``new_rec_dir``: Janus creates it), so each start can write into a folder of its own; stopping
+    closes every file before Janus answers, so they are complete when this returns.
+    """
+    if rec_dir is not None:
+        await moderated_request(session, handle, room, {"request": "edit", "new_rec_dir": rec_dir})
+    await moderated_request(session, handle, room, {"request": "enable_recording", "record": rec_dir is not None})

@@ -53,7 +53,7 @@ async def test_the_class_hears_lock_allow_and_end(school):
     teacher: User = school["teacher"]
 
     await database_sync_to_async(actions.lock)(run_id, True)
-    state = {"locked": True, "camera_allowed": True, "microphone_allowed": True}
+    state = {"locked": True, "camera_allowed": True, "microphone_allowed": True, "recording": False}
     assert await heard(channel) == {"type": "lesson.state", "state": state}
 
     await database_sync_to_async(actions.allow)(run_id, camera_allowed=False)
@@ -80,3 +80,46 @@ async def test_a_rolled_back_change_is_not_heard(school):
     await database_sync_to_async(actions.lock)(run_id, True)
     # Events leave in commit order: had the rolled-back end been published, it would be heard first.
     assert (await heard(channel))["type"] == "lesson.state"
+
+
+async def test_the_class_hears_recording_start_and_stop_and_the_stop_starts_conversion(school, monkeypatch):
+    from lessons import recordings
+    from lessons.models import Recording
+
+    converted: list[int] = []
+    monkeypatch.setattr(recordings, "start_conversion", converted.append)
+    run_id = await database_sync_to_async(make_run)(school)
+    channel = await listener(run_id)
+    teacher: User = school["teacher"]
+    off = {"locked": False, "camera_allowed": True, "microphone_allowed": True, "recording": False}
+
+    folder = await database_sync_to_async(actions.start_recording)(run_id, teacher)
+    assert await heard(channel) == {"type": "lesson.state", "state": {**off, "recording": True}}
+    again = await database_sync_to_async(actions.start_recording)(run_id, teacher)  # a second click: the same one
+    assert again == folder
+    await database_sync_to_async(actions.stop_recording)(run_id, teacher)
+    assert await heard(channel) == {"type": "lesson.state", "state": off}  # nothing was heard for the second start
+    recording = await Recording.objects.aget(run_id=run_id)
+    assert (recording.status, converted, folder.endswith(recording.folder)) == ("stopped", [recording.pk], True)
+
+    await database_sync_to_async(actions.start_recording)(run_id, teacher)
+    assert (await heard(channel))["state"]["recording"] is True
+    await database_sync_to_async(actions.end)(run_id, teacher)  # the end stops it too
+    assert await heard(channel) == {"type": "lesson.end"}
+    statuses = [r.status async for r in Recording.objects.filter(run_id=run_id).order_by("started_at")]
+    assert statuses == ["stopped", "stopped"]
+    assert len(converted) == 2
+
+
+async def test_a_recording_janus_refused_leaves_nothing_behind(school, monkeypatch):
+    from lessons import recordings
+    from lessons.models import Recording
+
+    monkeypatch.setattr(recordings, "start_conversion", lambda recording_id: None)
+    run_id = await database_sync_to_async(make_run)(school)
+    channel = await listener(run_id)
+    await database_sync_to_async(actions.start_recording)(run_id, school["teacher"])
+    assert (await heard(channel))["state"]["recording"] is True
+    await database_sync_to_async(actions.abandon_recording)(run_id, school["teacher"])
+    assert (await heard(channel))["state"]["recording"] is False
+    assert not await Recording.objects.filter(run_id=run_id).aexists()

@@ -163,3 +163,46 @@ async def test_lock_remove_and_end_for_everyone(lesson_server, live_env):
     assert (await expect(teacher_again, "error"))["error"] == "ended"
     for ws in (late, again, teacher_again):
         await ws.close()
+
+
+async def janus_recording(janus_server, room: int) -> tuple[bool, str]:
+    """Whether Janus's room records now, and into which folder (``list`` with the admin key lists private rooms)."""
+    session = await janus_session(janus_server)
+    try:
+        handle = await session.attach()
+        listed = await session.request(handle, {"request": "list", "admin_key": janus_server.config.admin_key})
+        found = next(r for r in listed["list"] if r["room"] == room)
+        return bool(found.get("record")), str(found.get("rec_dir", ""))
+    finally:
+        await session.destroy()
+
+
+async def test_only_the_teacher_records_and_a_recreated_room_keeps_recording(lesson_server, janus_server, live_env):
+    lesson = lesson_now(live_env)
+    teacher, _ = await join(lesson_server.url, "teacher", lesson)
+    student, joined = await join(lesson_server.url, "student", lesson)
+    assert joined["state"]["recording"] is False
+    await send(student, {"type": "record", "on": True})
+    assert (await expect(student, "error"))["error"] == "forbidden"
+
+    await send(teacher, {"type": "record", "on": True})
+    assert (await expect(student, "state"))["state"]["recording"] is True
+    room = janus_room(live_env, lesson)
+    recording, folder = await janus_recording(janus_server, room)
+    assert recording
+    assert folder.startswith(str(live_env.var_dir / "lesson-recordings-raw"))
+
+    janus_server.restart()  # the room is gone; the first join after it creates it again, still recording
+    for ws in (teacher, student):
+        await expect(ws, "media.lost", timeout=20)
+    await send(student, {"type": "join"})
+    assert (await expect(student, "joined"))["state"]["recording"] is True
+    assert await janus_recording(janus_server, room) == (True, folder)
+
+    await send(teacher, {"type": "join"})
+    await expect(teacher, "joined")
+    await send(teacher, {"type": "record", "on": False})
+    assert (await expect(student, "state"))["state"]["recording"] is False
+    assert (await janus_recording(janus_server, room))[0] is False
+    for ws in (teacher, student):
+        await ws.close()

@@ -550,3 +550,22 @@ def school_morning() -> dict[str, int]:
     chat_actions.post_message(users["teacher2"], ten_chat.pk, "m-2", "Доброе утро, 10Б!")
     ids["ten_chat"] = ten_chat.pk
     return ids
+
+
+def lesson_recordings(lesson: int) -> list[dict]:
+    """The lesson's recordings as stored: status, folder, length, size, conversion time, screen, error."""
+    from lessons.models import Recording
+
+    return [
+        {
+            "status": r.status,
+            "folder": r.folder,
+            "duration_seconds": r.duration_seconds,
+            "size_bytes": r.size_bytes,
+            "conversion_seconds": r.conversion_seconds,
+            "has_screen": r.has_screen,
+            "screen_offset_seconds": r.screen_offset_seconds,
+            "error": r.error,
+        }
+        for r in Recording.objects.filter(run__lesson=lesson).order_by("started_at")
+    ]

@@ -262,6 +262,12 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
 
   function applyState(state) {
     lesson.state = state;
+    // Everyone is told while the lesson is recorded (the teacher switches it; late joiners get it in `joined`).
+    $("recording-badge").hidden = !state.recording;
+    if ($("btn-record")) {
+      $("btn-record").dataset.on = state.recording ? "1" : "0";
+      $("btn-record").textContent = state.recording ? gettext("Остановить запись") : gettext("Включить запись");
+    }
     if ($("chk-lock")) {
       $("chk-lock").checked = state.locked;
       $("chk-mics").checked = state.microphone_allowed;
@@ -282,6 +288,7 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
     // Removed or ended: nothing on the page works any more, so the controls and the people go.
     $("lesson-layout").hidden = true;
     lesson.participants = []; renderParticipants();
+    $("recording-badge").hidden = true;
     status(text);
   }
 
@@ -320,7 +327,9 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
     moderated(m) { applyBlocked(m.blocked); },
     removed(m) { finish(m.detail); },
     ended(m) {
+      const recorded = lesson.state.recording;
       finish(m.detail);
+      if (recorded) $("status").append(" ", gettext("Запись урока появится на этой странице через несколько минут."));
       if (isTeacher && lesson.run) {
         const link = document.createElement("a");
         link.href = "/lessons/runs/" + lesson.run + "/attendance/";
@@ -393,6 +402,7 @@ const REJOIN_AFTER_MEDIA_UNAVAILABLE_MS = 2000;
   bind("chk-mics", "change", () => send({ type: "allow", microphone: $("chk-mics").checked }));
   bind("chk-cams", "change", () => send({ type: "allow", camera: $("chk-cams").checked }));
   bind("chk-lock", "change", () => send({ type: "lock", locked: $("chk-lock").checked }));
+  bind("btn-record", "click", () => send({ type: "record", on: !lesson.state.recording }));
   bind("btn-end", "click", () => { if (confirm(gettext("Завершить урок для всех?"))) send({ type: "end" }); });
   bind("btn-hand", "click", () => {
     const up = $("btn-hand").dataset.up !== "1";
