@@ -246,3 +246,26 @@ def scene(
         samples[first:last] += voice[: last - first]
         speech.append((start, last / RATE))
     return Scene(name, np.clip(samples, -1, 1), speech)
+
+
+def mux_audio(video: Path, samples: np.ndarray, destination: Path) -> Path:
+    """``video``'s picture (its packets copied, not re-encoded) with ``samples`` as an Opus track, in Matroska:
+    a recording as a browser would make it (Opus at 48 kHz)."""
+    import av
+
+    with av.open(str(video)) as source, av.open(str(destination), "w") as out:
+        picture = source.streams.video[0]
+        copied = out.add_stream_from_template(picture)
+        voice = out.add_stream("libopus", rate=48000, layout="mono")
+        for packet in source.demux(picture):
+            if packet.dts is not None:
+                packet.stream = copied
+                out.mux(packet)
+        pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)[None, :]
+        frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
+        frame.sample_rate, frame.pts = RATE, 0
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=48000)
+        for part in resampler.resample(frame) + resampler.resample(None):
+            out.mux(voice.encode(part))
+        out.mux(voice.encode(None))
+    return destination

@@ -399,6 +399,11 @@ class EpisodeEngine:
         return sorted(self._closed, key=lambda e: (e.start, e.kind))
 
     @property
+    def now(self) -> float:
+        """The newest time fed to the engine (-inf before the first)."""
+        return self._now
+
+    @property
     def open_episodes(self) -> list[Episode]:
         return sorted(self._open.values(), key=lambda e: (e.start, e.kind))
 

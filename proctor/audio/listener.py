@@ -10,13 +10,14 @@ decided 3 s after its onset can carry the clip from a second before the onset to
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable
-from dataclasses import replace
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..episodes import EpisodeEvent
+from ..episodes import Episode, EpisodeEngine, EpisodeEvent
 from ..kinds import Kind
+from ..policy import Policy
 from .pcm import wav_bytes
 from .vad import SAMPLE_RATE, WINDOW, VoiceDetector
 
@@ -78,3 +79,27 @@ class SpeechListener:
             return event
         clip = self._buffer.clip(event.episode.start - CLIP_BEFORE_S, event.at)
         return replace(event, evidence=wav_bytes(clip)) if len(clip) else event
+
+
+@dataclass
+class Listening:
+    episodes: list[Episode]  # closed, by start
+    clips: dict[float, bytes]  # episode start -> WAV clip
+
+
+def listen(chunks: Iterable[tuple[float, np.ndarray]], policy: Policy) -> Listening:
+    """A whole recording's audio (e.g. :func:`proctor.audio.pcm.read_audio`) through its own engine, as if live."""
+    engine = EpisodeEngine(policy)
+    listener = SpeechListener(engine.hear, policy.speech_window_s)
+    clips: dict[float, bytes] = {}
+    end = 0.0
+    try:
+        for t, samples in chunks:
+            for event in listener.feed(t, samples):
+                if event.action == "opened" and isinstance(event.evidence, bytes):
+                    clips[event.episode.start] = event.evidence
+            end = max(end, t + len(samples) / SAMPLE_RATE)
+    finally:
+        listener.close()
+    engine.finish(max(end, engine.now))
+    return Listening(engine.episodes, clips)
