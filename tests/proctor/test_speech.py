@@ -47,7 +47,8 @@ def test_a_spoken_sentence_is_one_speech_episode_from_its_onset(background: str,
     [clip] = heard.clips.values()
     assert clip[:4] == b"RIFF"
     clip_seconds = (len(clip) - 44) / 2 / RATE
-    assert 3.0 + 1.0 <= clip_seconds <= DEFAULT_POLICY.speech_window_s + 1.0  # a second before the onset to the decision
+    # From a second before the onset to the decision, 3-5 s later.
+    assert 3.0 + 1.0 <= clip_seconds <= DEFAULT_POLICY.speech_window_s + 1.0
 
 
 @pytest.mark.parametrize("background", list(BACKGROUNDS))
