@@ -202,6 +202,7 @@ def build_section(runs: list[Run], costs: dict[str, tuple[float, float, float]],
     quiet_runs = [r for r in runs if r.speech in ("none", "short remark")]
     overall = tally(speech_runs + quiet_runs)
     whisper = tally([r for r in speech_runs if r.speech == "whisper"])
+    voice = tally([r for r in speech_runs if r.speech == "voice"])
     audio_minutes = sum(r.scene.seconds for r in runs) / 60
     lines = [
         MARKER,
@@ -229,6 +230,7 @@ def build_section(runs: list[Run], costs: dict[str, tuple[float, float, float]],
         "|---|---|",
         f"| episode precision (all scenes) | {fmt(overall.precision)} ({overall.detected} episodes) |",
         f"| episode recall, sentences (all voices) | {fmt(overall.recall)} ({overall.truths} sentences) |",
+        f"| episode recall, spoken (not whispered) sentences | {fmt(voice.recall)} ({voice.truths} sentences) |",
         f"| episode recall, whispered sentences | {fmt(whisper.recall)} ({whisper.truths} sentences) |",
         f"| false episodes in speech-free scenes and short remarks | {tally(quiet_runs).detected} in "
         f"{tally(quiet_runs).seconds / 60:.0f} min |",
@@ -282,9 +284,11 @@ def build_section(runs: list[Run], costs: dict[str, tuple[float, float, float]],
             for background, (gated, always, share) in costs.items()
         ],
         "",
-        "A quiet room costs almost nothing; typing and music open the webrtcvad gate nearly always (it calls them "
-        "voiced), so they cost what Silero costs. Every Silero model loaded takes ~11 MB; the gate lends one "
-        "to a stream only while it is not quiet (proctor/audio/vad.py).",
+        "A quiet room costs almost nothing. Typing and music open the webrtcvad gate nearly always (it calls them "
+        "voiced), so there the detector costs Silero plus the gates' own work (energy and three webrtcvad frames "
+        "per window, called from Python): more than Silero alone. A fan or steady noise sits in between. Every "
+        "Silero model loaded takes ~11 MB; the gate lends one to a stream only while its room is not quiet "
+        "(proctor/audio/vad.py).",
         "",
         "## Limits",
         "",
