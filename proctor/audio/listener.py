@@ -60,8 +60,8 @@ class SpeechListener:
 
     def feed(self, t: float, samples: np.ndarray) -> list[EpisodeEvent]:
         """Audio whose first sample is at ``t`` seconds; the engine's events, an opened one with its clip."""
-        if self._end is not None and abs(t - self._end) <= MAX_JUMP_S:
-            t = self._end  # the stream's own sample clock, not the jitter of arrival times
+        if self._end is not None and (abs(t - self._end) <= MAX_JUMP_S or t < self._end):
+            t = self._end  # the stream's own sample clock, not the jitter of arrival times; never back in time
         self._end = t + len(samples) / SAMPLE_RATE
         self._buffer.add(t, samples)
         first = t - self.detector.pending / SAMPLE_RATE  # the detector still holds the start of a window
