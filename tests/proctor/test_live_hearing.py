@@ -70,7 +70,8 @@ def test_the_analyst_hears_a_sentence_and_stores_its_clip_as_evidence(tmp_path: 
     ]
     assert events[1][0].episode.end - 100.0 == pytest.approx(end, abs=1.0)
     evidence = events[0][1]
-    assert evidence is not None and evidence.relative_path == f"evidence/7/{evidence.token}.wav"
+    assert evidence is not None
+    assert evidence.relative_path == f"evidence/7/{evidence.token}.wav"
     assert (tmp_path / evidence.relative_path).read_bytes()[:4] == b"RIFF"
     assert events[0][0].evidence is None  # the clip stays in the analyst; only its name goes back
     _handle({7: stream}, "unregister", 7)
