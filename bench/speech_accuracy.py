@@ -16,7 +16,8 @@ analyze`` does. Reported per background and kind of speech, for the tuning voice
 
 The file's other sections come from bench/accuracy.py, which keeps this one (after :data:`MARKER`).
 The last line is ``RESULT speech_precision=<f> speech_recall=<f> whisper_recall=<f> false_episodes=<n>
-cpu_ms_per_audio_s=<f>``.
+cpu_ms_per_audio_s=<f> opus_decode_ms_per_audio_s=<f> resample_ms_per_audio_s=<f>`` (the detector's mean over
+the speech-free backgrounds; the media process's Opus decoding and resampling of one student's microphone).
 """
 
 from __future__ import annotations
@@ -196,7 +197,43 @@ def cost(seconds: float = 20.0) -> dict[str, tuple[float, float, float]]:
     return results
 
 
-def build_section(runs: list[Run], costs: dict[str, tuple[float, float, float]], elapsed: float) -> tuple[str, dict]:
+def media_cost(seconds: float = 10.0) -> dict[str, float]:
+    """CPU ms per audio-second in the media process: aiortc's Opus decoder (its thread per audio track) and the
+    hearing thread's resampling to 16 kHz, on a sentence over typing encoded as a browser would send it."""
+    from fractions import Fraction
+
+    import av
+    from aiortc.codecs.opus import OpusDecoder, OpusEncoder
+    from aiortc.jitterbuffer import JitterFrame
+
+    from bench.audio_corpus import resample
+    from proctor.audio.pcm import Resampler
+
+    sound = scene("cost", "keyboard", ((1.0, TUNING_UTTERANCES[0]),), seconds=seconds)
+    pcm = (np.clip(resample(sound.samples, RATE, 48000), -1, 1) * 32767).astype(np.int16)
+    encoder = OpusEncoder()
+    packets = []
+    for start in range(0, len(pcm) - 960 + 1, 960):
+        stereo = np.repeat(pcm[start : start + 960], 2)[None, :]
+        frame = av.AudioFrame.from_ndarray(stereo, format="s16", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = 48000, start, Fraction(1, 48000)
+        payloads, timestamp = encoder.encode(frame)
+        packets += [(payload, timestamp) for payload in payloads]
+    for _warm_up in range(2):  # the first pass pays for loading libopus and the resampler's filters
+        decoder, resampler = OpusDecoder(), Resampler()
+        began = time.process_time()
+        decoded = [f for payload, ts in packets for f in decoder.decode(JitterFrame(data=payload, timestamp=ts))]
+        decoding = time.process_time() - began
+        began = time.process_time()
+        for frame in decoded:
+            resampler.convert(frame)
+        resampling = time.process_time() - began
+    return {"decode": decoding * 1000 / seconds, "resample": resampling * 1000 / seconds}
+
+
+def build_section(
+    runs: list[Run], costs: dict[str, tuple[float, float, float]], media: dict[str, float], elapsed: float
+) -> tuple[str, dict]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
     speech_runs = [r for r in runs if r.speech in ("voice", "whisper")]
     quiet_runs = [r for r in runs if r.speech in ("none", "short remark")]
@@ -284,6 +321,10 @@ def build_section(runs: list[Run], costs: dict[str, tuple[float, float, float]],
             for background, (gated, always, share) in costs.items()
         ],
         "",
+        "",
+        f"In the media process, per student: aiortc's Opus decoding {media['decode']:.2f} ms and the hearing "
+        f"thread's resampling to 16 kHz {media['resample']:.2f} ms per audio-second (a sentence over typing).",
+        "",
         "A quiet room costs almost nothing. Typing and music open the webrtcvad gate nearly always (it calls them "
         "voiced), so there the detector costs Silero plus the gates' own work (energy and three webrtcvad frames "
         "per window, called from Python): more than Silero alone. A fan or steady noise sits in between. Every "
@@ -308,6 +349,8 @@ def build_section(runs: list[Run], costs: dict[str, tuple[float, float, float]],
         "whisper_recall": whisper.recall or 0.0,
         "false": tally(quiet_runs).detected,
         "cost": statistics.mean(gated for gated, _always, _share in costs.values()),
+        "decode": media["decode"],
+        "resample": media["resample"],
     }
     return "\n".join(lines) + "\n", summary
 
@@ -335,14 +378,16 @@ def main() -> int:
     for run in runs:
         evaluate(run)
     costs = cost()
-    section, summary = build_section(runs, costs, time.perf_counter() - started)
+    media = media_cost()
+    section, summary = build_section(runs, costs, media, time.perf_counter() - started)
     write_section(args.out, section)
     print(section)
     print(f"wrote {args.out}")
     print(
         f"RESULT speech_precision={summary['precision']:.3f} speech_recall={summary['recall']:.3f} "
         f"whisper_recall={summary['whisper_recall']:.3f} false_episodes={summary['false']} "
-        f"cpu_ms_per_audio_s={summary['cost']:.2f}"
+        f"cpu_ms_per_audio_s={summary['cost']:.2f} opus_decode_ms_per_audio_s={summary['decode']:.2f} "
+        f"resample_ms_per_audio_s={summary['resample']:.2f}"
     )
     return 0
 
