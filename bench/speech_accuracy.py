@@ -321,7 +321,6 @@ def build_section(
             for background, (gated, always, share) in costs.items()
         ],
         "",
-        "",
         f"In the media process, per student: aiortc's Opus decoding {media['decode']:.2f} ms and the hearing "
         f"thread's resampling to 16 kHz {media['resample']:.2f} ms per audio-second (a sentence over typing).",
         "",
