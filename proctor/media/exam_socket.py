@@ -302,7 +302,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_identity_check(self) -> protocol.IdentityChecking:
         # The message rate; how many checks a session gets is the policy's.
         await IDENTITY_CHECK_RATE.take_shared(self.session_id)
-        *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
+        _exam, _fps, has_reference, _microphone = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
         if not await database_sync_to_async(actions.identity_attempt)(self.session_id):
