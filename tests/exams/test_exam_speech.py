@@ -42,6 +42,7 @@ async def test_speech_in_the_room_reaches_the_proctor_with_its_clip(
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
     assert await page.locator("#check-mic").get_attribute("data-ok") == "1"
+    assert "слушает микрофон" in await page.locator("#mic-notice").inner_text()  # the student is told
     await page.locator("#step-exam").wait_for(state="visible", timeout=30_000)
 
     # The sentence comes round every 14 s; its episode opens 3 s into it and closes at its end.
@@ -71,5 +72,6 @@ async def test_an_exam_that_does_not_listen_never_asks_for_the_microphone(
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
     assert await page.locator("#check-mic").is_hidden()
+    assert await page.locator("#mic-notice").count() == 0
     tracks = "document.getElementById('preview').srcObject.getTracks().map((t) => t.kind)"
     assert await page.evaluate(tracks) == ["video"]
