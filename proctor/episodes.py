@@ -219,27 +219,33 @@ class _Sustained:
     def update(self, t: float, on: bool, ref: Hashable | None) -> list[EpisodeEvent]:
         start = t if self._last_t is None else max(self._last_t, t - self.max_step_s)
         self._last_t = t
+        events = []
+        if self._pause_over(start):  # a gap in the audio longer than the pause: the episode ended before it
+            events.append(self._close(t))
         if on and t > start + EPSILON:
             self._add(start, t, ref)
         while self._spans and self._spans[0].end <= t - self.window_s + EPSILON and self._open is None:
             self._spans.popleft()
         if self._open is not None:
-            assert self._last_speech_end is not None, "an open episode has heard speech"
-            if not on and t - self._last_speech_end >= self.pause_s - EPSILON:
-                return [self._close(self._last_speech_end, t)]
-            return []
-        if self._held(t) >= self.min_s - EPSILON and self._spans:
+            if not on and self._pause_over(t):
+                events.append(self._close(t))
+        elif self._held(t) >= self.min_s - EPSILON and self._spans:
             first = self._spans[0]
             self._heard = sum(span.end - span.start for span in self._spans)
             self._open = Episode(self.kind, first.start, None, None, first.ref)
-            return [EpisodeEvent("opened", self._open, t)]
-        return []
+            events.append(EpisodeEvent("opened", self._open, t))
+        return events
 
     def finish(self, t: float) -> list[EpisodeEvent]:
         """The audio ended at ``t``: close an open episode at the end of its last speech."""
-        if self._open is None or self._last_speech_end is None:
-            return []
-        return [self._close(self._last_speech_end, t)]
+        return [self._close(t)] if self._open is not None else []
+
+    def _pause_over(self, t: float) -> bool:
+        """Whether an open episode's silence has lasted the pause by ``t``."""
+        if self._open is None:
+            return False
+        assert self._last_speech_end is not None, "an open episode has heard speech"
+        return t - self._last_speech_end >= self.pause_s - EPSILON
 
     def _add(self, start: float, end: float, ref: Hashable | None) -> None:
         if self._spans and start <= self._spans[-1].end + EPSILON:
@@ -254,9 +260,13 @@ class _Sustained:
         since = t - self.window_s
         return sum(max(0.0, span.end - max(span.start, since)) for span in self._spans)
 
-    def _close(self, end: float, at: float) -> EpisodeEvent:
+    def _close(self, at: float) -> EpisodeEvent:
+        """Close the open episode at the end of its last speech (decided at ``at``)."""
         assert self._open is not None, "closed only while open"
-        episode = Episode(self.kind, self._open.start, end, round(self._heard, 3), self._open.evidence_ref)
+        assert self._last_speech_end is not None, "an open episode has heard speech"
+        episode = Episode(
+            self.kind, self._open.start, self._last_speech_end, round(self._heard, 3), self._open.evidence_ref
+        )
         self._open, self._heard = None, 0.0
         self._spans.clear()
         return EpisodeEvent("closed", episode, at)

@@ -80,6 +80,17 @@ def test_an_audio_gap_is_not_speech() -> None:
     assert engine.episodes == []
 
 
+def test_an_open_episode_ends_before_a_gap_in_the_audio() -> None:
+    engine = EpisodeEngine()
+    hear(engine, seconds(1, ".") + seconds(4, "#"))  # open, speech until 5 s
+    events = hear(engine, seconds(1, "#"), start=65.0)  # the microphone is back a minute later, speaking
+    assert [(e.action, e.episode.start, round(e.episode.end or 0, 2), round(e.at, 2)) for e in events] == [
+        ("closed", 1.0, 5.0, 65.05)
+    ]
+    engine.finish(70.0)
+    assert spans(engine) == [("speech", 1.0, 5.0, 4.0)]  # the second after the gap is not enough for another
+
+
 def test_sensitivity_and_the_window_come_from_the_policy() -> None:
     pattern = seconds(1, ".") + seconds(2, "#") + seconds(4, ".")
     for policy, expected in (
