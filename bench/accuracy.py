@@ -13,6 +13,8 @@ Measures, with the same code paths as ``python -m proctor`` and the default poli
   kind and overlap, start error and decision delay, at 2 and 5 analysed frames per second;
 * false flags per minute on the plain single-person clips (video/clips).
 
+The speech section at the end of the file is bench/speech_accuracy.py's, kept as it is.
+
 The last line is ``RESULT tar_at_far_0.1=<float> episode_precision=<float> episode_recall=<float>``.
 """
 
@@ -39,6 +41,7 @@ sys.path.insert(0, str(REPO))
 from bench.media import write_clip  # noqa: E402
 from bench.negatives import negatives  # noqa: E402
 from bench.negatives import report as negatives_report  # noqa: E402
+from bench.speech_accuracy import preserved_section  # noqa: E402
 from proctor.cli import analyze_video  # noqa: E402
 from proctor.media.grades import ANALYSIS_BITS_PER_FRAME, ANALYSIS_HEIGHT, ANALYSIS_WIDTH, analysis_grade  # noqa: E402
 from proctor.policy import DEFAULT_POLICY, Policy  # noqa: E402
@@ -512,7 +515,8 @@ def main() -> int:
         runs = scenarios(args.testdata, (DEFAULT_POLICY.analysis_fps, 5.0), PHASES, Path(scratch))
     clips = normal_clips(args.testdata)
     report, summary = build_report(ver, counts, negative_rows, runs, clips, time.perf_counter() - started)
-    args.out.write_text(report)
+    speech = preserved_section(args.out)  # bench/speech_accuracy.py's section stays as it last wrote it
+    args.out.write_text(report + ("\n" + speech if speech else ""))
     print(report)
     print(f"wrote {args.out}")
     print(

@@ -1,6 +1,7 @@
 """``python -m proctor``: the vision engine from the command line (operators, evaluation).
 
     python -m proctor analyze VIDEO --reference PHOTO [--json] [--policy FILE] [--evidence DIR]
+        (speech episodes too when VIDEO has an audio track)
     python -m proctor verify --pairs PAIRS.csv --root DIR [--threshold X]
     python -m proctor faces IMAGE...
     python -m proctor enroll PHOTO [--json]
@@ -23,6 +24,8 @@ import numpy as np
 
 import models
 
+from .audio.listener import listen
+from .audio.pcm import has_audio, read_audio
 from .episodes import Episode, TimestampError
 from .policy import DEFAULT_POLICY, Policy, PolicyError
 from .quality import assess_file
@@ -52,15 +55,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m proctor", description="Proctoring vision engine.")
+    parser = argparse.ArgumentParser(prog="python -m proctor", description="Proctoring vision and speech engine.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    analyze = commands.add_parser("analyze", help="episode timeline of a recorded video")
+    analyze = commands.add_parser(
+        "analyze", help="episode timeline of a recorded video (and of its audio track: speech)"
+    )
     analyze.add_argument("video", type=Path)
     analyze.add_argument("--reference", type=Path, required=True, help="reference photo of the candidate")
     analyze.add_argument("--json", action="store_true", help='print [{"kind", "start", "end"}, ...]')
     analyze.add_argument("--policy", type=Path, help="policy JSON (partial; defaults for the rest)")
-    analyze.add_argument("--evidence", type=Path, help="write a JPEG snapshot per episode into this directory")
+    analyze.add_argument(
+        "--evidence", type=Path, help="write a JPEG snapshot (a WAV clip for speech) per episode into this directory"
+    )
     analyze.set_defaults(run=run_analyze)
 
     verify = commands.add_parser("verify", help="face verification scores for pairs of photos")
@@ -89,9 +96,12 @@ def run_analyze(args: argparse.Namespace) -> int:
         reference = reference_embedding(args.reference)
         landmarks.preload(quiet=True)
         result = analyze_video(video, reference, policy, keep_evidence=args.evidence is not None)
-    episodes = result.episodes
+    heard = listen(read_audio(args.video), policy) if has_audio(args.video) else None
+    episodes = sorted(result.episodes + (heard.episodes if heard else []), key=lambda e: (e.start, e.kind))
     if args.evidence:
         _write_evidence(args.evidence, result.snapshots)
+        for start, clip in (heard.clips if heard else {}).items():
+            (args.evidence / f"speech-{start:08.2f}.wav").write_bytes(clip)
     if args.json:
         rows = [
             {"kind": e.kind, "start": round(e.start, 3), "end": None if e.end is None else round(e.end, 3)}

@@ -28,6 +28,9 @@ How a condition becomes an episode (per kind, thresholds from :class:`proctor.po
 * Browser kinds: :meth:`set_state` for on/off signals (``tab_hidden``, ``focus_lost``,
   ``fullscreen_exit``, ``devtools``, same debounce and bridging), :meth:`mark` for single
   events (``copy_paste``: an episode with start == end).
+* Audio kinds (``speech``): :meth:`hear` with each stretch of audio and whether a voice detector called it
+  speech (:mod:`proctor.audio`); an episode needs the minimum duration *within* ``speech_window_s``, not
+  unbroken (:class:`_Sustained` says why and how it ends).
 * :meth:`finish` closes whatever is open at the session end.
 
 Which kinds there are, and how each is fed (its family), comes from :mod:`proctor.kinds`; only the
@@ -41,6 +44,7 @@ the frames listed by :meth:`retained_refs` and encodes the snapshot when an epis
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -169,6 +173,105 @@ class _Condition:
         return min(old, new) if self.lower_is_worse else max(old, new)
 
 
+@dataclass
+class _Span:
+    start: float
+    end: float
+    ref: Hashable | None
+
+
+class _Sustained:
+    """A condition that counts when it fills enough of a sliding window: "3 s of speech within 5 s".
+
+    Speech is never continuous: words have gaps of a tenth of a second, sentences of half a second or more, and
+    a voice detector misses some syllables (whispers especially). A debounce that needs the condition unbroken
+    (:class:`_Condition`, for faces and browser states) would never see a dictated answer, and
+    a bridge long enough to hold it together would also join a cough to a sneeze. So ``speech`` is judged by
+    how much of the last ``window_s`` seconds was speech:
+
+    * Input: consecutive stretches of audio, each speech or not (``update(t, on, ref)``: from the previous ``t``
+      to this one). A stretch longer than ``max_step_s`` is a gap in the audio (the microphone stopped): only
+      its last ``max_step_s`` are counted as heard, as silence.
+    * Opens when the speech within ``[t - window_s, t]`` adds up to ``min_s``. The episode starts where that
+      speech began (the first speech stretch in the window, whole), and its evidence ref is that stretch's.
+    * Ends at the end of the last speech, decided once the silence after it has lasted ``window_s - min_s``
+      (at least ``min_pause_s``): the longest pause that could still sit inside a window that holds ``min_s``
+      of speech, so one conversation with pauses is one episode. Peak: the seconds of speech in the episode.
+    * Speech counted into an episode is used up: a new episode needs ``min_s`` of new speech.
+
+    Pure and deterministic like the rest of the engine (times must not go backwards; the engine checks).
+    """
+
+    def __init__(
+        self, kind: str, min_s: float, window_s: float, max_step_s: float = 1.0, min_pause_s: float = 0.5
+    ) -> None:
+        self.kind = kind
+        self.min_s = min_s
+        self.window_s = max(window_s, min_s)
+        self.max_step_s = max_step_s
+        self.pause_s = max(self.window_s - min_s, min_pause_s)
+        self._last_t: float | None = None
+        self._spans: deque[_Span] = deque()  # speech within the window (or the open episode's), merged, in order
+        self._open: Episode | None = None
+        self._heard = 0.0  # seconds of speech in the open episode
+        self._last_speech_end: float | None = None
+
+    def update(self, t: float, on: bool, ref: Hashable | None) -> list[EpisodeEvent]:
+        start = t if self._last_t is None else max(self._last_t, t - self.max_step_s)
+        self._last_t = t
+        events = []
+        if self._pause_over(start):  # a gap in the audio longer than the pause: the episode ended before it
+            events.append(self._close(t))
+        if on and t > start + EPSILON:
+            self._add(start, t, ref)
+        while self._spans and self._spans[0].end <= t - self.window_s + EPSILON and self._open is None:
+            self._spans.popleft()
+        if self._open is not None:
+            if not on and self._pause_over(t):
+                events.append(self._close(t))
+        elif self._held(t) >= self.min_s - EPSILON and self._spans:
+            first = self._spans[0]
+            self._heard = sum(span.end - span.start for span in self._spans)
+            self._open = Episode(self.kind, first.start, None, None, first.ref)
+            events.append(EpisodeEvent("opened", self._open, t))
+        return events
+
+    def finish(self, t: float) -> list[EpisodeEvent]:
+        """The audio ended at ``t``: close an open episode at the end of its last speech."""
+        return [self._close(t)] if self._open is not None else []
+
+    def _pause_over(self, t: float) -> bool:
+        """Whether an open episode's silence has lasted the pause by ``t``."""
+        if self._open is None:
+            return False
+        assert self._last_speech_end is not None, "an open episode has heard speech"
+        return t - self._last_speech_end >= self.pause_s - EPSILON
+
+    def _add(self, start: float, end: float, ref: Hashable | None) -> None:
+        if self._spans and start <= self._spans[-1].end + EPSILON:
+            self._spans[-1].end = end
+        else:
+            self._spans.append(_Span(start, end, ref))
+        if self._open is not None:
+            self._heard += end - start
+        self._last_speech_end = end
+
+    def _held(self, t: float) -> float:
+        since = t - self.window_s
+        return sum(max(0.0, span.end - max(span.start, since)) for span in self._spans)
+
+    def _close(self, at: float) -> EpisodeEvent:
+        """Close the open episode at the end of its last speech (decided at ``at``)."""
+        assert self._open is not None, "closed only while open"
+        assert self._last_speech_end is not None, "an open episode has heard speech"
+        episode = Episode(
+            self.kind, self._open.start, self._last_speech_end, round(self._heard, 3), self._open.evidence_ref
+        )
+        self._open, self._heard = None, 0.0
+        self._spans.clear()
+        return EpisodeEvent("closed", episode, at)
+
+
 class EpisodeEngine:
     """Episodes of one exam session (see the module docstring for the rules)."""
 
@@ -194,6 +297,11 @@ class EpisodeEngine:
             kind: _Condition(kind, policy.min_duration(kind), bridge) for kind in state_kinds if policy.enabled(kind)
         }
         self._state_on = dict.fromkeys(state_kinds, False)
+        self._audio = {
+            kind: _Sustained(kind, policy.min_duration(kind), policy.speech_window_s, min_pause_s=bridge)
+            for kind in kinds.of_family(Family.AUDIO)
+            if policy.enabled(kind)
+        }
         self._instant_kinds = kinds.instant_kinds()
         self._last_frame_t = start
         self._last_frame_ref: Hashable | None = None
@@ -274,12 +382,22 @@ class EpisodeEngine:
             events += [EpisodeEvent("opened", episode, t), EpisodeEvent("closed", episode, t)]
         return self._record(events)
 
+    def hear(self, t: float, kind: str, on: bool, ref: Hashable | None = None) -> list[EpisodeEvent]:
+        """Audio from the previous :meth:`hear` to ``t``, and whether it was ``kind`` (e.g. ``speech``)."""
+        if kind not in kinds.of_family(Family.AUDIO):
+            raise ValueError(f"{kind!r} is not an audio kind ({', '.join(kinds.of_family(Family.AUDIO))})")
+        self._advance(t)
+        condition = self._audio.get(kind)
+        return self._record(condition.update(t, on, ref) if condition is not None else [])
+
     def finish(self, t: float) -> list[EpisodeEvent]:
         """The session ended at ``t``: close every open episode, decide every pending one."""
         self._advance(t)
         events = self._frame_arrived(t, None, closing=True)
         for condition in (*self._vision.values(), *self._states.values()):
             events += condition.finish(t, t)
+        for sustained in self._audio.values():
+            events += sustained.finish(t)
         self._finished = True
         return self._record(events)
 
@@ -289,6 +407,11 @@ class EpisodeEngine:
     def episodes(self) -> list[Episode]:
         """Closed episodes, by start time."""
         return sorted(self._closed, key=lambda e: (e.start, e.kind))
+
+    @property
+    def now(self) -> float:
+        """The newest time fed to the engine (-inf before the first)."""
+        return self._now
 
     @property
     def open_episodes(self) -> list[Episode]:

@@ -84,6 +84,7 @@ def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
             "has_consent": enrollment.has_consent(request.user),
             "needs_parent": not enrollment.may_consent_for(request.user, request.user),
             "has_reference": enrollment.reference_embedding(request.user) is not None,
+            "microphone": exam.vision_policy().enabled(kinds.Kind.SPEECH),  # the offer carries it (media.sdp)
         },
         "chat_room": exam_chat_id(session.pk),
         "resumable_until": session.time_up_at if session.state == ExamSession.State.PAUSED else None,
@@ -192,14 +193,15 @@ def student_comment(request: AuthenticatedHttpRequest, episode_id: int) -> HttpR
 
 @login_required
 def evidence(request: AuthenticatedHttpRequest, token: str) -> FileResponse:
-    """An evidence snapshot: found only by its random token, and only for those who may see the episode."""
+    """An episode's evidence (a JPEG snapshot, a WAV clip for speech): found only by its random token, and only for
+    those who may see the episode."""
     episode = Episode.objects.select_related("session").filter(evidence_token=token).exclude(evidence="").first()
     if episode is None or not exam_access.can_view_episode(request.user, episode):
         raise Http404
     path = reports.evidence_path(episode)
     if path is None:
         raise Http404
-    response = FileResponse(path.open("rb"), content_type="image/jpeg")
+    response = FileResponse(path.open("rb"), content_type=reports.evidence_content_type(path))
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -31,6 +31,7 @@ class Kind(StrEnum):
     FULLSCREEN_EXIT = "fullscreen_exit"
     DEVTOOLS = "devtools"
     COPY_PASTE = "copy_paste"
+    SPEECH = "speech"
 
 
 class Family(StrEnum):
@@ -39,6 +40,7 @@ class Family(StrEnum):
     VISION = "vision"  # read from each analysed webcam frame (EpisodeEngine.observe)
     CONNECTION = "connection"  # no frame arrives at all (EpisodeEngine.tick)
     BROWSER = "browser"  # the exam page reports it (EpisodeEngine.set_state / mark)
+    AUDIO = "audio"  # heard in the microphone's stream (EpisodeEngine.hear, from proctor.audio)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ REGISTRY: dict[str, KindSpec] = {
             label=_("копирование / вставка"),
             events=(BrowserEvent("copy", None), BrowserEvent("paste", None)),
         ),
+        # Seconds of speech within Policy.speech_window_s (5 s), not unbroken: words and sentences have pauses.
+        KindSpec(Kind.SPEECH, Family.AUDIO, min_duration_s=3.0, weight=15, label=_("слышна речь")),
     )
 }
 """Every kind by its name, in the order reports and docs list them."""

@@ -54,6 +54,7 @@ class Policy:
     pitch_limit_deg: float = 25.0
     gaze_limit: float = 0.15  # iris offset from the eye centre (fraction of eye width) counted as eyes off screen
     bridge_s: float = 0.6  # a condition interrupted for at most this long is one episode, not two
+    speech_window_s: float = 5.0  # speech's minimum duration counts within this window (3 s of speech within 5 s)
 
     def __post_init__(self) -> None:
         if self.sensitivity not in SENSITIVITY_FACTORS:
@@ -134,6 +135,7 @@ _NUMERIC_RANGES = (
     ("pitch_limit_deg", 1.0, 90.0),
     ("gaze_limit", 0.01, 0.5),
     ("bridge_s", 0.0, 10.0),
+    ("speech_window_s", 1.0, 60.0),
 )
 
 DEFAULT_POLICY = Policy()

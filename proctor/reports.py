@@ -30,6 +30,13 @@ def evidence_path(episode: Episode) -> Path | None:
     return path if path.is_relative_to(root) and path.is_file() else None
 
 
+EVIDENCE_CONTENT_TYPES = {".jpg": "image/jpeg", ".wav": "audio/wav"}  # snapshots; speech clips (proctor.audio)
+
+
+def evidence_content_type(path: Path) -> str:
+    return EVIDENCE_CONTENT_TYPES.get(path.suffix, "application/octet-stream")
+
+
 def rows(exam: Exam) -> list[dict]:
     result = []
     sessions = ExamSession.objects.filter(exam=exam).select_related("student").order_by("student__last_name")

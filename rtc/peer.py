@@ -84,16 +84,24 @@ class _Peer:
 
 
 class StudentPeer(_Peer):
-    """Receives one student's camera (VP8); every decoded video frame goes to ``on_frame``.
+    """Receives one student's camera (VP8); every decoded video frame goes to ``on_frame``, and with ``on_audio``
+    every decoded frame of the microphone (Opus: 20 ms at 48 kHz) to it.
 
     Watching proctors get the camera's encoded frames as received (:meth:`live_track`): no second
     decode, no re-encode (:mod:`rtc.forwarding`).
     """
 
-    def __init__(self, on_frame: Callable[[Any], None], on_state: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        on_frame: Callable[[Any], None],
+        on_state: Callable[[str], None],
+        on_audio: Callable[[Any], None] | None = None,
+    ) -> None:
         super().__init__()
         self._on_frame = on_frame
         self._on_state = on_state
+        self._on_audio = on_audio
+        self._listening = False
         self._tap: EncodedFrameTap | None = None
         vp8_only(self.pc.addTransceiver("video", direction="recvonly"))  # the offer's camera lands here
         self.pc.on("track", self._track)
@@ -107,6 +115,14 @@ class StudentPeer(_Peer):
         if track.kind == "video" and self._tap is None:
             self._tap = EncodedFrameTap(self.receiver_of(track))
             self._readers.append(asyncio.ensure_future(self._read(track)))
+        elif track.kind == "audio" and self._on_audio is not None and not self._listening:
+            self._listening = True
+            self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
+
+    async def _listen(self, track: MediaStreamTrack, on_audio: Callable[[Any], None]) -> None:
+        with contextlib.suppress(MediaStreamError):  # the microphone ended: the camera's state says the rest
+            while True:
+                on_audio(await track.recv())
 
     async def _read(self, track: MediaStreamTrack) -> None:
         try:

@@ -23,7 +23,7 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # 1. Debian packages (only the missing ones; needs root when something is missing).
 APT_PACKAGES=(gettext libegl1 libgles2 janus janus-tools fonts-dejavu-core)  # janus-tools: janus-pp-rec converts lesson recordings
-[ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server postgresql chromium iproute2 util-linux)
+[ "$WITH_TEST" = 1 ] && APT_PACKAGES+=(redis-server postgresql chromium iproute2 util-linux espeak-ng)
 [ "$WITH_CLUSTER" = 1 ] && APT_PACKAGES+=(postgresql redis-server nginx coturn iproute2 util-linux)
 # Node.js runs the JavaScript linter; Debian's nodejs/npm only where no node is installed already.
 [ "$WITH_TEST" = 1 ] && ! command -v node >/dev/null && APT_PACKAGES+=(nodejs npm)

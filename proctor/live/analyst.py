@@ -30,7 +30,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..episodes import EpisodeEvent
+from ..audio.listener import SpeechListener
+from ..episodes import EpisodeEngine, EpisodeEvent
+from ..kinds import Kind
 from ..policy import Policy
 from ..vision import identity, vetting
 from ..vision.analyzer import SessionAnalyzer
@@ -82,6 +84,9 @@ class StreamAnalysis:
     watched: bool = False
     last_thumbnail: float = 0.0
     latest: float = -math.inf  # the engine time of the newest frame, tick or signal handed to the engine
+    # The microphone while the exam runs (policy permitting): its own engine, whose clock is the audio's, which
+    # runs a batch behind the frames' (proctor.live.hearing); its episodes are delivered like the others.
+    listener: SpeechListener | None = None
 
     def _engine_time(self, now: float) -> float:
         """``now``, or the newest time the engine has seen if ``now`` is older.
@@ -104,8 +109,26 @@ class StreamAnalysis:
             lost = lost_since is not None
             start = min(now, lost_since) if lost_since is not None else now
             self.analyzer = SessionAnalyzer(self.reference, self.policy, start=start, camera_lost=lost)
+            if self.policy.enabled(Kind.SPEECH):
+                self.listener = SpeechListener(EpisodeEngine(self.policy).hear, self.policy.speech_window_s)
         elif not on:
             self.analyzer = None
+            self.close()
+
+    def listen(self, chunks: list[tuple[float, np.ndarray]]) -> list[tuple[EpisodeEvent, Evidence | None]]:
+        """Microphone audio (16-kHz mono chunks with the time of their first sample) while the exam runs."""
+        if self.listener is None:
+            return []
+        events = []
+        for t, samples in chunks:
+            events += self.listener.feed(t, samples)
+        return self._with_evidence(events)
+
+    def close(self) -> None:
+        """Give back what the stream holds beyond its state (the voice detector's model)."""
+        if self.listener is not None:
+            self.listener.close()
+            self.listener = None
 
     def analyse(self, bgr: np.ndarray, now: float) -> StreamResult:
         result = StreamResult()
@@ -154,13 +177,15 @@ class StreamAnalysis:
         return [(replace(event, evidence=None), self._save_evidence(event)) for event in events]
 
     def _save_evidence(self, event: EpisodeEvent) -> Evidence | None:
+        """The snapshot as JPEG, or a speech clip (WAV bytes from proctor.audio) as it is."""
         if event.action != "opened" or event.evidence is None:
             return None
         token = secrets.token_urlsafe(16)
-        relative = f"{self.evidence_dir}/{token}.jpg"
+        clip = isinstance(event.evidence, bytes)
+        relative = f"{self.evidence_dir}/{token}.{'wav' if clip else 'jpg'}"
         path = self.media_root / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(encode_jpeg(event.evidence, quality=80))
+        path.write_bytes(event.evidence if clip else encode_jpeg(event.evidence, quality=80))
         return Evidence(token, relative)
 
 
@@ -198,13 +223,17 @@ def _handle(streams: dict[int, StreamAnalysis], action: str, stream_id: int | No
     if action == "tick":
         (items,) = args
         return {sid: streams[sid].tick(now, stalled) for sid, now, stalled in items if sid in streams}
+    if action == "listen":
+        (heard,) = args
+        return {sid: streams[sid].listen(chunks) for sid, chunks in heard if sid in streams}
     assert stream_id is not None  # every other request names its stream
     if action == "register":
         streams[stream_id] = StreamAnalysis(*args)
         return None
     stream = streams.get(stream_id)
     if action == "unregister":
-        streams.pop(stream_id, None)
+        if (gone := streams.pop(stream_id, None)) is not None:
+            gone.close()
         return None
     if stream is None:
         return None if action != "analyse" else StreamResult()

@@ -32,6 +32,7 @@ from server.aio import spawn
 
 from ..episodes import EpisodeEvent
 from ..policy import Policy
+from . import hearing
 from .analyst import Analyst, AnalystGone, Evidence, StreamResult
 
 log = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ class _Stream:
     monitored: bool = False
     checking_identity: bool = False
     last_frame: float = field(default_factory=time.monotonic)  # when the decoder last handed over a frame
+    audio: hearing.AudioIntake = field(default_factory=hearing.AudioIntake)  # the microphone, while monitored
 
 
 class LivePipeline:
@@ -76,6 +78,7 @@ class LivePipeline:
         if settings.PROCTOR_STATS_SECONDS > 0:
             threading.Thread(target=self._log_stats, name="analysis-stats", daemon=True).start()
         threading.Thread(target=self._tick_forever, name="analysis-ticker", daemon=True).start()
+        threading.Thread(target=self._hear_forever, name="analysis-hearing", daemon=True).start()
 
     @property
     def analysts(self) -> list[Analyst]:
@@ -88,6 +91,13 @@ class LivePipeline:
                 self.tick_stalled()
             except Exception:
                 log.exception("ticking the live streams failed")
+
+    def _hear_forever(self) -> None:
+        while not self._stopped.wait(hearing.BATCH_SECONDS):
+            try:
+                self.hear()
+            except Exception:
+                log.exception("hearing the live streams failed")
 
     def _log_stats(self) -> None:
         """One ``proctor-stats {json}`` log line per interval (for operators and bench/proctor_load.py)."""
@@ -120,6 +130,24 @@ class LivePipeline:
             for session_id, events in (self._call(worker, "tick", None, items) or {}).items():
                 if events and (target := self._stream(session_id)) is not None:
                     target.loop.call_soon_threadsafe(spawn, target.deliver(StreamResult(events=events)))
+
+    def hear(self) -> None:
+        """Hand each monitored stream's microphone audio since the last call to its analyst (see :mod:`.hearing`)."""
+        with self._lock:
+            monitored = [(sid, s) for sid, s in self._streams.items() if s.monitored and s.worker >= 0]
+        by_worker: dict[int, list[tuple[int, list]]] = {}
+        for session_id, stream in monitored:
+            if chunks := stream.audio.take():
+                by_worker.setdefault(stream.worker, []).append((session_id, chunks))
+        for worker, items in by_worker.items():
+            for session_id, events in (self._call(worker, "listen", None, items) or {}).items():
+                if events and (target := self._stream(session_id)) is not None:
+                    target.loop.call_soon_threadsafe(spawn, target.deliver(StreamResult(events=events)))
+
+    def offer_audio(self, session_id: int, frame: Any) -> None:
+        """A decoded microphone frame (on the event loop): kept for the hearing thread while the exam runs."""
+        if (stream := self._streams.get(session_id)) is not None and stream.monitored and stream.worker >= 0:
+            stream.audio.offer(frame, time.monotonic())
 
     def register(
         self,

@@ -36,6 +36,7 @@ from server.aio import spawn
 from server.ws import PONG, CloseCode, JsonProtocolConsumer, Pong, ProtocolError, RateLimit, Reply
 
 from .. import actions, enrollment
+from ..kinds import Kind
 from ..live import broadcast
 from ..live import sessions as live_sessions
 from ..live.browser_events import BROWSER_EVENTS
@@ -73,12 +74,13 @@ def while_attached(handler: ChannelHandler[Message]) -> ChannelHandler[Message]:
     return attached
 
 
-def _exam_facts(session_id: int) -> tuple[int, float, bool]:
-    """The session's exam, its analysis rate and whether the student has a usable reference photo (consent
-    included)."""
+def _exam_facts(session_id: int) -> tuple[int, float, bool, bool]:
+    """The session's exam, its analysis rate, whether the student has a usable reference photo (consent
+    included) and whether the exam listens to the microphone."""
     session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
     has_reference = enrollment.reference_embedding(session.student) is not None
-    return session.exam_id, session.exam.vision_policy().analysis_fps, has_reference
+    policy = session.exam.vision_policy()
+    return session.exam_id, policy.analysis_fps, has_reference, policy.enabled(Kind.SPEECH)
 
 
 class ExamSessionConsumer(JsonProtocolConsumer):
@@ -91,6 +93,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     epoch = 0  # this socket's connection epoch (actions.connect)
     exam_id: int | None = None
     analysis_fps = 2.0  # the exam policy's (sets the analysis grade)
+    microphone = True  # the exam policy's: the offer may carry the microphone (proctor.media.sdp)
     ended = False
     replaced = False
     offers = 0  # offers sent to the worker; its replies name the one they answer
@@ -123,7 +126,8 @@ class ExamSessionConsumer(JsonProtocolConsumer):
             return
         self.placing = asyncio.Lock()
         self.session_id = session_id
-        self.exam_id, self.analysis_fps, has_reference = await database_sync_to_async(_exam_facts)(session_id)
+        facts = await database_sync_to_async(_exam_facts)(session_id)
+        self.exam_id, self.analysis_fps, has_reference, self.microphone = facts
         await broadcast.to_session(session_id, "replaced", epoch=self.epoch)  # an older tab of this session steps down
         await media_worker.start_embedded()
         async with self.placing:
@@ -266,7 +270,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         reach the worker costs a database query.
         """
         await OFFER_RATE.take_shared(self.session_id)
-        if (problem := offer_problem(sdp)) is not None:
+        if (problem := offer_problem(sdp, microphone=self.microphone)) is not None:
             raise ProtocolError("bad_sdp", problem)
         if not await database_sync_to_async(_has_consent)(self.session_id):
             raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
@@ -298,7 +302,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_identity_check(self) -> protocol.IdentityChecking:
         # The message rate; how many checks a session gets is the policy's.
         await IDENTITY_CHECK_RATE.take_shared(self.session_id)
-        *_, has_reference = await database_sync_to_async(_exam_facts)(self.session_id)
+        _exam, _fps, has_reference, _microphone = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
         if not await database_sync_to_async(actions.identity_attempt)(self.session_id):

@@ -4,15 +4,16 @@ aiortc answers every media section of an offer: each audio or video section beco
 decoder thread, and the decoded frames of a track nobody reads pile up in aiortc's unbounded track queue
 (:mod:`rtc.bounds` caps what it can, but a decoder still costs CPU per section). So the exam socket refuses,
 before the offer reaches the media worker, an offer whose ``m=`` lines are not exactly the exam's: one camera
-(``m=video``). The exam policy (:mod:`proctor.policy`) never asks for the microphone, so audio is refused
-too, and so is any other kind (``application``: a data channel, ``text``, ``message``).
+(``m=video``) and, unless the exam policy switches ``speech`` off, at most one microphone (``m=audio``, listened
+to by :mod:`proctor.audio`). Any other kind (``application``: a data channel, ``text``, ``message``) is refused.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-EXAM_MEDIA: dict[str, int] = {"video": 1}  # media kind -> sections an exam offer carries
+CAMERA_SECTIONS = 1  # m=video sections an exam offer carries: exactly one
+MICROPHONE_SECTIONS = 1  # m=audio sections it may carry when the exam listens; none when it does not
 
 
 def media_sections(sdp: str) -> list[str]:
@@ -20,11 +21,19 @@ def media_sections(sdp: str) -> list[str]:
     return [line[2:].split(" ", 1)[0] for line in sdp.splitlines() if line.startswith("m=")]
 
 
-def offer_problem(sdp: str, expected: dict[str, int] = EXAM_MEDIA) -> str | None:
-    """Why the offer's media sections are not exactly ``expected`` (an English detail for the error frame), or None."""
+def offer_problem(sdp: str, microphone: bool = False) -> str | None:
+    """Why the offer's media sections are not the exam's (an English detail for the error frame), or None.
+
+    ``microphone``: the exam policy listens for ``speech``, so one ``m=audio`` may come with the camera. It may
+    also be missing: a client that leaves it out hears nothing, like one that sends silence, which no server can
+    tell from a quiet room; the exam page always sends it (web/static/js/exam.js).
+    """
     sections = Counter(media_sections(sdp))
-    if sections == Counter(expected):
+    audio = MICROPHONE_SECTIONS if microphone else 0
+    if sections["video"] == CAMERA_SECTIONS and sections["audio"] <= audio and set(sections) <= {"video", "audio"}:
         return None
-    wanted = ", ".join(f"{count} m={kind}" for kind, count in expected.items())
+    wanted = f"{CAMERA_SECTIONS} m=video (the camera)"
+    if audio:
+        wanted += f" and at most {audio} m=audio (the microphone)"
     found = ", ".join(f"{count} m={kind}" for kind, count in sorted(sections.items())) or "none"
-    return f"the offer must carry exactly {wanted} (the camera) and nothing else; it carries {found}"
+    return f"the offer must carry exactly {wanted} and nothing else; it carries {found}"

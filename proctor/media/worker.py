@@ -130,7 +130,7 @@ class MediaSession:
     async def answer(self, sdp: str, request: int) -> None:
         await self.close_peer()
         self.media_reported = False
-        peer = self.peer = StudentPeer(on_frame=self._frame, on_state=self._peer_state)
+        peer = self.peer = StudentPeer(on_frame=self._frame, on_state=self._peer_state, on_audio=self._audio)
         try:
             answer = await peer.answer(sdp)
         except Exception as error:  # aiortc raises ValueError/others on malformed SDP
@@ -149,6 +149,9 @@ class MediaSession:
         if not self.media_reported:
             self.media_reported = True
             spawn(self.reply({"type": "media.ok"}))
+
+    def _audio(self, frame: Any) -> None:
+        pipeline().offer_audio(self.session_id, frame)
 
     def _peer_state(self, state: str) -> None:
         if state in ("failed", "closed", "track_ended"):

@@ -209,6 +209,11 @@ class Episode(models.Model):
         """The kind's label in the active language; a kind proctor.kinds does not list raises UnknownKind."""
         return kinds.label(self.kind)
 
+    @property
+    def evidence_is_audio(self) -> bool:
+        """The evidence is a sound clip (``speech``: WAV), not a snapshot (JPEG)."""
+        return self.evidence.endswith(".wav")
+
 
 @receiver(post_delete, sender=Episode)
 def _delete_evidence_file(sender: type[Episode], instance: Episode, **kwargs: object) -> None:

@@ -57,3 +57,29 @@ def test_student_downloads_own_proctoring_data_with_episodes_only_after_review(w
     assert [(e["kind"], e["evidence_snapshot_held"], e["review"]) for e in reviewed["episodes"]] == [
         ("multiple_faces", True, "pending")
     ]
+
+
+def test_speech_clips_are_served_as_audio_to_those_who_may_see_them_and_purged_like_snapshots(
+    world, settings, client_for
+):
+    clip = Episode.objects.create(session=world["session"], kind="speech", started_at=timezone.now(), peak=4.2)
+    path = settings.MEDIA_ROOT / "evidence" / str(world["session"].pk) / f"{clip.evidence_token}.wav"
+    path.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt ")
+    clip.evidence = str(path.relative_to(settings.MEDIA_ROOT))
+    clip.save()
+    url = f"/proctor/evidence/{clip.evidence_token}/"
+    served = client_for(world["users"]["proctor"]).get(url)
+    assert (served.status_code, served["Content-Type"], served["Cache-Control"]) == (
+        200,
+        "audio/wav",
+        "private, no-store",
+    )
+    assert client_for(world["users"]["proctor2"]).get(url).status_code == 404  # not assigned to this exam
+    page = client_for(world["users"]["proctor"]).get(f"/proctor/sessions/{world['session'].pk}/").content.decode()
+    assert f'<audio class="evidence" controls preload="none" src="{url}"' in page
+
+    Episode.objects.filter(pk=clip.pk).update(started_at=timezone.now() - timedelta(days=91))
+    ExamSession.objects.filter(pk=world["session"].pk).update(verdict=ExamSession.Verdict.CLEAN)
+    call_command("purge_evidence")
+    clip.refresh_from_db()
+    assert (clip.evidence, path.exists()) == ("", False)

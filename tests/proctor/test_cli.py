@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.audio_corpus import TUNING_UTTERANCES, mux_audio, require_espeak, scene
 from tests.support import paths
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,6 +78,46 @@ def test_analyze_prints_a_table_and_writes_evidence(tmp_path: Path) -> None:
     assert "no_face" in result.stdout.splitlines()[1]
     [snapshot] = tmp_path.glob("no_face-*.jpg")
     assert snapshot.read_bytes()[:2] == b"\xff\xd8"
+
+
+def with_sound(tmp_path: Path, background: str, speech_at: float | None) -> Path:
+    """absent_return.mp4 (no face from 3 s to 6 s) with an Opus track: ``background``, and a Russian
+    sentence (espeak-ng, ~5 s) from ``speech_at``."""
+    require_espeak()
+    utterances = ((speech_at, TUNING_UTTERANCES[0]),) if speech_at is not None else ()
+    sound = scene("cli", background, utterances, seconds=9.0)
+    video = paths.testdata("video/absent_return/absent_return.mp4")
+    return mux_audio(video, sound.samples, tmp_path / f"{background}.mkv")
+
+
+def test_analyze_reports_speech_from_the_audio_track(tmp_path: Path) -> None:
+    video = with_sound(tmp_path, "keyboard", speech_at=2.0)
+    reference = paths.testdata("video/absent_return/reference.jpg")
+    result = proctor("analyze", video, "--reference", reference, "--json", "--evidence", tmp_path / "evidence")
+    assert result.returncode == 0, result.stderr
+    episodes = json.loads(result.stdout)
+    assert [(e["kind"], set(e)) for e in episodes] == [
+        ("speech", {"kind", "start", "end"}),
+        ("no_face", {"kind", "start", "end"}),
+    ]
+    speech, no_face = episodes
+    assert (speech["start"], speech["end"]) == (pytest.approx(2.0, abs=0.3), pytest.approx(7.35, abs=0.5))
+    assert (no_face["start"], no_face["end"]) == (
+        pytest.approx(3.0, abs=TOLERANCE_S),
+        pytest.approx(6.0, abs=TOLERANCE_S),
+    )
+    [clip] = (tmp_path / "evidence").glob("speech-*.wav")
+    assert clip.read_bytes()[:4] == b"RIFF"
+
+
+def test_analyze_hears_no_speech_in_typing_and_music(tmp_path: Path) -> None:
+    reference = paths.testdata("video/absent_return/reference.jpg")
+    for background in ("keyboard", "music"):
+        result = proctor(
+            "analyze", with_sound(tmp_path, background, speech_at=None), "--reference", reference, "--json"
+        )
+        assert result.returncode == 0, result.stderr
+        assert [e["kind"] for e in json.loads(result.stdout)] == ["no_face"]
 
 
 def test_analyze_bad_input(tmp_path: Path) -> None:

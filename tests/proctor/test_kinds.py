@@ -71,13 +71,25 @@ def lose_camera(engine: EpisodeEngine, seconds: float) -> float:
     return seconds + FRAME_STEP_S
 
 
-# How the engine is shown each kind that it reads from the camera (a browser kind needs none: its events suffice).
+def hear_speech(engine: EpisodeEngine, seconds: float) -> float:
+    """Quiet, speech for ``seconds``, quiet again, in the voice detector's 32-ms windows; the last time."""
+    t, step = 0.0, 0.032
+    for speaking, until in ((False, 2.0), (True, 2.0 + seconds), (False, 2.0 + seconds + 3.0)):
+        while t < until:
+            t += step
+            engine.hear(t, Kind.SPEECH, speaking)
+    return t
+
+
+# How the engine is shown each kind that it reads from the camera or the microphone (a browser kind needs none:
+# its events suffice).
 CAMERA_SCENARIOS: dict[str, Callable[[EpisodeEngine, float], float]] = {
     Kind.NO_FACE: lambda engine, s: hold_frames(engine, s, faces=0),
     Kind.MULTIPLE_FACES: lambda engine, s: hold_frames(engine, s, faces=2),
     Kind.IDENTITY_MISMATCH: lambda engine, s: hold_frames(engine, s, faces=1, identity=0.0),
     Kind.LOOKING_AWAY: lambda engine, s: hold_frames(engine, s, faces=1, yaw=60.0),
     Kind.CAMERA_LOST: lose_camera,
+    Kind.SPEECH: hear_speech,
 }
 
 
@@ -221,6 +233,7 @@ def test_the_engine_feeds_each_family_its_way() -> None:
     assert kinds.of_family(Family.CONNECTION) == ("camera_lost",)
     assert kinds.state_kinds() == ("tab_hidden", "focus_lost", "fullscreen_exit", "devtools")
     assert kinds.instant_kinds() == ("copy_paste",)
+    assert kinds.of_family(Family.AUDIO) == ("speech",)
 
 
 # ------------------------------------------------------------------------------------ unknown kinds

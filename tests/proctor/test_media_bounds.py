@@ -33,6 +33,15 @@ def test_an_exam_offer_carries_exactly_one_camera():
     assert "carries none" in offer_problem("v=0\r\ns=-\r\n")
 
 
+def test_an_exam_that_listens_takes_at_most_one_microphone_with_the_camera():
+    microphone = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+    assert offer_problem(CAMERA + microphone, microphone=True) is None
+    assert offer_problem(CAMERA, microphone=True) is None  # left out: hears nothing, like a muted microphone
+    assert "it carries 2 m=audio, 1 m=video" in offer_problem(CAMERA + microphone * 2, microphone=True)
+    assert "at most 1 m=audio" in offer_problem(CAMERA + microphone * 2, microphone=True)
+    assert "carries 1 m=audio" in offer_problem(microphone, microphone=True)  # no camera
+
+
 class StuckWorker(worker.MediaWorker):
     """A worker whose handling of a session never finishes: every later message of it waits."""
 

@@ -1,6 +1,7 @@
 // The student's exam page: consent -> system check -> reference photo -> identity check -> exam.
 // No camera is opened before the biometric consent exists (the server refuses the offer without it); then the
-// camera goes to the server over WebRTC (aiortc) from the system check until the exam ends. A student without a
+// camera (and the microphone, unless the exam's policy does not listen for speech) goes to the server over WebRTC
+// (aiortc) from the system check until the exam ends. A student without a
 // reference photo asks the server to take it from that stream (reference.capture): nothing is uploaded;
 // browser events (tab hidden, blur, fullscreen exit, copy/paste, devtools) go over the same socket.
 import { openSocket } from "./socket.js";
@@ -39,13 +40,14 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     mark("check-browser", supported);
     if (!supported) return fail(gettext("Браузер не поддерживается: нужен современный Chrome, Edge, Firefox или Safari."));
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: true });
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: cfg.microphone });
     } catch (error) {
       return fail(interpolate(gettext("Нет доступа к камере или микрофону: разрешите доступ в настройках браузера (%(error)s)."),
         { error: error.name }, true));
     }
     mark("check-camera", stream.getVideoTracks().length > 0);
-    mark("check-mic", stream.getAudioTracks().length > 0);
+    $("check-mic").hidden = !cfg.microphone;  // the exam's policy does not listen
+    mark("check-mic", !cfg.microphone || stream.getAudioTracks().length > 0);
     $("preview").srcObject = stream;
     connect();
   }
@@ -78,7 +80,9 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     closePeer();
     pc = new RTCPeerConnection({ iceServers: iceServers || [] });
     const video = stream.getVideoTracks()[0];
-    sender = pc.addTrack(video, stream);  // only the camera: the microphone was checked, not sent
+    sender = pc.addTrack(video, stream);
+    // The microphone too, unless the exam's policy does not listen (the server refuses an offer with other media).
+    if (cfg.microphone) for (const track of stream.getAudioTracks().slice(0, 1)) pc.addTrack(track, stream);
     await pc.setLocalDescription(await pc.createOffer());
     await window.classroomRtc.iceComplete(pc, ICE_GATHER_TIMEOUT_MS);
     send({ type: "offer", sdp: pc.localDescription.sdp, ref: "offer" });

@@ -1,0 +1,77 @@
+"""Audio as the voice detector wants it: 16-kHz mono 16-bit PCM, from WebRTC frames or a recorded file.
+
+A file's audio comes with times in seconds from the start of the file, on the same clock as
+:class:`proctor.vision.frames.VideoReader`'s frames; the evidence clip is written as WAV (plays in every
+browser, ~32 KB per second at this rate).
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from ..vision.frames import InputError
+from .vad import SAMPLE_RATE
+
+
+class Resampler:
+    """Any decoded audio frame (Opus is 48 kHz stereo) to 16-kHz mono int16 samples."""
+
+    def __init__(self) -> None:
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+
+    def convert(self, frame: av.AudioFrame) -> np.ndarray:
+        chunks = [out.to_ndarray().reshape(-1) for out in self._resampler.resample(frame)]
+        return np.concatenate(chunks).astype(np.int16, copy=False) if chunks else np.zeros(0, dtype=np.int16)
+
+
+def has_audio(path: Path) -> bool:
+    """Whether the file has an audio track PyAV can open (False for a file it cannot open at all)."""
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)
+    except (av.error.FFmpegError, OSError):
+        return False
+
+
+def read_audio(path: Path) -> Iterator[tuple[float, np.ndarray]]:
+    """The file's first audio track as (start time in seconds, 16-kHz mono int16 samples) chunks."""
+    try:
+        container = av.open(str(path))
+    except (av.error.FFmpegError, OSError) as error:
+        raise InputError(f"{path}: cannot open ({error})") from None
+    with container:
+        if not container.streams.audio:
+            raise InputError(f"{path}: no audio track")
+        stream = container.streams.audio[0]
+        resampler = Resampler()
+        origin = (container.start_time or 0) / av.time_base  # the file's start, where its first video frame is
+        first: float | None = None
+        heard = 0
+        try:
+            for frame in container.decode(stream):
+                if first is None:
+                    first = max(0.0, (frame.time or origin) - origin)
+                samples = resampler.convert(frame)
+                if len(samples):
+                    yield first + heard / SAMPLE_RATE, samples
+                    heard += len(samples)
+        except av.error.FFmpegError as error:
+            raise InputError(f"{path}: cannot decode its audio ({error})") from None
+
+
+def wav_bytes(samples: np.ndarray) -> bytes:
+    """16-kHz mono int16 samples as a WAV file."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(SAMPLE_RATE)
+        wav.writeframes(samples.astype("<i2").tobytes())
+    return buffer.getvalue()

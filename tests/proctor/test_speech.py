@@ -1,0 +1,92 @@
+"""The voice detector and listener on real audio: espeak-ng sentences mixed into generated backgrounds.
+
+The scenes are the tuning part of bench/audio_corpus.py (bench/speech_accuracy.py also reports the held-out
+voices). Synthetic speech is easier than a real voice; these tests pin behaviour, the bench measures accuracy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.audio_corpus import BACKGROUNDS, RATE, SHORT_UTTERANCE, TUNING_UTTERANCES, Utterance, require_espeak, scene
+from proctor.audio import vad
+from proctor.audio.listener import ClipBuffer, listen
+from proctor.audio.vad import VoiceDetector
+from proctor.policy import DEFAULT_POLICY
+
+CHUNK = 320  # 20 ms, as WebRTC delivers audio
+ONSET_TOLERANCE_S = 0.3
+END_TOLERANCE_S = 1.0  # under music the detector stays on up to ~0.9 s after the voice stops
+
+
+@pytest.fixture(scope="module", autouse=True)
+def espeak() -> None:
+    require_espeak()
+
+
+def as_stream(samples: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    return [(start / RATE, pcm[start : start + CHUNK]) for start in range(0, len(pcm), CHUNK)]
+
+
+VOICE_RU, WHISPER_RU, VOICE_EN, _WHISPER_EN = TUNING_UTTERANCES
+
+
+@pytest.mark.parametrize(
+    ("background", "utterance"),
+    [("silence", VOICE_RU), ("keyboard", VOICE_EN), ("fan", VOICE_RU), ("music", VOICE_EN), ("silence", WHISPER_RU)],
+)
+def test_a_spoken_sentence_is_one_speech_episode_from_its_onset(background: str, utterance: Utterance) -> None:
+    sound = scene("test", background, ((4.0, utterance),), seconds=14.0)
+    heard = listen(as_stream(sound.samples), DEFAULT_POLICY)
+    [(start, end)] = sound.speech
+    assert [(e.kind, e.start, e.end) for e in heard.episodes] == [
+        ("speech", pytest.approx(start, abs=ONSET_TOLERANCE_S), pytest.approx(end, abs=END_TOLERANCE_S))
+    ]
+    [clip] = heard.clips.values()
+    assert clip[:4] == b"RIFF"
+    clip_seconds = (len(clip) - 44) / 2 / RATE
+    # From a second before the onset to the decision, 3-5 s later.
+    assert 3.0 + 1.0 <= clip_seconds <= DEFAULT_POLICY.speech_window_s + 1.0
+
+
+@pytest.mark.parametrize("background", list(BACKGROUNDS))
+def test_noise_and_silence_give_no_episode(background: str) -> None:
+    sound = scene("test", background, seconds=30.0, seed=7)
+    assert listen(as_stream(sound.samples), DEFAULT_POLICY).episodes == []
+
+
+def test_a_short_remark_is_below_the_policy() -> None:
+    sound = scene("test", "keyboard", ((3.0, SHORT_UTTERANCE), (9.0, SHORT_UTTERANCE)), seconds=14.0)
+    assert listen(as_stream(sound.samples), DEFAULT_POLICY).episodes == []
+
+
+def test_a_quiet_room_never_loads_a_model_and_speech_borrows_one_and_gives_it_back() -> None:
+    pool = vad.ModelPool()
+    detector = VoiceDetector(pool=pool)
+    quiet = (scene("test", "silence", seconds=5.0).samples * 32767).astype(np.int16)
+    assert not any(detector.feed(quiet))
+    assert (detector.counts.gated, pool.created) == (0, 0)
+    spoken = (scene("test", "silence", ((0.5, VOICE_RU),), seconds=9.0).samples * 32767).astype(np.int16)
+    assert any(detector.feed(spoken))
+    detector.feed(quiet)  # quiet again: the model goes back to the pool
+    assert (pool.created, detector.counts.loans) == (1, 1)
+    assert detector._model is None
+
+
+def test_a_chunk_split_anywhere_gives_the_same_decisions() -> None:
+    pcm = (scene("test", "fan", ((1.0, VOICE_EN),), seconds=7.0).samples * 32767).astype(np.int16)
+    whole = VoiceDetector().feed(pcm)
+    pieces = VoiceDetector()
+    split = [decision for start in range(0, len(pcm), 777) for decision in pieces.feed(pcm[start : start + 777])]
+    assert split == whole
+
+
+def test_the_clip_buffer_keeps_only_the_last_seconds() -> None:
+    buffer = ClipBuffer(keep_s=2.0)
+    for second in range(6):
+        buffer.add(float(second), np.full(RATE, second, dtype=np.int16))
+    # The newest chunk (5-6 s) and the 2 s before it (3-5 s), in whole chunks: 2-3 s ends at the limit.
+    assert len(buffer.clip(0.0, 6.0)) == 4 * RATE
+    assert set(buffer.clip(4.5, 5.5).tolist()) == {4, 5}
