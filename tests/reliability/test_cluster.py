@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import signal
 import urllib.parse
 import urllib.request
@@ -15,6 +16,7 @@ from tests.support.client import Session
 from tests.support.cluster import cluster_session, on_host
 from tests.support.waiting import wait_for
 
+LISTENING = re.compile(r"media worker \S+ listening on ")  # proctor.media.worker, when it serves
 FORGED_ADDRESS = "203.0.113.7"  # what a client claims in X-Forwarded-For; only nginx's own entry is believed
 
 
@@ -85,7 +87,7 @@ async def test_a_killed_media_worker_is_restarted_with_a_new_pid(cluster):
     assert (cluster.root / "media-web2.pid").read_text().strip() == str(cluster.pid("media-web2"))
     latest_run = lambda: cluster.log("media-web2").rsplit("==== ", 1)[-1]  # noqa: E731
     try:
-        await wait_for(lambda: "media worker listening" in latest_run(), timeout=180, what="the new worker's start")
+        await wait_for(lambda: LISTENING.search(latest_run()), timeout=120, what="the new worker's start")
     except AssertionError as error:
         raise AssertionError(f"{error}; its log since the restart:\n{latest_run()[-3000:]}") from None
 
