@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from tests.support import setups
+from tests.support.client import Session
 
 from .sockets import FuzzedSocket
 from .target import Target, cluster_target, local_target
@@ -49,13 +50,27 @@ class Subjects:
     lesson: int
 
 
+ROLES = ("admin", "director", "curator", "teacher", "proctor", "student", "parent")  # one demo login each
+SOCKET_USERS = ("teacher", "teacher2", "parent", "proctor", "student2")
+
+
 @pytest.fixture(scope="session")
-def subjects(fuzz_target: Target) -> Subjects:
+def sessions(fuzz_target: Target) -> dict[str, Session]:
+    """A logged-in session per demo login the fuzzers use (all made before any fuzzed login attempt can lock
+    one out), and ``anonymous`` (with a CSRF cookie)."""
+    logged_in = {username: fuzz_target.session(username) for username in sorted({*ROLES, *SOCKET_USERS})}
+    anonymous = Session(fuzz_target.base_url)
+    anonymous.get("/accounts/login/")
+    return {**logged_in, "anonymous": anonymous}
+
+
+@pytest.fixture(scope="session")
+def subjects(fuzz_target: Target, sessions: dict[str, Session]) -> Subjects:
     exam = fuzz_target.call(setups.exam_proctored_by, title="Фаззинг", proctor="proctor")
     student_exam = fuzz_target.call(
         setups.open_exam, title="Фаззинг", minutes=60, policy={}, student="student2", reference="", consent=False
     )
-    status, body = fuzz_target.session("student2").get(f"/proctor/exams/{student_exam}/take/")
+    status, body = sessions["student2"].get(f"/proctor/exams/{student_exam}/take/")
     assert status == 200, body[:300]
     config = body.decode().split('id="exam-config" type="application/json">')[1].split("</script>")[0]
     lesson = fuzz_target.call(setups.lesson_now, teacher="teacher")
@@ -63,14 +78,14 @@ def subjects(fuzz_target: Target) -> Subjects:
 
 
 @pytest.fixture(scope="session")
-def open_sockets(fuzz_target: Target, subjects: Subjects) -> Iterator[dict[str, FuzzedSocket]]:
+def open_sockets(sessions: dict[str, Session], subjects: Subjects) -> Iterator[dict[str, FuzzedSocket]]:
     """One socket per protocol, each as the user it is for."""
     sockets = {
-        "chat": FuzzedSocket(fuzz_target.session("teacher2"), "/ws/chat/"),
-        "notifications": FuzzedSocket(fuzz_target.session("parent"), "/ws/notifications/"),
-        "dashboard": FuzzedSocket(fuzz_target.session("proctor"), f"/ws/proctor/exams/{subjects.exam}/"),
-        "exam": FuzzedSocket(fuzz_target.session("student2"), f"/ws/rtc/sessions/{subjects.session}/"),
-        "lesson": FuzzedSocket(fuzz_target.session("teacher"), f"/ws/lessons/{subjects.lesson}/"),
+        "chat": FuzzedSocket(sessions["teacher2"], "/ws/chat/"),
+        "notifications": FuzzedSocket(sessions["parent"], "/ws/notifications/"),
+        "dashboard": FuzzedSocket(sessions["proctor"], f"/ws/proctor/exams/{subjects.exam}/"),
+        "exam": FuzzedSocket(sessions["student2"], f"/ws/rtc/sessions/{subjects.session}/"),
+        "lesson": FuzzedSocket(sessions["teacher"], f"/ws/lessons/{subjects.lesson}/"),
     }
     yield sockets
     for socket in sockets.values():

@@ -17,9 +17,9 @@ from typing import Any
 from tests.support.client import Session, logged_in
 from tests.support.servers import DaphneServer, LiveEnvironment
 
-TRACEBACK = re.compile(
-    r"Traceback \(most recent call last\)| ERROR |Internal Server Error|Exception inside application"
-)
+RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) ")  # server.settings LOGGING's format
+SERVER_ERRORS = {"ERROR", "CRITICAL"}
+QUIET = {"DEBUG", "INFO", "WARNING"}
 
 
 @dataclass
@@ -41,12 +41,18 @@ class Target:
         self.read_from = {name: len(text) for name, text in self.logs().items()}
 
     def tracebacks(self) -> list[str]:
-        """The lines (with some context) of every log that show a server error since :meth:`mark`."""
+        """Every server error the logs got since :meth:`mark`: a record at level ERROR or CRITICAL (an HTTP 500,
+        an exception in a socket, ``log.exception``), or a traceback outside a record of a lower level (Django
+        logs a refused request, 403 or 400, as a WARNING with the exception's traceback: not a server error)."""
         found = []
         for name, whole in self.logs().items():
-            text = whole[self.read_from.get(name, 0) :]
-            for match in TRACEBACK.finditer(text):
-                found.append(f"{name}: {text[max(0, match.start() - 300) : match.start() + 1500]}")
+            level = ""
+            for number, line in enumerate(whole[self.read_from.get(name, 0) :].splitlines()):
+                record = RECORD.match(line)
+                if record:
+                    level = record.group("level")
+                if (record and level in SERVER_ERRORS) or (line.startswith("Traceback") and level not in QUIET):
+                    found.append(f"{name} line {number}: {line[:500]}")
         return found
 
 
