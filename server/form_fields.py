@@ -16,10 +16,10 @@ class ModelIdsField(forms.ModelMultipleChoiceField):
     OverflowError there, an HTTP 500 (found by tests/fuzz on the exam form's proctors).
     """
 
-    def _check_values(self, value: Any) -> Any:
-        for pk in value:
+    def clean(self, value: Any) -> Any:
+        for pk in value if isinstance(value, (list, tuple)) else ():
             if strict_int(str(pk)) is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
                 )
-        return super()._check_values(value)
+        return super().clean(value)
