@@ -20,12 +20,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__.split("\n")[0])
     parser.add_argument("--target", choices=("local", "cluster"), default="local")
     parser.add_argument("--examples", type=int, default=None, help="Hypothesis examples per fuzz test")
-    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (e.g. -k sockets)")
-    args = parser.parse_args()
+    args, pytest_args = parser.parse_known_args()  # the rest goes to pytest (e.g. -k sockets)
     os.environ["FUZZ_TARGET"] = args.target
     if args.examples:
         os.environ["FUZZ_EXAMPLES"] = str(args.examples)
-    return int(pytest.main(["tests/fuzz", "-p", "no:cacheprovider", "-q", "--durations=5", *args.pytest_args]))
+    return int(pytest.main(["tests/fuzz", "-p", "no:cacheprovider", "-q", "--durations=5", *pytest_args]))
 
 
 if __name__ == "__main__":

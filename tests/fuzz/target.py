@@ -20,6 +20,7 @@ from tests.support.servers import DaphneServer, LiveEnvironment
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) ")  # server.settings LOGGING's format
 SERVER_ERRORS = {"ERROR", "CRITICAL"}
 QUIET = {"DEBUG", "INFO", "WARNING"}
+NGINX_ERROR = re.compile(r"\[(error|crit|alert|emerg)\]")  # e.g. "upstream prematurely closed connection"
 
 
 @dataclass
@@ -51,7 +52,11 @@ class Target:
                 record = RECORD.match(line)
                 if record:
                     level = record.group("level")
-                if (record and level in SERVER_ERRORS) or (line.startswith("Traceback") and level not in QUIET):
+                if (
+                    (record and level in SERVER_ERRORS)
+                    or (line.startswith("Traceback") and level not in QUIET)
+                    or (name == "nginx" and NGINX_ERROR.search(line))
+                ):
                     found.append(f"{name} line {number}: {line[:500]}")
         return found
 
@@ -82,7 +87,7 @@ def cluster_target() -> Iterator[Target]:
             return {
                 name: cluster.log(name)[offset:]
                 for name, offset in logs.items()
-                if name.startswith(("daphne-", "media-"))
+                if name.startswith(("daphne-", "media-", "nginx"))
             }
 
         yield Target(

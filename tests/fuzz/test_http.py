@@ -95,7 +95,8 @@ def test_hostile_requests_never_get_a_server_error(sessions: dict[str, Session],
         path = data.draw(paths(route)) + ("?" + encode(query) if query else "")
         body = data.draw(bodies(route, session.cookies.get("csrftoken", ""))) if post and not route.admin else None
         status = send(session, "POST" if body else "GET", path, body)
-        assert status < 500, f"{name} {'POST' if body else 'GET'} {path[:300]} {body!r:.300}: HTTP {status}"
+        request = f"{name} {'POST' if body else 'GET'} {path[:300]} {body!r:.300}"
+        assert status < 500, f"{request}: HTTP {status}\n" + "\n".join(fuzz_target.tracebacks()[-5:])
 
     fuzz()
     assert fuzz_target.tracebacks() == []
