@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 import pytest
 
@@ -79,3 +80,17 @@ def test_a_lone_surrogate_in_a_ref_is_refused_as_bad_json_and_the_socket_stays_o
 def test_nesting_deeper_than_the_json_parser_is_refused_as_bad_json(open_sockets, protocol) -> None:
     outcome = open_sockets[protocol].exchange('{"type": "ping", "ref": ' + "[" * 5000 + "]" * 5000 + "}")
     assert (outcome.closed, outcome.errors) == (None, ["bad_json"])
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/proctor/evidence/a%00b/", "/lti/login/?iss=a%00b&login_hint=x&target_link_uri=http://x", "/chat/?room=%00"],
+)
+def test_a_nul_character_in_a_path_or_query_is_refused_with_400_on_every_database(school, client_for, path) -> None:
+    assert client_for("admin").get(path).status_code == 400
+
+
+def test_a_nul_character_in_a_form_field_is_refused_with_400(school, client_for) -> None:
+    form = urlencode({"student": "1\x00"})
+    response = client_for("parent").post("/proctor/consent/", form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
