@@ -157,17 +157,28 @@ def bodies(draw: st.DrawFn, route: Route, csrf_token: str) -> Body:
     return Body(draw(st.sampled_from(CONTENT_TYPES)), draw(st.binary(max_size=500)))
 
 
-def _plain_parameter(converters: dict, match: re.Match[str]) -> str:
-    return "1" if converters[match.group("name")].regex == "[0-9]+" else "x"
+def _plain_parameter(converters: dict, text: str, match: re.Match[str]) -> str:
+    return "1" if converters[match.group("name")].regex == "[0-9]+" else text
 
 
-def plain_path(route: Route) -> str:
-    """The route's path with every parameter 1 (ids of the demo school's first objects) or ``x``."""
+def has_text_parameter(route: Route) -> bool:
+    return any(
+        converter.regex != "[0-9]+"
+        for pattern in route.patterns
+        if isinstance(pattern, RoutePattern)
+        for converter in pattern.converters.values()
+    )
+
+
+def plain_path(route: Route, text: str = "x") -> str:
+    """The route's path with every integer parameter 1 (ids of the demo school's first objects) and every other
+    one ``text`` (URL-quoted here)."""
     parts = []
     for pattern in route.patterns:
         if isinstance(pattern, RegexPattern):  # the admin's app index and catch-all: their first choice, or nothing
             text = re.sub(r"\(\?P<\w+>([^)|]*)[^)]*\)", r"\1", pattern.regex.pattern).strip("^$")
             parts.append(text.replace(".*", ""))
             continue
-        parts.append(PARAMETER.sub(partial(_plain_parameter, pattern.converters), pattern._route))
+        quoted = urllib.parse.quote(text, safe="", errors="surrogatepass")
+        parts.append(PARAMETER.sub(partial(_plain_parameter, pattern.converters, quoted), pattern._route))
     return "/" + "".join(parts)
