@@ -4,7 +4,8 @@ PostgreSQL cannot store or even compare text containing NUL: a view that looks a
 (``/proctor/evidence/a%00b/``, the LMS login's ``iss``) raised DataError, an HTTP 500 on PostgreSQL only
 (found sending the fuzzers' nastiest values to PostgreSQL). No field of ours means anything with a NUL in
 it, so such requests are refused once, before any view, whatever the database. Django's form fields already
-refuse NUL; this covers the values views read directly. Multipart bodies are not parsed here (uploads are checked by their views).
+refuse NUL; this covers the values views read directly. Multipart bodies are not parsed here (uploads are
+checked by their views).
 """
 
 from __future__ import annotations
