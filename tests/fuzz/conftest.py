@@ -32,13 +32,17 @@ settings.register_profile(
 
 
 @pytest.fixture(scope="session")
-def fuzz_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+def fuzz_target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    """The cluster, or a daphne of its own on SQLite (on PostgreSQL in `make test`'s PostgreSQL pass)."""
     if os.environ.get("FUZZ_TARGET", "local") == "cluster":
         with cluster_target() as target:
             yield target
-    else:
-        with local_target(tmp_path_factory.mktemp("fuzz")) as target:
-            yield target
+        return
+    database_url = None
+    if request.config.getoption("database") == "postgres":
+        database_url = request.getfixturevalue("postgres_server").create_database("fuzz")
+    with local_target(tmp_path_factory.mktemp("fuzz"), database_url) as target:
+        yield target
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.client import Session, logged_in
+from tests.support.paths import ARTIFACTS
 from tests.support.servers import DaphneServer, LiveEnvironment
 
 RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (?P<level>[A-Z]+) ")  # server.settings LOGGING's format
@@ -95,4 +96,7 @@ def cluster_target() -> Iterator[Target]:
         )
     finally:
         cluster.stop()
+        kept = ARTIFACTS / "fuzz-cluster-logs"  # for a failure's investigation: the folder itself is removed
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(cluster.logs, kept, dirs_exist_ok=True)
         shutil.rmtree(cluster.root, ignore_errors=True)

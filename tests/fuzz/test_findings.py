@@ -94,3 +94,13 @@ def test_a_nul_character_in_a_form_field_is_refused_with_400(school, client_for)
     form = urlencode({"student": "1\x00"})
     response = client_for("parent").post("/proctor/consent/", form, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/admin/login/"])
+def test_a_login_longer_than_any_account_is_a_wrong_login_not_a_server_error(school, path) -> None:
+    from django.test import Client
+
+    form = urlencode({"username": "9" * 5000, "password": "x"})
+    response = Client().post(path, form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert response.context["form"].errors
