@@ -104,3 +104,18 @@ def test_a_login_longer_than_any_account_is_a_wrong_login_not_a_server_error(sch
     response = Client().post(path, form, content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
     assert response.context["form"].errors
+
+
+@pytest.mark.parametrize("path", ["/chat/", "/admin/proctor/episode/", "/reports/"])
+def test_a_login_redirect_for_a_huge_query_fits_a_proxys_header_buffer(db, path) -> None:
+    from django.test import Client
+
+    response = Client().get(f"{path}?q={'9' * 5000}")
+    assert response.status_code == 302
+    assert response["Location"] in {"/accounts/login/", "/admin/login/"}
+
+
+def test_a_login_redirect_keeps_a_normal_next(db) -> None:
+    from django.test import Client
+
+    assert Client().get("/reports/?period=week")["Location"] == "/accounts/login/?next=/reports/%3Fperiod%3Dweek"
