@@ -7,6 +7,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from server.accounts.http import AuthenticatedHttpRequest
+from server.query_values import strict_int
 from server.ws import ProtocolError
 
 from . import queries
@@ -17,9 +18,10 @@ def _int_param(request: HttpRequest, name: str, low: int, high: int) -> int | No
     raw = request.GET.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    value = strict_int(raw, low, high)
+    if value is None:
         raise ProtocolError("bad_param", f"{name}: an integer between {low} and {high}")
-    return int(raw)
+    return value
 
 
 @require_GET

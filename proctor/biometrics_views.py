@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from server.accounts.http import AuthenticatedHttpRequest
 from server.accounts.models import User
+from server.query_values import strict_int
 from server.school.access import children_of
 from server.ws import ProtocolError
 
@@ -40,7 +41,7 @@ def _consent_subject(request: AuthenticatedHttpRequest) -> User:
     student_id = request.POST.get("student")
     if not student_id:
         return request.user
-    return get_object_or_404(children_of(request.user), pk=student_id if student_id.isdigit() else -1)
+    return get_object_or_404(children_of(request.user), pk=strict_int(student_id) or -1)
 
 
 @login_required
@@ -83,9 +84,10 @@ def withdraw_consent(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _staff_upload_target(user: User, student_id: str) -> User | None:
-    if not user.has_perm("proctor.add_referencephoto") or not student_id.isdigit():
+    pk = strict_int(student_id)
+    if not user.has_perm("proctor.add_referencephoto") or pk is None:
         return None
-    return User.objects.filter(pk=student_id).first()
+    return User.objects.filter(pk=pk).first()
 
 
 @require_POST

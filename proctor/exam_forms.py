@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from server.accounts.models import Role, User
+from server.form_fields import ModelIdsField
 from server.school import access as school_access
 
 from .models import Exam
@@ -33,6 +34,7 @@ class ExamForm(forms.ModelForm):
             "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "proctors": forms.CheckboxSelectMultiple,
         }
+        field_classes = {"proctors": ModelIdsField}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

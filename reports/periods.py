@@ -14,6 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from server.query_values import query_date
+
 KINDS = ("fortnight", "week", "month", "term")
 
 
@@ -83,11 +85,7 @@ def from_query(kind: str | None, day: str | None, default_kind: str) -> Period:
     """The period a report's URL asks for (``?period=month&date=2026-09-15``); bad values fall back."""
     if kind not in KINDS:
         kind = default_kind
-    try:
-        chosen = dt.date.fromisoformat(day or "")
-    except ValueError:
-        chosen = timezone.localdate()
-    return period(kind, chosen)
+    return period(kind, query_date(day) or timezone.localdate())
 
 
 def kind_label(kind: str) -> str:

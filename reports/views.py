@@ -17,6 +17,7 @@ from lessons.models import LessonRun
 from server.accounts import audit
 from server.accounts.http import AuthenticatedHttpRequest
 from server.accounts.models import Role, User
+from server.query_values import strict_int
 from server.school.models import StudyGroup
 
 from . import access, actions, periods
@@ -315,7 +316,7 @@ def teachers(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _int(value: str | None) -> int:
-    try:
-        return int(value or "")
-    except ValueError:
-        raise Http404 from None
+    number = strict_int(value)
+    if number is None:
+        raise Http404
+    return number

@@ -16,6 +16,12 @@ class SchoolAdminSite(admin.AdminSite):
     site_title = _("Classroom Live")
     index_title = _("Управление школой")
 
+    @property
+    def login_form(self) -> type:  # type: ignore[override]  # imported late: the admin site loads before the models
+        from server.accounts.login_forms import AdminLoginForm
+
+        return AdminLoginForm
+
     def has_permission(self, request: HttpRequest) -> bool:
         from server.accounts.models import Role
 

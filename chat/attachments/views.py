@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from chat.http_errors import error_response
 from server.accounts.http import AuthenticatedHttpRequest
+from server.query_values import strict_int
 from server.ws import ProtocolError
 
 from . import payloads, service, storage
@@ -25,8 +26,8 @@ INLINE_KINDS = {Attachment.Kind.IMAGE, Attachment.Kind.AUDIO, Attachment.Kind.VI
 @login_required
 def upload(request: AuthenticatedHttpRequest, room_id: int) -> JsonResponse:
     """``POST /chat/rooms/<id>/attachments/`` (multipart, field ``file``, CSRF token required)."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > LIMITS.largest + MULTIPART_OVERHEAD:  # refuse before parsing
+    declared = strict_int(request.META.get("CONTENT_LENGTH"), high=10**16 - 1) or 0
+    if declared > LIMITS.largest + MULTIPART_OVERHEAD:  # refuse before parsing
         return JsonResponse(
             {"error": "too_large", "detail": f"files are limited to {LIMITS.largest // MB} MB"}, status=413
         )

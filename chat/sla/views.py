@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from server.accounts.http import AuthenticatedHttpRequest
+from server.query_values import query_date
 from server.spreadsheet import csv_response
 
 from . import queries
@@ -30,8 +30,8 @@ def _require_access(request: AuthenticatedHttpRequest) -> None:
 def _period(request: HttpRequest) -> tuple[datetime, datetime, str, str]:
     """``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (both inclusive, local dates); default: the last 30 days."""
     today = timezone.localdate()
-    start = parse_date(request.GET.get("from") or "") or today - timedelta(days=DEFAULT_PERIOD_DAYS)
-    end = parse_date(request.GET.get("to") or "") or today
+    start = query_date(request.GET.get("from")) or today - timedelta(days=DEFAULT_PERIOD_DAYS)
+    end = query_date(request.GET.get("to")) or today
     if end < start:
         start, end = end, start
     zone = timezone.get_current_timezone()

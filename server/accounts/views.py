@@ -19,6 +19,7 @@ from server.school.access import visible_groups
 from . import audit, first_login
 from .http import AuthenticatedHttpRequest
 from .importing import MAX_FILE_BYTES, ImportRejected, import_users, sheet_csv
+from .login_forms import LoginForm
 from .models import Role, User
 from .slips import qr_svg, site_address
 
@@ -30,6 +31,7 @@ class LoginView(auth_views.LoginView):
     """The login form; a login with the school's one-time password lets the next form skip it."""
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)

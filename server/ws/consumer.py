@@ -34,7 +34,7 @@ from django.utils import translation
 from server.language import chosen_language
 
 from .errors import CloseCode, ProtocolError
-from .fields import Schema, read_message
+from .fields import MAX_REF_CHARS, Schema, read_message
 from .frames import ErrorFrame
 from .rate import RateLimit
 from .rights import RightsWatch, check_session, get_watch
@@ -42,6 +42,20 @@ from .rights import RightsWatch, check_session, get_watch
 log = logging.getLogger(__name__)
 
 Reply = Mapping[str, object]
+
+
+def is_valid_unicode(content: Any) -> bool:
+    """Whether every string of a decoded frame can be stored and sent back.
+
+    A frame's text is valid UTF-8, but a JSON escape such as ``"\\ud800"`` decodes to a lone surrogate, which
+    no database, log line or frame can encode: a chat ``ref`` holding one closed the socket with 1011 when its
+    echo was sent (found by tests/fuzz). Only frames with a ``\\u`` escape are walked.
+    """
+    try:
+        json.dumps(content, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def handler_name(message_type: str) -> str:
@@ -177,11 +191,14 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             content = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_json", "frame is not valid JSON")
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser's recursion limit
+            await self.send_error("bad_json", "frame is not valid JSON (or nested too deeply)")
             return
         if not isinstance(content, dict) or not isinstance(content.get("type"), str):
             await self.send_error("bad_message", "a message is a JSON object with a string 'type'")
+            return
+        if "\\u" in text_data and not is_valid_unicode(content):
+            await self.send_error("bad_json", "frame carries a lone surrogate (\\ud800-\\udfff): not valid Unicode")
             return
         try:
             await self.receive_json(content)
@@ -194,7 +211,7 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
             return None
         try:
             content = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         return content.get("ref") if isinstance(content, dict) else None
 
@@ -215,7 +232,7 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
 
     async def send_error(self, code: str, detail: str, ref: Any = None, extra: Mapping[str, Any] | None = None) -> None:
         frame: ErrorFrame = {"type": "error", "error": code, "detail": detail}
-        if isinstance(ref, (str, int)):
+        if type(ref) is int or (isinstance(ref, str) and len(ref) <= MAX_REF_CHARS and is_valid_unicode(ref)):
             frame["ref"] = ref
         await self.send_json({**frame, **extra} if extra else frame)
 
