@@ -1,7 +1,7 @@
 """The edge's nginx.conf, made from the production deploy/nginx.conf so the two cannot drift.
 
 The production file's TLS site (its ``location`` blocks: WebSocket upgrade, proxy headers, body
-limits, time-outs) and its upstream servers' parameters (how soon a dead web host is passed over) are taken
+limits, time-outs) and its upstream servers' parameters (max_fails: see the comment there) are taken
 as they are; only what differs on the cluster is replaced: the upstream
 lists the web hosts' addresses, the site listens on plain HTTP on the edge's address (the bridge is
 private to this machine; there is no certificate), and ``X-Forwarded-Proto`` says ``$scheme``.

@@ -47,6 +47,7 @@ ACK_TIMEOUT = 5.0  # seconds a chat client waits for its ack before it reconnect
 RETRY_PAUSE = 0.5  # seconds before a resend after `unavailable`, and between reconnection attempts
 PING = {"ping_interval": 5.0, "ping_timeout": 5.0}  # a stalled connection (a partitioned host) is noticed in ~10 s
 STUDENTS_PER_PROCESS = 10
+QUIET_SECONDS = 8.0  # a fault is over when every client has been up this long (media workers are dead after 4 s)
 
 
 def ws_url(base_url: str, path: str) -> str:
@@ -511,13 +512,18 @@ class Traffic:
     def not_up(self) -> list[str]:
         return [name for name, availability in self.availabilities().items() if availability.down_since is not None]
 
-    async def recovered(self, moment: float, timeout: float) -> float | None:
-        """Seconds from ``moment`` until every client was back (waiting up to ``timeout``); None if some are not."""
+    async def recovered(self, moment: float, timeout: float, quiet: float = QUIET_SECONDS) -> float | None:
+        """Seconds from ``moment`` until every client was back, once all have been up for ``quiet`` seconds (a
+        fault is noticed late: a dead media worker after its missed heartbeats, a dead Janus after its failed
+        pings); None if some are not back within ``timeout``."""
         deadline = time.monotonic() + timeout
         while True:
-            backs = [a.back_after(moment) for a in self.availabilities().values()]
+            availabilities = self.availabilities().values()
+            backs = [a.back_after(moment) for a in availabilities]
             if all(back is not None for back in backs):
-                return max((back for back in backs if back is not None), default=0.0)
+                last = max((back for back in backs if back is not None), default=0.0)
+                if time.time() - (moment + last) >= quiet:
+                    return last
             if time.monotonic() > deadline:
                 return None
             await asyncio.sleep(0.5)
