@@ -113,6 +113,7 @@ def all_faults(
 @dataclass
 class FaultResult:
     name: str
+    struck: float  # when the fault began (wall clock)
     lost: int
     duplicated: int
     reordered: int
@@ -179,6 +180,7 @@ async def measure(
     errors.subtract(errors_at_start)
     return FaultResult(
         name=name,
+        struck=struck,
         lost=traffic.missing(end, since=start),
         duplicated=traffic.doubled(start, now),
         reordered=traffic.anomalies(start, now, "reordered"),

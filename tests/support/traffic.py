@@ -143,6 +143,8 @@ class ChatClient:
             finally:
                 if not self.traffic.closing:
                     self.availability.down(time.time())
+                    if ws.close_code is not None:
+                        self.tally.errors[f"close {ws.close_code}"] += 1
                 await ws.close()
             if not self.traffic.closing:
                 self.tally.reconnects += 1
@@ -208,7 +210,8 @@ class ChatClient:
             self.tally.deliveries.append((now, now - float(message["text"].rsplit(" ", 1)[1])))
 
     async def send_loop(self, ws: websockets.ClientConnection, reader: asyncio.Future[None]) -> None:
-        await asyncio.sleep(random.uniform(0, self.send_every))
+        if self.pending is None:  # spread the clients' first messages; a resend goes at once
+            await asyncio.sleep(random.uniform(0, self.send_every))
         while True:
             if self.pending is None:
                 if not self.traffic.sending:
