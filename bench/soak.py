@@ -9,14 +9,16 @@ traffic of the fault suite (tests/support/traffic.py): chat clients in rooms of 
 client ids, exam students streaming the benchmark clips (the project's VP8 replay, analysed by the media workers),
 and one lesson whose participants join over the lesson socket (signalling and Janus rooms, no media). After the
 warm-up it records, per service (a process and its children: PostgreSQL's backends, the media workers' analysts),
-the resident memory — total and anonymous (the heap; PostgreSQL's total also counts the shared buffers it has
-touched so far, which fill up to ``shared_buffers`` and are no leak) — and the open files; then every interval the
+the resident memory — RSS summed over the processes, PSS (shared pages split between the processes that map
+them: PostgreSQL's backends each map the shared buffers, so their summed RSS counts those once per backend and
+grows as each backend touches more of them, which is no leak) and anonymous memory (the heaps) — and the open
+files; then every interval the
 chat's p99 delivery latency, deliveries, clients down and error frames. At the end: the same figures again with
 the growth in %, the lines of every service's log since the warm-up that report an error (ERROR, CRITICAL,
 Traceback), and every chat send followed to every client of its room (lost, duplicated, out of order).
 
-The last line is ``RESULT minutes=<float> max_growth_pct=<float> (anonymous memory, of the largest grower)
-log_errors=<int> lost=<int> dup=<int> p99_first_ms=<float> p99_last_ms=<float>``.
+The last line is ``RESULT minutes=<float> max_pss_growth_pct=<float> (service) max_anon_growth_pct=<float> (service)
+log_errors=<int> lost=<int> dup=<int> p99_first_ms=<float> p99_last_ms=<float>`` (the largest growers).
 """
 
 from __future__ import annotations
@@ -47,24 +49,33 @@ WATCHED = ("postgres", "redis", "daphne-web1", "daphne-web2", "media-web1", "med
 
 @dataclass
 class Usage:
-    rss_kb: int
+    rss_kb: int  # summed over the processes: memory they share (PostgreSQL's shared buffers) counts once per process
+    pss_kb: int  # proportional: shared memory split between the processes that map it, so the sum is the real total
     anon_kb: int
     open_files: int
 
 
 def usage(pid: int) -> Usage:
-    rss = anon = files = 0
+    rss = pss = anon = files = 0
     for member in process_tree(pid):
         try:
-            status = dict(
-                line.split(":", 1) for line in Path(f"/proc/{member}/status").read_text().splitlines() if ":" in line
-            )
+            status = kilobytes(Path(f"/proc/{member}/status").read_text())
+            rollup = kilobytes(Path(f"/proc/{member}/smaps_rollup").read_text())
             files += len(os.listdir(f"/proc/{member}/fd"))
         except OSError:
             continue  # ended meanwhile
-        rss += int(status.get("VmRSS", "0 kB").split()[0])
-        anon += int(status.get("RssAnon", "0 kB").split()[0])
-    return Usage(rss, anon, files)
+        rss, pss, anon = rss + status.get("VmRSS", 0), pss + rollup.get("Pss", 0), anon + status.get("RssAnon", 0)
+    return Usage(rss, pss, anon, files)
+
+
+def kilobytes(text: str) -> dict[str, int]:
+    """The ``Name:   123 kB`` lines of a /proc file."""
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if value.strip().endswith(" kB"):
+            found[name] = int(value.split()[0])
+    return found
 
 
 def sample(cluster: Cluster) -> dict[str, Usage]:
@@ -143,12 +154,15 @@ async def run(args: argparse.Namespace) -> None:
         cluster.stop()
 
     print(f"\nper service, after {args.warm_up:.0f} s of warm-up and {minutes:.1f} minutes later:")
-    print("| service | RSS start → end (MB) | growth | anonymous start → end (MB) | growth | open files start → end |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| service | RSS start → end (MB) | growth | PSS start → end (MB) | growth | anonymous start → end (MB) "
+        "| growth | open files start → end |\n|---|---|---|---|---|---|---|---|"
+    )
     for name in WATCHED:
         a, b = first[name], last[name]
         print(
             f"| {name} | {a.rss_kb / 1024:.1f} → {b.rss_kb / 1024:.1f} | {growth(a.rss_kb, b.rss_kb):+.1f} % "
+            f"| {a.pss_kb / 1024:.1f} → {b.pss_kb / 1024:.1f} | {growth(a.pss_kb, b.pss_kb):+.1f} % "
             f"| {a.anon_kb / 1024:.1f} → {b.anon_kb / 1024:.1f} | {growth(a.anon_kb, b.anon_kb):+.1f} % "
             f"| {a.open_files} → {b.open_files} |"
         )
@@ -158,10 +172,12 @@ async def run(args: argparse.Namespace) -> None:
     )
     for log, lines in errors_in_logs.items():
         print(f"{log}: {len(lines)} error lines, e.g. {lines[:3]}")
-    worst = max(WATCHED, key=lambda name: growth(first[name].anon_kb, last[name].anon_kb))
+    anon = max(WATCHED, key=lambda name: growth(first[name].anon_kb, last[name].anon_kb))
+    pss = max(WATCHED, key=lambda name: growth(first[name].pss_kb, last[name].pss_kb))
     print(
-        f"RESULT minutes={minutes:.1f} max_growth_pct={growth(first[worst].anon_kb, last[worst].anon_kb):.1f} "
-        f"({worst}) log_errors={sum(len(lines) for lines in errors_in_logs.values())} lost={lost} dup={dup} "
+        f"RESULT minutes={minutes:.1f} max_pss_growth_pct={growth(first[pss].pss_kb, last[pss].pss_kb):.1f} ({pss}) "
+        f"max_anon_growth_pct={growth(first[anon].anon_kb, last[anon].anon_kb):.1f} ({anon}) "
+        f"log_errors={sum(len(lines) for lines in errors_in_logs.values())} lost={lost} dup={dup} "
         f"p99_first_ms={p99s[0] if p99s else 0:.0f} p99_last_ms={p99s[-1] if p99s else 0:.0f}"
     )
 
