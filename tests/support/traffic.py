@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 ACK_TIMEOUT = 5.0  # seconds a chat client waits for its ack before it reconnects and resends
 RETRY_PAUSE = 0.5  # seconds before a resend after `unavailable`, and between reconnection attempts
-PING = {"ping_interval": 5.0, "ping_timeout": 5.0}  # a stalled connection (a partitioned host) is noticed in ~10 s
+PING = {"ping_interval": 5.0, "ping_timeout": 10.0}  # a stalled connection (a cut-off host) is noticed in ~15 s
 STUDENTS_PER_PROCESS = 10
 QUIET_SECONDS = 8.0  # a fault is over when every client has been up this long (media workers are dead after 4 s)
 
