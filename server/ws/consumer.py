@@ -8,9 +8,9 @@ method, called with the checked fields as keyword arguments — Channels' own "t
 message type" rule, so there is no dispatch table to keep in sync (and a missing handler, or one whose
 parameters differ from the schema, fails when the class is defined). The handler returns its direct
 reply (the base echoes the message's ``ref`` in it) or ``None``; a ``ProtocolError`` it raises becomes
-the error frame, and so does a database out of reach (code ``unavailable``: send again; chat's idempotent send
-keeps a resend exactly-once) instead of a socket closed with 1011. A connection speaks the language of the page that opened it (the language selector's
-cookie).
+the error frame, and so does a database out of reach (code ``unavailable``: send again; chat's idempotent
+send keeps a resend exactly-once) instead of a socket closed with 1011. A connection speaks the language of
+the page that opened it (the language selector's cookie).
 
 Rights follow the user (:mod:`server.ws.rights`): a user who must change their password is refused like an
 anonymous one, and when the user's rights change every open socket of theirs checks its session again and
