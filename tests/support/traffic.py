@@ -109,7 +109,6 @@ class ChatTally:
     deliveries: list[tuple[float, float]] = field(default_factory=list)  # (received at, latency)
     anomalies: list[tuple[float, str]] = field(default_factory=list)  # (at, "duplicate" / "reordered" / "gap" ...)
     errors: Counter[str] = field(default_factory=Counter)  # error codes received, e.g. unavailable
-    reconnects: int = 0
 
 
 class ChatClient:
@@ -147,7 +146,6 @@ class ChatClient:
                         self.tally.errors[f"close {ws.close_code}"] += 1
                 await ws.close()
             if not self.traffic.closing:
-                self.tally.reconnects += 1
                 await asyncio.sleep(RETRY_PAUSE)
 
     async def session(self, ws: websockets.ClientConnection) -> None:
