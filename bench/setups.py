@@ -126,3 +126,57 @@ def chat_rooms(big: int, small_count: int, small_size: int) -> dict:
     ]
     cookies = {name: "sessionid=" + session_cookie(user) for name, user in users.items()}
     return {"rooms": rooms, "cookies": cookies}
+
+
+def lesson_with_participants(students: int) -> dict:
+    """A 2-hour lesson of 9А that started a minute ago, taught by the demo teacher, and ``students`` new students
+    (lesson-NN) in 9А; returns its id and the cookie headers of the teacher and the students."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lessons.models import Lesson
+    from server.accounts.models import Role, User, UserRole
+    from server.school.models import StudyGroup
+
+    group = StudyGroup.objects.get(name="9А")
+    teacher = User.objects.get(username="teacher")
+    participants = [teacher]
+    for number in range(students):
+        user, _ = User.objects.get_or_create(
+            username=f"lesson-{number:02d}", defaults={"last_name": f"Ученик {number}"}
+        )
+        UserRole.objects.get_or_create(user=user, role=Role.STUDENT)
+        group.students.add(user)
+        participants.append(user)
+    lesson = Lesson.objects.create(
+        title="Под нагрузкой",
+        group=group,
+        teacher=teacher,
+        starts_at=timezone.now() - timedelta(minutes=1),
+        duration_minutes=120,
+    )
+    return {"lesson": lesson.pk, "cookies": ["sessionid=" + session_cookie(user) for user in participants]}
+
+
+def exam_episodes(exam: int) -> list[list]:
+    """The exam's episodes as ``[id, session, kind, started_at, ended_at or None]`` (ISO times), oldest first."""
+    from proctor.models import Episode
+
+    rows = Episode.objects.filter(session__exam_id=exam).order_by("pk")
+    return [
+        [e.pk, e.session_id, e.kind, e.started_at.isoformat(), e.ended_at.isoformat() if e.ended_at else None]
+        for e in rows
+    ]
+
+
+def media_placements(exam: int) -> dict[str, int]:
+    """How many of the exam's sessions each media worker holds, by worker name."""
+    from collections import Counter
+
+    from proctor.models import ExamSession
+
+    names = ExamSession.objects.filter(exam_id=exam, media_worker__isnull=False).values_list(
+        "media_worker__name", flat=True
+    )
+    return dict(Counter(names))

@@ -26,6 +26,7 @@ dies without saying goodbye leaves its users "online" on the others until they r
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import uuid
 from collections import Counter
@@ -226,7 +227,11 @@ class Hub:
         await self._drain(feed)
         if feed.pending and feed.gap_fill is None:
             loop = asyncio.get_running_loop()
-            feed.gap_fill = loop.call_later(REORDER_WAIT, lambda: asyncio.ensure_future(self._fill_gap(feed)))
+            # In a fresh context: a message published on commit arrives here with the context of the sender's
+            # database call (async_to_sync from its thread), where asgiref marks the thread-sensitive executor
+            # busy; a gap-fill task inheriting that mark failed every read ("would deadlock", seen in the soak).
+            fill = lambda: asyncio.ensure_future(self._fill_gap(feed))  # noqa: E731
+            feed.gap_fill = loop.call_later(REORDER_WAIT, fill, context=contextvars.Context())
 
     async def _accept_update(self, room_id: int, seq: int, text: str) -> None:
         feed = self.feeds.get(room_id)

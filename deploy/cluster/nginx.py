@@ -1,7 +1,8 @@
 """The edge's nginx.conf, made from the production deploy/nginx.conf so the two cannot drift.
 
 The production file's TLS site (its ``location`` blocks: WebSocket upgrade, proxy headers, body
-limits, time-outs) is taken as it is; only what differs on the cluster is replaced: the upstream
+limits, time-outs) and its upstream servers' parameters (max_fails: see the comment there) are taken
+as they are; only what differs on the cluster is replaced: the upstream
 lists the web hosts' addresses, the site listens on plain HTTP on the edge's address (the bridge is
 private to this machine; there is no certificate), and ``X-Forwarded-Proto`` says ``$scheme``.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 PRODUCTION_CONF = Path(__file__).resolve().parent.parent / "nginx.conf"
+UPSTREAM_SERVER = re.compile(r"server\s+\S+((?:\s+\w+=\S+)*)\s*;")  # its parameters: max_fails, fail_timeout
 TLS_ONLY = re.compile(r"^\s*(listen|http2|ssl_\w+)\b")
 WORKER_CONNECTIONS = 4096  # each client holds two (browser side, daphne side); the soak runs hundreds
 
@@ -31,6 +33,13 @@ def tls_site(text: str) -> str:
     raise ValueError(f"the TLS server block is not closed in {PRODUCTION_CONF}")
 
 
+def upstream_parameters(text: str) -> str:
+    """What the production upstream sets for each server (e.g. `` max_fails=1 fail_timeout=10s``), or ""."""
+    line = next((line for line in text.splitlines() if line.startswith("upstream ")), "")
+    match = UPSTREAM_SERVER.search(line)
+    return match.group(1) if match else ""
+
+
 def edge_conf(listen: str, upstreams: Sequence[str], folder: Path, temp_folder: Path | None = None) -> str:
     """nginx.conf for the edge: listen on ``listen`` (address:port), balance over ``upstreams``.
 
@@ -38,7 +47,8 @@ def edge_conf(listen: str, upstreams: Sequence[str], folder: Path, temp_folder: 
     production = PRODUCTION_CONF.read_text()
     connection_map = next(line for line in production.splitlines() if line.startswith("map $http_upgrade"))
     site = tls_site(production).replace("X-Forwarded-Proto https", "X-Forwarded-Proto $scheme")
-    servers = " ".join(f"server {upstream};" for upstream in upstreams)
+    parameters = upstream_parameters(production)
+    servers = " ".join(f"server {upstream}{parameters};" for upstream in upstreams)
     temp = {
         kind: (temp_folder or folder) / f"{kind}_temp" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     }

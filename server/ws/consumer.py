@@ -8,8 +8,9 @@ method, called with the checked fields as keyword arguments — Channels' own "t
 message type" rule, so there is no dispatch table to keep in sync (and a missing handler, or one whose
 parameters differ from the schema, fails when the class is defined). The handler returns its direct
 reply (the base echoes the message's ``ref`` in it) or ``None``; a ``ProtocolError`` it raises becomes
-the error frame. A connection speaks the language of the page that opened it (the language selector's
-cookie).
+the error frame, and so does a database out of reach (code ``unavailable``: send again; chat's idempotent
+send keeps a resend exactly-once) instead of a socket closed with 1011. A connection speaks the language of
+the page that opened it (the language selector's cookie).
 
 Rights follow the user (:mod:`server.ws.rights`): a user who must change their password is refused like an
 anonymous one, and when the user's rights change every open socket of theirs checks its session again and
@@ -29,6 +30,7 @@ from typing import Any, ClassVar
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.db import InterfaceError, OperationalError
 from django.utils import translation
 
 from server.language import chosen_language
@@ -40,6 +42,8 @@ from .rate import RateLimit
 from .rights import RightsWatch, check_session, get_watch
 
 log = logging.getLogger(__name__)
+
+UNAVAILABLE = "unavailable"  # error code: a store the server needs is unreachable for now; the same frame may be resent
 
 Reply = Mapping[str, object]
 
@@ -204,6 +208,11 @@ class JsonProtocolConsumer(AsyncJsonWebsocketConsumer):
             await self.receive_json(content)
         except ProtocolError as error:
             await self.send_error(error.code, error.detail, content.get("ref"), error.extra)
+        except (OperationalError, InterfaceError) as error:
+            # The database is out of reach (restarting, failing over): the message was not handled. Tell the client to
+            # retry instead of closing the socket with 1011; a chat resend with the same client_id stays exactly-once.
+            log.warning("%s: database unavailable while handling %r: %s", type(self).__name__, content["type"], error)
+            await self.send_error(UNAVAILABLE, "the database is unavailable; retry shortly", content.get("ref"))
 
     def ref_of(self, text_data: str | None) -> Any:
         """The ``ref`` of a frame refused before it was read (rate limited), to echo in the error if it has one."""

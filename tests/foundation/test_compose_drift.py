@@ -204,12 +204,16 @@ def test_the_edge_config_is_the_production_site_over_plain_http(tmp_path):
     def directives(text: str, name: str) -> list[str]:
         return [line.split("#")[0].strip() for line in text.splitlines() if line.strip().startswith(name)]
 
-    for name in ("location", "client_max_body_size", "proxy_pass", "proxy_http_version", "proxy_read_timeout"):
+    names = ("location", "client_max_body_size", "proxy_pass", "proxy_http_version", "proxy_read_timeout")
+    for name in (*names, "proxy_connect_timeout"):
         assert directives(generated, name) == directives(production, name), name
     expected_headers = [h.replace("Proto https", "Proto $scheme") for h in directives(production, "proxy_set_header")]
     assert directives(generated, "proxy_set_header") == expected_headers
     assert directives(generated, "ssl_") == []
-    assert "upstream classroom { server 10.88.0.11:8000; server 10.88.0.12:8000; }" in generated
+    never_failed = "max_fails=0"  # as in production: a WebSocket would keep a host marked failed (deploy/nginx.conf)
+    servers = f"server 10.88.0.11:8000 {never_failed}; server 10.88.0.12:8000 {never_failed};"
+    assert f"upstream classroom {{ {servers} }}" in generated
+    assert "proxy_connect_timeout 3s;" in generated
     checked = subprocess.run(
         ["nginx", "-t", "-c", str(conf), "-p", str(tmp_path)], capture_output=True, text=True, check=False
     )

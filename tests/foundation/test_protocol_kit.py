@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from django.db import InterfaceError, OperationalError
 
 from chat.protocol import SCHEMAS as CHAT_SCHEMAS
 from server.ws import (
@@ -236,6 +237,29 @@ async def test_every_bad_message_gets_an_error_frame_and_the_socket_stays_open(c
     await classroom.send_to(bytes_data=b"\x00")
     assert (await classroom.receive_json_from(timeout=5))["error"] == "bad_frame"
     assert await exchange(classroom, {"type": "ping"}) == {"type": "pong"}
+
+
+class UnreachableClassroom(Classroom):
+    """Its database is out of reach (restarting, failing over): a handler that needs it raises as Django does."""
+
+    schemas = {**Classroom.schemas, "save": {}, "load": {}}
+
+    async def on_save(self) -> None:
+        raise OperationalError('connection to server at "db" failed: Connection refused')
+
+    async def on_load(self) -> None:
+        raise InterfaceError("connection already closed")
+
+
+async def test_a_database_out_of_reach_answers_unavailable_and_the_socket_stays_open(db) -> None:
+    socket = WebsocketCommunicator(UnreachableClassroom.as_asgi(), "/ws/classroom/")
+    socket.scope["user"] = SimpleNamespace(is_authenticated=True, pk=1)
+    assert (await socket.connect())[0]
+    for kind in ("save", "load"):
+        error = await exchange(socket, {"type": kind, "ref": kind})
+        assert (error["type"], error["error"], error["ref"]) == ("error", "unavailable", kind), error
+    assert await exchange(socket, {"type": "ping"}) == {"type": "pong"}  # not closed with 1011
+    await socket.disconnect()
 
 
 class LimitedClassroom(Classroom):

@@ -36,10 +36,12 @@ class ClusterEnvironment(LiveEnvironment):
         return {**os.environ, **self.cluster.app_env()}
 
 
-def start_test_cluster() -> tuple[Cluster, ClusterEnvironment]:
+def start_test_cluster(subnet: str = TEST_SUBNET, durable: bool = False) -> tuple[Cluster, ClusterEnvironment]:
+    """A cluster of this process (prefix ``t<pid>``); ``durable=False``: PostgreSQL without fsync. The benchmarks
+    pass a subnet of their own (a test run may be on TEST_SUBNET meanwhile)."""
     end_stale_test_clusters()
     root = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-"))
-    cluster = Cluster(root, prefix=f"t{os.getpid()}", subnet=TEST_SUBNET, durable=False, report=print)
+    cluster = Cluster(root, prefix=f"t{os.getpid()}", subnet=subnet, durable=durable, report=print)
     cluster.start()
     return cluster, ClusterEnvironment(root / "var", cluster=cluster)
 

@@ -1,0 +1,202 @@
+"""Soak: the scaled layout under mixed load for a long while — does anything grow, fail or slow down?
+
+One command, as root, inside the private network namespace (the students' media stays inside the machine)::
+
+    unshare -n scripts/in-private-network.sh .venv/bin/python bench/soak.py [--minutes 30]
+
+It starts the scaled layout (deploy.cluster, PostgreSQL with fsync as in production) and runs through nginx the
+traffic of the fault suite (tests/support/traffic.py): chat clients in rooms of ten, each sending now and then with
+client ids, exam students streaming the benchmark clips (the project's VP8 replay, analysed by the media workers),
+and one lesson whose participants join over the lesson socket (signalling and Janus rooms, no media). After the
+warm-up it records, per service (a process and its children: PostgreSQL's backends, the media workers' analysts),
+the resident memory — RSS summed over the processes, PSS (shared pages split between the processes that map
+them: PostgreSQL's backends each map the shared buffers, so their summed RSS counts those once per backend and
+grows as each backend touches more of them, which is no leak) and anonymous memory (the heaps) — and the open
+files; then every interval the
+chat's p99 delivery latency, deliveries, clients down and error frames. At the end: the same figures again with
+the growth in %, the lines of every service's log since the warm-up that report an error (ERROR, CRITICAL,
+Traceback), and every chat send followed to every client of its room (lost, duplicated, out of order).
+
+The last line is ``RESULT minutes=<float> max_pss_growth_pct=<float> (service) max_anon_growth_pct=<float> (service)
+log_errors=<int> lost=<int> dup=<int> p99_first_ms=<float> p99_last_ms=<float>`` (the largest growers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.media import process_tree  # noqa: E402
+from deploy.cluster import Cluster  # noqa: E402
+from tests.support.cluster import start_test_cluster  # noqa: E402
+from tests.support.traffic import Traffic, plan_on  # noqa: E402
+
+SUBNET = "10.92.0.0/24"  # not the test runs' nor bench/faults.py's
+ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|FATAL|PANIC|Traceback)\b")
+WATCHED = ("postgres", "redis", "daphne-web1", "daphne-web2", "media-web1", "media-web2", "janus-sfu1", "janus-sfu2",
+           "nginx")  # fmt: skip
+
+
+@dataclass
+class Usage:
+    rss_kb: int  # summed over the processes: memory they share (PostgreSQL's shared buffers) counts once per process
+    pss_kb: int  # proportional: shared memory split between the processes that map it, so the sum is the real total
+    anon_kb: int
+    open_files: int
+
+
+def usage(pid: int) -> Usage:
+    rss = pss = anon = files = 0
+    for member in process_tree(pid):
+        try:
+            status = kilobytes(Path(f"/proc/{member}/status").read_text())
+            rollup = kilobytes(Path(f"/proc/{member}/smaps_rollup").read_text())
+            files += len(os.listdir(f"/proc/{member}/fd"))
+        except OSError:
+            continue  # ended meanwhile
+        rss, pss, anon = rss + status.get("VmRSS", 0), pss + rollup.get("Pss", 0), anon + status.get("RssAnon", 0)
+    return Usage(rss, pss, anon, files)
+
+
+def kilobytes(text: str) -> dict[str, int]:
+    """The ``Name:   123 kB`` lines of a /proc file."""
+    found = {}
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if value.strip().endswith(" kB"):
+            found[name] = int(value.split()[0])
+    return found
+
+
+def sample(cluster: Cluster) -> dict[str, Usage]:
+    return {name: usage(cluster.pid(name)) for name in WATCHED}
+
+
+def log_sizes(cluster: Cluster) -> dict[str, int]:
+    return {path.name: path.stat().st_size for path in cluster.logs.glob("*.log")}
+
+
+def error_lines(cluster: Cluster, since: dict[str, int]) -> dict[str, list[str]]:
+    found = {}
+    for path in cluster.logs.glob("*.log"):
+        with path.open("rb") as log:
+            log.seek(since.get(path.name, 0))
+            lines = [line for line in log.read().decode(errors="replace").splitlines() if ERROR_LINE.search(line)]
+        if lines:
+            found[path.name] = lines
+    return found
+
+
+def growth(first: int, last: int) -> float:
+    return 100.0 * (last - first) / first if first else 0.0
+
+
+async def run(args: argparse.Namespace) -> None:
+    cluster, env = start_test_cluster(SUBNET, durable=True)
+    traffic = None
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            plan = plan_on(
+                env, Path(folder), args.rooms, args.room_size, args.students, args.lesson_students, args.send_every
+            )
+        traffic = Traffic(cluster.url, plan)
+        await traffic.start()
+        print(
+            f"traffic up: {len(traffic.chat_clients)} chat clients in {args.rooms} rooms (one message per client "
+            f"every {args.send_every:.0f} s), {len(plan.students)} exam students, lesson with "
+            f"{len(plan.lesson_cookies)} participants; warming up {args.warm_up:.0f} s",
+            flush=True,
+        )
+        await asyncio.sleep(args.warm_up)
+        first, logs_at, started = sample(cluster), log_sizes(cluster), time.time()
+        print(
+            "| minute | deliveries | p99 delivery (ms) | clients down | error frames | "
+            + " | ".join(f"{name} RSS MB" for name in WATCHED)
+            + " |",
+            flush=True,
+        )
+        p99s: list[float] = []
+        end = started + 60 * args.minutes
+        while (now := time.time()) < end:
+            await asyncio.sleep(min(args.interval, end - now))
+            at = time.time()
+            p99 = traffic.p99_ms(at - args.interval, at)
+            p99s.append(p99 or 0.0)
+            current = sample(cluster)
+            errors = sum(traffic.errors().values())
+            print(
+                f"| {(at - started) / 60:.1f} | {traffic.deliveries(at - args.interval, at)} | "
+                f"{p99 or 0:.0f} | {len(traffic.not_up())} | {errors} | "
+                + " | ".join(f"{current[name].rss_kb / 1024:.0f}" for name in WATCHED)
+                + " |",
+                flush=True,
+            )
+        last = sample(cluster)
+        minutes = (time.time() - started) / 60
+        sent_until = time.time()
+        await traffic.settle(sent_until)
+        lost, dup = traffic.missing(sent_until, since=started), traffic.doubled(started, time.time())
+        reordered = traffic.anomalies(started, time.time(), "reordered", "gap")
+        errors_in_logs = error_lines(cluster, logs_at)
+    finally:
+        if traffic is not None:
+            await traffic.stop()
+        cluster.stop()
+
+    print(f"\nper service, after {args.warm_up:.0f} s of warm-up and {minutes:.1f} minutes later:")
+    print(
+        "| service | RSS start → end (MB) | growth | PSS start → end (MB) | growth | anonymous start → end (MB) "
+        "| growth | open files start → end |\n|---|---|---|---|---|---|---|---|"
+    )
+    for name in WATCHED:
+        a, b = first[name], last[name]
+        print(
+            f"| {name} | {a.rss_kb / 1024:.1f} → {b.rss_kb / 1024:.1f} | {growth(a.rss_kb, b.rss_kb):+.1f} % "
+            f"| {a.pss_kb / 1024:.1f} → {b.pss_kb / 1024:.1f} | {growth(a.pss_kb, b.pss_kb):+.1f} % "
+            f"| {a.anon_kb / 1024:.1f} → {b.anon_kb / 1024:.1f} | {growth(a.anon_kb, b.anon_kb):+.1f} % "
+            f"| {a.open_files} → {b.open_files} |"
+        )
+    print(
+        f"\nchat: {lost} lost, {dup} duplicated, {reordered} out of order; error frames and client troubles: "
+        f"{dict(traffic.errors()) if traffic else {}}"
+    )
+    for log, lines in errors_in_logs.items():
+        print(f"{log}: {len(lines)} error lines, e.g. {lines[:3]}")
+    anon = max(WATCHED, key=lambda name: growth(first[name].anon_kb, last[name].anon_kb))
+    pss = max(WATCHED, key=lambda name: growth(first[name].pss_kb, last[name].pss_kb))
+    print(
+        f"RESULT minutes={minutes:.1f} max_pss_growth_pct={growth(first[pss].pss_kb, last[pss].pss_kb):.1f} ({pss}) "
+        f"max_anon_growth_pct={growth(first[anon].anon_kb, last[anon].anon_kb):.1f} ({anon}) "
+        f"log_errors={sum(len(lines) for lines in errors_in_logs.values())} lost={lost} dup={dup} "
+        f"p99_first_ms={p99s[0] if p99s else 0:.0f} p99_last_ms={p99s[-1] if p99s else 0:.0f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0, help="measured time after the warm-up")
+    parser.add_argument("--warm-up", type=float, default=180.0, help="seconds of load before the first sample")
+    parser.add_argument("--interval", type=float, default=60.0, help="seconds between the progress lines")
+    parser.add_argument("--rooms", type=int, default=30, help="chat rooms")
+    parser.add_argument("--room-size", type=int, default=10, help="chat clients per room (each sends)")
+    parser.add_argument("--send-every", type=float, default=10.0, help="seconds between one client's messages")
+    parser.add_argument("--students", type=int, default=30, help="exam students streaming")
+    parser.add_argument("--lesson-students", type=int, default=15, help="lesson participants besides the teacher")
+    args = parser.parse_args()
+    if os.getuid() != 0 or not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
+        sys.exit("run as root inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
