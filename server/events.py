@@ -24,6 +24,7 @@ Actions are synchronous (Django's ORM), called from views and commands or from c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -54,7 +55,9 @@ def on_commit_in_loop(in_loop: Callable[[], None], without_loop: Callable[[], No
         if loop is None:
             without_loop()
         else:
-            loop.call_soon_threadsafe(in_loop)
+            # In a context of its own: the database thread's (asgiref's "inside the database thread" marks) would
+            # make any database_sync_to_async that in_loop starts refuse to run ("would deadlock").
+            loop.call_soon_threadsafe(in_loop, context=contextvars.Context())
 
     transaction.on_commit(start)
 
