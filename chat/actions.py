@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from server.accounts import audit
-from server.accounts.models import User
+from server.accounts.models import Role, User
 from server.events import publish_on_commit
 from server.notifications.delivery import notify
 from server.ws import ProtocolError
@@ -42,7 +42,7 @@ from .attachments import binding as attachment_binding
 from .conf import LIMITS
 from .hub import publish_committed
 from .models import Membership, Message, MessageRevision, Report, Room
-from .new_message import store_message
+from .new_message import checks_rights_itself, store_checked, store_message
 from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED, encode, message_frame, updated_frame
 from .rooms import direct_key, open_direct
 from .store import check_text, get_message, load_room, writable_room
@@ -61,8 +61,13 @@ def post_message(
     text: str,
     reply_to: int | None = None,
     attachments: list[int] | None = None,
+    known: tuple[Room, RoomAccess] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message and give it the room's next seq; returns (message, was_duplicate).
+
+    ``known``: the room and the sender's access as the socket read them (its subscription, narrowed by rights
+    changes). Where the storing statement checks the right to write itself (PostgreSQL) they are not read again;
+    if that check refuses (muted or removed since), the rights are read and the refusal explained as usual.
 
     Resending the same ``client_id`` returns the stored message instead of a second copy. The stored copy is
     looked for only when the message cannot be stored (the unique client id refused it, or a check refused the
@@ -70,7 +75,8 @@ def post_message(
     membership and one to store it with its seq and the sender's read position (:mod:`chat.new_message`; three
     on SQLite).
     """
-    room, access = writable_room(user, room_id)
+    trusted = known is not None and known[1].write and checks_rights_itself()
+    room, access = known if trusted and known else writable_room(user, room_id)
     try:
         text = check_text(text)
         reply = get_message(room, reply_to) if reply_to is not None else None
@@ -82,8 +88,17 @@ def post_message(
         raise
     try:
         with transaction.atomic():
-            message = store_message(room, user, access.membership, client_id, text, reply, mentioned)
+            if trusted:
+                admin = user.has_role(Role.ADMIN)
+                stored = store_checked(room, user, access.membership, admin, client_id, text, reply, mentioned)
+                if stored is None:
+                    raise _RightsChanged
+                message = stored
+            else:
+                message = store_message(room, user, access.membership, client_id, text, reply, mentioned)
             attachment_binding.bind(message, claimed)
+    except _RightsChanged:  # since the socket read them: read them again, and say why (or store after all)
+        return post_message(user, room_id, client_id, text, reply_to, attachments)
     except IntegrityError:  # the same client id: a resend, or the same message from another tab or process
         if found := _stored(room, user, client_id):
             return found, True
@@ -101,6 +116,10 @@ def post_message(
     _publish(room.pk, "message", message_frame(message), message.seq)
     unread.after_message(user, room.pk, message.seq)
     return message, False
+
+
+class _RightsChanged(Exception):
+    """The storing statement found that the sender may no longer write in the room."""
 
 
 def _stored(room: Room, author: User, client_id: str) -> Message | None:
