@@ -71,6 +71,15 @@ class ChatConsumer(JsonProtocolConsumer):
             return None
         return self.base_send(frame.asgi)
 
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        """The socket's own replies (``ack``, ``subscribed``, errors …) take the hub's way too, behind anything
+        written before them: autobahn's framing and debug-log formatting cost more than the write itself."""
+        direct = getattr(self, "direct", None)  # None until connect() has accepted
+        if direct is not None and text_data is not None and not close:
+            direct.write(Frame(text_data))
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
     async def rights_changed(self, user: User) -> None:
         """The user's rights changed (server.ws.rights): rooms no longer readable are dropped, with
         ``unsubscribed`` and reason ``access_lost``; the others keep going with their new access."""
