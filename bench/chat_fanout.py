@@ -13,6 +13,9 @@ seqs it received, so lost and duplicated deliveries are counted exactly. The dat
 ``RESULT ratio=<throughput / baseline> p99_ms=<float> lost=<int> send_cpu_ms=<float>``: the first three for the
 1,000-client Redis run, ``send_cpu_ms`` the server CPU per stored message in the small rooms on one daphne
 (the send path: store, publish, acknowledge, and 30 deliveries).
+
+``--setups memory --loads small`` measures the send path alone (the fields the run did not measure are left out of
+the RESULT line); ``--repeat N`` runs each load N times against the same servers and shows the median by CPU.
 """
 
 from __future__ import annotations

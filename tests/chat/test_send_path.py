@@ -122,3 +122,16 @@ def test_a_mute_or_a_removal_since_the_socket_read_the_rights_is_not_bypassed(ro
     admin = person("admin-k", Role.ADMIN)
     message_by_admin, _ = actions.post_message(admin, room.pk, "a-1", "Объявление", known=load_room(admin, room.pk))
     assert (message.seq, message_by_admin.seq) == (1, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_resend_gets_the_stored_message_and_a_refusal_spends_no_seq(room):
+    """Where one statement stores a message it runs without a transaction of its own (autocommit): a refused
+    INSERT must leave the connection usable and the seq unspent, as inside one."""
+    student = member(room)
+    known = load_room(student, room.pk)
+    first, _ = actions.post_message(student, room.pk, "c-1", "Привет", known=known)
+    again, duplicate = actions.post_message(student, room.pk, "c-1", "Привет", known=known)
+    following, _ = actions.post_message(student, room.pk, "c-2", "Что задали?", known=known)
+    assert (again.pk, duplicate, following.seq) == (first.pk, True, 2)
+    assert Room.objects.get(pk=room.pk).last_seq == 2
