@@ -48,4 +48,3 @@ async def test_a_full_channel_is_logged_not_raised(caplog):
     assert [r.getMessage() for r in caplog.records] == [
         f"channel {channel} of group room.1 is full: a message to it was dropped"
     ]
-
