@@ -13,6 +13,9 @@ seqs it received, so lost and duplicated deliveries are counted exactly. The dat
 ``RESULT ratio=<throughput / baseline> p99_ms=<float> lost=<int> send_cpu_ms=<float>``: the first three for the
 1,000-client Redis run, ``send_cpu_ms`` the server CPU per stored message in the small rooms on one daphne
 (the send path: store, publish, acknowledge, and 30 deliveries).
+
+``--setups memory --loads small`` measures the send path alone (the fields the run did not measure are left out of
+the RESULT line); ``--repeat N`` runs each load N times against the same servers and shows the median by CPU.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -190,6 +194,7 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
     acks = asyncio.create_task(drain_acks(sender_ws))
     await asyncio.sleep(1.0)  # let connection bursts settle
 
+    run_id = uuid.uuid4().hex[:8]  # client ids unique per run: a repeated run stores new messages, not resends
     sent_per_room = int(rate * duration)
     interval = 1.0 / (rate * len(rooms))
     cpu_before = sum(cpu_seconds(pid) for pid in target.pids)
@@ -202,7 +207,9 @@ async def run_load(target: Target, rooms: dict[int, list[str]], sender: str, rat
                 await asyncio.sleep(delay)
             text = f"{time.perf_counter():.6f}"
             await sender_ws.send(
-                json.dumps({"type": "send", "room": room, "client_id": f"{target.name}-{round_}", "text": text})
+                json.dumps(
+                    {"type": "send", "room": room, "client_id": f"{target.name}-{run_id}-{round_}", "text": text}
+                )
             )
             n += 1
     stored = sent_per_room * len(rooms)
@@ -247,10 +254,21 @@ def room_plan(setup: dict, args: argparse.Namespace) -> tuple[dict, dict]:
 
 
 async def measure(target: Target, big: dict, small: dict, args: argparse.Namespace) -> dict[str, dict]:
+    """Each load ``--repeat`` times against the same servers; the run with the median server CPU per message."""
+    plans = {"big": (big, args.rate), "small": (small, args.small_rate)}
     results = {}
-    results["big"] = await run_load(target, big, "bench-sender", args.rate, args.duration)
-    results["small"] = await run_load(target, small, "bench-sender", args.small_rate, args.duration)
+    for load in ("big", "small"):
+        if load in args.loads:
+            rooms, rate = plans[load]
+            runs = [await run_load(target, rooms, "bench-sender", rate, args.duration) for _ in range(args.repeat)]
+            runs.sort(key=lambda run: run["cpu_ms_per_message"])
+            results[load] = runs[len(runs) // 2]
     return results
+
+
+def print_rows(setup: str, loads: dict[str, str], results: dict[str, dict], baseline: dict[str, dict]) -> None:
+    for load, result in results.items():
+        print_row(setup, loads[load], result, baseline.get(load))
 
 
 def print_row(setup: str, load: str, result: dict, baseline: dict | None) -> None:
@@ -292,50 +310,62 @@ async def run_all(args: argparse.Namespace, database_url: str | None) -> None:
         )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
-        port = free_port()
-        baseline_proc = subprocess.Popen([sys.executable, __file__, "--serve-baseline", str(port)])
-        try:
-            wait_for_port(port, baseline_proc, what="baseline server")
-            baseline = await measure(
-                Target("baseline", [f"ws://127.0.0.1:{port}"], None, [baseline_proc.pid]), big, small, args
-            )
-        finally:
-            stop(baseline_proc)
-        for load in ("big", "small"):
-            print_row("bare websockets (baseline)", loads[load], baseline[load], None)
+        baseline: dict[str, dict] = {}
+        if "baseline" in args.setups:
+            port = free_port()
+            baseline_proc = subprocess.Popen([sys.executable, __file__, "--serve-baseline", str(port)])
+            try:
+                wait_for_port(port, baseline_proc, what="baseline server")
+                baseline = await measure(
+                    Target("baseline", [f"ws://127.0.0.1:{port}"], None, [baseline_proc.pid]), big, small, args
+                )
+            finally:
+                stop(baseline_proc)
+            print_rows("bare websockets (baseline)", loads, baseline, {})
 
-        server = DaphneServer.start(live, extra_env=SERVER_ENV)
-        try:
-            memory = await measure(
-                Target("memory", [server.ws_url], setup["cookies"], [server.process.pid]), big, small, args
-            )
-        finally:
-            server.stop()
-        for load in ("big", "small"):
-            print_row("Classroom Live, in-memory, 1 daphne", loads[load], memory[load], baseline[load])
+        memory: dict[str, dict] = {}
+        if "memory" in args.setups:
+            server = DaphneServer.start(live, extra_env=SERVER_ENV)
+            try:
+                memory = await measure(
+                    Target("memory", [server.ws_url], setup["cookies"], [server.process.pid]), big, small, args
+                )
+            finally:
+                server.stop()
+            print_rows("Classroom Live, in-memory, 1 daphne", loads, memory, baseline)
 
-        redis = RedisServer.start()
-        servers = []
-        try:
-            servers = [DaphneServer.start(live, redis_url=redis.url, extra_env=SERVER_ENV) for _ in range(2)]
-            clustered = await measure(
-                Target("redis", [s.ws_url for s in servers], setup["cookies"], [s.process.pid for s in servers]),
-                big,
-                small,
-                args,
-            )
-        finally:
-            for s in servers:
-                s.stop()
-            stop(redis.process)
-        for load in ("big", "small"):
-            print_row("Classroom Live, Redis, 2 daphne", loads[load], clustered[load], baseline[load])
+        clustered: dict[str, dict] = {}
+        if "redis" in args.setups:
+            redis = RedisServer.start()
+            servers = []
+            try:
+                servers = [DaphneServer.start(live, redis_url=redis.url, extra_env=SERVER_ENV) for _ in range(2)]
+                clustered = await measure(
+                    Target("redis", [s.ws_url for s in servers], setup["cookies"], [s.process.pid for s in servers]),
+                    big,
+                    small,
+                    args,
+                )
+            finally:
+                for s in servers:
+                    s.stop()
+                stop(redis.process)
+            print_rows("Classroom Live, Redis, 2 daphne", loads, clustered, baseline)
 
-    result = clustered["big"]
-    ratio = result["deliveries_per_s"] / baseline["big"]["deliveries_per_s"]
-    lost = result["lost"] + result["duplicates"]
-    send_cpu = memory["small"]["cpu_ms_per_message"]
-    print(f"RESULT ratio={ratio:.2f} p99_ms={result['p99_ms']:.1f} lost={lost} send_cpu_ms={send_cpu:.2f}")
+    print("RESULT " + " ".join(result_fields(baseline, memory, clustered)))
+
+
+def result_fields(baseline: dict[str, dict], memory: dict[str, dict], clustered: dict[str, dict]) -> list[str]:
+    """The RESULT line's fields that this run measured (all of them with the default --setups and --loads)."""
+    fields = []
+    if "big" in clustered:
+        result = clustered["big"]
+        if "big" in baseline:
+            fields.append(f"ratio={result['deliveries_per_s'] / baseline['big']['deliveries_per_s']:.2f}")
+        fields += [f"p99_ms={result['p99_ms']:.1f}", f"lost={result['lost'] + result['duplicates']}"]
+    if "small" in memory:
+        fields.append(f"send_cpu_ms={memory['small']['cpu_ms_per_message']:.2f}")
+    return fields
 
 
 def main() -> None:
@@ -346,7 +376,20 @@ def main() -> None:
     parser.add_argument("--room-size", type=int, default=30, help="clients per small room")
     parser.add_argument("--small-rate", type=float, default=5, help="messages per second in each small room")
     parser.add_argument("--duration", type=float, default=10, help="seconds of sending per load")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each load; the median (by CPU) is shown")
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite", help="the servers' database")
+    parser.add_argument(
+        "--setups",
+        type=lambda value: value.split(","),
+        default=["baseline", "memory", "redis"],
+        help="comma-separated subset of baseline,memory,redis (default: all three)",
+    )
+    parser.add_argument(
+        "--loads",
+        type=lambda value: value.split(","),
+        default=["big", "small"],
+        help="comma-separated subset of big,small (default: both; small alone measures the send path)",
+    )
     parser.add_argument("--serve-baseline", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_baseline:

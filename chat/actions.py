@@ -22,16 +22,17 @@ is not allowed.
 from __future__ import annotations
 
 import re
+from contextlib import AbstractContextManager, nullcontext
 from datetime import timedelta
 from typing import Literal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, prefetch_related_objects, signals
+from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from server.accounts import audit
-from server.accounts.models import User
+from server.accounts.models import Role, User
 from server.events import publish_on_commit
 from server.notifications.delivery import notify
 from server.ws import ProtocolError
@@ -42,8 +43,10 @@ from .attachments import binding as attachment_binding
 from .conf import LIMITS
 from .hub import publish_committed
 from .models import Membership, Message, MessageRevision, Report, Room
+from .new_message import checks_rights_itself, store_checked, store_message
 from .payloads import MESSAGE_PREFETCH, MESSAGE_RELATED, encode, message_frame, updated_frame
 from .rooms import direct_key, open_direct
+from .sla.clock import WATCHED_ROOMS
 from .store import check_text, get_message, load_room, writable_room
 
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
@@ -60,15 +63,22 @@ def post_message(
     text: str,
     reply_to: int | None = None,
     attachments: list[int] | None = None,
+    known: tuple[Room, RoomAccess] | None = None,
 ) -> tuple[Message, bool]:
     """Store a message and give it the room's next seq; returns (message, was_duplicate).
+
+    ``known``: the room and the sender's access as the socket read them (its subscription, narrowed by rights
+    changes). Where the storing statement checks the right to write itself (PostgreSQL) they are not read again;
+    if that check refuses (muted or removed since), the rights are read and the refusal explained as usual.
 
     Resending the same ``client_id`` returns the stored message instead of a second copy. The stored copy is
     looked for only when the message cannot be stored (the unique client id refused it, or a check refused the
     resend): a new message — nearly every send — costs one statement to read the room and the sender's
-    membership and three to store it (seq, message, the sender's read position).
+    membership and one to store it with its seq and the sender's read position (:mod:`chat.new_message`; three
+    on SQLite).
     """
-    room, access = writable_room(user, room_id)
+    trusted = known is not None and known[1].write and checks_rights_itself()
+    room, access = known if trusted and known else writable_room(user, room_id)
     try:
         text = check_text(text)
         reply = get_message(room, reply_to) if reply_to is not None else None
@@ -79,19 +89,25 @@ def post_message(
             return found, True
         raise
     try:
-        with transaction.atomic():
-            seq = _next_seq(room)
-            message = _insert_message(room, seq, user, client_id, text, reply, mentioned)
+        with _storing(trusted and not claimed and room.kind not in WATCHED_ROOMS):
+            if trusted:
+                admin = user.has_role(Role.ADMIN)
+                stored = store_checked(room, user, access.membership, admin, client_id, text, reply, mentioned)
+                if stored is None:
+                    raise _RightsChanged
+                message = stored
+            else:
+                message = store_message(room, user, access.membership, client_id, text, reply, mentioned)
             attachment_binding.bind(message, claimed)
-            if access.membership is not None:
-                _read_own_message(access.membership, seq)
+    except _RightsChanged:  # since the socket read them: read them again, and say why (or store after all)
+        return post_message(user, room_id, client_id, text, reply_to, attachments)
     except IntegrityError:  # the same client id: a resend, or the same message from another tab or process
         if found := _stored(room, user, client_id):
             return found, True
         raise
     if mentioned:
         for member in User.objects.filter(pk__in=mentioned):
-            notify(member, "chat.mention", f"{user}: {text[:300]}", unread.message_link(room.pk, seq))
+            notify(member, "chat.mention", f"{user}: {text[:300]}", unread.message_link(room.pk, message.seq))
     message.author, message.reply_to = user, reply
     if claimed:
         prefetch_related_objects([message], *MESSAGE_PREFETCH)
@@ -99,64 +115,29 @@ def post_message(
         none = message.attachments.none()
         none._result_cache, none._prefetch_done = [], True  # type: ignore[attr-defined]  # as prefetching stores
         message._prefetched_objects_cache = {"attachments": none}  # type: ignore[attr-defined]
-    _publish(room.pk, "message", message_frame(message), seq)
-    unread.publish_room(room.pk)  # the author's count too: writing moved their read position
-    unread.dismiss_read(user, room.pk, seq)
+    _publish(room.pk, "message", message_frame(message), message.seq)
+    unread.after_message(user, room.pk, message.seq)
     return message, False
+
+
+def _storing(one_statement: bool) -> AbstractContextManager[object]:
+    """The transaction a new message is stored in. A message stored by one statement (rights checked by it, no
+    uploads to bind, no answer clock to move: chat.sla writes its questions in the message's transaction) needs
+    none of its own when there is none around it (autocommit): the statement alone is atomic, and BEGIN and COMMIT
+    would be two more round trips to the database."""
+    if one_statement and connection.get_autocommit():
+        return nullcontext()
+    return transaction.atomic()
+
+
+class _RightsChanged(Exception):
+    """The storing statement found that the sender may no longer write in the room."""
 
 
 def _stored(room: Room, author: User, client_id: str) -> Message | None:
     return (
         Message.objects.select_related(*MESSAGE_RELATED).filter(room=room, author=author, client_id=client_id).first()
     )
-
-
-def _next_seq(room: Room) -> int:
-    """Allocate the room's next seq in one statement (the row stays locked until the transaction ends)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Room._meta.db_table} SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",  # noqa: S608
-            [room.pk],
-        )
-        return cursor.fetchone()[0]
-
-
-_MESSAGE_FIELDS = [field for field in Message._meta.concrete_fields if not field.primary_key]
-_MESSAGE_COLUMNS = ", ".join(f'"{field.column}"' for field in _MESSAGE_FIELDS)
-INSERT_MESSAGE = (
-    f"INSERT INTO {Message._meta.db_table} ({_MESSAGE_COLUMNS}) "  # noqa: S608 - names from the model
-    f"VALUES ({', '.join(['%s'] * len(_MESSAGE_FIELDS))}) RETURNING id"
-)
-
-
-def _insert_message(
-    room: Room, seq: int, author: User, client_id: str, text: str, reply: Message | None, mentioned: list[int]
-) -> Message:
-    """``Message.objects.create`` as one hand-written INSERT: the ORM's compilation of it cost more CPU than the
-    database's work (docs/benchmarks.md, "Chat send path"). Every field goes through its own database preparation,
-    and the save signals are sent as ``save()`` sends them."""
-    message = Message(
-        room=room, seq=seq, author=author, client_id=client_id, text=text, reply_to=reply, mentions=mentioned
-    )
-    message.created_at = timezone.now()
-    saved = {"sender": Message, "instance": message, "raw": False, "using": connection.alias, "update_fields": None}
-    signals.pre_save.send(**saved)  # receivers (chat.sla's answer clock) see what save() would show them
-    values = [field.get_db_prep_save(getattr(message, field.attname), connection) for field in _MESSAGE_FIELDS]
-    with connection.cursor() as cursor:
-        cursor.execute(INSERT_MESSAGE, values)
-        message.pk = cursor.fetchone()[0]
-    message._state.adding, message._state.db = False, connection.alias
-    signals.post_save.send(created=True, **saved)
-    return message
-
-
-def _read_own_message(membership: Membership, seq: int) -> None:
-    """The sender has read their own message: their read position moves to it (never back)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Membership._meta.db_table} SET last_read_seq = %s WHERE id = %s AND last_read_seq < %s",  # noqa: S608
-            [seq, membership.pk, seq],
-        )
 
 
 def _mentioned_members(room: Room, author: User, text: str) -> list[int]:

@@ -44,7 +44,10 @@ class ChatConsumer(JsonProtocolConsumer):
         self.user: User = self.scope["user"]
         self.user_id = self.user.pk
         self.delivered: dict[int, int] = {}
-        self.access: dict[int, RoomAccess] = {}
+        self.access: dict[int, RoomAccess] = {}  # subscribed rooms
+        # Rooms this socket subscribed to or sent to, as read then: a send does not read them again
+        # (chat.actions.post_message checks the right to write as it stores); rights changes renew them.
+        self.known: dict[int, tuple[Room, RoomAccess]] = {}
         self.hub: Hub = await get_hub()
         await self.accept()
         self.direct = DirectWriter.behind(self.base_send)
@@ -68,13 +71,24 @@ class ChatConsumer(JsonProtocolConsumer):
             return None
         return self.base_send(frame.asgi)
 
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None, close: bool = False) -> None:
+        """The socket's own replies (``ack``, ``subscribed``, errors …) take the hub's way too, behind anything
+        written before them: autobahn's framing and debug-log formatting cost more than the write itself."""
+        direct = getattr(self, "direct", None)  # None until connect() has accepted
+        if direct is not None and text_data is not None and not close:
+            direct.write(Frame(text_data))
+            return
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
     async def rights_changed(self, user: User) -> None:
         """The user's rights changed (server.ws.rights): rooms no longer readable are dropped, with
         ``unsubscribed`` and reason ``access_lost``; the others keep going with their new access."""
         self.user = user
+        if hasattr(self, "known"):  # not while connect() has not run yet
+            self.known.clear()
         for room_id in list(getattr(self, "access", ())):  # () while connect() has not run yet
             try:
-                _, access = await db(store.load_room)(user, room_id)
+                room, access = await db(store.load_room)(user, room_id)
             except ProtocolError:
                 self.access.pop(room_id, None)
                 await self.hub.leave(self, room_id)
@@ -83,6 +97,7 @@ class ChatConsumer(JsonProtocolConsumer):
             else:
                 if room_id in self.access:
                     self.access[room_id] = access
+                    self.known[room_id] = (room, access)
 
     def subscribed_access(self, room: int) -> RoomAccess:
         access = self.access.get(room)
@@ -104,6 +119,7 @@ class ChatConsumer(JsonProtocolConsumer):
             if room_id in self.access:
                 await self.hub.leave(self, room_id)
             self.access[room_id] = access
+            self.known[room_id] = (room, access)
 
             def feed_online(room_id: int = room_id) -> list[int]:
                 feed = self.hub.feeds.get(room_id)
@@ -145,15 +161,17 @@ class ChatConsumer(JsonProtocolConsumer):
         self, room: int, client_id: str, text: str, reply_to: int | None, attachments: list[int] | None
     ) -> frames.Ack:
         await USER_SENDS.take_shared(self.user_id)
-        # The room's budget is spent only by those who may write there: a subscription already checked it
-        # (and rights changes narrow subscriptions); a send to an unsubscribed room checks it first.
-        access = self.access.get(room)
-        if access is None:
-            _, access = await db(store.load_room)(self.user, room)
-        if access.write:
+        # The room's budget is spent only by those who may write there: a subscription or an earlier send already
+        # checked it (and rights changes renew what the socket knows); a first send to a room checks it first.
+        known = self.known.get(room)
+        if known is None:
+            known = self.known[room] = await db(store.load_room)(self.user, room)
+        if known[1].write:
             await ROOM_SENDS.take_shared(room)
         try:
-            message, duplicate = await db(actions.post_message)(self.user, room, client_id, text, reply_to, attachments)
+            message, duplicate = await db(actions.post_message)(
+                self.user, room, client_id, text, reply_to, attachments, known
+            )
         except store.MessageBlocked as blocked:  # the sender's page finds its pending message by client_id
             raise store.MessageBlocked(blocked.reason, blocked.reason_en, client_id) from None
         return {

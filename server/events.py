@@ -24,6 +24,7 @@ Actions are synchronous (Django's ORM), called from views and commands or from c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -42,15 +43,34 @@ def publish_on_commit(send: Send) -> None:
     transaction.on_commit(lambda: _start(send))
 
 
+def on_commit_in_loop(in_loop: Callable[[], None], without_loop: Callable[[], None]) -> None:
+    """After the current transaction commits: ``in_loop()`` on the event loop this thread works for, or
+    ``without_loop()`` at once in this thread when there is none (a command, the test client).
+
+    For work an event loop can batch (chat's unread counters): a loop outlives the action, a command does not.
+    """
+
+    def start() -> None:
+        loop = serving_loop()
+        if loop is None:
+            without_loop()
+        else:
+            # In a context of its own: the database thread's (asgiref's "inside the database thread" marks) would
+            # make any database_sync_to_async that in_loop starts refuse to run ("would deadlock").
+            loop.call_soon_threadsafe(in_loop, context=contextvars.Context())
+
+    transaction.on_commit(start)
+
+
 def _start(send: Send) -> None:
-    loop = _serving_loop()
+    loop = serving_loop()
     if loop is None:
         asyncio.run(_logged(send))
     else:
         loop.call_soon_threadsafe(lambda: spawn(_logged(send)))
 
 
-def _serving_loop() -> asyncio.AbstractEventLoop | None:
+def serving_loop() -> asyncio.AbstractEventLoop | None:
     """The event loop this thread runs, or the one it works for as a ``sync_to_async`` thread, if it still runs.
 
     asgiref records the latter in ``SyncToAsync.threadlocal``. Without a running loop the send gets a loop of

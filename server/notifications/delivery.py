@@ -7,7 +7,8 @@ the socket pushes only what happens while it is open.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 
 from channels.layers import get_channel_layer
 from django.utils import timezone
@@ -18,6 +19,8 @@ from server.events import publish_on_commit
 from .models import Notification
 from .protocol import NewNotification, NotificationsRead
 
+log = logging.getLogger(__name__)
+
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
@@ -25,11 +28,25 @@ def user_group(user_id: int) -> str:
 
 def push(user_id: int, event: Mapping[str, object]) -> None:
     """Send an event to the user's open sockets on every process, once the write behind it commits."""
+    push_each([(user_id, event)])
+
+
+def push_each(events: Sequence[tuple[int, Mapping[str, object]]]) -> None:
+    """:func:`push` of many (user id, event) pairs, handed to the event loop at once (chat's unread counts
+    reach every member of a room together)."""
     layer = get_channel_layer()
-    if layer is None:
+    if layer is None or not events:
         return
-    message = {"type": "notification.event", "event": event}
-    publish_on_commit(lambda: layer.group_send(user_group(user_id), message))
+    sends = [(user_group(user_id), {"type": "notification.event", "event": event}) for user_id, event in events]
+
+    async def send_all() -> None:
+        for group, message in sends:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # one user's failure is not the others'
+                log.exception("a notification event to %s could not be sent", group)
+
+    publish_on_commit(send_all)
 
 
 def notify(user: User, kind: str, text: str, url: str = "", params: dict[str, str] | None = None) -> Notification:
