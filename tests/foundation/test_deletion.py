@@ -145,7 +145,8 @@ def test_purge_orphan_files_lists_by_default_and_deletes_only_when_asked(school,
     lines = listed.getvalue().splitlines()
     assert sorted(lines[:-1]) == expected
     assert lines[-1] == (
-        "would delete (run with --delete): 3 file(s) without a row in biometrics/reference, chat, evidence"
+        "would delete (run with --delete): 3 file(s) without a row in "
+        "biometrics/reference, chat, evidence, lesson-recordings"
     )
     assert orphan_upload.exists()
 
