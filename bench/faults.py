@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -33,7 +32,12 @@ sys.path.insert(0, str(REPO))
 
 from tests.support.cluster import start_test_cluster  # noqa: E402
 from tests.support.faults import TABLE_HEADER, FaultResult, all_faults, measure  # noqa: E402
-from tests.support.traffic import Traffic, plan_on  # noqa: E402
+from tests.support.traffic import (  # noqa: E402
+    Traffic,
+    add_load_arguments,
+    plan_from_arguments,
+    require_root_in_private_network,
+)
 
 SUBNET = "10.91.0.0/24"  # not the test runs' (a test run may use the machine meanwhile)
 
@@ -43,9 +47,7 @@ async def run(args: argparse.Namespace) -> list[FaultResult]:
     traffic = None
     try:
         with tempfile.TemporaryDirectory() as folder:
-            plan = plan_on(
-                env, Path(folder), args.rooms, args.room_size, args.students, args.lesson_students, args.send_every
-            )
+            plan = plan_from_arguments(env, Path(folder), args)
         traffic = Traffic(cluster.url, plan)
         started = time.monotonic()
         await traffic.start()
@@ -69,17 +71,12 @@ async def run(args: argparse.Namespace) -> list[FaultResult]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rooms", type=int, default=20, help="chat rooms")
-    parser.add_argument("--room-size", type=int, default=10, help="chat clients per room (each sends)")
-    parser.add_argument("--send-every", type=float, default=5.0, help="seconds between one client's messages")
-    parser.add_argument("--students", type=int, default=10, help="exam students streaming")
-    parser.add_argument("--lesson-students", type=int, default=5, help="lesson participants besides the teacher")
+    add_load_arguments(parser, rooms=20, send_every=5.0, students=10, lesson_students=5)
     parser.add_argument("--warm-up", type=float, default=10.0, help="seconds of traffic before the first fault")
     parser.add_argument("--before", type=float, default=15.0, help="seconds measured before each fault")
     parser.add_argument("--after", type=float, default=15.0, help="seconds measured after every client is back")
     args = parser.parse_args()
-    if os.getuid() != 0 or not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
-        sys.exit("run as root inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
+    require_root_in_private_network()
     results = asyncio.run(run(args))
     print()
     print(TABLE_HEADER)

@@ -39,7 +39,12 @@ sys.path.insert(0, str(REPO))
 from bench.media import process_tree  # noqa: E402
 from deploy.cluster import Cluster  # noqa: E402
 from tests.support.cluster import start_test_cluster  # noqa: E402
-from tests.support.traffic import Traffic, plan_on  # noqa: E402
+from tests.support.traffic import (  # noqa: E402
+    Traffic,
+    add_load_arguments,
+    plan_from_arguments,
+    require_root_in_private_network,
+)
 
 SUBNET = "10.92.0.0/24"  # not the test runs' nor bench/faults.py's
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|FATAL|PANIC|Traceback)\b")
@@ -106,9 +111,7 @@ async def run(args: argparse.Namespace) -> None:
     traffic = None
     try:
         with tempfile.TemporaryDirectory() as folder:
-            plan = plan_on(
-                env, Path(folder), args.rooms, args.room_size, args.students, args.lesson_students, args.send_every
-            )
+            plan = plan_from_arguments(env, Path(folder), args)
         traffic = Traffic(cluster.url, plan)
         await traffic.start()
         print(
@@ -187,14 +190,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=30.0, help="measured time after the warm-up")
     parser.add_argument("--warm-up", type=float, default=180.0, help="seconds of load before the first sample")
     parser.add_argument("--interval", type=float, default=60.0, help="seconds between the progress lines")
-    parser.add_argument("--rooms", type=int, default=30, help="chat rooms")
-    parser.add_argument("--room-size", type=int, default=10, help="chat clients per room (each sends)")
-    parser.add_argument("--send-every", type=float, default=10.0, help="seconds between one client's messages")
-    parser.add_argument("--students", type=int, default=30, help="exam students streaming")
-    parser.add_argument("--lesson-students", type=int, default=15, help="lesson participants besides the teacher")
+    add_load_arguments(parser, rooms=30, send_every=10.0, students=30, lesson_students=15)
     args = parser.parse_args()
-    if os.getuid() != 0 or not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
-        sys.exit("run as root inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
+    require_root_in_private_network()
     asyncio.run(run(args))
 
 

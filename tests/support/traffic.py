@@ -22,13 +22,16 @@ after a moment every client was back.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
 import queue
 import random
 import statistics
+import sys
 import threading
 import time
 import uuid
@@ -460,6 +463,30 @@ def plan_on(
         lesson = env.call(setups.lesson_with_participants, students=lesson_students)
         plan.lesson, plan.lesson_cookies = lesson["lesson"], lesson["cookies"]
     return plan
+
+
+def add_load_arguments(
+    parser: argparse.ArgumentParser, *, rooms: int, send_every: float, students: int, lesson_students: int
+) -> None:
+    """The traffic's size as command-line options, with the caller's defaults (bench/faults.py, bench/soak.py)."""
+    parser.add_argument("--rooms", type=int, default=rooms, help="chat rooms")
+    parser.add_argument("--room-size", type=int, default=10, help="chat clients per room (each sends)")
+    parser.add_argument("--send-every", type=float, default=send_every, help="seconds between one client's messages")
+    parser.add_argument("--students", type=int, default=students, help="exam students streaming")
+    parser.add_argument(
+        "--lesson-students", type=int, default=lesson_students, help="lesson participants besides the teacher"
+    )
+
+
+def plan_from_arguments(env: LiveEnvironment, folder: Path, args: argparse.Namespace) -> Plan:
+    """:func:`plan_on` sized by the options of :func:`add_load_arguments`."""
+    return plan_on(env, folder, args.rooms, args.room_size, args.students, args.lesson_students, args.send_every)
+
+
+def require_root_in_private_network() -> None:
+    """The benchmarks start a cluster (network namespaces: root) and stream media (the private namespace)."""
+    if os.getuid() != 0 or not os.environ.get("CLASSROOM_PRIVATE_NETWORK"):
+        sys.exit("run as root inside the private network namespace: unshare -n scripts/in-private-network.sh ...")
 
 
 class Traffic:
