@@ -20,7 +20,7 @@ window.socketLog = [];
 window.WebSocket = class extends window.WebSocket {
   constructor(...args) {
     super(...args);
-    const entry = { closed: null };
+    const entry = { url: String(args[0]), closed: null };
     window.socketLog.push(entry);
     this.addEventListener("close", (event) => { entry.closed = event.code; });
   }
@@ -28,10 +28,12 @@ window.WebSocket = class extends window.WebSocket {
 """
 # socket.js: RETRY_MAX_DELAY_MS * (1 + RETRY_JITTER), the longest a scheduled retry can wait, and a margin.
 LONGEST_RETRY_SECONDS = 10 * 1.3 + 2
+DASHBOARD = "/ws/proctor/exams/"
 
 
-async def socket_log(page) -> list[dict]:
-    return await page.evaluate("window.socketLog")
+async def socket_log(page, path: str) -> list[dict]:
+    """The sockets the page opened to ``path`` (the header's notifications socket reconnects on its own)."""
+    return [entry for entry in await page.evaluate("window.socketLog") if path in entry["url"]]
 
 
 async def test_dashboard_reconnects_after_server_restart_and_stops_on_forbidden(live_env, make_exam, browser):
@@ -50,7 +52,7 @@ async def test_dashboard_reconnects_after_server_restart_and_stops_on_forbidden(
         await page.locator("body[data-connection=lost]").wait_for()
         server = DaphneServer.start(live_env, port=server.port)
         await page.locator("body[data-connection=ok]").wait_for(timeout=30_000)
-        assert (await socket_log(page))[-1]["closed"] is None
+        assert (await socket_log(page, DASHBOARD))[-1]["closed"] is None
 
         # Taken off the exam while the server is down: the reconnect is refused with 4403 and never retried.
         live_env.call(setups.unassign_proctors, exam=exam_id)
@@ -58,9 +60,9 @@ async def test_dashboard_reconnects_after_server_restart_and_stops_on_forbidden(
         await page.locator("body[data-connection=lost]").wait_for()
         server = DaphneServer.start(live_env, port=server.port)
         await page.locator("body[data-connection=closed]").wait_for(timeout=30_000)
-        opened = len(await socket_log(page))
+        opened = len(await socket_log(page, DASHBOARD))
         await asyncio.sleep(LONGEST_RETRY_SECONDS)
-        log = await socket_log(page)
+        log = await socket_log(page, DASHBOARD)
         assert len(log) == opened
         assert log[-1]["closed"] == 4403
     finally:
@@ -80,4 +82,4 @@ async def test_chat_stops_and_says_so_when_logged_out(daphne_server, browser):
     status = page.locator("#connection-status[data-state=stopped]")
     await status.wait_for()
     assert "войдите снова" in await status.inner_text()
-    assert [entry["closed"] for entry in await socket_log(page)][-1] == 4401
+    assert [entry["closed"] for entry in await socket_log(page, "/ws/chat/")][-1] == 4401

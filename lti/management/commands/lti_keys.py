@@ -1,4 +1,4 @@
-"""``manage.py lti_keys [list|rotate|retire KID]``: our LTI signing keys (see lti/keys.py on rotation)."""
+"""``manage.py lti_keys [list|rotate|retire [--] KID]``: our LTI signing keys (see lti/keys.py on rotation)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["list", "rotate", "retire"])
-        parser.add_argument("kid", nargs="?")
+        parser.add_argument(
+            "kid", nargs="?", help="the key to retire; a kid that starts with '-' goes after '--': retire -- -Ab3…"
+        )
 
     def handle(self, *args: Any, action: str, kid: str | None, **options: Any) -> None:
         if action == "rotate":
