@@ -180,3 +180,14 @@ def test_recordings_are_purged_exported_and_deleted_with_the_session_like_eviden
         other.delete()  # the session goes (admin): its recording with it
     assert not fresh_path.exists()
     assert not RecordingPiece.objects.exists()
+
+
+def test_the_consent_says_what_is_recorded_and_for_how_long_in_both_languages(world, client_for):
+    russian = client_for(world["users"]["student"]).get("/proctor/consent/").content.decode()
+    assert "записывается на сервере от входа до выхода: изображение с камеры, звук микрофона и экран" in russian
+    assert "в течение срока хранения доказательств" in russian
+    english = client_for(world["users"]["student"])
+    english.cookies["django_language"] = "en"
+    page = english.get("/proctor/consent/").content.decode()
+    assert "recorded on the server from login to logout: the camera image, the microphone sound and the screen" in page
+    assert "kept for the evidence retention period and deleted with the session" in page
