@@ -132,9 +132,13 @@ class MediaSession:
     async def answer(self, sdp: str, request: int) -> None:
         await self.close_peer()
         self.media_reported = False
-        self.piece = await database_sync_to_async(recording.start_piece)(self.session_id)
+        if settings.PROCTOR_RECORDING:
+            self.piece = await database_sync_to_async(recording.start_piece)(self.session_id)
         peer = self.peer = StudentPeer(
-            on_frame=self._frame, on_state=self._peer_state, on_audio=self._audio, recorder=self.piece[1]
+            on_frame=self._frame,
+            on_state=self._peer_state,
+            on_audio=self._audio,
+            recorder=self.piece[1] if self.piece is not None else None,
         )
         try:
             answer = await peer.answer(sdp)
