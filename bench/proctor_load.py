@@ -24,7 +24,10 @@ What it does, in one run:
 * with ``--recording``: every student also sends a microphone (pre-encoded Opus, 32 kbit/s, as a browser sends
   it), and each N is measured twice: analysis with recording off (``PROCTOR_RECORDING=0``: the in-run baseline)
   and analysis with every attempt recorded (proctor/recording.py), which also gives the recordings' bytes per
-  student-hour of the students at the analysis grade (those watched live are left out of that figure).
+  student-hour of the students at the analysis grade (those watched live are left out of that figure). Before
+  the runs it also times the recorder alone, in this process, on an hour of one student's packets at the
+  analysis grade (camera + microphone): its CPU per student-second and the file's bytes per hour by stream,
+  figures that the shared machine's noise does not blur.
 
 The benchmark runs at raised priority (nice -10, as root) so that other work on a shared machine does
 not starve the server or the senders. Per N it prints the server's CPU (fraction of its core, ms per student
@@ -332,6 +335,38 @@ def debounce_end(episode: dict, policy: Policy) -> float:
     return started + policy.min_duration(episode["kind"])
 
 
+def recorder_alone(clip: str, policy: Policy, minutes: int = 60) -> str:
+    """The recorder (rtc.recording.PieceWriter) fed ``minutes`` of one student's packets at the analysis grade and
+    a microphone, as fast as it takes them: CPU per student-second and bytes per hour, by stream."""
+    from aiortc.jitterbuffer import JitterFrame
+
+    from rtc.recording import PieceWriter
+
+    g = grade("analysis", policy.analysis_fps)
+    video, audio = encode_clip(clip_path(clip), g.width, g.height, g.fps, g.bitrate), opus_packets()
+    seconds = minutes * 60
+    frames = [(n / g.fps, "video", video[n % len(video)], n * 90_000 // g.fps) for n in range(seconds * g.fps)]
+    frames += [(n * 0.02, "audio", audio[n % len(audio)], n * 960) for n in range(seconds * 50)]
+    frames.sort(key=lambda item: (item[0], item[1] == "audio"))
+    with tempfile.TemporaryDirectory() as folder:
+        writer = PieceWriter(Path(folder) / "piece.webm")
+        started = time.process_time()
+        for _, kind, data, timestamp in frames:
+            (writer.video if kind == "video" else writer.audio)(JitterFrame(data, timestamp))
+        writer.close()
+        cpu = time.process_time() - started
+        size = writer.size
+    hours = seconds / 3600
+    video_bytes = sum(len(video[n % len(video)]) for n in range(seconds * g.fps))
+    audio_bytes = sum(len(audio[n % len(audio)]) for n in range(seconds * 50))
+    return (
+        f"recorder alone ({g.width}x{g.height} @ {g.fps} fps ≤ {g.bitrate // 1000} kbit/s + Opus 32 kbit/s, "
+        f"{minutes} min): {1000 * cpu / seconds:.2f} ms CPU per student-second; {size / hours / 1e6:.1f} MB per "
+        f"student-hour = camera {video_bytes / hours / 1e6:.1f} + microphone {audio_bytes / hours / 1e6:.1f} "
+        f"+ container {(size - video_bytes - audio_bytes) / hours / 1e6:.1f}"
+    )
+
+
 def recorded_bytes(live: LiveEnvironment, sessions: list[int]) -> int:
     """The bytes recorded so far of these sessions (their pieces grow as frames arrive)."""
     root = live.var_dir / "media" / "recordings"
@@ -429,6 +464,7 @@ def main() -> None:
     names = args.clips.split(",")
     raw_policy = json.loads(args.policy)
     policy = Policy.from_dict(raw_policy)  # a bad policy fails here, before anything starts
+    alone = recorder_alone(names[0], policy) if args.recording else ""
     with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
         live, setup = create_class(Path(tmp), names, max(counts), raw_policy)
         runs = [asyncio.run(measure(live, setup, max(counts), False, False, policy, args))]
@@ -462,6 +498,7 @@ def main() -> None:
             )
     baseline = runs[0]
     if args.recording:
+        print(alone)
         print(f"recording: analysis only {per_core(runs, False):.1f} students per core, ", end="")
         print(f"analysis + recording {per_core(runs, True):.1f}")
     measured = [r for r in runs if r.analysis and r.real_time and r.recording == args.recording]

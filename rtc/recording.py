@@ -79,8 +79,7 @@ class PieceWriter:
         self.path = path
         self._started = time.monotonic()
         self._container: av.container.OutputContainer | None = None
-        self._video: av.video.stream.VideoStream | None = None
-        self._audio: av.audio.stream.AudioStream | None = None
+        self._streams: dict[str, av.stream.Stream] = {}  # by kind, once the container is open
         self._clocks = {"video": _Clock(VIDEO_CLOCK), "audio": _Clock(AUDIO_CLOCK)}
         self.closed = False
 
@@ -101,7 +100,7 @@ class PieceWriter:
         audio = container.add_stream("libopus", rate=AUDIO_CLOCK, layout="stereo")
         audio.codec_context.extradata = OPUS_HEAD
         audio.time_base = MS
-        self._container, self._video, self._audio = container, video, audio
+        self._container, self._streams = container, {"video": video, "audio": audio}
 
     def video(self, frame: JitterFrame) -> None:
         """A sink for the camera's tap."""
@@ -111,16 +110,19 @@ class PieceWriter:
             if not is_vp8_keyframe(frame.data):
                 return
             self._open(frame.data)
-        self._mux(self._video, "video", frame)
+        self._mux("video", frame)
 
     def audio(self, frame: JitterFrame) -> None:
         """A sink for the microphone's tap."""
-        if self._container is not None and not self.closed:
-            self._mux(self._audio, "audio", frame)
+        if not self.closed:
+            self._mux("audio", frame)
 
-    def _mux(self, stream: av.stream.Stream | None, kind: str, frame: JitterFrame) -> None:
+    def _mux(self, kind: str, frame: JitterFrame) -> None:
+        stream = self._streams.get(kind)
+        if stream is None or self._container is None:
+            return  # no keyframe yet
         at = self._clocks[kind].ms(frame.timestamp, self._arrived_ms())
-        if at is None or self._container is None:
+        if at is None:
             return
         packet = av.Packet(frame.data)
         packet.stream, packet.pts, packet.dts, packet.time_base = stream, at, at, MS
