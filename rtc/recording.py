@@ -2,9 +2,9 @@
 
 The frames come from :class:`rtc.forwarding.EncodedFrameTap` (VP8 from the video receiver, Opus from the audio
 receiver), already reassembled by aiortc's jitter buffer: nothing is decoded or encoded, so a piece costs only
-the muxing (PyAV, ~15 µs per packet; ~1 ms of CPU per second for a camera at 5 fps and a microphone, measured in
-docs/benchmarks.md) and its file holds exactly what the student's browser sent at whatever grade the live view
-asked for.
+the muxing (PyAV: 0.14–0.20 ms of CPU per second for a camera at 2 fps and a microphone, docs/benchmarks.md), so
+it runs on the event loop, and its file holds exactly what the student's browser sent at whatever grade the live
+view asked for.
 
 A piece must survive its process being killed: the Matroska muxer closes a cluster every ``CLUSTER_MS`` and
 writes each packet through at once (``flush_packets``), so a file cut anywhere is readable up to its last
