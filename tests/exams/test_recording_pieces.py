@@ -103,14 +103,16 @@ def test_a_killed_writer_leaves_a_piece_readable_up_to_its_last_couple_of_second
     script = KILLED_WRITER.format(root=str(REPO_ROOT), video=str(video), audio=str(audio), target=str(target))
     process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
-        assert process.stdout is not None and process.stdout.readline().strip() == "written"
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "written"
         os.kill(process.pid, signal.SIGKILL)
     finally:
         process.wait(30)
     assert process.returncode == -signal.SIGKILL
     times = stream_times(target)
     assert 7.5 <= times["video"][-1] <= 10.0, times["video"][-1]  # only the cluster being written is lost
-    assert times["audio"] and times["audio"][-1] >= 7.5
+    assert times["audio"]
+    assert times["audio"][-1] >= 7.5
     with av.open(str(target)) as container:  # and it decodes
         decoded = sum(1 for _ in container.decode(video=0))
     assert decoded == len(times["video"])
