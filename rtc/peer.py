@@ -28,6 +28,7 @@ from django.conf import settings
 
 from .bounds import bound_track
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
+from .recording import PieceWriter
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ class StudentPeer(_Peer):
     every decoded frame of the microphone (Opus: 20 ms at 48 kHz) to it.
 
     Watching proctors get the camera's encoded frames as received (:meth:`live_track`): no second
-    decode, no re-encode (:mod:`rtc.forwarding`).
+    decode, no re-encode (:mod:`rtc.forwarding`). With a ``recorder``, the camera's and the microphone's encoded
+    frames are copied into it as well (:mod:`rtc.recording`), and it is closed with the peer.
     """
 
     def __init__(
@@ -96,13 +98,15 @@ class StudentPeer(_Peer):
         on_frame: Callable[[Any], None],
         on_state: Callable[[str], None],
         on_audio: Callable[[Any], None] | None = None,
+        recorder: PieceWriter | None = None,
     ) -> None:
         super().__init__()
         self._on_frame = on_frame
         self._on_state = on_state
         self._on_audio = on_audio
-        self._listening = False
+        self._recorder = recorder
         self._tap: EncodedFrameTap | None = None
+        self._audio_tap: EncodedFrameTap | None = None
         vp8_only(self.pc.addTransceiver("video", direction="recvonly"))  # the offer's camera lands here
         self.pc.on("track", self._track)
         self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
@@ -114,10 +118,15 @@ class StudentPeer(_Peer):
     def _track(self, track: MediaStreamTrack) -> None:
         if track.kind == "video" and self._tap is None:
             self._tap = EncodedFrameTap(self.receiver_of(track))
+            if self._recorder is not None:
+                self._tap.add_sink(self._recorder.video)
             self._readers.append(asyncio.ensure_future(self._read(track)))
-        elif track.kind == "audio" and self._on_audio is not None and not self._listening:
-            self._listening = True
-            self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
+        elif track.kind == "audio" and self._audio_tap is None:
+            self._audio_tap = EncodedFrameTap(self.receiver_of(track))
+            if self._recorder is not None:
+                self._audio_tap.add_sink(self._recorder.audio)
+            if self._on_audio is not None:
+                self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
 
     async def _listen(self, track: MediaStreamTrack, on_audio: Callable[[Any], None]) -> None:
         with contextlib.suppress(MediaStreamError):  # the microphone ended: the camera's state says the rest
@@ -130,6 +139,11 @@ class StudentPeer(_Peer):
                 self._on_frame(await track.recv())
         except MediaStreamError:
             self._state("track_ended")
+
+    async def close(self) -> None:
+        await super().close()
+        if self._recorder is not None:
+            self._recorder.close()
 
     def live_track(self) -> ForwardedVideoTrack | None:
         """A new view of the camera for a watching proctor, or None before the camera arrives."""
