@@ -14,6 +14,8 @@ the waveform (docs/benchmarks.md), spent once per change of the pieces.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -35,11 +37,12 @@ log = logging.getLogger(__name__)
 WAVEFORM_STEP = 0.1  # seconds per waveform value
 
 
-def start_piece(session_id: int) -> tuple[int, PieceWriter]:
-    """A new piece of the session's recording: its row (made first, so a crash never hides the file) and writer."""
+def start_piece(session_id: int, clock: Callable[[], float] = time.monotonic) -> tuple[int, PieceWriter]:
+    """A new piece of the session's recording: its row (made first, so a crash never hides the file) and writer
+    (``clock``: when frames arrive, see :class:`rtc.recording.PieceWriter`)."""
     name = recording_name(session_id)
     piece = RecordingPiece.objects.create(session_id=session_id, started_at=timezone.now(), path=name)
-    return piece.pk, PieceWriter(Path(settings.MEDIA_ROOT) / name)
+    return piece.pk, PieceWriter(Path(settings.MEDIA_ROOT) / name, clock)
 
 
 def piece_closed(piece_id: int, size: int) -> None:

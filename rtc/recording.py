@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -75,16 +76,17 @@ class _Clock:
 class PieceWriter:
     """One WebM piece: the camera's VP8 frames and the microphone's Opus frames as they arrive (event loop)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = path
-        self._started = time.monotonic()
+        self._clock = clock  # seconds; when frames arrive (a replay in tests gives each frame's media time)
+        self._started = clock()
         self._container: av.container.OutputContainer | None = None
         self._streams: dict[str, av.stream.Stream] = {}  # by kind, once the container is open
         self._clocks = {"video": _Clock(VIDEO_CLOCK), "audio": _Clock(AUDIO_CLOCK)}
         self.closed = False
 
     def _arrived_ms(self) -> int:
-        return round((time.monotonic() - self._started) * 1000)
+        return round((self._clock() - self._started) * 1000)
 
     def _open(self, keyframe: bytes) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)

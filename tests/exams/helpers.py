@@ -171,3 +171,21 @@ async def stream_track(ws, track: MediaStreamTrack, microphone: MediaStreamTrack
     answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
     return pc
+
+
+async def record_attempt(server, exam_id: int, seconds: float) -> int:
+    """A student's attempt that streams the second_person clip and a tone for ``seconds`` (on the sender's clock)
+    through the real media worker and is then submitted; its session id."""
+    session_id = await open_session(server, exam_id)
+    ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
+    assert (await receive_json(ws))["type"] == "session.state"
+    clip, _ = scenario("second_person")
+    pc = await stream_track(ws, ClipTrack(clip), ToneMicrophone())
+    try:
+        await next_event(ws, lambda f: f["type"] == "media.ok", timeout=20)
+        await asyncio.sleep(seconds)
+        await ws.send(json.dumps({"type": "submit"}))
+        await next_event(ws, lambda f: f["type"] == "session.ended", timeout=10)
+    finally:
+        await pc.close()
+    return session_id

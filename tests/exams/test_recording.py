@@ -16,10 +16,10 @@ from django.utils import timezone
 from bench.media import camera, voice
 from proctor import recording
 from proctor.models import AttemptRecording, ExamSession, RecordingPiece
-from tests.exams.helpers import ClipTrack, ToneMicrophone, next_event, open_session, scenario, stream_track
-from tests.exams.test_recording_pieces import encoded_frames
+from tests.exams.helpers import record_attempt
+from tests.exams.test_recording_pieces import MediaTime, encoded_frames, feed
 from tests.support import setups
-from tests.support.client import Session, logged_in, receive_json
+from tests.support.client import Session, logged_in
 
 STREAMED_SECONDS = 6
 
@@ -33,21 +33,10 @@ def urls(session_id: int) -> tuple[str, str]:
 async def test_an_attempt_streamed_through_the_worker_is_recorded_and_served_to_its_proctor_only(
     private_network, make_exam, daphne_factory, live_env, tmp_path
 ):
-    clip, _ = scenario("second_person")
     exam_id = make_exam(None)
     live_env.call(setups.add_user, username="proctor2", role="proctor")  # a proctor of no exam
     server = daphne_factory()
-    session_id = await open_session(server, exam_id)
-    ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
-    assert (await receive_json(ws))["type"] == "session.state"
-    pc = await stream_track(ws, ClipTrack(clip), ToneMicrophone())
-    try:
-        await next_event(ws, lambda f: f["type"] == "media.ok", timeout=20)
-        await asyncio.sleep(STREAMED_SECONDS)  # the attempt runs this long on the sender's clock
-        await ws.send(json.dumps({"type": "submit"}))
-        await next_event(ws, lambda f: f["type"] == "session.ended", timeout=10)
-    finally:
-        await pc.close()
+    session_id = await record_attempt(server, exam_id, STREAMED_SECONDS)
 
     manifest_url, file_url = urls(session_id)
     proctor = logged_in(server.url, "proctor")
@@ -85,9 +74,10 @@ async def test_an_attempt_streamed_through_the_worker_is_recorded_and_served_to_
 
 def record_piece(session: ExamSession, folder: Path, seconds: float = 2, started_ago: timedelta | None = None) -> int:
     """A piece written by the recorder as the worker does (its row first), optionally back-dated."""
-    piece_id, writer = recording.start_piece(session.pk)
-    for kind, frame in encoded_frames(camera(folder / "c.webm", seconds, fps=5), voice(folder / "v.ogg", seconds, 440)):
-        (writer.video if kind == "video" else writer.audio)(frame)
+    clock = MediaTime()
+    piece_id, writer = recording.start_piece(session.pk, clock)
+    sources = camera(folder / "c.webm", seconds, fps=5), voice(folder / "v.ogg", seconds, 440)
+    feed(writer, clock, encoded_frames(*sources))
     writer.close()
     recording.piece_closed(piece_id, writer.size)
     if started_ago is not None:

@@ -18,25 +18,46 @@ from rtc.recording import PieceWriter, vp8_size
 from rtc.recording_mux import Piece, join, waveform
 from tests.support.paths import REPO_ROOT
 
+FIRST_TICKS = 12_345  # where the senders' RTP clocks start
+CLOCK_RATES = {"video": 90_000, "audio": 48_000}
+
+
+class MediaTime:
+    """A writer's clock for a replay: it reads the media time of the frame being fed, so frames "arrive" exactly on
+    time however long the host takes to feed them (a busy CI machine would otherwise stretch the piece)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def feed(writer: PieceWriter, clock: MediaTime, frames: list[tuple[str, JitterFrame]]) -> None:
+    for kind, frame in frames:
+        clock.now = (frame.timestamp - FIRST_TICKS) / CLOCK_RATES[kind]
+        (writer.video if kind == "video" else writer.audio)(frame)
+
 
 def encoded_frames(video: Path, audio: Path | None = None) -> list[tuple[str, JitterFrame]]:
     """The files' packets as the receivers reassemble them (RTP clocks: 90 kHz video, 48 kHz audio), in time order."""
     frames: list[tuple[float, str, JitterFrame]] = []
-    for path, kind, clock in ((video, "video", 90_000), (audio, "audio", 48_000)):
+    for path, kind in ((video, "video"), (audio, "audio")):
         if path is None:
             continue
         with av.open(str(path)) as container:
             for packet in container.demux(getattr(container.streams, kind)[0]):
                 if packet.pts is not None and packet.size:
                     seconds = float(packet.pts * packet.time_base)
-                    frames.append((seconds, kind, JitterFrame(bytes(packet), round(seconds * clock) + 12_345)))
+                    ticks = round(seconds * CLOCK_RATES[kind]) + FIRST_TICKS
+                    frames.append((seconds, kind, JitterFrame(bytes(packet), ticks)))
     return [(kind, frame) for _, kind, frame in sorted(frames, key=lambda item: item[0])]
 
 
 def write_piece(target: Path, frames: list[tuple[str, JitterFrame]]) -> PieceWriter:
-    writer = PieceWriter(target)
-    for kind, frame in frames:
-        (writer.video if kind == "video" else writer.audio)(frame)
+    clock = MediaTime()
+    writer = PieceWriter(target, clock)
+    feed(writer, clock, frames)
     writer.close()
     return writer
 
@@ -86,12 +107,11 @@ def test_a_piece_starts_at_the_first_keyframe_and_ignores_frames_going_back_in_t
 KILLED_WRITER = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from tests.exams.test_recording_pieces import encoded_frames, PieceWriter
+from tests.exams.test_recording_pieces import MediaTime, PieceWriter, encoded_frames, feed
 from pathlib import Path
-frames = encoded_frames(Path({video!r}), Path({audio!r}))
-writer = PieceWriter(Path({target!r}))
-for kind, frame in frames:
-    (writer.video if kind == "video" else writer.audio)(frame)
+clock = MediaTime()
+writer = PieceWriter(Path({target!r}), clock)
+feed(writer, clock, encoded_frames(Path({video!r}), Path({audio!r})))
 print("written", flush=True)
 time.sleep(600)
 """

@@ -4,15 +4,11 @@ flag, the speeds change the playback rate, and a click on the timeline seeks the
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import pytest
 
 from tests.exams import media_setups
-from tests.exams.helpers import ClipTrack, ToneMicrophone, next_event, open_session, scenario, stream_track
+from tests.exams.helpers import record_attempt
 from tests.support.browser import login
-from tests.support.client import logged_in, receive_json
 from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
@@ -21,22 +17,6 @@ STREAMED_SECONDS = 12
 LEAD = 3  # review_player.js LEAD_SECONDS
 CHOSEN = "() => [...document.querySelectorAll('#timeline .episode')].indexOf(document.activeElement)"
 FLAGS = (("multiple_faces", 5.0), ("speech", 9.0))  # kind, seconds into the recording
-
-
-async def recorded_attempt(server, exam_id: int) -> int:
-    session_id = await open_session(server, exam_id)
-    ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
-    assert (await receive_json(ws))["type"] == "session.state"
-    clip, _ = scenario("second_person")
-    pc = await stream_track(ws, ClipTrack(clip), ToneMicrophone())
-    try:
-        await next_event(ws, lambda f: f["type"] == "media.ok", timeout=20)
-        await asyncio.sleep(STREAMED_SECONDS)  # the attempt runs this long on the sender's clock
-        await ws.send(json.dumps({"type": "submit"}))
-        await next_event(ws, lambda f: f["type"] == "session.ended", timeout=10)
-    finally:
-        await pc.close()
-    return session_id
 
 
 async def position(page) -> float:
@@ -48,7 +28,7 @@ async def test_the_player_jumps_to_each_item_before_its_flag_plays_at_each_speed
 ):
     exam_id = make_exam(None)
     server = daphne_factory()
-    session_id = await recorded_attempt(server, exam_id)
+    session_id = await record_attempt(server, exam_id, STREAMED_SECONDS)
     live_env.call(media_setups.episodes, session=session_id)  # whatever the analysis flagged stays
     for kind, offset in FLAGS:
         live_env.call(media_setups.flag_in_recording, session=session_id, kind=kind, offset=offset, seconds=1.5)
