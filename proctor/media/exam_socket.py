@@ -443,7 +443,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     @while_attached
     async def session_view_offer(self, message: broadcast.SessionViewOffer) -> None:
-        await self._to_worker("view_offer", viewer=message["reply_to"], sdp=message["sdp"])
+        await self._to_worker("view_offer", viewer=message["reply_to"], sdp=message["sdp"], source=message["source"])
 
     @while_attached
     async def session_view_close(self, message: broadcast.SessionViewClose) -> None:
