@@ -45,7 +45,8 @@ async def test_the_second_video_section_is_the_screen_and_only_the_camera_is_ana
             await asyncio.sleep(0.05)
         assert student.screen_tap is not None
         camera, screen = student.live_track("camera"), student.live_track("screen")
-        assert camera is not None and screen is not None
+        assert camera is not None
+        assert screen is not None
         camera_packet, screen_packet = await asyncio.wait_for(asyncio.gather(camera.recv(), screen.recv()), 10)
         decoded = [av.CodecContext.create("vp8", "r").decode(packet)[0] for packet in (camera_packet, screen_packet)]
         camera.stop()
