@@ -113,8 +113,15 @@ async def test_an_exam_that_does_not_watch_the_screen_never_asks_for_it(
     policy = {"rules": {kind: {"enabled": False} for kind in ("speech", "screen_share_stopped", "second_monitor")}}
     exam_id = make_exam(reference, policy=policy)
     server = daphne_factory()
+    proctor = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
+    await receive_json(proctor)
     browser = await browser_factory(fake_video=clip)
     page = await (await browser.new_context()).new_page()
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
     assert await page.locator("#screen-button, #check-screen").count() == 0
+    # The offer had no screen section: a proctor asking for the screen is told so (the camera is connected).
+    view = {"type": "view", "session": await page.evaluate(SESSION_ID), "sdp": "v=0\r\n", "source": "screen"}
+    await proctor.send(json.dumps(view))
+    error = await next_event(proctor, lambda f: f["type"] in ("view.answer", "view.error"), timeout=15)
+    assert error == {"type": "view.error", "session": view["session"], "detail": "ученик не показывает экран"}
