@@ -1,6 +1,7 @@
 """The student's whole screen: Chromium's fake screen capture -> the offer's second video -> the media worker's
 screen tap, which a proctor views on demand (``view`` with ``source: "screen"``); stopping the share is a
-``screen_share_stopped`` episode on the proctor's socket, and a window instead of the whole screen is refused."""
+``screen_share_stopped`` episode on the proctor's socket, so is a second monitor (``screen.isExtended``), and a window
+instead of the whole screen is refused."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.media]
 KEEP_SCREEN = """
 const share = navigator.mediaDevices.getDisplayMedia.bind(navigator.mediaDevices);
 navigator.mediaDevices.getDisplayMedia = async (constraints) => (window.sharedScreen = await share(constraints));
+"""
+# A desktop that the test extends to a second monitor (headless Chromium has one): the Window Management API's
+# screen.isExtended reads window.extended.
+SECOND_MONITOR = """
+window.extended = false;
+Object.defineProperty(Screen.prototype, "isExtended", { get: () => window.extended, configurable: true });
 """
 # A window, as the student would pick in the browser's dialog: the fake capture is always the whole screen.
 PICK_A_WINDOW = """
@@ -55,7 +62,7 @@ async def view_screen(proctor, session_id: int) -> tuple[RTCPeerConnection, obje
     return viewer, await asyncio.wait_for(track.recv(), 20)
 
 
-async def test_the_shared_screen_reaches_the_proctor_and_stopping_it_is_an_episode(
+async def test_the_shared_screen_reaches_the_proctor_stopping_it_and_a_second_monitor_are_episodes(
     private_network, make_exam, daphne_factory, browser_factory
 ):
     clip, reference = scenario("second_person")
@@ -67,6 +74,7 @@ async def test_the_shared_screen_reaches_the_proctor_and_stopping_it_is_an_episo
     browser = await browser_factory(fake_video=clip, extra_args=SCREEN_ARGS)
     context = await browser.new_context()
     await context.add_init_script(KEEP_SCREEN)
+    await context.add_init_script(SECOND_MONITOR)
     page = await context.new_page()
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
@@ -84,6 +92,10 @@ async def test_the_shared_screen_reaches_the_proctor_and_stopping_it_is_an_episo
     opened = await next_event(proctor, episode_of("screen_share_stopped"), timeout=30)
     assert opened["episode"]["ended_at"] is None
     assert await page.get_by_role("button", name="Показать экран").is_visible()  # the student may share again
+
+    await page.evaluate("window.extended = true")  # read within the page's 5-s poll
+    monitor = await next_event(proctor, episode_of("second_monitor"), timeout=20)
+    assert monitor["episode"]["ended_at"] is None
 
 
 async def test_a_window_instead_of_the_whole_screen_is_refused(
