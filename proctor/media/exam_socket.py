@@ -86,7 +86,7 @@ def _exam_facts(session_id: int) -> tuple[int, float, bool, bool, bool]:
 
 class ExamSessionConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
-    max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
+    max_frame_bytes = protocol.MAX_OFFER_BYTES + 1024
 
     session_id: int | None = None
     media_worker_id: int | None = None  # the worker the session is placed on (None: none was live)
