@@ -1,4 +1,5 @@
-"""Media helpers shared by the benchmarks: testdata clips encoded as a browser sends them, process CPU time."""
+"""Media helpers shared by the benchmarks and tests: testdata clips encoded as a browser sends them, synthetic
+camera (VP8 WebM) and voice (Opus) files, process CPU time."""
 
 from __future__ import annotations
 
@@ -63,6 +64,46 @@ def write_clip(path: Path, destination: Path, width: int, height: int, fps: int,
         for packet in stream.encode(None):
             container.mux(packet)
     return destination
+
+
+def camera(path: Path, seconds: float, fps: int = 15, width: int = 320, height: int = 240) -> Path:
+    """A synthetic camera: a WebM of VP8 frames whose shade changes every frame (libvpx defaults, ~300 kbit/s)."""
+    import av
+    import numpy as np
+
+    with av.open(str(path), "w", format="webm") as out:
+        stream = out.add_stream("libvpx", rate=fps)
+        stream.width, stream.height, stream.pix_fmt, stream.bit_rate = width, height, "yuv420p", 300_000
+        for index in range(int(seconds * fps)):
+            shade = np.full((height, width, 3), index * 9 % 255, np.uint8)
+            frame = av.VideoFrame.from_ndarray(shade, format="rgb24")
+            frame.pts, frame.time_base = index, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+def voice(path: Path, seconds: float, hz: float, level: int = 8000) -> Path:
+    """A synthetic voice: a tone of ``hz`` as mono 48 kHz Opus (Ogg) in 20 ms frames at 32 kbit/s, as browsers send
+    a microphone by default."""
+    import av
+    import numpy as np
+
+    rate = 48_000
+    with av.open(str(path), "w", format="ogg") as out:
+        stream = out.add_stream("libopus", rate=rate, layout="mono")
+        stream.bit_rate = 32_000
+        samples = (level * np.sin(2 * np.pi * hz * np.arange(int(seconds * rate)) / rate)).astype(np.int16)
+        for at in range(0, len(samples), 960):
+            frame = av.AudioFrame.from_ndarray(samples[at : at + 960].reshape(1, -1), format="s16", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
 
 
 def process_tree(pid: int) -> list[int]:

@@ -20,7 +20,14 @@ What it does, in one run:
   the next analysed frame after the window ends, the analysis, storing the episode and the push;
   the time from the engine's decision alone is printed too;
 * the baseline, in the same run: the same N with analysis off (``PROCTOR_ANALYSIS_WORKERS=0``), i.e. the
-  cost of WebRTC ingest and decoding alone.
+  cost of WebRTC ingest and decoding alone;
+* with ``--recording``: every student also sends a microphone (pre-encoded Opus, 32 kbit/s, as a browser sends
+  it), and each N is measured twice: analysis with recording off (``PROCTOR_RECORDING=0``: the in-run baseline)
+  and analysis with every attempt recorded (proctor/recording.py), which also gives the recordings' bytes per
+  student-hour of the students at the analysis grade (those watched live are left out of that figure). Before
+  the runs it also times the recorder alone, in this process, on an hour of one student's packets at the
+  analysis grade (camera + microphone): its CPU per student-second and the file's bytes per hour by stream,
+  figures that the shared machine's noise does not blur.
 
 The benchmark runs at raised priority (nice -10, as root) so that other work on a shared machine does
 not starve the server or the senders. Per N it prints the server's CPU (fraction of its core, ms per student
@@ -53,7 +60,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import setups  # noqa: E402
-from bench.media import cpu_seconds, encode_clip, process_tree  # noqa: E402
+from bench.media import cpu_seconds, encode_clip, process_tree, voice  # noqa: E402
 from proctor.media.grades import analysis_grade, grade  # noqa: E402
 from proctor.policy import Policy  # noqa: E402
 from tests.support.paths import testdata  # noqa: E402
@@ -91,12 +98,20 @@ STUDENTS_PER_SENDER_PROCESS = 20
 
 
 # --- the simulated students (separate processes on the sender CPU) ------------------------------------
-def sender_process(url: str, students: list[dict], analysis_fps: float, ready, stop) -> None:
+def sender_process(url: str, students: list[dict], analysis_fps: float, microphone: bool, ready, stop) -> None:
     os.sched_setaffinity(0, {SENDER_CPU})
-    asyncio.run(_senders(url, students, analysis_fps, ready, stop))
+    asyncio.run(_senders(url, students, analysis_fps, microphone, ready, stop))
 
 
-async def _senders(url: str, students: list[dict], analysis_fps: float, ready, stop) -> None:
+def opus_packets(seconds: int = 10) -> list[bytes]:
+    """A microphone's packets (20 ms each), encoded once, replayed in a loop."""
+    import av
+
+    with tempfile.TemporaryDirectory() as folder, av.open(str(voice(Path(folder) / "voice.ogg", seconds, 220))) as ogg:
+        return [bytes(p) for p in ogg.demux(audio=0) if p.size]
+
+
+async def _senders(url: str, students: list[dict], analysis_fps: float, microphone: bool, ready, stop) -> None:
     import av
     import websockets
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -139,6 +154,26 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, ready, s
             self.pts += 90_000 // fps
             return packet
 
+    class ReplayMicrophone(MediaStreamTrack):
+        """Pre-encoded Opus packets, one every 20 ms."""
+
+        kind = "audio"
+
+        def __init__(self, packets: list[bytes]) -> None:
+            super().__init__()
+            self.packets, self.index, self.next = packets, 0, None
+
+        async def recv(self):
+            now = time.monotonic()
+            self.next = now if self.next is None else self.next + 0.02
+            await asyncio.sleep(max(0.0, self.next - now))
+            packet = av.Packet(self.packets[self.index % len(self.packets)])
+            packet.pts, packet.time_base = self.index * 960, Fraction(1, 48_000)
+            self.index += 1
+            return packet
+
+    voice_packets = opus_packets() if microphone else []
+
     async def student(entry: dict) -> None:
         try:
             await stream(entry)
@@ -160,6 +195,8 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, ready, s
         transceiver = pc.addTransceiver(track, direction="sendonly")
         vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
         transceiver.setCodecPreferences(vp8)
+        if microphone:
+            pc.addTrack(ReplayMicrophone(voice_packets))
         await pc.setLocalDescription(await pc.createOffer())
         await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
         try:
@@ -184,13 +221,16 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, ready, s
 class SimulatedStudents:
     """The sender processes that simulate ``students``, STUDENTS_PER_SENDER_PROCESS in each."""
 
-    def __init__(self, url: str, students: list[dict], analysis_fps: float) -> None:
+    def __init__(self, url: str, students: list[dict], analysis_fps: float, microphone: bool) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.count = len(students)
         self.ready, self.done = ctx.Queue(), ctx.Event()
         step = STUDENTS_PER_SENDER_PROCESS
         self.processes = [
-            ctx.Process(target=sender_process, args=(url, students[i : i + step], analysis_fps, self.ready, self.done))
+            ctx.Process(
+                target=sender_process,
+                args=(url, students[i : i + step], analysis_fps, microphone, self.ready, self.done),
+            )
             for i in range(0, len(students), step)
         ]
 
@@ -237,7 +277,9 @@ def require_bench_machine(other_cpu: str) -> None:
 class Run:
     students: int
     analysis: bool
+    recording: bool
     rate: float  # the policy's analysed frames per second per student
+    bytes_per_student_hour: float = 0.0  # of the recordings, students at the analysis grade (recording runs)
     cpu_fraction: float = 0.0
     received_fps: float = 0.0
     analysed_fps: float = 0.0
@@ -293,20 +335,62 @@ def debounce_end(episode: dict, policy: Policy) -> float:
     return started + policy.min_duration(episode["kind"])
 
 
-async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool, policy: Policy, args) -> Run:
+def recorder_alone(clip: str, policy: Policy, minutes: int = 60) -> str:
+    """The recorder (rtc.recording.PieceWriter) fed ``minutes`` of one student's packets at the analysis grade and
+    a microphone, as fast as it takes them: CPU per student-second and bytes per hour, by stream."""
+    from aiortc.jitterbuffer import JitterFrame
+
+    from rtc.recording import PieceWriter
+
+    g = grade("analysis", policy.analysis_fps)
+    video, audio = encode_clip(clip_path(clip), g.width, g.height, g.fps, g.bitrate), opus_packets()
+    seconds = minutes * 60
+    frames = [(n / g.fps, "video", video[n % len(video)], n * 90_000 // g.fps) for n in range(seconds * g.fps)]
+    frames += [(n * 0.02, "audio", audio[n % len(audio)], n * 960) for n in range(seconds * 50)]
+    frames.sort(key=lambda item: (item[0], item[1] == "audio"))
+    with tempfile.TemporaryDirectory() as folder:
+        writer = PieceWriter(Path(folder) / "piece.webm")
+        started = time.process_time()
+        for _, kind, data, timestamp in frames:
+            (writer.video if kind == "video" else writer.audio)(JitterFrame(data, timestamp))
+        writer.close()
+        cpu = time.process_time() - started
+        size = writer.size
+    hours = seconds / 3600
+    video_bytes = sum(len(video[n % len(video)]) for n in range(seconds * g.fps))
+    audio_bytes = sum(len(audio[n % len(audio)]) for n in range(seconds * 50))
+    return (
+        f"recorder alone ({g.width}x{g.height} @ {g.fps} fps ≤ {g.bitrate // 1000} kbit/s + Opus 32 kbit/s, "
+        f"{minutes} min): {1000 * cpu / seconds:.2f} ms CPU per student-second; {size / hours / 1e6:.1f} MB per "
+        f"student-hour = camera {video_bytes / hours / 1e6:.1f} + microphone {audio_bytes / hours / 1e6:.1f} "
+        f"+ container {(size - video_bytes - audio_bytes) / hours / 1e6:.1f}"
+    )
+
+
+def recorded_bytes(live: LiveEnvironment, sessions: list[int]) -> int:
+    """The bytes recorded so far of these sessions (their pieces grow as frames arrive)."""
+    root = live.var_dir / "media" / "recordings"
+    return sum(path.stat().st_size for session in sessions for path in (root / str(session)).glob("*.webm"))
+
+
+async def measure(
+    live: LiveEnvironment, setup: dict, count: int, analysis: bool, recording: bool, policy: Policy, args
+) -> Run:
     import websockets
 
     env = {
         "PROCTOR_STATS_SECONDS": str(STATS_SECONDS),
         "PROCTOR_RESUME_GRACE_SECONDS": "3600",
         "PROCTOR_ANALYSIS_WORKERS": str(args.workers) if analysis else "0",
+        "PROCTOR_RECORDING": "1" if recording else "0",
         "LOG_LEVEL": "INFO",
     }
     server = DaphneServer.start(live, extra_env=env)
     pin_server(server.process.pid)
-    run = Run(count, analysis, policy.analysis_fps)
+    run = Run(count, analysis, recording, policy.analysis_fps)
     students = setup["students"][:count]
-    simulated = SimulatedStudents(server.url, students, policy.analysis_fps)
+    at_analysis_grade = [s["session"] for s in students[args.live :]]
+    simulated = SimulatedStudents(server.url, students, policy.analysis_fps, args.recording)
     dashboard = await websockets.connect(
         server.ws_url + f"/ws/proctor/exams/{setup['exam']}/",
         additional_headers={"Cookie": f"sessionid={setup['proctor']}"},
@@ -332,10 +416,14 @@ async def measure(live: LiveEnvironment, setup: dict, count: int, analysis: bool
         pin_server(server.process.pid)  # the analyst processes started with the first session
         offset = len(server.log())
         cpu_start, started = server_cpu_seconds(server.process.pid), time.monotonic()
+        bytes_start = recorded_bytes(live, at_analysis_grade)
         measuring = True
         await asyncio.sleep(args.seconds)
         measuring = False
-        run.cpu_fraction = (server_cpu_seconds(server.process.pid) - cpu_start) / (time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        run.cpu_fraction = (server_cpu_seconds(server.process.pid) - cpu_start) / elapsed
+        grown = recorded_bytes(live, at_analysis_grade) - bytes_start
+        run.bytes_per_student_hour = grown / max(1, len(at_analysis_grade)) / elapsed * 3600
         lines = stats_lines(server.log(), offset)[1:]  # the first line started before the window
         if args.verbose:
             print(f"N={count} analysis={analysis}", *lines, sep="\n  ")
@@ -359,6 +447,11 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=2, help="students the proctor watches live (live-view grade)")
     parser.add_argument("--workers", type=int, default=1, help="analysis workers (analyst processes): one per core")
     parser.add_argument("--verbose", action="store_true", help="print the server's stats lines")
+    parser.add_argument(
+        "--recording",
+        action="store_true",
+        help="students send a microphone too; each N with analysis only and with analysis + recording",
+    )
     parser.add_argument("--clips", default=CLIPS, help="testdata clips given to the students in turn")
     parser.add_argument("--policy", default="{}", help="the exam policy as JSON, e.g. '{\"landmarker_interval_s\": 0}'")
     args = parser.parse_args()
@@ -371,38 +464,48 @@ def main() -> None:
     names = args.clips.split(",")
     raw_policy = json.loads(args.policy)
     policy = Policy.from_dict(raw_policy)  # a bad policy fails here, before anything starts
+    alone = recorder_alone(names[0], policy) if args.recording else ""
     with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
         live, setup = create_class(Path(tmp), names, max(counts), raw_policy)
-        runs = [asyncio.run(measure(live, setup, max(counts), False, policy, args))]
+        runs = [asyncio.run(measure(live, setup, max(counts), False, False, policy, args))]
         for count in counts:
-            runs.append(asyncio.run(measure(live, setup, count, True, policy, args)))
+            for recording in (False, True) if args.recording else (False,):
+                runs.append(asyncio.run(measure(live, setup, count, True, recording, policy, args)))
             if not runs[-1].real_time:
                 break
     print()
     print(
         f"proctor_load: 1 daphne on CPU {SERVER_CPU}, senders on CPU {SENDER_CPU}, {args.live} watched live, "
         f"{args.seconds:.0f} s windows, exam policy {args.policy} (analysis {policy.analysis_fps:g}/s)"
+        + (", microphones on" if args.recording else "")
     )
-    header = f"{'mode':<13}{'N':>4}{'CPU core':>10}{'ms/student/s':>14}{'recv fps':>10}{'analysed/s':>12}"
+    header = f"{'mode':<15}{'N':>4}{'CPU core':>10}{'ms/student/s':>14}{'recv fps':>10}{'analysed/s':>12}"
     print(header + f"{'lag p95 s':>11}{'episodes':>10}{'p95 lat s':>11}{'(decided)':>11}{'real-time':>11}")
     for run in runs:
-        mode = "analysis" if run.analysis else "ingest only"
+        mode = ("analysis" if run.analysis else "ingest only") + (" + rec" if run.recording else "")
         print(
-            f"{mode:<13}{run.students:>4}{run.cpu_fraction:>10.2f}{run.ms_per_student:>14.1f}{run.received_fps:>10.2f}"
+            f"{mode:<15}{run.students:>4}{run.cpu_fraction:>10.2f}{run.ms_per_student:>14.1f}{run.received_fps:>10.2f}"
             f"{run.analysed_fps:>12.2f}{run.lag_p95:>11.2f}{len(run.latencies):>10}{run.p95_latency:>11.3f}"
             f"{percentile(run.from_decision, 0.95):>11.3f}{'yes' if run.real_time else 'NO':>11}"
         )
-    measured = [r for r in runs if r.analysis and r.real_time]
+    for run in runs:
+        if run.recording:
+            without = next(r for r in runs if r.analysis and not r.recording and r.students == run.students)
+            print(
+                f"recording N={run.students}: {run.bytes_per_student_hour / 1e6:.1f} MB per student-hour at the "
+                f"analysis grade (camera + microphone); CPU {run.ms_per_student - without.ms_per_student:+.1f} "
+                f"ms/student/s over analysis only"
+            )
+    baseline = runs[0]
+    if args.recording:
+        print(alone)
+        print(f"recording: analysis only {per_core(runs, False):.1f} students per core, ", end="")
+        print(f"analysis + recording {per_core(runs, True):.1f}")
+    measured = [r for r in runs if r.analysis and r.real_time and r.recording == args.recording]
     if not measured:
         print("RESULT students_per_core=0.0 p95_latency_s=nan")
         return
     best = measured[-1]
-    if best is runs[-1] and best.cpu_fraction < 0.9:
-        per_core = best.students / best.cpu_fraction
-        print(f"largest N tried ({best.students}) used {best.cpu_fraction:.0%} of the core: extrapolated")
-    else:
-        per_core = float(best.students)
-    baseline = runs[0]
     print(
         f"baseline (ingest only) {baseline.ms_per_student:.1f} ms/student/s; analysis adds "
         f"{best.ms_per_student - baseline.ms_per_student:.1f} ms/student/s"
@@ -411,7 +514,20 @@ def main() -> None:
     if all_latencies:
         median = statistics.median(all_latencies)
         print(f"episodes: {len(all_latencies)}, latency from the end of the debounce window: median {median:.3f} s")
-    print(f"RESULT students_per_core={per_core:.1f} p95_latency_s={best.p95_latency:.3f}")
+    print(f"RESULT students_per_core={per_core(runs, args.recording):.1f} p95_latency_s={best.p95_latency:.3f}")
+
+
+def per_core(runs: list[Run], recording: bool) -> float:
+    """Students per core with analysis (and recording or not): the largest real-time N, or N / CPU fraction when
+    even the largest N tried left the core below 90 % busy (said so)."""
+    measured = [r for r in runs if r.analysis and r.real_time and r.recording == recording]
+    if not measured:
+        return 0.0
+    best = measured[-1]
+    if best is [r for r in runs if r.analysis and r.recording == recording][-1] and best.cpu_fraction < 0.9:
+        print(f"largest N tried ({best.students}, recording {recording}) used {best.cpu_fraction:.0%}: extrapolated")
+        return best.students / best.cpu_fraction
+    return float(best.students)
 
 
 if __name__ == "__main__":

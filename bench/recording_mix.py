@@ -20,48 +20,12 @@ import argparse
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
-
-import av
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.media import camera, voice
 from rtc.recording_mux import Piece, combine
-
-RATE = 48_000
-
-
-def camera(path: Path, seconds: int, fps: int = 15) -> Path:
-    with av.open(str(path), "w", format="webm") as out:
-        stream = out.add_stream("libvpx", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
-        stream.bit_rate = 300_000
-        for index in range(seconds * fps):
-            shade = np.full((240, 320, 3), index % 255, np.uint8)
-            frame = av.VideoFrame.from_ndarray(shade, format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
-
-
-def voice(path: Path, seconds: int, hz: float) -> Path:
-    with av.open(str(path), "w", format="ogg") as out:
-        stream = out.add_stream("libopus", rate=RATE, layout="mono")
-        block = (6000 * np.sin(2 * np.pi * hz * np.arange(RATE) / RATE)).astype(np.int16)
-        for second in range(seconds):
-            for at in range(0, RATE, 960):
-                frame = av.AudioFrame.from_ndarray(block[at : at + 960].reshape(1, -1), format="s16", layout="mono")
-                frame.sample_rate, frame.pts, frame.time_base = RATE, second * RATE + at, Fraction(1, RATE)
-                for packet in stream.encode(frame):
-                    out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
 
 
 def main() -> None:
@@ -74,7 +38,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         video = [Piece(camera(work / "camera.webm", seconds), 0.0)]
-        voices = [Piece(voice(work / f"voice{n}.opus", seconds, 200 + 20 * n), 0.0) for n in range(max(counts))]
+        voices = [
+            Piece(voice(work / f"voice{n}.opus", seconds, 200 + 20 * n, level=6000), 0.0) for n in range(max(counts))
+        ]
         for count in counts:
             started = time.process_time()
             length = combine(video, voices[:count], work / "lesson.webm")

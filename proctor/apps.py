@@ -11,10 +11,18 @@ class ProctorConfig(AppConfig):
 
         from . import rights  # noqa: F401  (a proctor taken off an exam loses its dashboard)
         from .live import logout  # noqa: F401  (connects the logout signal)
-        from .models import Episode, ReferencePhoto
+        from .models import AttemptRecording, Episode, RecordingPiece, ReferencePhoto
         from .models.biometrics import REFERENCE_DIR
+        from .models.recordings import RECORDING_DIR
 
         media_files.register(
             "evidence", lambda: Episode.objects.exclude(evidence="").values_list("evidence", flat=True)
         )
         media_files.register(REFERENCE_DIR, lambda: ReferencePhoto.objects.values_list("image", flat=True))
+        media_files.register(
+            RECORDING_DIR,
+            lambda: [
+                *RecordingPiece.objects.values_list("path", flat=True),
+                *AttemptRecording.objects.values_list("path", flat=True),
+            ],
+        )

@@ -34,7 +34,7 @@ from .quality import Verdict, assess_file
 from .vision import identity
 from .vision.frames import encode_jpeg
 
-CONSENT_TEXT_VERSION = "2026-11"  # bump when the consent text shown to students changes
+CONSENT_TEXT_VERSION = "2026-12"  # bump when the consent text shown to students changes (2026-12: the recording)
 
 
 ADULT_AGE = 18  # 152-FZ art. 9 and 11: for a minor, the legal representative (a linked parent) consents

@@ -61,9 +61,13 @@ def can_view_session(user: User, session: ExamSession) -> bool:
     return staff_exams(user).filter(pk=session.exam_id).exists()
 
 
-def can_view_episode(user: User, episode: Episode) -> bool:
-    """Staff who see the session; the student only after the session has been reviewed."""
-    session = episode.session
+def can_view_evidence(user: User, session: ExamSession) -> bool:
+    """The session's evidence (snapshots, clips, the recording): staff who see the session; the student only after
+    the session has been reviewed."""
     if session.student_id == user.pk:
         return session.reviewed
     return staff_exams(user).filter(pk=session.exam_id).exists()
+
+
+def can_view_episode(user: User, episode: Episode) -> bool:
+    return can_view_evidence(user, episode.session)

@@ -6,13 +6,14 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from server.accounts import audit
 from server.accounts.models import User
 from server.retention import retention_period
 
-from . import enrollment
+from . import enrollment, recording
 from .models import BiometricConsent, Episode, ExamSession, ReferencePhoto
 from .reports import evidence_path
 
@@ -48,6 +49,9 @@ def purge_evidence(now: datetime | None = None, dry_run: bool = False) -> int:
 def student_export(student: User) -> dict:
     """What the proctoring part holds about one student (images by reference, never inline).
 
+    The attempt's recording is listed with its size; its file (``proctor:recording_file``) is linked once the
+    session has been reviewed, when the student may fetch it.
+
     A session's episodes appear once it has been reviewed, as on the student's session page: before
     that they are flags nobody has judged yet, live during the exam, and showing them would tell the
     student what the proctor is looking at. The identity score likewise appears only once reviewed: during
@@ -81,6 +85,7 @@ def student_export(student: User) -> dict:
                 "end_reason": s.end_reason,
                 "verdict": s.verdict,
                 "reviewed": s.reviewed,
+                "recording": _recording(s),
                 "episodes": [
                     {
                         "kind": e.kind,
@@ -96,3 +101,9 @@ def student_export(student: User) -> dict:
             for s in sessions
         ],
     }
+
+
+def _recording(session: ExamSession) -> dict:
+    held = recording.held(session)
+    reachable = session.reviewed and held["pieces"]
+    return {**held, "file": reverse("proctor:recording_file", args=[session.pk]) if reachable else None}

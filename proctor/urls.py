@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import biometrics_views, exam_views
+from . import biometrics_views, exam_views, recording_views
 
 app_name = "proctor"
 urlpatterns: list = [
@@ -22,6 +22,8 @@ urlpatterns: list = [
     ),
     path("sessions/<int:session_id>/", exam_views.session_detail, name="session_detail"),
     path("sessions/<int:session_id>/verdict/", exam_views.set_verdict, name="verdict"),
+    path("sessions/<int:session_id>/recording.json", recording_views.recording_manifest, name="recording_manifest"),
+    path("sessions/<int:session_id>/recording.webm", recording_views.recording_file, name="recording_file"),
     path("episodes/<int:episode_id>/review/", exam_views.review_episode, name="review_episode"),
     path("episodes/<int:episode_id>/comment/", exam_views.student_comment, name="student_comment"),
     path("evidence/<str:token>/", exam_views.evidence, name="evidence"),

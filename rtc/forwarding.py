@@ -1,15 +1,16 @@
-"""Live view without re-encoding: a student's video frames are forwarded to watching proctors as received.
+"""Encoded frames as received: the live view forwards a student's video frames to watching proctors, and the recorder
+(:mod:`rtc.recording`) copies the camera's and the microphone's frames into a file.
 
-Relaying decoded frames would make aiortc encode the live grade again for every viewer (VP8 at
-640x480 costs ~4.5 ms of CPU per frame, ~70 ms per second at 15 fps — as much as analysing 5-7
-students). Instead :class:`EncodedFrameTap` copies each reassembled, still-encoded frame of the
-student's receiver to :class:`ForwardedVideoTrack` subscribers, whose packets aiortc only
-packetizes. A viewer starts at a keyframe: one is requested from the student's browser (RTCP PLI)
-when a viewer subscribes, falls behind, or reports picture loss itself.
+Relaying decoded frames would make aiortc encode the live grade again for every viewer (VP8 at 640x480 costs ~4.5
+ms of CPU per frame, ~70 ms per second at 15 fps — as much as analysing 5-7 students). Instead
+:class:`EncodedFrameTap` copies each reassembled, still-encoded frame of the student's receiver to its sinks:
+:class:`ForwardedVideoTrack` subscribers, whose packets aiortc only packetizes, and recorders. An audio receiver
+(Opus, 48 kHz timestamps) is tapped the same way. A viewer starts at a keyframe: one is requested from the
+student's browser (RTCP PLI) when a viewer subscribes, falls behind, or reports picture loss itself.
 
-aiortc (pinned 1.16) has no public hook for encoded frames: the tap wraps ``put`` of the receiver's
-decoder queue, through which every frame passes on the event loop thread. tests/exams covers the
-live view end to end, so a change of that internal fails loudly.
+aiortc (pinned 1.16) has no public hook for encoded frames: the tap wraps ``put`` of the receiver's decoder queue,
+through which every frame passes on the event loop thread. tests/exams covers the live view end to end, so a
+change of that internal fails loudly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -36,12 +38,15 @@ def is_vp8_keyframe(data: bytes) -> bool:
     return bool(data) and not data[0] & 0x01
 
 
+FrameSink = Callable[[JitterFrame], None]
+
+
 class EncodedFrameTap:
-    """Copies every encoded video frame a receiver reassembles to the subscribed tracks."""
+    """Copies every encoded frame a receiver (video or audio) reassembles to its sinks, on the event loop."""
 
     def __init__(self, receiver: RTCRtpReceiver) -> None:
         self._receiver = receiver
-        self._tracks: set[ForwardedVideoTrack] = set()
+        self._sinks: dict[FrameSink, None] = {}  # in the order added
         self._requests: set[asyncio.Task] = set()
         # aiortc's private queue (see the module docstring): items are (codec, encoded frame), None to stop.
         decoder_queue: queue.Queue[tuple[Any, JitterFrame] | None]
@@ -51,19 +56,23 @@ class EncodedFrameTap:
         def tapped_put(item: tuple[Any, JitterFrame] | None, *args: Any, **kwargs: Any) -> None:
             put(item, *args, **kwargs)
             if item is not None:
-                for track in list(self._tracks):
-                    track.push(item[1])
+                for sink in list(self._sinks):
+                    sink(item[1])
 
         decoder_queue.put = tapped_put  # type: ignore[method-assign]  # the tap itself
 
+    def add_sink(self, sink: FrameSink) -> None:
+        self._sinks[sink] = None
+
+    def remove_sink(self, sink: FrameSink) -> None:
+        self._sinks.pop(sink, None)
+
     def subscribe(self) -> ForwardedVideoTrack:
+        """A live view of the (video) stream, from a keyframe that is requested now."""
         track = ForwardedVideoTrack(self)
-        self._tracks.add(track)
+        self.add_sink(track.push)
         self.request_keyframe()
         return track
-
-    def unsubscribe(self, track: ForwardedVideoTrack) -> None:
-        self._tracks.discard(track)
 
     def request_keyframe(self) -> None:
         """Ask the student's browser for a keyframe (RTCP PLI on every source of the stream)."""
@@ -107,7 +116,7 @@ class ForwardedVideoTrack(MediaStreamTrack):
         return packet
 
     def stop(self) -> None:
-        self.tap.unsubscribe(self)
+        self.tap.remove_sink(self.push)
         super().stop()
 
 

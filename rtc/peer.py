@@ -28,6 +28,7 @@ from django.conf import settings
 
 from .bounds import bound_track
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
+from .recording import PieceWriter
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ class StudentPeer(_Peer):
     The two are told apart by their transceivers, in the offer's section order, never by track ids.
 
     Watching proctors get the camera's or the screen's encoded frames as received (:meth:`live_track`): no
-    second decode, no re-encode (:mod:`rtc.forwarding`).
+    second decode, no re-encode (:mod:`rtc.forwarding`). With a ``recorder``, the camera's and the microphone's
+    encoded frames are copied into it as well (:mod:`rtc.recording`), and it is closed with the peer.
     """
 
     def __init__(
@@ -100,13 +102,15 @@ class StudentPeer(_Peer):
         on_frame: Callable[[Any], None],
         on_state: Callable[[str], None],
         on_audio: Callable[[Any], None] | None = None,
+        recorder: PieceWriter | None = None,
     ) -> None:
         super().__init__()
         self._on_frame = on_frame
         self._on_state = on_state
         self._on_audio = on_audio
-        self._listening = False
+        self._recorder = recorder
         self._tap: EncodedFrameTap | None = None
+        self._audio_tap: EncodedFrameTap | None = None
         self.screen_tap: EncodedFrameTap | None = None  # the shared screen's encoded frames, once it arrives
         self._camera = self.pc.addTransceiver("video", direction="recvonly")  # the offer's first video lands here
         vp8_only(self._camera)
@@ -130,12 +134,17 @@ class StudentPeer(_Peer):
         receiver = self.receiver_of(track)
         if receiver is self._camera.receiver and self._tap is None:
             self._tap = EncodedFrameTap(receiver)
+            if self._recorder is not None:
+                self._tap.add_sink(self._recorder.video)
             self._readers.append(asyncio.ensure_future(self._read(track)))
         elif self._screen is not None and receiver is self._screen.receiver and self.screen_tap is None:
             self.screen_tap = EncodedFrameTap(receiver)  # decoded frames are left to rtc.bounds: none is read
-        elif track.kind == "audio" and self._on_audio is not None and not self._listening:
-            self._listening = True
-            self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
+        elif track.kind == "audio" and self._audio_tap is None:
+            self._audio_tap = EncodedFrameTap(receiver)
+            if self._recorder is not None:
+                self._audio_tap.add_sink(self._recorder.audio)
+            if self._on_audio is not None:
+                self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
 
     async def _listen(self, track: MediaStreamTrack, on_audio: Callable[[Any], None]) -> None:
         with contextlib.suppress(MediaStreamError):  # the microphone ended: the camera's state says the rest
@@ -148,6 +157,11 @@ class StudentPeer(_Peer):
                 self._on_frame(await track.recv())
         except MediaStreamError:
             self._state("track_ended")
+
+    async def close(self) -> None:
+        await super().close()
+        if self._recorder is not None:
+            self._recorder.close()
 
     def live_track(self, source: str = "camera") -> ForwardedVideoTrack | None:
         """A new view of the camera (or with ``source="screen"`` the shared screen) for a watching proctor, or None

@@ -1,11 +1,14 @@
-"""Put the converted streams of a recording on one timeline, in one WebM a browser plays and seeks (PyAV).
+"""Put the pieces of a recording on one timeline, in one WebM a browser plays and seeks (PyAV).
 
-Video pieces (VP8 WebM from ``janus-pp-rec``) are copied packet by packet, never decoded or re-encoded: a
-piece is a publisher's stream between a start and a stop (a reconnect starts a new one), laid at its offset on
-the timeline; a packet that would go back in time (two pieces overlapping) is dropped. Voices are decoded,
-mixed into one mono track and encoded once as Opus: a 48 kHz mono block of one second is mixed at a time, so
-memory stays flat however long the lesson and however many voices (a whole-lesson buffer would be ~500 MB
-for 45 minutes). Silence before a voice starts, and in its gaps (Opus DTX), is silence in the mix.
+Lessons (:func:`combine`): video pieces (VP8 WebM from ``janus-pp-rec``) are copied packet by packet, never
+decoded or re-encoded: a piece is a publisher's stream between a start and a stop (a reconnect starts a new one),
+laid at its offset on the timeline; a packet that would go back in time (two pieces overlapping) is dropped.
+Voices are decoded, mixed into one mono track and encoded once as Opus: a 48 kHz mono block of one second is mixed
+at a time, so memory stays flat however long the lesson and however many voices (a whole-lesson buffer would be
+~500 MB for 45 minutes). Silence before a voice starts, and in its gaps (Opus DTX), is silence in the mix.
+
+Exam attempts (:func:`join`): one voice, so both the camera and the microphone of each piece
+(:mod:`rtc.recording`) are copied as they are; :func:`waveform` draws the microphone for the review player.
 """
 
 from __future__ import annotations
@@ -37,11 +40,14 @@ class Piece:
 TimedPacket = tuple[float, int, av.Packet]  # (seconds on the timeline, stream order, packet)
 
 
-def _video_packets(pieces: list[Piece], out_stream: av.video.stream.VideoStream, order: int) -> Iterator[TimedPacket]:
+def _copied_packets(pieces: list[Piece], kind: str, out_stream: av.stream.Stream, order: int) -> Iterator[TimedPacket]:
+    """The ``kind`` ("video"/"audio") packets of the pieces that have such a stream, shifted to their offsets."""
     last = float("-inf")
     for piece in sorted(pieces, key=lambda p: p.offset):
         with av.open(str(piece.path)) as source:
-            stream = source.streams.video[0]
+            if not (streams := getattr(source.streams, kind)):
+                continue
+            stream = streams[0]
             base = stream.time_base or Fraction(1, 1000)
             shift = round(piece.offset / base)
             for packet in source.demux(stream):
@@ -127,17 +133,60 @@ def combine(video: list[Piece], audio: list[Piece], target: Path) -> float:
             streams: list[Iterator[TimedPacket]] = []
             if template is not None:
                 out_video = output.add_stream_from_template(template.streams.video[0])
-                streams.append(_video_packets(video, out_video, 0))
+                streams.append(_copied_packets(video, "video", out_video, 0))
             if audio:
                 out_audio = output.add_stream("libopus", rate=RATE, layout="mono")
                 out_audio.bit_rate = AUDIO_BIT_RATE
                 streams.append(_audio_packets(audio, out_audio, 1))
-            for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-                output.mux(packet)
+            _interleave(output, streams)
     finally:
         if template is not None:
             template.close()
     return duration(target)
+
+
+def _interleave(output: av.container.OutputContainer, streams: list[Iterator[TimedPacket]]) -> None:
+    for _, _, packet in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+        output.mux(packet)
+
+
+def join(pieces: list[Piece], target: Path) -> float:
+    """Write ``target``: each piece's camera and microphone copied at its offset (none decoded); its duration.
+
+    A stream's format comes from the first piece that has it; the pieces are one sender's, so they agree.
+    """
+    if not pieces:
+        raise ValueError("nothing to join")
+    sources = [av.open(str(piece.path)) for piece in sorted(pieces, key=lambda p: p.offset)]
+    try:
+        with av.open(str(target), mode="w", format="webm") as output:
+            streams: list[Iterator[TimedPacket]] = []
+            for order, kind in enumerate(("video", "audio")):
+                if template := next((getattr(s.streams, kind)[0] for s in sources if getattr(s.streams, kind)), None):
+                    out_stream = output.add_stream_from_template(template)
+                    streams.append(_copied_packets(pieces, kind, out_stream, order))
+            _interleave(output, streams)
+    finally:
+        for source in sources:
+            source.close()
+    return duration(target)
+
+
+def waveform(path: Path, step: float = 0.1) -> list[float]:
+    """The peak level (0..1) of the first audio stream in each ``step`` seconds from the file's start (a 20 ms Opus
+    frame counts in the step it starts in); [] without audio. Zero where the microphone was missing."""
+    peaks: list[float] = []
+    with av.open(str(path)) as container:
+        if not container.streams.audio:
+            return []
+        for frame in container.decode(container.streams.audio[0]):
+            if frame.time is None:
+                continue
+            index = int(frame.time / step)
+            if index >= len(peaks):
+                peaks += [0.0] * (index + 1 - len(peaks))
+            peaks[index] = max(peaks[index], float(np.abs(frame.to_ndarray()).max(initial=0.0)))
+    return [round(min(1.0, level), 3) for level in peaks]
 
 
 def duration(path: Path) -> float:

@@ -255,6 +255,9 @@ RTC_MEDIA_OFFER_TIMEOUT_SECONDS = float(os.environ.get("RTC_MEDIA_OFFER_TIMEOUT_
 PROCTOR_RESUME_GRACE_SECONDS = float(os.environ.get("PROCTOR_RESUME_GRACE_SECONDS", "60"))
 PROCTOR_ANALYSIS_WORKERS = int(os.environ.get("PROCTOR_ANALYSIS_WORKERS", "2"))
 PROCTOR_STATS_SECONDS = float(os.environ.get("PROCTOR_STATS_SECONDS", "0"))  # >0: log analysis stats this often
+# Every attempt is recorded (proctor.recording; the consent text says so). Off only to measure what recording costs
+# (bench/proctor_load.py --recording compares the two in one run).
+PROCTOR_RECORDING = env_bool("PROCTOR_RECORDING", True)
 # Evidence snapshots of reviewed sessions are deleted this long after the episode (manage.py purge_evidence);
 # reference photos and face embeddings this long after upload (manage.py purge_biometrics). Both are biometric
 # personal data, so there is no "keep forever", and 0 is refused rather than read as "delete everything now".

@@ -34,10 +34,11 @@ from django.utils.translation import gettext_noop
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rtc.peer import StudentPeer, ViewerPeer, close_all_peers
+from rtc.recording import PieceWriter
 from server.aio import PerLoop, spawn
 from server.ws import ProtocolError
 
-from .. import actions, enrollment, reference_gate
+from .. import actions, enrollment, recording, reference_gate
 from ..episodes import EpisodeEvent
 from ..kinds import Kind
 from ..live import thumbnails
@@ -124,6 +125,7 @@ class MediaSession:
         self.viewers: dict[str, ViewerPeer] = {}  # proctor dashboard channel -> peer sending the camera live
         self.media_reported = False
         self.latest_frame: Any = None  # the newest decoded camera frame (one, replaced): a reference photo source
+        self.piece: tuple[int, PieceWriter] | None = None  # the peer's piece of the recording (proctor.recording)
 
     async def reply(self, message: Message) -> None:
         try:
@@ -134,7 +136,14 @@ class MediaSession:
     async def answer(self, sdp: str, request: int) -> None:
         await self.close_peer()
         self.media_reported = False
-        peer = self.peer = StudentPeer(on_frame=self._frame, on_state=self._peer_state, on_audio=self._audio)
+        if settings.PROCTOR_RECORDING:
+            self.piece = await database_sync_to_async(recording.start_piece)(self.session_id)
+        peer = self.peer = StudentPeer(
+            on_frame=self._frame,
+            on_state=self._peer_state,
+            on_audio=self._audio,
+            recorder=self.piece[1] if self.piece is not None else None,
+        )
         try:
             answer = await peer.answer(sdp)
         except Exception as error:  # aiortc raises ValueError/others on malformed SDP
@@ -202,7 +211,13 @@ class MediaSession:
         self.latest_frame = None
         if self.peer is not None:
             peer, self.peer = self.peer, None
-            await peer.close()
+            await peer.close()  # closes the recorder too
+        if self.piece is not None:
+            (piece_id, writer), self.piece = self.piece, None
+            try:
+                await database_sync_to_async(recording.piece_closed)(piece_id, writer.size)
+            except Exception:  # the file is complete; only its size in the row is missing
+                log.exception("media worker: could not note the end of piece %s", piece_id)
 
     async def close(self) -> None:
         pipeline().unregister(self.session_id, self.deliver)

@@ -11,7 +11,14 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
-from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
+from aiortc import (
+    AudioStreamTrack,
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCSessionDescription,
+    VideoStreamTrack,
+)
 
 from tests.support.client import logged_in, receive_json
 from tests.support.paths import testdata
@@ -98,10 +105,15 @@ class PhotoCamera(VideoStreamTrack):
         return frame
 
 
-async def camera_offer(track: MediaStreamTrack | None = None) -> RTCPeerConnection:
-    """An aiortc peer sending a synthetic camera, its complete offer made (``pc.localDescription.sdp``)."""
+async def camera_offer(
+    track: MediaStreamTrack | None = None, microphone: MediaStreamTrack | None = None
+) -> RTCPeerConnection:
+    """An aiortc peer sending a synthetic camera (and microphone), its complete offer made
+    (``pc.localDescription.sdp``)."""
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTrack(track or VideoStreamTrack())
+    if microphone is not None:
+        pc.addTrack(microphone)
     await pc.setLocalDescription(await pc.createOffer())
     return pc
 
@@ -132,9 +144,29 @@ class ClipTrack(VideoStreamTrack):
         return frame
 
 
-async def stream_track(ws, track: MediaStreamTrack) -> RTCPeerConnection:
-    """Offer ``track`` on the student's socket and connect it with the server's answer."""
-    pc = await camera_offer(track)
+class ToneMicrophone(AudioStreamTrack):
+    """A microphone playing a steady tone (48 kHz mono, 20 ms frames) at a quarter of full scale."""
+
+    RATE = 48_000
+
+    def __init__(self, hz: float = 440.0) -> None:
+        super().__init__()
+        self.hz, self.sent = hz, 0
+
+    async def recv(self) -> av.AudioFrame:
+        await asyncio.sleep(0.02)
+        count = self.RATE // 50
+        at = np.arange(self.sent, self.sent + count)
+        samples = (8000 * np.sin(2 * np.pi * self.hz * at / self.RATE)).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = self.RATE, self.sent, Fraction(1, self.RATE)
+        self.sent += count
+        return frame
+
+
+async def stream_track(ws, track: MediaStreamTrack, microphone: MediaStreamTrack | None = None) -> RTCPeerConnection:
+    """Offer ``track`` (and ``microphone``) on the student's socket and connect it with the server's answer."""
+    pc = await camera_offer(track, microphone)
     await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
     answer = await next_event(ws, lambda f: f["type"] == "answer", timeout=10)
     await pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from proctor import review
+from proctor import actions, review
 from proctor.models import Episode
+from proctor.models.exams import evidence_token
 from server.accounts.models import AuditEvent
 
 
@@ -59,3 +60,29 @@ def test_one_decision_decides_every_occurrence_and_counts_once(world, client_for
     assert AuditEvent.objects.filter(kind="proctor.episode_reviewed").count() == len(looping)
     score = review.credibility(world["session"])
     assert [(line.kind, line.count) for line in score.lines] == [("multiple_faces", 1)]
+
+
+def test_an_occurrence_after_the_decision_reopens_the_item_until_it_is_decided_again(world, client_for):
+    """A live session can add to an item already decided: the new occurrence is undecided, so the item shows
+    pending again and counts only once it is confirmed; the new decision covers every occurrence."""
+    session = world["session"]
+    session.state = "running"
+    session.save(update_fields=["state"])
+    looping = _looping_second_face(world)
+    proctor = client_for(world["users"]["proctor"])
+    decide = f"/proctor/episodes/{looping[0].pk}/review/"
+    proctor.post(decide, {"decision": "confirmed"}, HTTP_ACCEPT="application/json")
+    at = looping[-1].ended_at + timedelta(seconds=20)
+    actions.open_episode(session.pk, "multiple_faces", at, None, evidence_token(), "", at.timestamp())
+    actions.close_episode(session.pk, "multiple_faces", at + timedelta(seconds=3), None, at.timestamp() + 3)
+
+    (item,) = [i for i in review.review_items(session.episodes.all()) if i.kind == "multiple_faces"]
+    assert len(item.episodes) == len(looping) + 1
+    assert item.review == Episode.Review.PENDING
+    assert review.credibility(session).lines == []
+    page = proctor.get(f"/proctor/sessions/{session.pk}/").content.decode()
+    assert 'data-kind="multiple_faces" data-review="pending"' in page
+
+    answer = proctor.post(decide, {"decision": "dismissed"}, HTTP_ACCEPT="application/json").json()
+    assert answer["episodes"] == [e.pk for e in item.episodes]
+    assert set(Episode.objects.filter(kind="multiple_faces").values_list("review", flat=True)) == {"dismissed"}

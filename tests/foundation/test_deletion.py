@@ -146,7 +146,7 @@ def test_purge_orphan_files_lists_by_default_and_deletes_only_when_asked(school,
     assert sorted(lines[:-1]) == expected
     assert lines[-1] == (
         "would delete (run with --delete): 3 file(s) without a row in "
-        "biometrics/reference, chat, evidence, lesson-recordings"
+        "biometrics/reference, chat, evidence, lesson-recordings, recordings"
     )
     assert orphan_upload.exists()
 

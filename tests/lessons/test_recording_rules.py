@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -16,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from bench.media import camera, voice
 from lessons import recordings
 from lessons.models import Lesson, LessonRun, Recording
 from rtc.janus.recordings import read_header
@@ -149,34 +149,6 @@ def test_mjr_header_gives_kind_codec_and_first_packet(tmp_path):
     assert read_header(tmp_path / "empty.mjr") is None
 
 
-def vp8_clip(path: Path, seconds: float, fps: int = 10) -> Path:
-    with av.open(str(path), "w", format="webm") as out:
-        stream = out.add_stream("libvpx", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
-        for index in range(int(seconds * fps)):
-            frame = av.VideoFrame.from_ndarray(np.full((48, 64, 3), index * 9 % 255, np.uint8), format="rgb24")
-            frame.pts, frame.time_base = index, Fraction(1, fps)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
-
-
-def tone(path: Path, seconds: float, hz: float) -> Path:
-    with av.open(str(path), "w", format="ogg") as out:
-        stream = out.add_stream("libopus", rate=48_000, layout="mono")
-        samples = (8000 * np.sin(2 * np.pi * hz * np.arange(int(seconds * 48_000)) / 48_000)).astype(np.int16)
-        for at in range(0, len(samples), 960):
-            frame = av.AudioFrame.from_ndarray(samples[at : at + 960].reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = 48_000, at, Fraction(1, 48_000)
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return path
-
-
 def loudness_by_second(path: Path) -> list[float]:
     with av.open(str(path)) as container:
         samples = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(audio=0)])
@@ -188,8 +160,11 @@ def test_streams_are_laid_on_one_timeline_and_voices_mixed(tmp_path):
     """Camera pieces at 1 s and 4 s, one voice from 0 to 2 s and another from 5 s to 6 s: one WebM of 6 s whose
     video runs 1–3 and 4–6 s and whose sound is there at 0–2 and 5–6 s and silent between."""
     target = tmp_path / "lesson.webm"
-    video = [Piece(vp8_clip(tmp_path / "a.webm", 2), 1.0), Piece(vp8_clip(tmp_path / "b.webm", 2), 4.0)]
-    voices = [Piece(tone(tmp_path / "t1.opus", 2, 440), 0.0), Piece(tone(tmp_path / "t2.opus", 1, 660), 5.0)]
+    video = [
+        Piece(camera(tmp_path / "a.webm", 2, fps=10, width=64, height=48), 1.0),
+        Piece(camera(tmp_path / "b.webm", 2, fps=10, width=64, height=48), 4.0),
+    ]
+    voices = [Piece(voice(tmp_path / "t1.opus", 2, 440), 0.0), Piece(voice(tmp_path / "t2.opus", 1, 660), 5.0)]
     length = combine(video, voices, target)
     assert 5.9 <= length <= 6.1
     with av.open(str(target)) as container:

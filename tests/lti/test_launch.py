@@ -26,6 +26,10 @@ def test_learner_launch_lands_in_the_proctored_exam_as_a_student_of_the_course_g
     assert (user.first_name, user.roles, user.has_usable_password()) == ("Анна", frozenset({Role.STUDENT}), False)
     assert list(placement.course.group.students.all()) == [user]
     assert client.get(response["Location"]).status_code == 200  # signed in: the exam page opens
+    # and no more than a student: not the exam's dashboard, its report, nor the admin
+    assert client.get(f"/proctor/exams/{placement.exam.pk}/dashboard/").status_code == 404
+    assert client.get(f"/proctor/exams/{placement.exam.pk}/report/").status_code == 404
+    assert client.get("/admin/").status_code == 302
 
 
 def test_instructor_launch_lands_in_the_exam_dashboard_and_supervises_it(lms):

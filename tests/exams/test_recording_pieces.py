@@ -1,0 +1,139 @@
+"""Recording pieces without a server: encoded VP8 and Opus frames (as aiortc's jitter buffer hands them over) are
+copied into a streaming WebM that survives its writer being killed, and pieces join on one timeline with the
+microphone's waveform."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+from aiortc.jitterbuffer import JitterFrame
+
+from bench.media import camera, voice
+from rtc.recording import PieceWriter, vp8_size
+from rtc.recording_mux import Piece, join, waveform
+from tests.support.paths import REPO_ROOT
+
+
+def encoded_frames(video: Path, audio: Path | None = None) -> list[tuple[str, JitterFrame]]:
+    """The files' packets as the receivers reassemble them (RTP clocks: 90 kHz video, 48 kHz audio), in time order."""
+    frames: list[tuple[float, str, JitterFrame]] = []
+    for path, kind, clock in ((video, "video", 90_000), (audio, "audio", 48_000)):
+        if path is None:
+            continue
+        with av.open(str(path)) as container:
+            for packet in container.demux(getattr(container.streams, kind)[0]):
+                if packet.pts is not None and packet.size:
+                    seconds = float(packet.pts * packet.time_base)
+                    frames.append((seconds, kind, JitterFrame(bytes(packet), round(seconds * clock) + 12_345)))
+    return [(kind, frame) for _, kind, frame in sorted(frames, key=lambda item: item[0])]
+
+
+def write_piece(target: Path, frames: list[tuple[str, JitterFrame]]) -> PieceWriter:
+    writer = PieceWriter(target)
+    for kind, frame in frames:
+        (writer.video if kind == "video" else writer.audio)(frame)
+    writer.close()
+    return writer
+
+
+def stream_times(path: Path) -> dict[str, list[float]]:
+    with av.open(str(path)) as container:
+        times: dict[str, list[float]] = {"video": [], "audio": []}
+        for packet in container.demux():
+            if packet.pts is not None and packet.size:
+                times[packet.stream.type].append(float(packet.pts * packet.time_base))
+    return times
+
+
+def test_a_piece_holds_the_frames_as_sent_vp8_and_opus_not_decoded(tmp_path):
+    source = camera(tmp_path / "camera.webm", 4, fps=5)
+    frames = encoded_frames(source, voice(tmp_path / "voice.ogg", 4, 440))
+    writer = write_piece(tmp_path / "piece.webm", frames)
+    with av.open(str(writer.path)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert (video.codec_context.name, audio.codec_context.name) == ("vp8", "opus")
+        assert (video.codec_context.width, video.codec_context.height) == (320, 240)
+        assert 3.7 <= float(container.duration or 0) / av.time_base <= 4.3
+        copied = [bytes(p) for p in container.demux(video) if p.size]
+    assert copied == [frame.data for kind, frame in frames if kind == "video"], "the camera's frames, byte for byte"
+    times = stream_times(writer.path)
+    assert len(times["audio"]) >= 195  # 20 ms frames for 4 s
+    assert writer.size == writer.path.stat().st_size > 0
+
+
+def test_a_piece_starts_at_the_first_keyframe_and_ignores_frames_going_back_in_time(tmp_path):
+    frames = encoded_frames(camera(tmp_path / "camera.webm", 2, fps=5))
+    first, *rest = [frame for _, frame in frames]
+    assert vp8_size(first.data) == (320, 240)
+    delta, late = rest[0], rest[2]
+    writer = PieceWriter(tmp_path / "piece.webm")
+    writer.video(delta)  # not a keyframe: nothing to start from
+    assert not writer.path.exists()
+    for frame in [first, *rest[:4], late, *rest[4:]]:  # a late duplicate in the middle
+        writer.video(frame)
+    writer.close()
+    assert len(stream_times(writer.path)["video"]) == len(frames)
+    never = PieceWriter(tmp_path / "none.webm")
+    never.close()
+    assert (never.path.exists(), never.size) == (False, 0)
+
+
+KILLED_WRITER = """
+import os, sys, time
+sys.path.insert(0, {root!r})
+from tests.exams.test_recording_pieces import encoded_frames, PieceWriter
+from pathlib import Path
+frames = encoded_frames(Path({video!r}), Path({audio!r}))
+writer = PieceWriter(Path({target!r}))
+for kind, frame in frames:
+    (writer.video if kind == "video" else writer.audio)(frame)
+print("written", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_writer_leaves_a_piece_readable_up_to_its_last_couple_of_seconds(tmp_path):
+    video, audio = camera(tmp_path / "camera.webm", 10, fps=5), voice(tmp_path / "voice.ogg", 10, 440)
+    target = tmp_path / "piece.webm"
+    script = KILLED_WRITER.format(root=str(REPO_ROOT), video=str(video), audio=str(audio), target=str(target))
+    process = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "written"
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(30)
+    assert process.returncode == -signal.SIGKILL
+    times = stream_times(target)
+    assert 7.5 <= times["video"][-1] <= 10.0, times["video"][-1]  # only the cluster being written is lost
+    assert times["audio"]
+    assert times["audio"][-1] >= 7.5
+    with av.open(str(target)) as container:  # and it decodes
+        decoded = sum(1 for _ in container.decode(video=0))
+    assert decoded == len(times["video"])
+
+
+def test_pieces_join_on_one_timeline_with_both_streams_copied_and_the_waveform_shows_the_voice(tmp_path):
+    """A piece of 3 s at 0 s (camera + voice), the camera lost, a piece of 2 s at 5 s (camera only)."""
+    first = write_piece(
+        tmp_path / "a.webm",
+        encoded_frames(camera(tmp_path / "c1.webm", 3, fps=5), voice(tmp_path / "v1.ogg", 3, 440)),
+    )
+    second = write_piece(tmp_path / "b.webm", encoded_frames(camera(tmp_path / "c2.webm", 2, fps=5)))
+    target = tmp_path / "attempt.webm"
+    length = join([Piece(second.path, 5.0), Piece(first.path, 0.0)], target)
+    assert 6.8 <= length <= 7.2
+    times = stream_times(target)
+    assert len(times["video"]) == 25
+    assert times["video"][14] < 3.0 <= 5.0 <= times["video"][15] < 5.1  # the gap where the camera was lost
+    assert 2.8 <= times["audio"][-1] < 3.0
+    peaks = waveform(target)
+    assert 28 <= len(peaks) <= 31  # per 100 ms, as far as there is sound
+    assert min(peaks[2:28]) > 0.1  # the tone (a quarter of full scale)
+    assert all(0.0 <= level <= 1.0 for level in peaks)
+    assert waveform(second.path) == []
