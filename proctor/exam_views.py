@@ -25,6 +25,7 @@ from .live.exam_chat import exam_chat_id
 from .models import Episode, Exam, ExamSession
 
 MAX_COMMENT_CHARS = 2000
+PLAYER_RATES = (1, 2, 4)  # the review player's speeds
 
 
 @login_required
@@ -137,6 +138,8 @@ def session_detail(request: AuthenticatedHttpRequest, session_id: int) -> HttpRe
         "credibility": review.credibility(session),
         "verdicts": [c for c in ExamSession.Verdict.choices if c[0]],
         "max_comment_chars": MAX_COMMENT_CHARS,
+        "time_zone": settings.TIME_ZONE,  # the player's clock is the school's, as the timeline's times
+        "rates": PLAYER_RATES,
     }
     return render(request, "proctor/session_detail.html", context)
 

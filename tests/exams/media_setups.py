@@ -17,3 +17,16 @@ def episodes(session: int) -> list[list]:
 
     rows = Episode.objects.filter(session_id=session).order_by("pk")
     return [[e.pk, e.kind, e.started_at.isoformat(), e.ended_at.isoformat() if e.ended_at else None] for e in rows]
+
+
+def flag_in_recording(session: int, kind: str, offset: float, seconds: float) -> int:
+    """An episode ``offset`` seconds into the session's recording (its first piece's start), ``seconds`` long."""
+    from datetime import timedelta
+
+    from proctor.models import Episode, RecordingPiece
+
+    start = RecordingPiece.objects.filter(session_id=session).order_by("started_at")[0].started_at
+    at = start + timedelta(seconds=offset)
+    return Episode.objects.create(
+        session_id=session, kind=kind, started_at=at, ended_at=at + timedelta(seconds=seconds)
+    ).pk

@@ -4,7 +4,7 @@
 (() => {
   const items = [...document.querySelectorAll("#timeline .episode")];
   if (!items.length) return;
-  let current = 0;
+  let current = -1; // nothing chosen yet: J chooses the first
   const focus = (i) => { current = Math.max(0, Math.min(items.length - 1, i)); items[current].focus(); };
   async function decide(item, decision) {
     const form = item.querySelector(".review-form");

@@ -1,0 +1,91 @@
+"""The review player (issue 14): a real attempt recorded through the media worker plays on the review page in
+Chromium; moving to a review item (J/K, or its mark on the timeline) starts the recording a few seconds before the
+flag, the speeds change the playback rate, and a click on the timeline seeks there."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.exams import media_setups
+from tests.exams.helpers import ClipTrack, ToneMicrophone, next_event, open_session, scenario, stream_track
+from tests.support.browser import login
+from tests.support.client import logged_in, receive_json
+from tests.support.waiting import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.media]
+
+STREAMED_SECONDS = 12
+LEAD = 3  # review_player.js LEAD_SECONDS
+CHOSEN = "() => [...document.querySelectorAll('#timeline .episode')].indexOf(document.activeElement)"
+FLAGS = (("multiple_faces", 5.0), ("speech", 9.0))  # kind, seconds into the recording
+
+
+async def recorded_attempt(server, exam_id: int) -> int:
+    session_id = await open_session(server, exam_id)
+    ws = await logged_in(server.url, "student").websocket(f"/ws/rtc/sessions/{session_id}/")
+    assert (await receive_json(ws))["type"] == "session.state"
+    clip, _ = scenario("second_person")
+    pc = await stream_track(ws, ClipTrack(clip), ToneMicrophone())
+    try:
+        await next_event(ws, lambda f: f["type"] == "media.ok", timeout=20)
+        await asyncio.sleep(STREAMED_SECONDS)  # the attempt runs this long on the sender's clock
+        await ws.send(json.dumps({"type": "submit"}))
+        await next_event(ws, lambda f: f["type"] == "session.ended", timeout=10)
+    finally:
+        await pc.close()
+    return session_id
+
+
+async def position(page) -> float:
+    return float(await page.locator("#player").get_attribute("data-position") or "nan")
+
+
+async def test_the_player_jumps_to_each_item_before_its_flag_plays_at_each_speed_and_seeks_on_a_click(
+    private_network, make_exam, daphne_factory, live_env, browser_factory
+):
+    exam_id = make_exam(None)
+    server = daphne_factory()
+    session_id = await recorded_attempt(server, exam_id)
+    live_env.call(media_setups.episodes, session=session_id)  # whatever the analysis flagged stays
+    for kind, offset in FLAGS:
+        live_env.call(media_setups.flag_in_recording, session=session_id, kind=kind, offset=offset, seconds=1.5)
+
+    browser = await browser_factory()
+    page = await (await browser.new_context()).new_page()
+    await login(page, server.url, "proctor")
+    await page.goto(f"{server.url}/proctor/sessions/{session_id}/")
+    await page.locator("#player .player-body").wait_for(state="visible", timeout=30_000)
+    camera = page.locator("#player video.player-camera")
+    await wait_for(lambda: camera.evaluate("v => v.readyState >= 1"), what="the recording's metadata")
+    duration = await camera.evaluate("v => v.duration")
+    assert STREAMED_SECONDS - 1 <= duration <= STREAMED_SECONDS + 8
+    assert await page.locator("video.player-screen").is_hidden()  # no screen in this attempt
+
+    items = page.locator("#timeline .episode")
+    kinds = [await items.nth(i).get_attribute("data-kind") for i in range(await items.count())]
+    for kind, offset in FLAGS:  # J moves to the next item of the timeline and plays from a little before it
+        index = kinds.index(kind)
+        while await page.evaluate(CHOSEN) < index:
+            await page.keyboard.press("j")
+        assert await page.evaluate(CHOSEN) == index
+        assert abs(await position(page) - (offset - LEAD)) < 0.6, kind
+        after = offset - LEAD + 0.5
+        await wait_for(lambda after=after: camera.evaluate(f"v => v.currentTime > {after}"), what="playing")
+        assert not await camera.evaluate("v => v.paused")
+
+    await page.get_by_role("button", name="4×").click()
+    assert await camera.evaluate("v => v.playbackRate") == 4
+    assert await page.get_by_role("button", name="4×").get_attribute("aria-pressed") == "true"
+    await page.keyboard.press("k")  # back to the first flag
+    assert abs(await position(page) - (FLAGS[0][1] - LEAD)) < 0.6
+
+    timeline = page.locator("#player canvas.player-timeline")
+    box = await timeline.bounding_box()
+    await camera.evaluate("v => v.pause()")
+    await timeline.click(position={"x": box["width"] * 0.1, "y": 2})  # away from any mark: seek there
+    assert abs(await position(page) - duration * 0.1) < 0.6
+    clock = await page.locator("#player .player-clock").inner_text()
+    assert len(clock.split(":")) == 3, clock
