@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from typing import Literal, TypedDict
 
-from server.ws import Bool, Int, Schema, Sdp, Str
+from server.ws import Bool, Choice, Int, Schema, Sdp, Str
 
 from .live.sessions import SessionSummary
 from .media.protocol import MAX_SDP_BYTES
 
 MAX_WARNING_CHARS = 500
 SESSION = Int(min=1, error="bad_session")
+VIEW_SOURCES = ("camera", "screen")  # what a live view shows: the student's camera or their shared screen
 
 SCHEMAS: dict[str, Schema] = {
     "watch": {"session": SESSION, "on": Bool()},
-    "view": {"session": SESSION, "sdp": Sdp(max_bytes=MAX_SDP_BYTES)},
+    "view": {
+        "session": SESSION,
+        "sdp": Sdp(max_bytes=MAX_SDP_BYTES),
+        "source": Choice(choices=VIEW_SOURCES, required=False, default="camera"),
+    },
     "warn": {"session": SESSION, "text": Str(min=1, max=MAX_WARNING_CHARS, strip=True)},
     "admit": {"session": SESSION},
     "end": {"session": SESSION},

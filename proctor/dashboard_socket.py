@@ -82,10 +82,11 @@ class DashboardConsumer(JsonProtocolConsumer):
         if not on:
             await broadcast.to_session(session, "view_close", reply_to=self.channel_name)
 
-    async def on_view(self, session: int, sdp: str) -> None:
-        """Live video: the proctor's browser offers to receive; the student's socket answers with the camera."""
+    async def on_view(self, session: int, sdp: str, source: str) -> None:
+        """Live video: the proctor's browser offers to receive; the student's media worker answers with the camera
+        or the shared screen (``source``)."""
         self.watching.add(session)
-        await broadcast.to_session(session, "view_offer", sdp=sdp, reply_to=self.channel_name)
+        await broadcast.to_session(session, "view_offer", sdp=sdp, source=source, reply_to=self.channel_name)
 
     async def on_warn(self, session: int, text: str) -> None:
         await database_sync_to_async(actions.warn)(session, self.scope["user"], text)

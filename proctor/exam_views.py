@@ -75,6 +75,7 @@ def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
     session = actions.expire_if_due(session)
     if session.is_over:
         return render(request, "proctor/exam_closed.html", {"exam": exam, "session": session}, status=200)
+    policy = exam.vision_policy()
     context = {
         "exam": exam,
         "session": session,
@@ -85,7 +86,9 @@ def take_exam(request: AuthenticatedHttpRequest, exam_id: int) -> HttpResponse:
             "has_consent": enrollment.has_consent(request.user),
             "needs_parent": not enrollment.may_consent_for(request.user, request.user),
             "has_reference": enrollment.reference_embedding(request.user) is not None,
-            "microphone": exam.vision_policy().enabled(kinds.Kind.SPEECH),  # the offer carries it (media.sdp)
+            "microphone": policy.enabled(kinds.Kind.SPEECH),  # the offer carries it (media.sdp)
+            "screen": policy.enabled(kinds.Kind.SCREEN_SHARE_STOPPED),  # the offer's second video (media.sdp)
+            "second_monitor": policy.enabled(kinds.Kind.SECOND_MONITOR),
         },
         "chat_room": exam_chat_id(session.pk),
         "resumable_until": session.time_up_at if session.state == ExamSession.State.PAUSED else None,

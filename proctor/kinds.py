@@ -32,6 +32,8 @@ class Kind(StrEnum):
     DEVTOOLS = "devtools"
     COPY_PASTE = "copy_paste"
     SPEECH = "speech"
+    SCREEN_SHARE_STOPPED = "screen_share_stopped"
+    SECOND_MONITOR = "second_monitor"
 
 
 class Family(StrEnum):
@@ -123,6 +125,24 @@ REGISTRY: dict[str, KindSpec] = {
         ),
         # Seconds of speech within Policy.speech_window_s (5 s), not unbroken: words and sentences have pauses.
         KindSpec(Kind.SPEECH, Family.AUDIO, min_duration_s=3.0, weight=15, label=_("слышна речь")),
+        # Open while the whole screen is not shared: refused, stopped, or never asked for after a reload.
+        KindSpec(
+            Kind.SCREEN_SHARE_STOPPED,
+            Family.BROWSER,
+            min_duration_s=3.0,
+            weight=20,
+            label=_("экран не показан"),
+            events=(BrowserEvent("screen_share_stopped", True), BrowserEvent("screen_share_started", False)),
+        ),
+        # Only where the browser has the Window Management API (screen.isExtended); elsewhere it is never reported.
+        KindSpec(
+            Kind.SECOND_MONITOR,
+            Family.BROWSER,
+            min_duration_s=0.0,
+            weight=15,
+            label=_("подключён второй монитор"),
+            events=(BrowserEvent("second_monitor", True), BrowserEvent("single_monitor", False)),
+        ),
     )
 }
 """Every kind by its name, in the order reports and docs list them."""

@@ -88,9 +88,13 @@ class StudentPeer(_Peer):
     """Receives one student's camera (VP8); every decoded video frame goes to ``on_frame``, and with ``on_audio``
     every decoded frame of the microphone (Opus: 20 ms at 48 kHz) to it.
 
-    Watching proctors get the camera's encoded frames as received (:meth:`live_track`): no second
-    decode, no re-encode (:mod:`rtc.forwarding`). With a ``recorder``, the camera's and the microphone's encoded
-    frames are copied into it as well (:mod:`rtc.recording`), and it is closed with the peer.
+    The offer's first ``m=video`` section is the camera; a second one, if present, is the student's shared
+    screen (VP8, about 1 fps): nothing analyses it, its encoded frames are only tapped (:attr:`screen_tap`).
+    The two are told apart by their transceivers, in the offer's section order, never by track ids.
+
+    Watching proctors get the camera's or the screen's encoded frames as received (:meth:`live_track`): no
+    second decode, no re-encode (:mod:`rtc.forwarding`). With a ``recorder``, the camera's and the microphone's
+    encoded frames are copied into it as well (:mod:`rtc.recording`), and it is closed with the peer.
     """
 
     def __init__(
@@ -107,22 +111,36 @@ class StudentPeer(_Peer):
         self._recorder = recorder
         self._tap: EncodedFrameTap | None = None
         self._audio_tap: EncodedFrameTap | None = None
-        vp8_only(self.pc.addTransceiver("video", direction="recvonly"))  # the offer's camera lands here
+        self.screen_tap: EncodedFrameTap | None = None  # the shared screen's encoded frames, once it arrives
+        self._camera = self.pc.addTransceiver("video", direction="recvonly")  # the offer's first video lands here
+        vp8_only(self._camera)
+        self._screen: RTCRtpTransceiver | None = None
         self.pc.on("track", self._track)
         self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
+
+    async def answer(self, offer_sdp: str) -> str:
+        """As :meth:`_Peer.answer`; an offer with a second video section gets a VP8 transceiver for the screen."""
+        videos = sum(line.startswith("m=video") for line in offer_sdp.splitlines())
+        if videos > 1 and self._screen is None:
+            self._screen = self.pc.addTransceiver("video", direction="recvonly")
+            vp8_only(self._screen)
+        return await super().answer(offer_sdp)
 
     def _state(self, state: str) -> None:
         if not self._closing:  # our own close() is not news to anyone
             self._on_state(state)
 
     def _track(self, track: MediaStreamTrack) -> None:
-        if track.kind == "video" and self._tap is None:
-            self._tap = EncodedFrameTap(self.receiver_of(track))
+        receiver = self.receiver_of(track)
+        if receiver is self._camera.receiver and self._tap is None:
+            self._tap = EncodedFrameTap(receiver)
             if self._recorder is not None:
                 self._tap.add_sink(self._recorder.video)
             self._readers.append(asyncio.ensure_future(self._read(track)))
+        elif self._screen is not None and receiver is self._screen.receiver and self.screen_tap is None:
+            self.screen_tap = EncodedFrameTap(receiver)  # decoded frames are left to rtc.bounds: none is read
         elif track.kind == "audio" and self._audio_tap is None:
-            self._audio_tap = EncodedFrameTap(self.receiver_of(track))
+            self._audio_tap = EncodedFrameTap(receiver)
             if self._recorder is not None:
                 self._audio_tap.add_sink(self._recorder.audio)
             if self._on_audio is not None:
@@ -145,13 +163,15 @@ class StudentPeer(_Peer):
         if self._recorder is not None:
             self._recorder.close()
 
-    def live_track(self) -> ForwardedVideoTrack | None:
-        """A new view of the camera for a watching proctor, or None before the camera arrives."""
-        return None if self._tap is None else self._tap.subscribe()
+    def live_track(self, source: str = "camera") -> ForwardedVideoTrack | None:
+        """A new view of the camera (or with ``source="screen"`` the shared screen) for a watching proctor, or None
+        before that stream arrives."""
+        tap = self.screen_tap if source == "screen" else self._tap
+        return None if tap is None else tap.subscribe()
 
 
 class ViewerPeer(_Peer):
-    """Sends one student's camera to a proctor's browser while the proctor watches live."""
+    """Sends one student's camera or screen to a proctor's browser while the proctor watches live."""
 
     def __init__(self, track: ForwardedVideoTrack) -> None:
         super().__init__()

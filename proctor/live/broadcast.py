@@ -87,6 +87,7 @@ class SessionViewOffer(TypedDict):
 
     type: Literal["session.view_offer"]
     sdp: str
+    source: str  # "camera" or "screen" (proctor.dashboard_protocol.VIEW_SOURCES)
     reply_to: str
 
 

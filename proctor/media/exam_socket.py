@@ -74,18 +74,19 @@ def while_attached(handler: ChannelHandler[Message]) -> ChannelHandler[Message]:
     return attached
 
 
-def _exam_facts(session_id: int) -> tuple[int, float, bool, bool]:
+def _exam_facts(session_id: int) -> tuple[int, float, bool, bool, bool]:
     """The session's exam, its analysis rate, whether the student has a usable reference photo (consent
-    included) and whether the exam listens to the microphone."""
+    included), whether the exam listens to the microphone and whether it watches the shared screen."""
     session = ExamSession.objects.select_related("exam", "student").get(pk=session_id)
     has_reference = enrollment.reference_embedding(session.student) is not None
     policy = session.exam.vision_policy()
-    return session.exam_id, policy.analysis_fps, has_reference, policy.enabled(Kind.SPEECH)
+    screen = policy.enabled(Kind.SCREEN_SHARE_STOPPED)
+    return session.exam_id, policy.analysis_fps, has_reference, policy.enabled(Kind.SPEECH), screen
 
 
 class ExamSessionConsumer(JsonProtocolConsumer):
     schemas = protocol.SCHEMAS
-    max_frame_bytes = protocol.MAX_SDP_BYTES + 1024
+    max_frame_bytes = protocol.MAX_OFFER_BYTES + 1024
 
     session_id: int | None = None
     media_worker_id: int | None = None  # the worker the session is placed on (None: none was live)
@@ -94,6 +95,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     exam_id: int | None = None
     analysis_fps = 2.0  # the exam policy's (sets the analysis grade)
     microphone = True  # the exam policy's: the offer may carry the microphone (proctor.media.sdp)
+    screen = True  # the exam policy's: the offer may carry the shared screen (proctor.media.sdp)
     ended = False
     replaced = False
     offers = 0  # offers sent to the worker; its replies name the one they answer
@@ -127,7 +129,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         self.placing = asyncio.Lock()
         self.session_id = session_id
         facts = await database_sync_to_async(_exam_facts)(session_id)
-        self.exam_id, self.analysis_fps, has_reference, self.microphone = facts
+        self.exam_id, self.analysis_fps, has_reference, self.microphone, self.screen = facts
         await broadcast.to_session(session_id, "replaced", epoch=self.epoch)  # an older tab of this session steps down
         await media_worker.start_embedded()
         async with self.placing:
@@ -270,7 +272,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
         reach the worker costs a database query.
         """
         await OFFER_RATE.take_shared(self.session_id)
-        if (problem := offer_problem(sdp, microphone=self.microphone)) is not None:
+        if (problem := offer_problem(sdp, microphone=self.microphone, screen=self.screen)) is not None:
             raise ProtocolError("bad_sdp", problem)
         if not await database_sync_to_async(_has_consent)(self.session_id):
             raise ProtocolError("consent_required", "biometric consent must be given before the camera is sent")
@@ -302,7 +304,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
     async def on_identity_check(self) -> protocol.IdentityChecking:
         # The message rate; how many checks a session gets is the policy's.
         await IDENTITY_CHECK_RATE.take_shared(self.session_id)
-        _exam, _fps, has_reference, _microphone = await database_sync_to_async(_exam_facts)(self.session_id)
+        _exam, _fps, has_reference, _microphone, _screen = await database_sync_to_async(_exam_facts)(self.session_id)
         if not has_reference:
             raise ProtocolError("no_reference", "give consent and upload or take a reference photo first")
         if not await database_sync_to_async(actions.identity_attempt)(self.session_id):
@@ -441,7 +443,7 @@ class ExamSessionConsumer(JsonProtocolConsumer):
 
     @while_attached
     async def session_view_offer(self, message: broadcast.SessionViewOffer) -> None:
-        await self._to_worker("view_offer", viewer=message["reply_to"], sdp=message["sdp"])
+        await self._to_worker("view_offer", viewer=message["reply_to"], sdp=message["sdp"], source=message["source"])
 
     @while_attached
     async def session_view_close(self, message: broadcast.SessionViewClose) -> None:

@@ -14,10 +14,13 @@ from ..live.browser_events import BROWSER_EVENTS
 from ..live.sessions import ExamTasks, SessionSummary
 from .grades import SenderParameters
 
-MAX_SDP_BYTES = 12_000  # a complete (non-trickle) offer of one camera, or a proctor's recvonly live-view offer
+MAX_SDP_BYTES = 12_000  # a proctor's complete (non-trickle) recvonly live-view offer
+# A student's complete offer: camera, microphone and screen, each section with its ICE candidates (Chromium's
+# three sections with one host candidate are ~9,400 bytes; machines with several interfaces add lines to each).
+MAX_OFFER_BYTES = 16_000
 
 SCHEMAS: dict[str, Schema] = {
-    "offer": {"sdp": Sdp(max_bytes=MAX_SDP_BYTES, media=("video",))},
+    "offer": {"sdp": Sdp(max_bytes=MAX_OFFER_BYTES, media=("video",))},
     "identity.check": {},
     "reference.capture": {},
     "materials": {},

@@ -57,6 +57,10 @@ Message = dict[str, Any]
 RECEIVE_RETRY_SECONDS = 1.0
 PENDING_PER_SESSION = 64  # messages of one session waiting for the worker (see MediaWorker.queue)
 ALWAYS_QUEUED = frozenset({"media.attach", "media.detach"})  # dropping these would leave a peer without an owner
+NOT_CONNECTED = {  # a live view's error by its source, translated by the proctor's dashboard socket
+    "camera": gettext_noop("камера ученика ещё не подключена"),
+    "screen": gettext_noop("ученик не показывает экран"),
+}
 
 
 def _load(session_id: int) -> tuple[int, bool, Any, Policy, float | None]:
@@ -178,11 +182,11 @@ class MediaSession:
         except Exception:
             log.exception("media worker: delivering results of session %s failed", self.session_id)
 
-    async def start_viewer(self, viewer: str, sdp: str) -> None:
-        """A proctor opened this student live: answer their browser's offer with the camera."""
-        track = self.peer.live_track() if self.peer is not None else None
+    async def start_viewer(self, viewer: str, sdp: str, source: str) -> None:
+        """A proctor opened this student live: answer their browser's offer with the camera or the screen."""
+        track = self.peer.live_track(source) if self.peer is not None else None
         if track is None:
-            await self._view_reply(viewer, type="view.error", detail=gettext_noop("камера ученика ещё не подключена"))
+            await self._view_reply(viewer, type="view.error", detail=NOT_CONNECTED[source])
             return
         await self.close_viewer(viewer)
         peer = self.viewers[viewer] = ViewerPeer(track)
@@ -364,7 +368,7 @@ class MediaWorker:
         await record_events(session.session_id, events)
 
     async def media_view_offer(self, session: MediaSession, message: Message) -> None:
-        await session.start_viewer(message["viewer"], message["sdp"])
+        await session.start_viewer(message["viewer"], message["sdp"], message["source"])
 
     async def media_view_close(self, session: MediaSession, message: Message) -> None:
         await session.close_viewer(message["viewer"])

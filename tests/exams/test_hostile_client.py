@@ -22,7 +22,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSession
 from aiortc.mediastreams import MediaStreamTrack
 
 from bench.media import encode_clip
-from proctor.media.protocol import MAX_SDP_BYTES
+from proctor.media.protocol import MAX_OFFER_BYTES
 from tests.exams.helpers import ClipTrack, camera_offer, next_event, open_session, scenario, stream_track
 from tests.support import setups
 from tests.support.client import logged_in, receive_json
@@ -122,7 +122,7 @@ async def test_a_hostile_client_leaves_memory_and_other_students_analysis_unaffe
         # The flood: offers of the largest size allowed, as fast as the socket takes them.
         flood_pc = await camera_offer()
         sdp = flood_pc.localDescription.sdp
-        padding = "a=x-padding:" + "x" * (MAX_SDP_BYTES - len(sdp) - 100) + "\r\n"  # as large as allowed
+        padding = "a=x-padding:" + "x" * (MAX_OFFER_BYTES - len(sdp) - 100) + "\r\n"  # as large as allowed
         offer = json.dumps({"type": "offer", "sdp": sdp + padding})
         for _ in range(FLOOD_OFFERS):
             await sockets["flooder"].send(offer)

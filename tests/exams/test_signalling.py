@@ -53,6 +53,8 @@ async def test_malformed_signalling_and_event_messages_get_error_frames(make_exa
     assert (await error_for(dashboard, {"type": "warn", "session": "1"}))["error"] == "bad_session"
     assert (await error_for(dashboard, {"type": "warn", "session": session_id, "text": "  "}))["error"] == "bad_field"
     assert (await error_for(dashboard, {"type": "view", "session": session_id, "sdp": "x"}))["error"] == "bad_sdp"
+    window = {"type": "view", "session": session_id, "sdp": "v=0\r\n", "source": "window"}
+    assert (await error_for(dashboard, window))["error"] == "bad_field"
     assert (await error_for(dashboard, {"type": "watch", "session": session_id, "on": "yes"}))["error"] == "bad_field"
     assert (await error_for(dashboard, {"type": "watch", "session": session_id + 10_000, "on": True}))[
         "error"

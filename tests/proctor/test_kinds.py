@@ -231,7 +231,14 @@ def test_the_kind_table_lists_exactly_the_registry() -> None:
 def test_the_engine_feeds_each_family_its_way() -> None:
     assert kinds.of_family(Family.VISION) == ("no_face", "multiple_faces", "identity_mismatch", "looking_away")
     assert kinds.of_family(Family.CONNECTION) == ("camera_lost",)
-    assert kinds.state_kinds() == ("tab_hidden", "focus_lost", "fullscreen_exit", "devtools")
+    assert kinds.state_kinds() == (
+        "tab_hidden",
+        "focus_lost",
+        "fullscreen_exit",
+        "devtools",
+        "screen_share_stopped",
+        "second_monitor",
+    )
     assert kinds.instant_kinds() == ("copy_paste",)
     assert kinds.of_family(Family.AUDIO) == ("speech",)
 

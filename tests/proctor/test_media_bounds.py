@@ -42,6 +42,15 @@ def test_an_exam_that_listens_takes_at_most_one_microphone_with_the_camera():
     assert "carries 1 m=audio" in offer_problem(microphone, microphone=True)  # no camera
 
 
+def test_an_exam_that_watches_the_screen_takes_at_most_one_more_video_section():
+    screen = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:2\r\n"
+    microphone = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+    assert offer_problem(CAMERA + microphone + screen, microphone=True, screen=True) is None
+    assert offer_problem(CAMERA, screen=True) is None  # the page always offers it; the policy decides what counts
+    assert "at most 1 more m=video (the screen)" in offer_problem(CAMERA + screen * 2, screen=True)
+    assert "it carries 2 m=video" in offer_problem(CAMERA + screen)  # an exam that does not watch the screen
+
+
 class StuckWorker(worker.MediaWorker):
     """A worker whose handling of a session never finishes: every later message of it waits."""
 

@@ -1,6 +1,7 @@
 // The proctor's live dashboard: one tile per student (thumbnail, status, open violations),
 // a live violation feed, and per-student actions (watch live, admit, warn, end, reopen an ended session). A
 // reference photo the student took from their camera is shown beside the thumbnail until a proctor confirms it.
+// The live view shows the student's camera, or on demand their shared screen (the view's "source").
 import { openSocket } from "./socket.js";
 
 /** Non-trickle ICE: the view offer goes out when gathering completes or after this long. */
@@ -67,6 +68,8 @@ const FEED_LINES = 200;
 
   let viewer = null;
   const liveVideo = document.getElementById("live-video"), livePanel = document.getElementById("live");
+  const liveSource = document.getElementById("live-source");
+  const sourceButtons = { camera: gettext("Показать экран ученика"), screen: gettext("Показать камеру ученика") };
 
   function stopViewer() {
     if (viewer) { viewer.close(); viewer = null; }
@@ -85,8 +88,15 @@ const FEED_LINES = 200;
     if (viewer !== pc) return;
     document.getElementById("live-name").textContent = tile(id).li.querySelector(".tile-name").textContent;
     livePanel.hidden = false;
-    send({ type: "view", session: id, sdp: pc.localDescription.sdp });
+    send({ type: "view", session: id, sdp: pc.localDescription.sdp, source: liveSource.dataset.source });
   }
+
+  // The same student's other stream: a new view (the server sends one stream per view).
+  liveSource.addEventListener("click", () => {
+    liveSource.dataset.source = liveSource.dataset.source === "camera" ? "screen" : "camera";
+    liveSource.textContent = sourceButtons[liveSource.dataset.source];
+    if (watched !== null) startViewer(watched);
+  });
 
   function act(id, action) {
     if (action === "watch") {

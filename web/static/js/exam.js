@@ -3,7 +3,10 @@
 // camera (and the microphone, unless the exam's policy does not listen for speech) goes to the server over WebRTC
 // (aiortc) from the system check until the exam ends. A student without a
 // reference photo asks the server to take it from that stream (reference.capture): nothing is uploaded;
-// browser events (tab hidden, blur, fullscreen exit, copy/paste, devtools) go over the same socket.
+// browser events (tab hidden, blur, fullscreen exit, copy/paste, devtools, screen share, second monitor) go over
+// the same socket. Unless the policy switches screen_share_stopped off, the student also shares the whole screen
+// (a click on a button: getDisplayMedia needs a user gesture), sent as a second video track of the same peer at
+// 1 fps; while it is not shared the page reports screen_share_stopped.
 import { openSocket } from "./socket.js";
 
 /** Non-trickle ICE: the offer goes out when gathering completes or after this long. */
@@ -14,6 +17,10 @@ const MEDIA_RETRY_MS = 1000;
 const OFFER_LIMITED_RETRY_MS = 6000;
 /** Browser chrome wider or taller than this means the developer tools are docked open. */
 const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
+/** The screen's grade: a low rate is enough to see what is open, and costs the student's uplink little. */
+const SCREEN_MAX_WIDTH = 1280, SCREEN_FPS = 1, SCREEN_MAX_BITRATE = 250_000;
+/** How often screen.isExtended is read where the browser has no "change" event for it. */
+const MONITOR_POLL_MS = 5000;
 
 (() => {
   const cfg = JSON.parse(document.getElementById("exam-config").textContent);
@@ -27,6 +34,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
   };
   let socket = null, pc = null, sender = null, stream = null, state = null, ended = false, iceServers = [];
   let grade = null, watchingEvents = false, timerHandle = null, tasksShown = false, capturing = false;
+  let screenTrack = null, screenSender = null, screenReported = null;
 
   function show(step) { for (const s of steps) $(s).hidden = s !== step; document.body.dataset.step = step; }
   function mark(id, ok, text) { const el = $(id); el.dataset.ok = ok ? "1" : "0"; el.classList.toggle("ok", ok); if (text) el.title = text; }
@@ -83,12 +91,87 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
     sender = pc.addTrack(video, stream);
     // The microphone too, unless the exam's policy does not listen (the server refuses an offer with other media).
     if (cfg.microphone) for (const track of stream.getAudioTracks().slice(0, 1)) pc.addTrack(track, stream);
+    // The screen is the offer's second video section (the server tells it from the camera by that order). Its
+    // sender exists from the first offer on, so sharing again later is replaceTrack, with no new offer.
+    if (cfg.screen) {
+      screenSender = pc.addTransceiver(screenTrack || "video", { direction: "sendonly" }).sender;
+      if (screenTrack) limitScreen();
+    }
     await pc.setLocalDescription(await pc.createOffer());
     await window.classroomRtc.iceComplete(pc, ICE_GATHER_TIMEOUT_MS);
     send({ type: "offer", sdp: pc.localDescription.sdp, ref: "offer" });
   }
 
-  function closePeer() { if (pc) { pc.close(); pc = null; sender = null; } }
+  function closePeer() { if (pc) { pc.close(); pc = null; sender = null; screenSender = null; } }
+
+  // The whole screen, asked for on the student's click. A window or a tab shows nothing else: refused, ask again.
+  async function shareScreen() {
+    $("screen-error").textContent = "";
+    let shared;
+    try {
+      shared = await navigator.mediaDevices.getDisplayMedia({
+        video: { displaySurface: "monitor", width: { max: SCREEN_MAX_WIDTH }, frameRate: { max: SCREEN_FPS } },
+        audio: false, monitorTypeSurfaces: "include", surfaceSwitching: "exclude", selfBrowserSurface: "exclude",
+      });
+    } catch (error) {
+      $("screen-error").textContent = interpolate(gettext("Доступ к экрану не дан (%(error)s). Нажмите «Показать экран» и выберите весь экран."),
+        { error: error.name }, true);
+      return screenStopped();
+    }
+    const track = shared.getVideoTracks()[0];
+    if (track.getSettings().displaySurface !== "monitor") {
+      track.stop();
+      $("screen-error").textContent = gettext("Выбрано окно или вкладка. Нажмите «Показать экран» ещё раз и выберите весь экран.");
+      return screenStopped();
+    }
+    if (screenTrack) screenTrack.stop();
+    screenTrack = track;
+    track.contentHint = "detail";
+    track.addEventListener("ended", () => { if (screenTrack === track) { screenTrack = null; screenStopped(); } });
+    if (screenSender) { await screenSender.replaceTrack(track); limitScreen(); }
+    mark("check-screen", true);
+    $("screen-button").hidden = true;
+    reportScreen(true);
+  }
+
+  function screenStopped() {
+    mark("check-screen", false);
+    $("screen-button").hidden = false;
+    if (screenSender) screenSender.replaceTrack(null);
+    reportScreen(false);
+  }
+
+  // screen_share_stopped is open while the screen is not shared: reported from the start of the attempt on, and
+  // only on a change.
+  function reportScreen(shared) {
+    if (!watchingEvents || screenReported === shared) return;
+    screenReported = shared;
+    send({ type: "browser_event", event: shared ? "screen_share_started" : "screen_share_stopped" });
+  }
+
+  // 1 fps at most 1280 px wide and a low bitrate, whatever size the screen is.
+  async function limitScreen() {
+    const width = screenTrack.getSettings().width || SCREEN_MAX_WIDTH;
+    const params = screenSender.getParameters();
+    if (!params.encodings || !params.encodings.length) params.encodings = [{}];
+    Object.assign(params.encodings[0], { scaleResolutionDownBy: Math.max(1, width / SCREEN_MAX_WIDTH),
+      maxFramerate: SCREEN_FPS, maxBitrate: SCREEN_MAX_BITRATE });
+    await screenSender.setParameters(params).catch(() => {});  // before negotiation: applied with the next call
+  }
+
+  // The Window Management API's screen.isExtended; a browser without it reports nothing (unknown, not "one").
+  function watchMonitors(event) {
+    if (!("isExtended" in window.screen)) return;
+    let extended = false;  // nothing is reported until a second monitor is seen
+    const check = () => {
+      if (window.screen.isExtended === extended) return;
+      extended = window.screen.isExtended;
+      event(extended ? "second_monitor" : "single_monitor");
+    };
+    window.screen.addEventListener("change", check);  // where the browser fires it on a monitor added or removed
+    setInterval(check, MONITOR_POLL_MS);
+    check();
+  }
 
   // Test and diagnostics helper: what the camera sender is sending now.
   window.examSentVideo = async () => {
@@ -123,7 +206,10 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
         setState(msg);
         break;
       case "answer":
-        pc.setRemoteDescription({ type: "answer", sdp: msg.sdp }).then(() => applyGrade("analysis", grade));
+        pc.setRemoteDescription({ type: "answer", sdp: msg.sdp }).then(() => {
+          if (screenTrack && screenSender) limitScreen();
+          return applyGrade("analysis", grade);
+        });
         break;
       case "media.ok":
         mark("check-stream", true);
@@ -233,6 +319,7 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
   });
   $("identity-retry").addEventListener("click", () => { send({ type: "identity.check" }); });
   $("check-retry").addEventListener("click", systemCheck);
+  if (cfg.screen) $("screen-button").addEventListener("click", shareScreen);
   $("submit-button").addEventListener("click", () => {
     if (confirm(gettext("Сдать экзамен? Вернуться к нему будет нельзя."))) send({ type: "submit" });
   });
@@ -295,12 +382,15 @@ const DEVTOOLS_WIDTH_PX = 200, DEVTOOLS_HEIGHT_PX = 250;
       if (open && !devtoolsReported) { devtoolsReported = true; event("devtools_open"); }
     };
     window.addEventListener("resize", devtools);
+    if (cfg.screen && !screenTrack) reportScreen(false);
+    if (cfg.second_monitor) watchMonitors(event);
   }
 
   function finish(reason) {
     ended = true; clearInterval(timerHandle);
     closePeer();
     if (stream) stream.getTracks().forEach((t) => t.stop());
+    if (screenTrack) { const track = screenTrack; screenTrack = null; track.stop(); }
     $("ended-reason").textContent = endReasons[reason] || "";
     document.body.dataset.ended = reason || "ended";
     show("step-ended");
