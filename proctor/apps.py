@@ -23,6 +23,8 @@ class ProctorConfig(AppConfig):
             RECORDING_DIR,
             lambda: [
                 *RecordingPiece.objects.values_list("path", flat=True),
+                *RecordingPiece.objects.exclude(screen_path="").values_list("screen_path", flat=True),
                 *AttemptRecording.objects.values_list("path", flat=True),
+                *AttemptRecording.objects.exclude(screen_path="").values_list("screen_path", flat=True),
             ],
         )

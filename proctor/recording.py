@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from rtc.recording import PieceWriter
+from rtc.recording import PieceRecorder
 from rtc.recording_mux import Piece, join, waveform
 from server.accounts import audit
 from server.retention import retention_period
@@ -37,59 +37,81 @@ log = logging.getLogger(__name__)
 WAVEFORM_STEP = 0.1  # seconds per waveform value
 
 
-def start_piece(session_id: int, clock: Callable[[], float] = time.monotonic) -> tuple[int, PieceWriter]:
-    """A new piece of the session's recording: its row (made first, so a crash never hides the file) and writer
-    (``clock``: when frames arrive, see :class:`rtc.recording.PieceWriter`)."""
-    name = recording_name(session_id)
-    piece = RecordingPiece.objects.create(session_id=session_id, started_at=timezone.now(), path=name)
-    return piece.pk, PieceWriter(Path(settings.MEDIA_ROOT) / name, clock)
+def start_piece(session_id: int, clock: Callable[[], float] = time.monotonic) -> tuple[int, PieceRecorder]:
+    """A new piece of the session's recording: its row (made first, so a crash never hides the files) and its
+    recorder (``clock``: when frames arrive, see :class:`rtc.recording.PieceWriter`)."""
+    name, screen_name = recording_name(session_id), recording_name(session_id)
+    piece = RecordingPiece.objects.create(
+        session_id=session_id, started_at=timezone.now(), path=name, screen_path=screen_name
+    )
+    media = Path(settings.MEDIA_ROOT)
+    return piece.pk, PieceRecorder(media / name, media / screen_name, clock)
 
 
 def piece_closed(piece_id: int, size: int) -> None:
     RecordingPiece.objects.filter(pk=piece_id).update(size_bytes=size)
 
 
-def _recorded(session: ExamSession) -> list[tuple[RecordingPiece, Path]]:
-    """The session's pieces that have a file (a peer that never sent a keyframe has none), in order."""
-    found = [(piece, stored_path(piece.path)) for piece in session.recording_pieces.all()]
-    return [(piece, path) for piece, path in found if path is not None and path.stat().st_size > 0]
+def _recorded(session: ExamSession) -> list[tuple[RecordingPiece, Path, Path | None]]:
+    """The session's pieces that have a camera file (a peer that never sent a keyframe has none), in order, each
+    with its screen file if the student shared the screen during it."""
+    found = [(piece, _written(piece.path), _written(piece.screen_path)) for piece in session.recording_pieces.all()]
+    return [(piece, path, screen) for piece, path, screen in found if path is not None]
+
+
+def _written(relative: str) -> Path | None:
+    path = stored_path(relative)
+    return path if path is not None and path.stat().st_size > 0 else None
 
 
 def joined(session: ExamSession) -> AttemptRecording | None:
     """The attempt's recording, joined again if its pieces changed since; None if nothing was recorded.
 
-    Two requests joining at once each write a file; the row keeps the last, the other is an orphan for
-    ``purge_orphan_files``.
+    The camera pieces are joined into one file and the screen pieces into another, both with time 0 at the
+    first piece's start. Two requests joining at once each write files; the row keeps the last, the others are
+    orphans for ``purge_orphan_files``.
     """
     pieces = _recorded(session)
     if not pieces:
         return None
-    fingerprint = [[piece.path, path.stat().st_size] for piece, path in pieces]
+    fingerprint = [
+        [relative, path.stat().st_size]
+        for piece, camera, screen in pieces
+        for relative, path in ((piece.path, camera), (piece.screen_path, screen))
+        if path
+    ]
     current = AttemptRecording.objects.filter(session=session).first()
     if current is not None and current.joined_from == fingerprint and stored_path(current.path) is not None:
         return current
     start = pieces[0][0].started_at
+    offsets = [(piece.started_at - start).total_seconds() for piece, _, _ in pieces]
     name = recording_name(session.pk)
     target = Path(settings.MEDIA_ROOT) / name
-    offsets = [Piece(path, (piece.started_at - start).total_seconds()) for piece, path in pieces]
-    duration = join(offsets, target)
+    duration = join([Piece(camera, offset) for (_, camera, _), offset in zip(pieces, offsets, strict=True)], target)
+    screens = [Piece(screen, offset) for (_, _, screen), offset in zip(pieces, offsets, strict=True) if screen]
+    screen_name = recording_name(session.pk) if screens else ""
+    if screens:
+        join(screens, Path(settings.MEDIA_ROOT) / screen_name)
     fields = {
         "started_at": start,
         "duration": duration,
         "path": name,
+        "screen_path": screen_name,
         "size_bytes": target.stat().st_size,
         "waveform": waveform(target, WAVEFORM_STEP),
         "joined_from": fingerprint,
     }
     with transaction.atomic():
         recording, _ = AttemptRecording.objects.update_or_create(session=session, defaults=fields)
-    if current is not None and current.path != name and (old := stored_path(current.path)) is not None:
-        old.unlink(missing_ok=True)
+    if current is not None:
+        for old in {current.path, current.screen_path} - {name, screen_name}:
+            if (stale := stored_path(old)) is not None:
+                stale.unlink(missing_ok=True)
     log.info("recording of session %s joined: %s pieces, %.0f s", session.pk, len(pieces), duration)
     return recording
 
 
-def manifest(recording: AttemptRecording | None, camera_url: str) -> dict:
+def manifest(recording: AttemptRecording | None, camera_url: str, screen_url: str) -> dict:
     """What the review player reads (docs/proctoring.md, "Recording"): times in seconds from ``started_at``."""
     if recording is None:
         return {"started_at": None, "duration": 0.0, "camera": None, "screen": None, "waveform": []}
@@ -97,7 +119,7 @@ def manifest(recording: AttemptRecording | None, camera_url: str) -> dict:
         "started_at": recording.started_at.isoformat(),
         "duration": round(recording.duration, 3),
         "camera": camera_url,
-        "screen": None,  # the shared screen's track, once it is recorded
+        "screen": screen_url if recording.screen_path else None,
         "waveform": recording.waveform,
     }
 
@@ -127,5 +149,6 @@ def purge_recordings(now: datetime | None = None, dry_run: bool = False) -> int:
 
 def held(session: ExamSession) -> dict:
     """What is held of the session's recording, for the student's export (the file itself by reference)."""
-    paths = [path for path in (stored_path(piece.path) for piece in session.recording_pieces.all()) if path]
-    return {"pieces": len(paths), "bytes": sum(path.stat().st_size for path in paths)}
+    pieces = [piece for piece in session.recording_pieces.all() if stored_path(piece.path)]
+    paths = [path for piece in pieces for path in (stored_path(piece.path), stored_path(piece.screen_path)) if path]
+    return {"pieces": len(pieces), "bytes": sum(path.stat().st_size for path in paths)}

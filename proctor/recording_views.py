@@ -31,8 +31,8 @@ def recording_manifest(request: AuthenticatedHttpRequest, session_id: int) -> Js
     """``{"started_at", "duration", "camera", "screen", "waveform"}`` (docs/proctoring.md, "Recording")."""
     session = _session(request, session_id)
     joined = recording.joined(session)
-    camera_url = reverse("proctor:recording_file", args=[session.pk])
-    response = JsonResponse(recording.manifest(joined, camera_url))
+    urls = (reverse(f"proctor:recording_{track}", args=[session.pk]) for track in ("file", "screen"))
+    response = JsonResponse(recording.manifest(joined, *urls))
     response["Cache-Control"] = "private, no-store"
     return response
 
@@ -44,9 +44,19 @@ def recording_file(request: AuthenticatedHttpRequest, session_id: int) -> HttpRe
     The file as last joined (by the manifest, which the player reads first), so a player's range requests all
     read one file even while a running attempt's pieces grow; joined here only if it never was.
     """
+    return _joined_file(request, session_id, "path")
+
+
+@login_required
+def recording_screen(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponseBase:
+    """The attempt's shared screen (VP8 as received, about 1 fps) on the same time 0 as :func:`recording_file`."""
+    return _joined_file(request, session_id, "screen_path")
+
+
+def _joined_file(request: AuthenticatedHttpRequest, session_id: int, field: str) -> HttpResponseBase:
     session = _session(request, session_id)
     joined = AttemptRecording.objects.filter(session=session).first() or recording.joined(session)
-    path = stored_path(joined.path) if joined is not None else None
+    path = stored_path(getattr(joined, field)) if joined is not None else None
     if path is None:
         raise Http404
     return ranged_file_response(request, path, WEBM)

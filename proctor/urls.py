@@ -24,6 +24,7 @@ urlpatterns: list = [
     path("sessions/<int:session_id>/verdict/", exam_views.set_verdict, name="verdict"),
     path("sessions/<int:session_id>/recording.json", recording_views.recording_manifest, name="recording_manifest"),
     path("sessions/<int:session_id>/recording.webm", recording_views.recording_file, name="recording_file"),
+    path("sessions/<int:session_id>/screen.webm", recording_views.recording_screen, name="recording_screen"),
     path("episodes/<int:episode_id>/review/", exam_views.review_episode, name="review_episode"),
     path("episodes/<int:episode_id>/comment/", exam_views.student_comment, name="student_comment"),
     path("evidence/<str:token>/", exam_views.evidence, name="evidence"),

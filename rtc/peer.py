@@ -28,7 +28,7 @@ from django.conf import settings
 
 from .bounds import bound_track
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
-from .recording import PieceWriter
+from .recording import PieceRecorder
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +93,8 @@ class StudentPeer(_Peer):
     The two are told apart by their transceivers, in the offer's section order, never by track ids.
 
     Watching proctors get the camera's or the screen's encoded frames as received (:meth:`live_track`): no
-    second decode, no re-encode (:mod:`rtc.forwarding`). With a ``recorder``, the camera's and the microphone's
-    encoded frames are copied into it as well (:mod:`rtc.recording`), and it is closed with the peer.
+    second decode, no re-encode (:mod:`rtc.forwarding`). With a ``recorder``, the camera's, the microphone's and
+    the screen's encoded frames are copied into it as well (:mod:`rtc.recording`), and it is closed with the peer.
     """
 
     def __init__(
@@ -102,7 +102,7 @@ class StudentPeer(_Peer):
         on_frame: Callable[[Any], None],
         on_state: Callable[[str], None],
         on_audio: Callable[[Any], None] | None = None,
-        recorder: PieceWriter | None = None,
+        recorder: PieceRecorder | None = None,
     ) -> None:
         super().__init__()
         self._on_frame = on_frame
@@ -135,14 +135,16 @@ class StudentPeer(_Peer):
         if receiver is self._camera.receiver and self._tap is None:
             self._tap = EncodedFrameTap(receiver)
             if self._recorder is not None:
-                self._tap.add_sink(self._recorder.video)
+                self._tap.add_sink(self._recorder.camera.video)
             self._readers.append(asyncio.ensure_future(self._read(track)))
         elif self._screen is not None and receiver is self._screen.receiver and self.screen_tap is None:
             self.screen_tap = EncodedFrameTap(receiver)  # decoded frames are left to rtc.bounds: none is read
+            if self._recorder is not None:
+                self.screen_tap.add_sink(self._recorder.screen.video)
         elif track.kind == "audio" and self._audio_tap is None:
             self._audio_tap = EncodedFrameTap(receiver)
             if self._recorder is not None:
-                self._audio_tap.add_sink(self._recorder.audio)
+                self._audio_tap.add_sink(self._recorder.camera.audio)
             if self._on_audio is not None:
                 self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
 

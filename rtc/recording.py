@@ -76,10 +76,17 @@ class _Clock:
 class PieceWriter:
     """One WebM piece: the camera's VP8 frames and the microphone's Opus frames as they arrive (event loop)."""
 
-    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        path: Path,
+        clock: Callable[[], float] = time.monotonic,
+        started: float | None = None,
+        with_audio: bool = True,
+    ) -> None:
         self.path = path
         self._clock = clock  # seconds; when frames arrive (a replay in tests gives each frame's media time)
-        self._started = clock()
+        self._started = clock() if started is None else started  # time 0 of the piece, on ``clock``
+        self._with_audio = with_audio
         self._container: av.container.OutputContainer | None = None
         self._streams: dict[str, av.stream.Stream] = {}  # by kind, once the container is open
         self._clocks = {"video": _Clock(VIDEO_CLOCK), "audio": _Clock(AUDIO_CLOCK)}
@@ -99,10 +106,12 @@ class PieceWriter:
         video = container.add_stream("libvpx")
         video.width, video.height = vp8_size(keyframe)
         video.time_base = MS
-        audio = container.add_stream("libopus", rate=AUDIO_CLOCK, layout="stereo")
-        audio.codec_context.extradata = OPUS_HEAD
-        audio.time_base = MS
-        self._container, self._streams = container, {"video": video, "audio": audio}
+        self._container, self._streams = container, {"video": video}
+        if self._with_audio:
+            audio = container.add_stream("libopus", rate=AUDIO_CLOCK, layout="stereo")
+            audio.codec_context.extradata = OPUS_HEAD
+            audio.time_base = MS
+            self._streams["audio"] = audio
 
     def video(self, frame: JitterFrame) -> None:
         """A sink for the camera's tap."""
@@ -148,3 +157,21 @@ class PieceWriter:
     @property
     def size(self) -> int:
         return self.path.stat().st_size if self.path.exists() else 0
+
+
+class PieceRecorder:
+    """One peer life of an attempt: the camera with the microphone in one piece, the shared screen (video only) in
+    another, both on one clock from one time 0, so the screen lines up with the camera when they are joined."""
+
+    def __init__(self, camera_path: Path, screen_path: Path, clock: Callable[[], float] = time.monotonic) -> None:
+        started = clock()
+        self.camera = PieceWriter(camera_path, clock, started)
+        self.screen = PieceWriter(screen_path, clock, started, with_audio=False)
+
+    def close(self) -> None:
+        self.camera.close()
+        self.screen.close()
+
+    @property
+    def size(self) -> int:
+        return self.camera.size + self.screen.size

@@ -34,7 +34,7 @@ from django.utils.translation import gettext_noop
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from rtc.peer import StudentPeer, ViewerPeer, close_all_peers
-from rtc.recording import PieceWriter
+from rtc.recording import PieceRecorder
 from server.aio import PerLoop, spawn
 from server.ws import ProtocolError
 
@@ -125,7 +125,7 @@ class MediaSession:
         self.viewers: dict[str, ViewerPeer] = {}  # proctor dashboard channel -> peer sending the camera live
         self.media_reported = False
         self.latest_frame: Any = None  # the newest decoded camera frame (one, replaced): a reference photo source
-        self.piece: tuple[int, PieceWriter] | None = None  # the peer's piece of the recording (proctor.recording)
+        self.piece: tuple[int, PieceRecorder] | None = None  # the peer's piece of the recording (proctor.recording)
 
     async def reply(self, message: Message) -> None:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from pathlib import Path
 
@@ -37,7 +38,8 @@ class RecordingPiece(models.Model):
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="recording_pieces")
     started_at = models.DateTimeField()  # wall clock of the piece's time 0
-    path = models.CharField(max_length=200)  # under MEDIA_ROOT
+    path = models.CharField(max_length=200)  # under MEDIA_ROOT: the camera and the microphone
+    screen_path = models.CharField(max_length=200, blank=True)  # the shared screen, on the same time 0 (no file: none)
     size_bytes = models.PositiveBigIntegerField(default=0)  # when the piece was closed; 0 while written or cut
 
     class Meta:
@@ -53,7 +55,8 @@ class AttemptRecording(models.Model):
     session = models.OneToOneField(ExamSession, on_delete=models.CASCADE, related_name="recording")
     started_at = models.DateTimeField()  # time 0 of the file: the first piece's start
     duration = models.FloatField()  # seconds
-    path = models.CharField(max_length=200)  # under MEDIA_ROOT
+    path = models.CharField(max_length=200)  # under MEDIA_ROOT: the camera and the microphone
+    screen_path = models.CharField(max_length=200, blank=True)  # the shared screen on the same time 0; "" if never
     size_bytes = models.PositiveBigIntegerField()
     waveform = models.JSONField(default=list)  # the microphone's peak level (0..1) per 100 ms
     joined_from = models.JSONField(default=list)  # [[piece path, bytes], ...] joined: a change means join again
@@ -67,7 +70,7 @@ class AttemptRecording(models.Model):
 def _delete_recording_file(
     sender: type[models.Model], instance: RecordingPiece | AttemptRecording, **kwargs: object
 ) -> None:
-    """The file goes with its row (a deleted session, the retention purge), after the commit."""
-    path = stored_path(instance.path)
-    if path is not None:
-        transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    """The files go with their row (a deleted session, the retention purge), after the commit."""
+    for path in (stored_path(instance.path), stored_path(instance.screen_path)):
+        if path is not None:
+            transaction.on_commit(functools.partial(path.unlink, missing_ok=True))

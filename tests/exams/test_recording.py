@@ -17,7 +17,7 @@ from bench.media import camera, voice
 from proctor import recording
 from proctor.models import AttemptRecording, ExamSession, RecordingPiece
 from tests.exams.helpers import record_attempt
-from tests.exams.test_recording_pieces import MediaTime, encoded_frames, feed
+from tests.exams.test_recording_pieces import MediaTime, encoded_frames, feed, later
 from tests.support import setups
 from tests.support.client import Session, logged_in
 
@@ -72,14 +72,23 @@ async def test_an_attempt_streamed_through_the_worker_is_recorded_and_served_to_
     assert (await asyncio.to_thread(own.get, manifest_url))[0] == 404
 
 
-def record_piece(session: ExamSession, folder: Path, seconds: float = 2, started_ago: timedelta | None = None) -> int:
+def record_piece(
+    session: ExamSession,
+    folder: Path,
+    seconds: float = 2,
+    started_ago: timedelta | None = None,
+    screen_from: float | None = None,
+) -> int:
     """A piece written by the recorder as the worker does (its row first), optionally back-dated."""
     clock = MediaTime()
-    piece_id, writer = recording.start_piece(session.pk, clock)
+    piece_id, recorder = recording.start_piece(session.pk, clock)
     sources = camera(folder / "c.webm", seconds, fps=5), voice(folder / "v.ogg", seconds, 440)
-    feed(writer, clock, encoded_frames(*sources))
-    writer.close()
-    recording.piece_closed(piece_id, writer.size)
+    feed(recorder.camera, clock, encoded_frames(*sources))
+    if screen_from is not None:  # the screen shared from this second on, at 1 fps
+        screen = encoded_frames(camera(folder / "s.webm", seconds - screen_from, fps=1, width=1280, height=720))
+        feed(recorder.screen, clock, [(kind, later(frame, screen_from)) for kind, frame in screen])
+    recorder.close()
+    recording.piece_closed(piece_id, recorder.size)
     if started_ago is not None:
         RecordingPiece.objects.filter(pk=piece_id).update(started_at=timezone.now() - started_ago)
     return piece_id
@@ -181,3 +190,31 @@ def test_the_consent_says_what_is_recorded_and_for_how_long_in_both_languages(wo
     page = english.get("/proctor/consent/").content.decode()
     assert "recorded on the server from login to logout: the camera image, the microphone sound and the screen" in page
     assert "kept for the evidence retention period and deleted with the session" in page
+
+
+def test_the_shared_screen_is_joined_into_its_own_file_on_the_camera_s_time_0(world, client_for, tmp_path):
+    session = world["session"]
+    manifest_url, _ = urls(session.pk)
+    screen_url = f"/proctor/sessions/{session.pk}/screen.webm"
+    proctor = client_for(world["users"]["proctor"])
+    record_piece(session, tmp_path, 4, screen_from=1.5)
+    manifest = proctor.get(manifest_url).json()
+    assert manifest["screen"] == screen_url
+    response = proctor.get(screen_url, HTTP_RANGE="bytes=0-")
+    assert (response.status_code, response["Content-Type"]) == (206, "video/webm")
+    (tmp_path / "screen.webm").write_bytes(b"".join(response.streaming_content))
+    with av.open(str(tmp_path / "screen.webm")) as container:
+        assert [(s.type, s.codec_context.name) for s in container.streams] == [("video", "vp8")]
+        assert (container.streams.video[0].codec_context.width, container.streams.video[0].codec_context.height) == (
+            1280,
+            720,
+        )
+        times = [float(p.pts * p.time_base) for p in container.demux(video=0) if p.pts is not None and p.size]
+    assert 1.4 <= times[0] <= 1.6  # shared 1.5 s into the piece: the same moment as on the camera's file
+    assert len(times) == 2  # 1 fps for the 2.5 s shared
+    assert client_for(world["users"]["proctor2"]).get(screen_url).status_code == 404
+
+    other = ExamSession.objects.create(exam=world["exam"], student=world["users"]["student2"])
+    record_piece(other, tmp_path)  # never shared: no screen
+    assert proctor.get(urls(other.pk)[0]).json()["screen"] is None
+    assert proctor.get(f"/proctor/sessions/{other.pk}/screen.webm").status_code == 404

@@ -39,6 +39,11 @@ def feed(writer: PieceWriter, clock: MediaTime, frames: list[tuple[str, JitterFr
         (writer.video if kind == "video" else writer.audio)(frame)
 
 
+def later(frame: JitterFrame, seconds: float) -> JitterFrame:
+    """``frame`` sent ``seconds`` later (a video frame: 90 kHz RTP clock)."""
+    return JitterFrame(frame.data, frame.timestamp + round(seconds * CLOCK_RATES["video"]))
+
+
 def encoded_frames(video: Path, audio: Path | None = None) -> list[tuple[str, JitterFrame]]:
     """The files' packets as the receivers reassemble them (RTP clocks: 90 kHz video, 48 kHz audio), in time order."""
     frames: list[tuple[float, str, JitterFrame]] = []
