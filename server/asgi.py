@@ -11,7 +11,7 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
 
-from server import memory_trace  # noqa: E402
+from server import memory_trace
 
 memory_trace.install_from_environment()  # opt-in heap growth report for soaks (MEMORY_TRACE_DIR)
 

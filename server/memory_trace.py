@@ -2,10 +2,12 @@
 
 With ``MEMORY_TRACE_DIR=/some/folder`` in its environment, daphne (server/asgi.py) starts ``tracemalloc`` and a
 daemon thread that, every ``MEMORY_TRACE_SECONDS`` (default 60), appends to ``memory-<pid>.txt`` in that folder
-(the cluster passes both variables through to its daphnes) the allocation sites that
-grew most since the first snapshot (grouped by traceback, ``MEMORY_TRACE_FRAMES`` deep, default 2: 8 frames slowed a daphne under 150 sockets into a reconnect storm) and the object
-types whose live count grew most. The first snapshot is taken one interval after the start, so the warm-up of
-imports and caches is not counted. Tracing costs CPU and memory: it is for soaks, never for production.
+the allocation sites that grew most since the first snapshot (grouped by traceback, ``MEMORY_TRACE_FRAMES`` deep,
+default 2) and the object types whose live count grew most. The first snapshot is taken one interval after the
+start, so imports and the connect burst are not counted. The cluster passes the three variables through to its
+daphnes. Tracing costs CPU and memory (8 frames slowed a daphne with 150 sockets into a reconnect storm, and the
+kept snapshots double its heap): it is for finding a grower in a soak, never for production or for the soak's
+growth figures.
 """
 
 from __future__ import annotations
