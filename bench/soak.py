@@ -58,10 +58,11 @@ class Usage:
     pss_kb: int  # proportional: shared memory split between the processes that map it, so the sum is the real total
     anon_kb: int
     open_files: int
+    processes: int  # PostgreSQL's backends come and go (connections live DB_CONN_MAX_AGE): sums move with their number
 
 
 def usage(pid: int) -> Usage:
-    rss = pss = anon = files = 0
+    rss = pss = anon = files = processes = 0
     for member in process_tree(pid):
         try:
             status = kilobytes(Path(f"/proc/{member}/status").read_text())
@@ -70,7 +71,8 @@ def usage(pid: int) -> Usage:
         except OSError:
             continue  # ended meanwhile
         rss, pss, anon = rss + status.get("VmRSS", 0), pss + rollup.get("Pss", 0), anon + status.get("RssAnon", 0)
-    return Usage(rss, pss, anon, files)
+        processes += 1
+    return Usage(rss, pss, anon, files, processes)
 
 
 def kilobytes(text: str) -> dict[str, int]:
@@ -159,7 +161,7 @@ async def run(args: argparse.Namespace) -> None:
     print(f"\nper service, after {args.warm_up:.0f} s of warm-up and {minutes:.1f} minutes later:")
     print(
         "| service | RSS start → end (MB) | growth | PSS start → end (MB) | growth | anonymous start → end (MB) "
-        "| growth | open files start → end |\n|---|---|---|---|---|---|---|---|"
+        "| growth | open files start → end | processes start → end |\n|---|---|---|---|---|---|---|---|---|"
     )
     for name in WATCHED:
         a, b = first[name], last[name]
@@ -167,7 +169,7 @@ async def run(args: argparse.Namespace) -> None:
             f"| {name} | {a.rss_kb / 1024:.1f} → {b.rss_kb / 1024:.1f} | {growth(a.rss_kb, b.rss_kb):+.1f} % "
             f"| {a.pss_kb / 1024:.1f} → {b.pss_kb / 1024:.1f} | {growth(a.pss_kb, b.pss_kb):+.1f} % "
             f"| {a.anon_kb / 1024:.1f} → {b.anon_kb / 1024:.1f} | {growth(a.anon_kb, b.anon_kb):+.1f} % "
-            f"| {a.open_files} → {b.open_files} |"
+            f"| {a.open_files} → {b.open_files} | {a.processes} → {b.processes} |"
         )
     print(
         f"\nchat: {lost} lost, {dup} duplicated, {reordered} out of order; error frames and client troubles: "

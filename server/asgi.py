@@ -10,6 +10,11 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "server.settings")
+
+from server import memory_trace
+
+memory_trace.install_from_environment()  # opt-in heap growth report for soaks (MEMORY_TRACE_DIR)
+
 django_asgi_app = get_asgi_application()
 
 from server.startup import refuse_unsafe_production_start  # noqa: E402

@@ -20,7 +20,11 @@ MAX_TEXT_CHARS = 20_000
 
 _MAX_MASKED_CHARS = 40
 _MAX_MASK_RUNS = 4
-_CACHED_WORDS = 1 << 16
+# Words analysed lately, per cache (two). Chat texts carry many words seen once (numbers, times, names), so a full
+# cache is the steady state of a long-running daphne: 65,536 entries per cache held 21 MB of its 110 MB heap and
+# filled at the soak's ~0.35 MB a minute (docs/reliability.md, "Soak"); 4,096 hold ~1.3 MB and still keep the
+# common words of a conversation.
+_CACHED_WORDS = 1 << 12
 _FILLERS_BEFORE = 3
 
 YOU, THEY, PERSON, FILLER, TAIL, EMPHATIC, SELF = "you", "they", "person", "filler", "tail", "emphatic", "self"

@@ -37,7 +37,9 @@ TURN_PORT = 3478
 EDGE_PORT = 80  # nginx passes Host without a port, so Django's Origin check needs the default one
 DATABASE = "classroom"
 UNPRIVILEGED_FOLDERS = ("pg", "nginx-temp")  # see Layout.unprivileged
-PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "MODELS_CACHE_DIR")  # from the caller's environment
+# from the caller's environment (MEMORY_TRACE_*: server/memory_trace.py, for soaks)
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "MODELS_CACHE_DIR", "MEMORY_TRACE_DIR", "MEMORY_TRACE_FRAMES",
+                  "MEMORY_TRACE_SECONDS")  # fmt: skip
 
 
 STORES, APPS, EDGE = 0, 1, 2  # the start order: what the application needs, the application, the way in

@@ -6,13 +6,14 @@ import dataclasses
 import re
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from bench.moderation import load_labelled, naive_blacklist, score
 from chat.moderation import INSULT, MAX_TEXT_CHARS, OBSCENE, TOO_LONG, Verdict, check, lexicon
-from chat.moderation.matcher import analyse
+from chat.moderation.matcher import analyse, clear_caches
 from chat.moderation.normalise import collapse, fold
 
 REPO = Path(__file__).resolve().parents[2]
@@ -263,6 +264,22 @@ def test_a_masked_targeted_word_is_an_insult() -> None:
     assert check("What a dick").category == INSULT
     assert check("Moby Dick").ok
     assert blocked_as("d*ck") == INSULT
+
+
+def test_a_stream_of_new_words_keeps_the_filter_caches_small() -> None:
+    """Chat texts bring words never seen again (counters, times): a long-running daphne checks hundreds of
+    thousands of them, and what the caches keep must level off at a small size (the soak saw it grow 21 MB)."""
+    clear_caches()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n in range(20_000):
+            check(f"проверка c{n % 300} {n} {1_765_000_000 + n / 10:.3f}")
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+        clear_caches()
+    assert held < 3_000_000
 
 
 def test_importing_the_filter_does_not_import_django() -> None:
