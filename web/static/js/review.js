@@ -6,7 +6,8 @@
   if (!items.length) return;
   let current = -1; // nothing chosen yet: J chooses the first
   const focus = (i) => { current = Math.max(0, Math.min(items.length - 1, i)); items[current].focus(); };
-  async function decide(item, decision) {
+  async function decide(index, decision) {
+    const item = items[index];
     const form = item.querySelector(".review-form");
     const body = new FormData(form);
     body.set("decision", decision);
@@ -16,15 +17,15 @@
     if (result.ok) {
       item.dataset.review = result.review;
       item.querySelector(".review-state").textContent = decision === "confirmed" ? gettext("подтверждён") : gettext("отклонён");
-      focus(current + 1);
+      focus(index + 1);
     }
   }
   document.addEventListener("keydown", (e) => {
     if (e.target.matches("input, textarea, select") || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.code === "KeyJ") focus(current + 1);
     else if (e.code === "KeyK") focus(current - 1);
-    else if (e.code === "KeyC") decide(items[current], "confirmed");
-    else if (e.code === "KeyD") decide(items[current], "dismissed");
+    else if (e.code === "KeyC") decide(Math.max(current, 0), "confirmed"); // none chosen yet: the first
+    else if (e.code === "KeyD") decide(Math.max(current, 0), "dismissed");
     else return;
     e.preventDefault();
   });
