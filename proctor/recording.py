@@ -8,7 +8,10 @@ The pieces are joined into one WebM on the attempt's timeline (gaps where no pee
 the recording (:func:`joined`): nothing has to run at the end of the attempt, which a crash could skip, and a
 piece added later (a reconnect after a review request) is joined the next time. The join copies packets (no
 decoding but the microphone's, for the waveform): per recorded hour ~1.2 s of CPU for the join and ~4.6 s for
-the waveform (docs/benchmarks.md), spent once per change of the pieces.
+the waveform (docs/benchmarks.md), spent once per change of the pieces. While the attempt runs its pieces change
+all the time, so there a request joins again only if the last join is :data:`REJOIN_AFTER` old (one request
+claims it; the others get the last join): reloading a live session's review page, or a client looping on the
+manifest, costs one join per interval, not one per request.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -35,6 +38,7 @@ from .models.recordings import recording_name, stored_path
 log = logging.getLogger(__name__)
 
 WAVEFORM_STEP = 0.1  # seconds per waveform value
+REJOIN_AFTER = timedelta(seconds=30)  # a running attempt's recording is joined again at most this often
 
 
 def start_piece(session_id: int, clock: Callable[[], float] = time.monotonic) -> tuple[int, PieceRecorder]:
@@ -81,8 +85,9 @@ def joined(session: ExamSession) -> AttemptRecording | None:
         if path
     ]
     current = AttemptRecording.objects.filter(session=session).first()
-    if current is not None and current.joined_from == fingerprint and stored_path(current.path) is not None:
-        return current
+    if current is not None and stored_path(current.path) is not None:
+        if current.joined_from == fingerprint or (not session.is_over and not _claim_rejoin(current)):
+            return current
     start = pieces[0][0].started_at
     offsets = [(piece.started_at - start).total_seconds() for piece, _, _ in pieces]
     name = recording_name(session.pk)
@@ -100,6 +105,7 @@ def joined(session: ExamSession) -> AttemptRecording | None:
         "size_bytes": target.stat().st_size,
         "waveform": waveform(target, WAVEFORM_STEP),
         "joined_from": fingerprint,
+        "joined_at": timezone.now(),
     }
     with transaction.atomic():
         recording, _ = AttemptRecording.objects.update_or_create(session=session, defaults=fields)
@@ -109,6 +115,14 @@ def joined(session: ExamSession) -> AttemptRecording | None:
                 stale.unlink(missing_ok=True)
     log.info("recording of session %s joined: %s pieces, %.0f s", session.pk, len(pieces), duration)
     return recording
+
+
+def _claim_rejoin(current: AttemptRecording) -> bool:
+    """Whether this request may join a running attempt's recording again: the last join is :data:`REJOIN_AFTER`
+    old, and no other request claimed it first (one atomic update decides)."""
+    now = timezone.now()
+    claimed = AttemptRecording.objects.filter(pk=current.pk, joined_at__lte=now - REJOIN_AFTER).update(joined_at=now)
+    return claimed == 1
 
 
 def manifest(recording: AttemptRecording | None, camera_url: str, screen_url: str) -> dict:

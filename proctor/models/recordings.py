@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.utils import timezone
 
 from .exams import ExamSession
 
@@ -60,6 +61,7 @@ class AttemptRecording(models.Model):
     size_bytes = models.PositiveBigIntegerField()
     waveform = models.JSONField(default=list)  # the microphone's peak level (0..1) per 100 ms
     joined_from = models.JSONField(default=list)  # [[piece path, bytes], ...] joined: a change means join again
+    joined_at = models.DateTimeField(default=timezone.now)  # while the attempt runs, joins are spaced by this
 
     def __str__(self) -> str:
         return f"{self.session_id}: {self.duration:.0f} s"

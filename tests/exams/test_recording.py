@@ -125,6 +125,33 @@ def test_pieces_are_joined_again_when_a_piece_is_added_and_the_manifest_names_th
     assert (response.status_code, response["Content-Range"]) == (206, f"bytes 0-99/{joined.size_bytes}")
 
 
+def test_a_running_attempt_is_joined_again_at_most_once_per_interval_and_at_once_when_it_has_ended(
+    world, client_for, tmp_path
+):
+    session = world["session"]
+    ExamSession.objects.filter(pk=session.pk).update(state=ExamSession.State.RUNNING)
+    manifest_url, _ = urls(session.pk)
+    proctor = client_for(world["users"]["proctor"])
+    record_piece(session, tmp_path, 2)
+    first = proctor.get(manifest_url).json()
+    joined = AttemptRecording.objects.get()
+
+    record_piece(session, tmp_path, 2)  # the attempt goes on: its pieces changed
+    for _ in range(5):  # a reloading proctor, a looping client: the last join, not a join each
+        assert proctor.get(manifest_url).json() == first
+    assert AttemptRecording.objects.get().path == joined.path
+
+    AttemptRecording.objects.update(joined_at=joined.joined_at - recording.REJOIN_AFTER)
+    second = proctor.get(manifest_url).json()
+    assert second["duration"] > first["duration"]  # the interval is over: both pieces
+    rejoined = AttemptRecording.objects.get()
+    assert rejoined.path != joined.path
+
+    record_piece(session, tmp_path, 2)
+    ExamSession.objects.filter(pk=session.pk).update(state=ExamSession.State.ENDED)
+    assert proctor.get(manifest_url).json()["duration"] > second["duration"]  # ended: the whole attempt at once
+
+
 def test_who_may_fetch_the_recording(world, client_for, tmp_path):
     session = world["session"]
     record_piece(session, tmp_path)
