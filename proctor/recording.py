@@ -85,9 +85,8 @@ def joined(session: ExamSession) -> AttemptRecording | None:
         if path
     ]
     current = AttemptRecording.objects.filter(session=session).first()
-    if current is not None and stored_path(current.path) is not None:
-        if current.joined_from == fingerprint or (not session.is_over and not _claim_rejoin(current)):
-            return current
+    if current is not None and stored_path(current.path) is not None and _still_current(session, current, fingerprint):
+        return current
     start = pieces[0][0].started_at
     offsets = [(piece.started_at - start).total_seconds() for piece, _, _ in pieces]
     name = recording_name(session.pk)
@@ -115,6 +114,11 @@ def joined(session: ExamSession) -> AttemptRecording | None:
                 stale.unlink(missing_ok=True)
     log.info("recording of session %s joined: %s pieces, %.0f s", session.pk, len(pieces), duration)
     return recording
+
+
+def _still_current(session: ExamSession, current: AttemptRecording, fingerprint: list) -> bool:
+    """Whether the last join serves: its pieces are unchanged, or the attempt runs and it is not time to join."""
+    return current.joined_from == fingerprint or (not session.is_over and not _claim_rejoin(current))
 
 
 def _claim_rejoin(current: AttemptRecording) -> bool:

@@ -5,15 +5,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('proctor', '0010_recording_screen'),
+        ("proctor", "0010_recording_screen"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='attemptrecording',
-            name='joined_at',
+            model_name="attemptrecording",
+            name="joined_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
     ]
