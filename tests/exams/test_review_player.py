@@ -16,6 +16,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.media]
 STREAMED_SECONDS = 12
 LEAD = 3  # review_player.js LEAD_SECONDS
 CHOSEN = "() => [...document.querySelectorAll('#timeline .episode')].indexOf(document.activeElement)"
+WAVEFORM_PIXELS = """c => {
+  const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+  let found = 0;
+  for (let i = 0; i < data.length; i += 4) found += data[i] === 122 && data[i + 1] === 134 && data[i + 2] === 153;
+  return found;
+}"""  # pixels of review_player.js's waveform colour, #7a8699
 FLAGS = (("multiple_faces", 5.0), ("speech", 9.0))  # kind, seconds into the recording
 
 
@@ -63,6 +69,7 @@ async def test_the_player_jumps_to_each_item_before_its_flag_plays_at_each_speed
     assert abs(await position(page) - (FLAGS[0][1] - LEAD)) < 0.6
 
     timeline = page.locator("#player canvas.player-timeline")
+    assert await timeline.evaluate(WAVEFORM_PIXELS) > 0  # the tone's waveform, drawn under the marks
     box = await timeline.bounding_box()
     await camera.evaluate("v => v.pause()")
     await timeline.click(position={"x": box["width"] * 0.1, "y": 2})  # away from any mark: seek there

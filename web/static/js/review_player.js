@@ -105,14 +105,7 @@ class Player {
     const height = (canvas.height = canvas.clientHeight);
     const context = canvas.getContext("2d");
     context.clearRect(0, 0, width, height);
-    const perPixel = Math.max(1, this.waveform.length / width);
-    context.fillStyle = "#7a8699";
-    for (let x = 0; x < width; x++) {
-      const from = Math.floor(x * perPixel);
-      const level = Math.max(0, ...this.waveform.slice(from, Math.ceil(from + perPixel)));
-      const bar = Math.max(1, level * height * 0.8);
-      context.fillRect(x, (height - bar) / 2, 1, bar);
-    }
+    if (width && height) context.drawImage(this.waveformImage(width, height), 0, 0);
     const scale = width / Math.max(this.duration, WAVEFORM_STEP_SECONDS);
     this.marks = (this.items || []).map((item) => {
       const from = this.offsetOf(item.dataset.start) * scale;
@@ -123,5 +116,22 @@ class Player {
     });
     context.fillStyle = "#000";
     context.fillRect(this.camera.currentTime * scale, 0, 2, height);
+  }
+
+  /** The waveform drawn once per size (draw() runs on every timeupdate; the marks change with decisions). */
+  waveformImage(width, height) {
+    if (this.waveformCache?.width === width && this.waveformCache?.height === height) return this.waveformCache;
+    const image = new OffscreenCanvas(width, height);
+    const context = image.getContext("2d");
+    const perPixel = Math.max(1, this.waveform.length / width);
+    context.fillStyle = "#7a8699";
+    for (let x = 0; x < width; x++) {
+      const from = Math.floor(x * perPixel);
+      const level = Math.max(0, ...this.waveform.slice(from, Math.ceil(from + perPixel)));
+      const bar = Math.max(1, level * height * 0.8);
+      context.fillRect(x, (height - bar) / 2, 1, bar);
+    }
+    this.waveformCache = image;
+    return image;
   }
 }
