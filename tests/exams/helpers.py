@@ -1,10 +1,13 @@
-"""Helpers shared by the exam tests: scenario files, starting an exam in the browser, waiting for dashboard frames."""
+"""Helpers shared by the exam tests: scenario files, the fake microphone, starting an exam and sharing the screen in
+the browser, waiting for dashboard frames, killing a media worker, the review page's player."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,13 +23,28 @@ from aiortc import (
     VideoStreamTrack,
 )
 
+from bench.audio_corpus import TUNING_UTTERANCES, require_espeak, resample, scene, write_wav
+from tests.exams import media_setups
+from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 from tests.support.paths import testdata
+from tests.support.waiting import wait_for
+
+MICROPHONE_LOOP_SECONDS = 14.0  # Chromium plays the file in a loop: a sentence at 4 s, then quiet
+LEAD = 3  # review_player.js LEAD_SECONDS: an item plays from this long before its flag
+CHOSEN_ITEM = "() => [...document.querySelectorAll('#timeline .episode')].indexOf(document.activeElement)"
 
 
 def scenario(name: str) -> tuple[Path, Path]:
     """A scenario's fake-webcam clip and its reference photo."""
     return testdata(f"video/{name}/{name}.y4m"), testdata(f"video/{name}/reference.jpg")
+
+
+def microphone_file(directory: Path) -> Path:
+    """A Russian sentence (espeak-ng, ~5 s) over fan noise, as a 48-kHz WAV for --use-file-for-fake-audio-capture."""
+    require_espeak()
+    sound = scene("exam", "fan", ((4.0, TUNING_UTTERANCES[0]),), seconds=MICROPHONE_LOOP_SECONDS)
+    return write_wav(directory / "microphone.wav", resample(sound.samples, 16000, 48000), 48000)
 
 
 async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
@@ -48,6 +66,13 @@ async def start_exam(page, base_url: str, exam_id: int, enrolled: bool) -> None:
         if await page.locator("#step-reference").is_hidden():
             return
     raise AssertionError("the quality gate refused every photo: " + await page.locator("#reference-error").inner_text())
+
+
+async def share_screen(page) -> None:
+    """The student shares the whole screen (Chromium started with tests.lessons.browsers.SCREEN_ARGS)."""
+    await page.get_by_role("button", name="Показать экран").click()
+    await page.locator("#check-screen[data-ok='1']").wait_for(state="attached", timeout=10_000)
+    assert await page.get_by_role("button", name="Показать экран").is_hidden()
 
 
 async def next_event(ws, wanted, timeout: float) -> dict:
@@ -189,3 +214,68 @@ async def record_attempt(server, exam_id: int, seconds: float) -> int:
     finally:
         await pc.close()
     return session_id
+
+
+@dataclass
+class FailOver:
+    killed_at: datetime  # wall clock, to compare with the server's times
+    gap: dict  # the camera_lost episode's opening frame
+    closed: dict  # ... and its closing frame (the live worker's first frame)
+    seconds: float  # from the kill to the gap's close
+
+
+async def kill_media_worker(worker, survivor, proctor, page, live_env, session_id: int) -> FailOver:
+    """SIGKILL the session's media ``worker`` (no goodbye, no closed peers, no stopped mark): the session moves to
+    ``survivor``, one camera_lost episode opens and is closed by the survivor's first frame, the page is connected
+    again."""
+    worker.process.kill()
+    killed_at, killed = datetime.now(UTC), time.monotonic()
+    gap = await next_event(proctor, episode_of("camera_lost"), timeout=30)
+    closed = await next_event(proctor, episode_of("camera_lost", "episode.closed"), timeout=30)
+    seconds = time.monotonic() - killed
+    assert gap["episode"]["session"] == closed["episode"]["session"] == session_id
+    await page.locator("body[data-connection='ok']").wait_for(timeout=20_000)
+    assert live_env.call(media_setups.placement, session=session_id) == survivor.name
+    assert f"session {session_id} attached" in survivor.log()
+    return FailOver(killed_at, gap, closed, seconds)
+
+
+async def open_review(browser, base_url: str, session_id: int):
+    """The proctor's review page of the session in a new context of ``browser``, its player's recording loaded
+    (metadata); the page and the player's camera video."""
+    page = await (await browser.new_context()).new_page()
+    await login(page, base_url, "proctor")
+    await page.goto(f"{base_url}/proctor/sessions/{session_id}/")
+    await page.locator("#player .player-body").wait_for(state="visible", timeout=30_000)
+    camera = page.locator("#player video.player-camera")
+    await wait_for(lambda: camera.evaluate("v => v.readyState >= 1"), what="the recording's metadata")
+    return page, camera
+
+
+async def timeline_kinds(page) -> list[str]:
+    """The kinds of the review page's timeline items, in their order."""
+    items = page.locator("#timeline .episode")
+    return [await items.nth(i).get_attribute("data-kind") for i in range(await items.count())]
+
+
+async def player_position(page) -> float:
+    return float(await page.locator("#player").get_attribute("data-position") or "nan")
+
+
+async def choose_item(page, index: int) -> None:
+    """Press J (or K) until the timeline's item ``index`` is the chosen one."""
+    for _ in range(100):
+        if (chosen := await page.evaluate(CHOSEN_ITEM)) == index:
+            return
+        await page.keyboard.press("j" if chosen < index else "k")
+    raise AssertionError(f"J/K never chose item {index} (at {chosen})")
+
+
+async def plays_from(page, camera, seconds: float, what: str, screen=None) -> None:
+    """The player was moved to ``seconds`` into the recording and plays on from there (its camera video, and the
+    ``screen`` video beside it if given)."""
+    assert abs(await player_position(page) - seconds) < 0.6, (what, await player_position(page), seconds)
+    after = seconds + 0.5
+    for video in (camera, screen) if screen is not None else (camera,):
+        await wait_for(lambda video=video: video.evaluate(f"v => v.currentTime > {after}"), what=f"{what} playing")
+        assert not await video.evaluate("v => v.paused"), what

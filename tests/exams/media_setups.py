@@ -30,3 +30,17 @@ def flag_in_recording(session: int, kind: str, offset: float, seconds: float) ->
     return Episode.objects.create(
         session_id=session, kind=kind, started_at=at, ended_at=at + timedelta(seconds=seconds)
     ).pk
+
+
+def recording_pieces(session: int) -> list[list]:
+    """The session's recording pieces as ``[started_at (ISO), size_bytes (0: cut or still written), screen
+    recorded]``, in order."""
+    from proctor.models import RecordingPiece
+    from proctor.models.recordings import stored_path
+
+    rows = RecordingPiece.objects.filter(session_id=session)
+    return [[p.started_at.isoformat(), p.size_bytes, _written(stored_path(p.screen_path))] for p in rows]
+
+
+def _written(path) -> bool:
+    return path is not None and path.stat().st_size > 0

@@ -11,7 +11,7 @@ import json
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
-from tests.exams.helpers import episode_of, next_event, scenario, start_exam
+from tests.exams.helpers import episode_of, next_event, scenario, share_screen, start_exam
 from tests.lessons.browsers import SCREEN_ARGS
 from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
@@ -78,9 +78,7 @@ async def test_the_shared_screen_reaches_the_proctor_stopping_it_and_a_second_mo
     page = await context.new_page()
     await login(page, server.url, "student")
     await start_exam(page, server.url, exam_id, enrolled=True)
-    await page.get_by_role("button", name="Показать экран").click()
-    await page.locator("#check-screen[data-ok='1']").wait_for(state="attached", timeout=10_000)
-    assert await page.get_by_role("button", name="Показать экран").is_hidden()
+    await share_screen(page)
     await page.locator("#step-exam").wait_for(state="visible", timeout=30_000)
 
     # The screen, not the camera (the clip is 320x240), arrives on the server's screen tap.

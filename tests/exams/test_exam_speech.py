@@ -5,25 +5,14 @@ listen never asks for the microphone."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from bench.audio_corpus import TUNING_UTTERANCES, require_espeak, resample, scene, write_wav
-from tests.exams.helpers import episode_of, next_event, scenario, start_exam
+from tests.exams.helpers import episode_of, microphone_file, next_event, scenario, start_exam
 from tests.support.browser import login
 from tests.support.client import logged_in, receive_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.media]
-
-LOOP_SECONDS = 14.0  # Chromium plays the file in a loop: a sentence at 4 s, then quiet
-
-
-def microphone_file(directory: Path) -> Path:
-    """A Russian sentence (espeak-ng, ~5 s) over fan noise, as a 48-kHz WAV for --use-file-for-fake-audio-capture."""
-    require_espeak()
-    sound = scene("exam", "fan", ((4.0, TUNING_UTTERANCES[0]),), seconds=LOOP_SECONDS)
-    return write_wav(directory / "microphone.wav", resample(sound.samples, 16000, 48000), 48000)
 
 
 async def test_speech_in_the_room_reaches_the_proctor_with_its_clip(
