@@ -30,8 +30,11 @@ import re
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -47,6 +50,7 @@ from tests.support.traffic import (  # noqa: E402
 )
 
 SUBNET = "10.92.0.0/24"  # not the test runs' nor bench/faults.py's
+CLIENT_BACKEND = re.compile(r"\(\d+\)")  # the client's port in a backend's title
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL|FATAL|PANIC|Traceback)\b")
 WATCHED = ("postgres", "redis", "daphne-web1", "daphne-web2", "media-web1", "media-web2", "janus-sfu1", "janus-sfu2",
            "nginx")  # fmt: skip
@@ -59,20 +63,32 @@ class Usage:
     anon_kb: int
     open_files: int
     processes: int  # PostgreSQL's backends come and go (connections live DB_CONN_MAX_AGE): sums move with their number
+    anon_by_role: Counter[str]  # anonymous memory per kind of process (PostgreSQL: checkpointer, client backends…)
 
 
 def usage(pid: int) -> Usage:
     rss = pss = anon = files = processes = 0
+    by_role: Counter[str] = Counter()
     for member in process_tree(pid):
         try:
             status = kilobytes(Path(f"/proc/{member}/status").read_text())
             rollup = kilobytes(Path(f"/proc/{member}/smaps_rollup").read_text())
             files += len(os.listdir(f"/proc/{member}/fd"))
+            title = Path(f"/proc/{member}/cmdline").read_text().replace("\0", " ").strip()
         except OSError:
             continue  # ended meanwhile
         rss, pss, anon = rss + status.get("VmRSS", 0), pss + rollup.get("Pss", 0), anon + status.get("RssAnon", 0)
+        by_role[role(title)] += status.get("RssAnon", 0)
         processes += 1
-    return Usage(rss, pss, anon, files, processes)
+    return Usage(rss, pss, anon, files, processes, by_role)
+
+
+def role(title: str) -> str:
+    """A process's kind from its title: PostgreSQL's ``postgres: checkpointer`` is ``checkpointer``, and every
+    ``postgres: USER DB HOST(PORT) STATE`` one ``client backend``; other processes by their program."""
+    if not title.startswith("postgres:"):
+        return Path(title.split(" ", 1)[0]).name
+    return "client backend" if CLIENT_BACKEND.search(title) else title.removeprefix("postgres:").strip()
 
 
 def kilobytes(text: str) -> dict[str, int]:
@@ -87,6 +103,14 @@ def kilobytes(text: str) -> dict[str, int]:
 
 def sample(cluster: Cluster) -> dict[str, Usage]:
     return {name: usage(cluster.pid(name)) for name in WATCHED}
+
+
+def database_size(cluster: Cluster) -> int:
+    """Bytes of the cluster's database: tables and indexes grow with the stored chat, and PostgreSQL's caches
+    (shared buffers, the backends' own) with them."""
+    with psycopg.connect(cluster.database_url) as connection:
+        row = connection.execute("SELECT pg_database_size(current_database())").fetchone()
+    return int(row[0]) if row else 0
 
 
 def log_sizes(cluster: Cluster) -> dict[str, int]:
@@ -124,6 +148,7 @@ async def run(args: argparse.Namespace) -> None:
         )
         await asyncio.sleep(args.warm_up)
         first, logs_at, started = sample(cluster), log_sizes(cluster), time.time()
+        database_sizes = [database_size(cluster)]
         print(
             "| minute | deliveries | p99 delivery (ms) | clients down | error frames | "
             + " | ".join(f"{name} RSS MB" for name in WATCHED)
@@ -147,6 +172,7 @@ async def run(args: argparse.Namespace) -> None:
                 flush=True,
             )
         last = sample(cluster)
+        database_sizes.append(database_size(cluster))
         minutes = (time.time() - started) / 60
         sent_until = time.time()
         await traffic.settle(sent_until)
@@ -175,9 +201,15 @@ async def run(args: argparse.Namespace) -> None:
         f"\nchat: {lost} lost, {dup} duplicated, {reordered} out of order; error frames and client troubles: "
         f"{dict(traffic.errors()) if traffic else {}}"
     )
+    print("\nanonymous memory of the biggest grower's processes, by kind (MB, start → end):")
+    anon = max(WATCHED, key=lambda name: growth(first[name].anon_kb, last[name].anon_kb))
+    roles = first[anon].anon_by_role | last[anon].anon_by_role
+    for kind in sorted(roles, key=lambda k: last[anon].anon_by_role[k] - first[anon].anon_by_role[k], reverse=True):
+        start, end = first[anon].anon_by_role[kind] / 1024, last[anon].anon_by_role[kind] / 1024
+        print(f"  {anon} {kind}: {start:.1f} → {end:.1f}")
+    print(f"database size: {database_sizes[0] / 2**20:.1f} → {database_sizes[1] / 2**20:.1f} MB")
     for log, lines in errors_in_logs.items():
         print(f"{log}: {len(lines)} error lines, e.g. {lines[:3]}")
-    anon = max(WATCHED, key=lambda name: growth(first[name].anon_kb, last[name].anon_kb))
     pss = max(WATCHED, key=lambda name: growth(first[name].pss_kb, last[name].pss_kb))
     print(
         f"RESULT minutes={minutes:.1f} max_pss_growth_pct={growth(first[pss].pss_kb, last[pss].pss_kb):.1f} ({pss}) "
