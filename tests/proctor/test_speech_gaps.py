@@ -1,5 +1,6 @@
 """The listener's timeline across gaps in the audio: a microphone in DTX sends nothing while it is quiet, and that
-gap is heard as silence (up to ``MAX_SILENT_GAP_S``); a longer gap starts a new run.
+gap is heard as silence (up to ``MAX_SILENT_GAP_S``); a longer gap starts a new run. A recorded file's reader keeps
+the gaps where they were.
 
 The detector here calls a window speech when it is loud, so the test pins the listener's timing and the engine's
 "3 s of speech within 5 s", not the voice model (tests/proctor/test_speech.py does that on real audio).
@@ -10,14 +11,19 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Hashable
+from pathlib import Path
 
 import numpy as np
 import pytest
+from aiortc.jitterbuffer import JitterFrame
 
+from bench.media import camera, microphone
 from proctor.audio.listener import CLIP_BEFORE_S, MAX_SILENT_GAP_S, SpeechListener
+from proctor.audio.pcm import read_audio
 from proctor.audio.vad import SAMPLE_RATE, WINDOW_S, VoiceDetector
 from proctor.episodes import EpisodeEngine, EpisodeEvent
 from proctor.policy import DEFAULT_POLICY
+from tests.exams.test_recording_pieces import FIRST_TICKS, encoded_frames, in_time_order, write_piece
 
 FRAME = 960  # 60 ms at 16 kHz: one Opus frame as the exam's answer asks for it (rtc.opus)
 LOUD = 8000
@@ -104,3 +110,16 @@ def test_a_chunk_a_few_samples_off_continues_the_run_without_silence() -> None:
     heard, _ = listened(jittered)
     assert np.diff([t for t, _ in heard.windows]) == pytest.approx(WINDOW_S)
     assert all(on for _, on in heard.windows)
+
+
+def test_a_recorded_microphone_is_read_with_its_dtx_gaps_where_they_were(tmp_path: Path) -> None:
+    """A piece as the exam records it (60-ms frames, DTX in the silence) read back by ``python -m proctor``'s reader:
+    every chunk at its frame's time, not packed end to end."""
+    mic = microphone(6, 440, sounding_s=2)
+    audio = [("audio", JitterFrame(data, FIRST_TICKS + at)) for at, data in mic.packets]
+    video = encoded_frames(camera(tmp_path / "camera.webm", 6))
+    piece = write_piece(tmp_path / "piece.webm", in_time_order(video, audio)).path
+    chunks = list(read_audio(piece))
+    sent = [at / 48_000 for at, _ in mic.packets]
+    assert [t for t, _ in chunks[1:]] == pytest.approx(sent[1:], abs=0.002)  # the first lacks the pre-skip
+    assert {len(samples) for _, samples in chunks[1:-1]} == {FRAME}  # 60 ms each at 16 kHz
