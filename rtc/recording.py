@@ -2,7 +2,7 @@
 
 The frames come from :class:`rtc.forwarding.EncodedFrameTap` (VP8 from the video receiver, Opus from the audio
 receiver), already reassembled by aiortc's jitter buffer: nothing is decoded or encoded, so a piece costs only
-the muxing (PyAV: 0.14–0.20 ms of CPU per second for a camera at 2 fps and a microphone, docs/benchmarks.md), so
+the muxing (PyAV: 0.04–0.08 ms of CPU per second for a camera at 2 fps and a microphone, docs/benchmarks.md), so
 it runs on the event loop, and its file holds exactly what the student's browser sent at whatever grade the live
 view asked for.
 
