@@ -220,7 +220,7 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, mic: Mic
 class SimulatedStudents:
     """The sender processes that simulate ``students``, STUDENTS_PER_SENDER_PROCESS in each."""
 
-    def __init__(self, url: str, students: list[dict], analysis_fps: float, mic: Microphone | None) -> None:
+    def __init__(self, url: str, students: list[dict], analysis_fps: float, mic: Microphone | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.count = len(students)
         self.ready, self.done = ctx.Queue(), ctx.Event()
