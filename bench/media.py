@@ -1,13 +1,23 @@
 """Media helpers shared by the benchmarks and tests: testdata clips encoded as a browser sends them, synthetic
-camera (VP8 WebM) and voice (Opus) files, process CPU time."""
+camera (VP8 WebM), voice (Opus) files and a microphone's packets as Chromium sends them, process CPU time."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from rtc.opus import FRAME_MS
+
 ENCODER_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}  # like a browser's live encoder
+OPUS_RATE = 48_000
+# Chromium with DTX in silence sends the first 2 of every 7 frames of 60 ms (~4.8 packets/s; measured in
+# tests/exams/test_opus_answer.py: two frames, then 360 ms without a packet).
+DTX_CYCLE_FRAMES, DTX_SENT_FRAMES = 7, 2
 
 
 def clip_frames(path: Path, width: int, height: int, fps: int) -> list:
@@ -85,25 +95,79 @@ def camera(path: Path, seconds: float, fps: int = 15, width: int = 320, height: 
     return path
 
 
-def voice(path: Path, seconds: float, hz: float, level: int = 8000) -> Path:
-    """A synthetic voice: a tone of ``hz`` as mono 48 kHz Opus (Ogg) in 20 ms frames at 32 kbit/s, as browsers send
-    a microphone by default."""
+def voice(
+    path: Path, seconds: float, hz: float, level: int = 8000, frame_ms: int = 20, sounding_s: float | None = None
+) -> Path:
+    """A synthetic voice: a tone of ``hz`` as mono 48 kHz Opus (Ogg) in ``frame_ms`` frames at 32 kbit/s: 20 ms is
+    what browsers send a microphone by default, 60 ms what the exam's answer asks for (:mod:`rtc.opus`). With
+    ``sounding_s`` the tone stops after that many seconds and the rest is digital silence."""
     import av
     import numpy as np
 
-    rate = 48_000
+    frame = OPUS_RATE * frame_ms // 1000
     with av.open(str(path), "w", format="ogg") as out:
-        stream = out.add_stream("libopus", rate=rate, layout="mono")
+        stream = out.add_stream("libopus", rate=OPUS_RATE, layout="mono")
         stream.bit_rate = 32_000
-        samples = (level * np.sin(2 * np.pi * hz * np.arange(int(seconds * rate)) / rate)).astype(np.int16)
-        for at in range(0, len(samples), 960):
-            frame = av.AudioFrame.from_ndarray(samples[at : at + 960].reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate, frame.pts, frame.time_base = rate, at, Fraction(1, rate)
-            for packet in stream.encode(frame):
+        stream.codec_context.options = {"frame_duration": str(frame_ms)}
+        samples = (level * np.sin(2 * np.pi * hz * np.arange(int(seconds * OPUS_RATE)) / OPUS_RATE)).astype(np.int16)
+        if sounding_s is not None:
+            samples[round(sounding_s * OPUS_RATE) :] = 0
+        for at in range(0, len(samples), frame):
+            audio = av.AudioFrame.from_ndarray(samples[at : at + frame].reshape(1, -1), format="s16", layout="mono")
+            audio.sample_rate, audio.pts, audio.time_base = OPUS_RATE, at, Fraction(1, OPUS_RATE)
+            for packet in stream.encode(audio):
                 out.mux(packet)
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+@dataclass(frozen=True)
+class Microphone:
+    """A microphone's Opus packets as Chromium sends them to the exam, for one loop of a clip: 60-ms frames
+    (:data:`rtc.opus.FRAME_MS`) while there is sound, and in silence only what DTX sends (:func:`microphone`)."""
+
+    packets: list[tuple[int, bytes]]  # (RTP ticks at 48 kHz from the loop's start, packet), the packets sent
+    loop_ticks: int  # the loop's length: where its repetition starts
+
+    def looped(self, start: int = 0) -> Iterator[tuple[int, bytes]]:
+        """The loop played over and over from ``start`` ticks into it, with the ticks since then."""
+        for loop in itertools.count():
+            for at, data in self.packets:
+                if (tick := loop * self.loop_ticks + at - start) >= 0:
+                    yield tick, data
+
+    def until(self, seconds: float) -> list[tuple[int, bytes]]:
+        """The packets sent in the first ``seconds``."""
+        end = round(seconds * OPUS_RATE)
+        return list(itertools.takewhile(lambda item: item[0] < end, self.looped()))
+
+    @property
+    def per_second(self) -> float:
+        return len(self.packets) / (self.loop_ticks / OPUS_RATE)
+
+
+def microphone(seconds: float, hz: float, sounding_s: float) -> Microphone:
+    """A loop of ``seconds``: a tone of ``hz`` for its first ``sounding_s`` seconds, then silence, encoded in 60-ms
+    frames of which Chromium would send, in the silence, only :data:`DTX_SENT_FRAMES` of every
+    :data:`DTX_CYCLE_FRAMES` (libopus's DTX, which this FFmpeg's encoder does not offer, is imitated by leaving the
+    others out: the receiver sees the same gaps in the RTP timestamps)."""
+    import av
+
+    frame = OPUS_RATE * FRAME_MS // 1000
+    with tempfile.TemporaryDirectory() as folder:
+        path = voice(Path(folder) / "voice.ogg", seconds, hz, frame_ms=FRAME_MS, sounding_s=sounding_s)
+        with av.open(str(path)) as ogg:
+            encoded = [(p.pts, bytes(p)) for p in ogg.demux(audio=0) if p.size and p.pts is not None]
+    first = encoded[0][0]  # libopus's pre-skip: the first packet's pts is negative
+    silence = round(sounding_s * OPUS_RATE)
+
+    def sent(at: int) -> bool:
+        quiet_frames = (at - silence) // frame  # whole frames since the sound stopped (negative: still sounding)
+        return quiet_frames < 0 or quiet_frames % DTX_CYCLE_FRAMES < DTX_SENT_FRAMES
+
+    packets = [(pts - first, data) for pts, data in encoded if sent(pts - first)]
+    return Microphone(packets, len(encoded) * frame)
 
 
 def process_tree(pid: int) -> list[int]:

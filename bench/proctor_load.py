@@ -21,13 +21,14 @@ What it does, in one run:
   the time from the engine's decision alone is printed too;
 * the baseline, in the same run: the same N with analysis off (``PROCTOR_ANALYSIS_WORKERS=0``), i.e. the
   cost of WebRTC ingest and decoding alone;
-* with ``--recording``: every student also sends a microphone (pre-encoded Opus, 32 kbit/s, as a browser sends
-  it), and each N is measured twice: analysis with recording off (``PROCTOR_RECORDING=0``: the in-run baseline)
-  and analysis with every attempt recorded (proctor/recording.py), which also gives the recordings' bytes per
-  student-hour of the students at the analysis grade (those watched live are left out of that figure). Before
-  the runs it also times the recorder alone, in this process, on an hour of one student's packets at the
-  analysis grade (camera + microphone): its CPU per student-second and the file's bytes per hour by stream,
-  figures that the shared machine's noise does not blur.
+* with ``--recording``: every student also sends a microphone as Chromium sends it to the exam (pre-encoded Opus,
+  32 kbit/s, 60-ms frames; a tone for ``--sound`` seconds of every 10, and in the silence only what DTX sends:
+  bench.media.microphone), and each N is measured twice: analysis with recording off (``PROCTOR_RECORDING=0``: the
+  in-run baseline) and analysis with every attempt recorded (proctor/recording.py), which also gives the recordings'
+  bytes per student-hour of the students at the analysis grade (those watched live are left out of that figure).
+  Before the runs it also times the recorder alone, in this process, on an hour of one student's packets at the
+  analysis grade (camera + microphone): its CPU per student-second and the file's bytes per hour by stream, figures
+  that the shared machine's noise does not blur.
 
 The benchmark runs at raised priority (nice -10, as root) so that other work on a shared machine does
 not starve the server or the senders. Per N it prints the server's CPU (fraction of its core, ms per student
@@ -51,6 +52,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -60,7 +62,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench import setups  # noqa: E402
-from bench.media import cpu_seconds, encode_clip, process_tree, voice  # noqa: E402
+from bench.media import Microphone, cpu_seconds, encode_clip, microphone, process_tree  # noqa: E402
 from proctor.media.grades import analysis_grade, grade  # noqa: E402
 from proctor.policy import Policy  # noqa: E402
 from tests.support.paths import testdata  # noqa: E402
@@ -95,23 +97,21 @@ def reference_photo(clip: str, directory: Path) -> Path:
 
 
 STUDENTS_PER_SENDER_PROCESS = 20
+MICROPHONE_LOOP_S = 10.0
 
 
 # --- the simulated students (separate processes on the sender CPU) ------------------------------------
-def sender_process(url: str, students: list[dict], analysis_fps: float, microphone: bool, ready, stop) -> None:
+def sender_process(url: str, students: list[dict], analysis_fps: float, mic: Microphone | None, ready, stop) -> None:
     os.sched_setaffinity(0, {SENDER_CPU})
-    asyncio.run(_senders(url, students, analysis_fps, microphone, ready, stop))
+    asyncio.run(_senders(url, students, analysis_fps, mic, ready, stop))
 
 
-def opus_packets(seconds: int = 10) -> list[bytes]:
-    """A microphone's packets (20 ms each), encoded once, replayed in a loop."""
-    import av
-
-    with tempfile.TemporaryDirectory() as folder, av.open(str(voice(Path(folder) / "voice.ogg", seconds, 220))) as ogg:
-        return [bytes(p) for p in ogg.demux(audio=0) if p.size]
+def student_microphone(sound_s: float) -> Microphone:
+    """Every student's microphone: a loop of MICROPHONE_LOOP_S with a tone for its first ``sound_s`` seconds."""
+    return microphone(MICROPHONE_LOOP_S, 220, sound_s)
 
 
-async def _senders(url: str, students: list[dict], analysis_fps: float, microphone: bool, ready, stop) -> None:
+async def _senders(url: str, students: list[dict], analysis_fps: float, mic: Microphone | None, ready, stop) -> None:
     import av
     import websockets
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
@@ -155,24 +155,22 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, micropho
             return packet
 
     class ReplayMicrophone(MediaStreamTrack):
-        """Pre-encoded Opus packets, one every 20 ms."""
+        """Pre-encoded Opus packets each sent at its time (its RTP timestamp), so DTX's gaps are gaps on the wire."""
 
         kind = "audio"
 
-        def __init__(self, packets: list[bytes]) -> None:
+        def __init__(self, packets: Iterator[tuple[int, bytes]]) -> None:
             super().__init__()
-            self.packets, self.index, self.next = packets, 0, None
+            self.packets, self.started = packets, None
 
         async def recv(self):
+            at, data = next(self.packets)
             now = time.monotonic()
-            self.next = now if self.next is None else self.next + 0.02
-            await asyncio.sleep(max(0.0, self.next - now))
-            packet = av.Packet(self.packets[self.index % len(self.packets)])
-            packet.pts, packet.time_base = self.index * 960, Fraction(1, 48_000)
-            self.index += 1
+            self.started = now if self.started is None else self.started
+            await asyncio.sleep(max(0.0, self.started + at / 48_000 - now))
+            packet = av.Packet(data)
+            packet.pts, packet.time_base = at, Fraction(1, 48_000)
             return packet
-
-    voice_packets = opus_packets() if microphone else []
 
     async def student(entry: dict) -> None:
         try:
@@ -195,8 +193,9 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, micropho
         transceiver = pc.addTransceiver(track, direction="sendonly")
         vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
         transceiver.setCodecPreferences(vp8)
-        if microphone:
-            pc.addTrack(ReplayMicrophone(voice_packets))
+        if mic is not None:  # like the clip, each student's microphone loops from its own point
+            start = round(random.Random(f"microphone {entry['session']}").random() * mic.loop_ticks)
+            pc.addTrack(ReplayMicrophone(mic.looped(start)))
         await pc.setLocalDescription(await pc.createOffer())
         await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
         try:
@@ -221,7 +220,7 @@ async def _senders(url: str, students: list[dict], analysis_fps: float, micropho
 class SimulatedStudents:
     """The sender processes that simulate ``students``, STUDENTS_PER_SENDER_PROCESS in each."""
 
-    def __init__(self, url: str, students: list[dict], analysis_fps: float, microphone: bool) -> None:
+    def __init__(self, url: str, students: list[dict], analysis_fps: float, mic: Microphone | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.count = len(students)
         self.ready, self.done = ctx.Queue(), ctx.Event()
@@ -229,7 +228,7 @@ class SimulatedStudents:
         self.processes = [
             ctx.Process(
                 target=sender_process,
-                args=(url, students[i : i + step], analysis_fps, microphone, self.ready, self.done),
+                args=(url, students[i : i + step], analysis_fps, mic, self.ready, self.done),
             )
             for i in range(0, len(students), step)
         ]
@@ -335,18 +334,18 @@ def debounce_end(episode: dict, policy: Policy) -> float:
     return started + policy.min_duration(episode["kind"])
 
 
-def recorder_alone(clip: str, policy: Policy, minutes: int = 60) -> str:
+def recorder_alone(clip: str, policy: Policy, mic: Microphone, minutes: int = 60) -> str:
     """The recorder (rtc.recording.PieceWriter) fed ``minutes`` of one student's packets at the analysis grade and
-    a microphone, as fast as it takes them: CPU per student-second and bytes per hour, by stream."""
+    the microphone, as fast as it takes them: CPU per student-second and bytes per hour, by stream."""
     from aiortc.jitterbuffer import JitterFrame
 
     from rtc.recording import PieceWriter
 
     g = grade("analysis", policy.analysis_fps)
-    video, audio = encode_clip(clip_path(clip), g.width, g.height, g.fps, g.bitrate), opus_packets()
+    video, audio = encode_clip(clip_path(clip), g.width, g.height, g.fps, g.bitrate), mic.until(minutes * 60)
     seconds = minutes * 60
     frames = [(n / g.fps, "video", video[n % len(video)], n * 90_000 // g.fps) for n in range(seconds * g.fps)]
-    frames += [(n * 0.02, "audio", audio[n % len(audio)], n * 960) for n in range(seconds * 50)]
+    frames += [(at / 48_000, "audio", data, at) for at, data in audio]
     frames.sort(key=lambda item: (item[0], item[1] == "audio"))
     with tempfile.TemporaryDirectory() as folder:
         writer = PieceWriter(Path(folder) / "piece.webm")
@@ -358,10 +357,11 @@ def recorder_alone(clip: str, policy: Policy, minutes: int = 60) -> str:
         size = writer.size
     hours = seconds / 3600
     video_bytes = sum(len(video[n % len(video)]) for n in range(seconds * g.fps))
-    audio_bytes = sum(len(audio[n % len(audio)]) for n in range(seconds * 50))
+    audio_bytes = sum(len(data) for _, data in audio)
     return (
         f"recorder alone ({g.width}x{g.height} @ {g.fps} fps ≤ {g.bitrate // 1000} kbit/s + Opus 32 kbit/s, "
-        f"{minutes} min): {1000 * cpu / seconds:.2f} ms CPU per student-second; {size / hours / 1e6:.1f} MB per "
+        f"{mic.per_second:.1f} packets/s, {minutes} min): {1000 * cpu / seconds:.2f} ms CPU per student-second; "
+        f"{size / hours / 1e6:.1f} MB per "
         f"student-hour = camera {video_bytes / hours / 1e6:.1f} + microphone {audio_bytes / hours / 1e6:.1f} "
         f"+ container {(size - video_bytes - audio_bytes) / hours / 1e6:.1f}"
     )
@@ -374,7 +374,14 @@ def recorded_bytes(live: LiveEnvironment, sessions: list[int]) -> int:
 
 
 async def measure(
-    live: LiveEnvironment, setup: dict, count: int, analysis: bool, recording: bool, policy: Policy, args
+    live: LiveEnvironment,
+    setup: dict,
+    count: int,
+    analysis: bool,
+    recording: bool,
+    policy: Policy,
+    mic: Microphone | None,
+    args,
 ) -> Run:
     import websockets
 
@@ -390,7 +397,7 @@ async def measure(
     run = Run(count, analysis, recording, policy.analysis_fps)
     students = setup["students"][:count]
     at_analysis_grade = [s["session"] for s in students[args.live :]]
-    simulated = SimulatedStudents(server.url, students, policy.analysis_fps, args.recording)
+    simulated = SimulatedStudents(server.url, students, policy.analysis_fps, mic)
     dashboard = await websockets.connect(
         server.ws_url + f"/ws/proctor/exams/{setup['exam']}/",
         additional_headers={"Cookie": f"sessionid={setup['proctor']}"},
@@ -452,6 +459,12 @@ def main() -> None:
         action="store_true",
         help="students send a microphone too; each N with analysis only and with analysis + recording",
     )
+    parser.add_argument(
+        "--sound",
+        type=float,
+        default=3.0,
+        help=f"seconds of sound (a tone) in each {MICROPHONE_LOOP_S:g} s of a microphone; DTX in the rest",
+    )
     parser.add_argument("--clips", default=CLIPS, help="testdata clips given to the students in turn")
     parser.add_argument("--policy", default="{}", help="the exam policy as JSON, e.g. '{\"landmarker_interval_s\": 0}'")
     args = parser.parse_args()
@@ -464,20 +477,25 @@ def main() -> None:
     names = args.clips.split(",")
     raw_policy = json.loads(args.policy)
     policy = Policy.from_dict(raw_policy)  # a bad policy fails here, before anything starts
-    alone = recorder_alone(names[0], policy) if args.recording else ""
+    mic = student_microphone(args.sound) if args.recording else None
+    alone = recorder_alone(names[0], policy, mic) if mic is not None else ""
     with tempfile.TemporaryDirectory(prefix="proctor-load-") as tmp:
         live, setup = create_class(Path(tmp), names, max(counts), raw_policy)
-        runs = [asyncio.run(measure(live, setup, max(counts), False, False, policy, args))]
+        runs = [asyncio.run(measure(live, setup, max(counts), False, False, policy, mic, args))]
         for count in counts:
             for recording in (False, True) if args.recording else (False,):
-                runs.append(asyncio.run(measure(live, setup, count, True, recording, policy, args)))
+                runs.append(asyncio.run(measure(live, setup, count, True, recording, policy, mic, args)))
             if not runs[-1].real_time:
                 break
     print()
     print(
         f"proctor_load: 1 daphne on CPU {SERVER_CPU}, senders on CPU {SENDER_CPU}, {args.live} watched live, "
         f"{args.seconds:.0f} s windows, exam policy {args.policy} (analysis {policy.analysis_fps:g}/s)"
-        + (", microphones on" if args.recording else "")
+        + (
+            f", microphones on ({args.sound:g} s of sound in {MICROPHONE_LOOP_S:g}: {mic.per_second:.1f} packets/s)"
+            if mic is not None
+            else ""
+        )
     )
     header = f"{'mode':<15}{'N':>4}{'CPU core':>10}{'ms/student/s':>14}{'recv fps':>10}{'analysed/s':>12}"
     print(header + f"{'lag p95 s':>11}{'episodes':>10}{'p95 lat s':>11}{'(decided)':>11}{'real-time':>11}")

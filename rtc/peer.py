@@ -28,6 +28,7 @@ from django.conf import settings
 
 from .bounds import bound_track
 from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
+from .opus import ask_for_long_frames
 from .recording import PieceRecorder
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class _Peer:
 
 class StudentPeer(_Peer):
     """Receives one student's camera (VP8); every decoded video frame goes to ``on_frame``, and with ``on_audio``
-    every decoded frame of the microphone (Opus: 20 ms at 48 kHz) to it.
+    every decoded frame of the microphone (Opus at 48 kHz: 60 ms as the answer asks, none in DTX silence) to it.
 
     The offer's first ``m=video`` section is the camera; a second one, if present, is the student's shared
     screen (VP8, about 1 fps): nothing analyses it, its encoded frames are only tapped (:attr:`screen_tap`).
@@ -119,12 +120,13 @@ class StudentPeer(_Peer):
         self.pc.on("connectionstatechange", lambda: self._state(self.pc.connectionState))
 
     async def answer(self, offer_sdp: str) -> str:
-        """As :meth:`_Peer.answer`; an offer with a second video section gets a VP8 transceiver for the screen."""
+        """As :meth:`_Peer.answer`; an offer with a second video section gets a VP8 transceiver for the screen, and the
+        microphone is asked for 60-ms Opus frames with DTX (:mod:`rtc.opus`)."""
         videos = sum(line.startswith("m=video") for line in offer_sdp.splitlines())
         if videos > 1 and self._screen is None:
             self._screen = self.pc.addTransceiver("video", direction="recvonly")
             vp8_only(self._screen)
-        return await super().answer(offer_sdp)
+        return ask_for_long_frames(await super().answer(offer_sdp))
 
     def _state(self, state: str) -> None:
         if not self._closing:  # our own close() is not news to anyone

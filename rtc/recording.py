@@ -2,7 +2,7 @@
 
 The frames come from :class:`rtc.forwarding.EncodedFrameTap` (VP8 from the video receiver, Opus from the audio
 receiver), already reassembled by aiortc's jitter buffer: nothing is decoded or encoded, so a piece costs only
-the muxing (PyAV: 0.14–0.20 ms of CPU per second for a camera at 2 fps and a microphone, docs/benchmarks.md), so
+the muxing (PyAV: 0.04–0.08 ms of CPU per second for a camera at 2 fps and a microphone, docs/benchmarks.md), so
 it runs on the event loop, and its file holds exactly what the student's browser sent at whatever grade the live
 view asked for.
 
@@ -10,10 +10,11 @@ A piece must survive its process being killed: the Matroska muxer closes a clust
 writes each packet through at once (``flush_packets``), so a file cut anywhere is readable up to its last
 complete cluster (it then lacks only its duration and cues, which readers do without).
 
-Times: each kind's first frame is laid at its arrival since the piece started (the piece's own clock); later
-frames follow their RTP timestamps (90 kHz video, 48 kHz audio, unwrapped at 2^32), so the arrival jitter of
-one frame never moves the others. The piece starts with the camera's first keyframe (its size is the header's,
-and a player needs a keyframe first); audio before it is dropped.
+Times: each kind's first frame is laid at its arrival since the piece started (the piece's own clock); later frames
+follow their RTP timestamps (90 kHz video, 48 kHz audio, unwrapped at 2^32), so the arrival jitter of one frame
+never moves the others, and the gaps a quiet microphone leaves (Opus DTX, :mod:`rtc.opus`) stay gaps. The piece
+starts with the camera's first keyframe (its size is the header's, and a player needs a keyframe first); audio
+before it is dropped.
 """
 
 from __future__ import annotations

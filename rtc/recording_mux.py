@@ -173,8 +173,9 @@ def join(pieces: list[Piece], target: Path) -> float:
 
 
 def waveform(path: Path, step: float = 0.1) -> list[float]:
-    """The peak level (0..1) of the first audio stream in each ``step`` seconds from the file's start (a 20 ms Opus
-    frame counts in the step it starts in); [] without audio. Zero where the microphone was missing."""
+    """The peak level (0..1) of the first audio stream in each ``step`` seconds from the file's start (an Opus frame,
+    20 or 60 ms, counts in the step it starts in); [] without audio. Zero where the microphone was missing or sent
+    nothing (DTX)."""
     peaks: list[float] = []
     with av.open(str(path)) as container:
         if not container.streams.audio:

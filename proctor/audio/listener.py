@@ -1,10 +1,13 @@
 """One stream's listening: PCM with its time in, ``speech`` episodes out, each with the clip around its onset.
 
-The caller hands over audio as it comes (a WebRTC frame every 20 ms, or a file's chunks) with the time of its
-first sample on the engine's clock; :class:`SpeechListener` runs the voice detector and tells the engine,
-window by window, whether it heard speech. The last seconds of audio stay in memory so that an episode
-decided 3 s after its onset can carry the clip from a second before the onset to the decision
-(``EpisodeEvent.evidence``, WAV bytes). Nothing else is kept: audio is personal data.
+The caller hands over audio as it comes (a WebRTC frame every 60 ms, or a file's chunks) with the time of its first
+sample on the engine's clock; :class:`SpeechListener` runs the voice detector and tells the engine, window by window,
+whether it heard speech. A quiet microphone sends almost nothing (Opus DTX, :mod:`rtc.opus`): a chunk that starts up
+to :data:`MAX_SILENT_GAP_S` after the previous one ended is preceded by that much silence, so the detector, the engine
+and the clip see one continuous stretch of audio that says "not speaking" in the gap; a longer gap (the microphone
+stopped, a new peer) starts a new run. The last seconds of audio stay in memory so that an episode decided 3 s after
+its onset can carry the clip from a second before the onset to the decision (``EpisodeEvent.evidence``, WAV bytes).
+Nothing else is kept: audio is personal data.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from .pcm import wav_bytes
 from .vad import SAMPLE_RATE, WINDOW, VoiceDetector
 
 CLIP_BEFORE_S = 1.0  # the clip starts this long before the speech did
-MAX_JUMP_S = 0.25  # a chunk this far from where the previous one ended starts a new run (lost packets, a restart)
+CONTINUES_S = 0.01  # a chunk this close to where the previous one ended continues it (resampler delay, rounding)
+MAX_SILENT_GAP_S = 2.0  # a later chunk up to this far after the previous one's end follows silence (DTX, a lost
+# packet) that is heard as such; further, it starts a new run (the microphone stopped, a restart)
 
 Hear = Callable[[float, str, bool, Hashable | None], list[EpisodeEvent]]  # EpisodeEngine.hear or a wrapper
 
@@ -60,16 +65,26 @@ class SpeechListener:
 
     def feed(self, t: float, samples: np.ndarray) -> list[EpisodeEvent]:
         """Audio whose first sample is at ``t`` seconds; the engine's events, an opened one with its clip."""
-        if self._end is not None and (abs(t - self._end) <= MAX_JUMP_S or t < self._end):
-            t = self._end  # the stream's own sample clock, not the jitter of arrival times; never back in time
+        events: list[EpisodeEvent] = []
+        if self._end is not None:
+            gap = t - self._end
+            if CONTINUES_S < gap <= MAX_SILENT_GAP_S:
+                events += self._listen(self._end, np.zeros(round(gap * SAMPLE_RATE), dtype=np.int16))
+            if gap <= MAX_SILENT_GAP_S:
+                t = self._end  # the chunk continues the run; never back in time
+        events += self._listen(t, samples)
+        return [self._with_clip(event) for event in events]
+
+    def _listen(self, t: float, samples: np.ndarray) -> list[EpisodeEvent]:
+        """The detector's decisions on ``samples`` (first at ``t``) told to the engine: its events, without clips."""
         self._end = t + len(samples) / SAMPLE_RATE
         self._buffer.add(t, samples)
         first = t - self.detector.pending / SAMPLE_RATE  # the detector still holds the start of a window
-        events = []
+        events: list[EpisodeEvent] = []
         for index, speaking in enumerate(self.detector.feed(samples)):
             window_start = first + index * WINDOW / SAMPLE_RATE
             events += self._hear(window_start + WINDOW / SAMPLE_RATE, Kind.SPEECH, speaking, round(window_start, 3))
-        return [self._with_clip(event) for event in events]
+        return events
 
     def close(self) -> None:
         self.detector.release()

@@ -41,7 +41,9 @@ def has_audio(path: Path) -> bool:
 
 
 def read_audio(path: Path) -> Iterator[tuple[float, np.ndarray]]:
-    """The file's first audio track as (start time in seconds, 16-kHz mono int16 samples) chunks."""
+    """The file's first audio track as (start time in seconds, 16-kHz mono int16 samples) chunks, each at its
+    frame's time: the gaps of a microphone in DTX (a recorded exam, :mod:`rtc.opus`) stay gaps, which the
+    listener hears as silence."""
     try:
         container = av.open(str(path))
     except (av.error.FFmpegError, OSError) as error:
@@ -52,16 +54,14 @@ def read_audio(path: Path) -> Iterator[tuple[float, np.ndarray]]:
         stream = container.streams.audio[0]
         resampler = Resampler()
         origin = (container.start_time or 0) / av.time_base  # the file's start, where its first video frame is
-        first: float | None = None
-        heard = 0
+        end = 0.0  # where the last chunk ended: the time of a frame without one
         try:
             for frame in container.decode(stream):
-                if first is None:
-                    first = max(0.0, (frame.time or origin) - origin)
                 samples = resampler.convert(frame)
                 if len(samples):
-                    yield first + heard / SAMPLE_RATE, samples
-                    heard += len(samples)
+                    at = max(0.0, frame.time - origin) if frame.time is not None else end
+                    yield at, samples
+                    end = at + len(samples) / SAMPLE_RATE
         except av.error.FFmpegError as error:
             raise InputError(f"{path}: cannot decode its audio ({error})") from None
 

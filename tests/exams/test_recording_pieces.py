@@ -4,6 +4,7 @@ microphone's waveform."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -11,9 +12,10 @@ import sys
 from pathlib import Path
 
 import av
+import pytest
 from aiortc.jitterbuffer import JitterFrame
 
-from bench.media import camera, voice
+from bench.media import DTX_CYCLE_FRAMES, camera, microphone, voice
 from rtc.recording import PieceWriter, vp8_size
 from rtc.recording_mux import Piece, join, waveform
 from tests.support.paths import REPO_ROOT
@@ -59,6 +61,11 @@ def encoded_frames(video: Path, audio: Path | None = None) -> list[tuple[str, Ji
     return [(kind, frame) for _, kind, frame in sorted(frames, key=lambda item: item[0])]
 
 
+def in_time_order(*streams: list[tuple[str, JitterFrame]]) -> list[tuple[str, JitterFrame]]:
+    frames = [item for stream in streams for item in stream]
+    return sorted(frames, key=lambda item: (item[1].timestamp - FIRST_TICKS) / CLOCK_RATES[item[0]])
+
+
 def write_piece(target: Path, frames: list[tuple[str, JitterFrame]]) -> PieceWriter:
     clock = MediaTime()
     writer = PieceWriter(target, clock)
@@ -88,8 +95,31 @@ def test_a_piece_holds_the_frames_as_sent_vp8_and_opus_not_decoded(tmp_path):
         copied = [bytes(p) for p in container.demux(video) if p.size]
     assert copied == [frame.data for kind, frame in frames if kind == "video"], "the camera's frames, byte for byte"
     times = stream_times(writer.path)
-    assert len(times["audio"]) >= 195  # 20 ms frames for 4 s
+    assert len(times["audio"]) >= 195  # 20 ms frames for 4 s (bench.media.voice's default)
     assert writer.size == writer.path.stat().st_size > 0
+
+
+def test_a_microphone_in_60_ms_frames_with_dtx_gaps_keeps_its_timeline(tmp_path):
+    """As Chromium sends the exam's microphone (rtc.opus): 60-ms frames, and in silence only DTX's few."""
+    mic = microphone(6, 440, sounding_s=2)
+    audio = [("audio", JitterFrame(data, FIRST_TICKS + at)) for at, data in mic.packets]
+    writer = write_piece(tmp_path / "piece.webm", in_time_order(encoded_frames(camera(tmp_path / "c.webm", 6)), audio))
+    sent = [at / 48_000 for at, _ in mic.packets]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent)]
+    assert max(gaps) == pytest.approx((DTX_CYCLE_FRAMES - 1) * 0.06)  # the input has DTX's gaps ...
+    times = stream_times(writer.path)
+    assert times["audio"] == pytest.approx(sent, abs=0.001)  # ... and each frame is laid at its own time (ms)
+    with av.open(str(writer.path)) as container:
+        assert 5.9 <= float(container.duration or 0) / av.time_base <= 6.1
+        decoded = [frame.samples for frame in container.decode(audio=0)]
+    assert set(decoded[1:]) == {2880}  # 60-ms frames (the first lacks the encoder's pre-skip)
+    peaks = waveform(writer.path)
+    assert len(peaks) == int(sent[-1] / 0.1) + 1  # to the last frame's step, the gaps' steps silent
+    assert min(peaks[1:19]) > 0.1  # the tone for its 2 s
+    assert max(peaks[22:]) < 0.01  # then silence, with the gaps where nothing was sent
+    joined = tmp_path / "attempt.webm"
+    assert join([Piece(writer.path, 0.0)], joined) == pytest.approx(6.0, abs=0.1)
+    assert stream_times(joined)["audio"] == pytest.approx(sent, abs=0.001)
 
 
 def test_a_piece_starts_at_the_first_keyframe_and_ignores_frames_going_back_in_time(tmp_path):

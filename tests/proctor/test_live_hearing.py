@@ -12,19 +12,20 @@ import pytest
 
 from bench.audio_corpus import TUNING_UTTERANCES, require_espeak, resample, scene
 from proctor.live.analyst import StreamAnalysis, _handle
-from proctor.live.hearing import AudioIntake
+from proctor.live.hearing import MAX_PENDING_SECONDS, AudioIntake
 from proctor.policy import Policy
 
 OPUS_RATE = 48000
-FRAME = 960  # 20 ms, as aiortc decodes Opus
+FRAME = 960  # 20 ms, as aiortc decodes a default Opus stream
+LONG_FRAME = 2880  # 60 ms, as the exam's answer asks for (rtc.opus)
 
 
-def webrtc_frames(samples: np.ndarray, first_pts: int = 0) -> list[av.AudioFrame]:
-    """16-kHz float samples as aiortc hands them over: 20-ms stereo s16 frames at 48 kHz with RTP-based pts."""
+def webrtc_frames(samples: np.ndarray, first_pts: int = 0, length: int = FRAME) -> list[av.AudioFrame]:
+    """16-kHz float samples as aiortc hands them over: stereo s16 frames at 48 kHz with RTP-based pts."""
     pcm = (np.clip(resample(samples, 16000, OPUS_RATE), -1, 1) * 32767).astype(np.int16)
     frames = []
-    for start in range(0, len(pcm) - FRAME + 1, FRAME):
-        stereo = np.repeat(pcm[start : start + FRAME], 2)[None, :]
+    for start in range(0, len(pcm) - length + 1, length):
+        stereo = np.repeat(pcm[start : start + length], 2)[None, :]
         frame = av.AudioFrame.from_ndarray(stereo, format="s16", layout="stereo")
         frame.sample_rate, frame.pts, frame.time_base = OPUS_RATE, first_pts + start, Fraction(1, OPUS_RATE)
         frames.append(frame)
@@ -44,6 +45,16 @@ def test_the_intake_keeps_the_streams_sample_clock_through_arrival_jitter() -> N
     # A new peer's clock (pts from elsewhere) far from the arrival time: the clock starts again from arrival.
     intake.offer(webrtc_frames(np.zeros(960, dtype=np.float32), first_pts=9_000_000)[0], 520.0)
     assert [t for t, _ in intake.take()] == [520.0]
+
+
+@pytest.mark.parametrize("length", [FRAME, LONG_FRAME])
+def test_a_stalled_intake_keeps_the_last_seconds_of_audio_whatever_the_frame_length(length: int) -> None:
+    intake = AudioIntake()
+    for index, frame in enumerate(webrtc_frames(np.zeros(12 * 16000, dtype=np.float32), length=length)):
+        intake.offer(frame, 100.0 + index * length / OPUS_RATE)  # nobody takes them
+    chunks = intake.take()
+    assert chunks[0][0] == pytest.approx(112.0 - MAX_PENDING_SECONDS, abs=length / OPUS_RATE)
+    assert sum(len(samples) for _, samples in chunks) == pytest.approx(MAX_PENDING_SECONDS * 16000, abs=length / 3)
 
 
 def monitored(tmp_path: Path, policy: Policy) -> StreamAnalysis:

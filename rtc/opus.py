@@ -1,0 +1,57 @@
+"""What a microphone is asked to send: long Opus frames and silence left out (DTX), written into our SDP answer.
+
+Most of a microphone's cost on the server is per packet in aiortc's Python receive path (SRTP, RTP, jitter
+buffer, a decoder call), and Chromium sends a 20-ms Opus frame per packet, 50 a second, unless the answer asks
+otherwise. libwebrtc's Opus encoder reads its frame length from the answer's ``a=ptime`` (bounded by
+``a=maxptime`` and the fmtp ``minptime``) and turns DTX on for ``usedtx=1`` in the Opus fmtp: then a quiet
+microphone sends one small comfort-noise packet every 400 ms instead of a frame every 60 ms. aiortc's own
+answer copies the offer's Opus fmtp and carries no ptime, so :func:`ask_for_long_frames` edits the answer's text
+(aiortc, only receiving, never reads these attributes back).
+
+A receiver must therefore expect 60-ms frames and gaps in the RTP timestamps during silence (the recording lays
+frames by timestamp, the listener hears a gap as silence: :mod:`rtc.recording`, :mod:`proctor.audio.listener`).
+"""
+
+from __future__ import annotations
+
+import re
+
+FRAME_MS = 60  # Opus per packet: ~17 packets/s instead of 50 (Chromium 156 honours it, tests/exams/test_opus_answer)
+FMTP = {"minptime": str(FRAME_MS), "useinbandfec": "1", "usedtx": "1"}  # the Opus parameters the answer carries
+
+_OPUS_RTPMAP = re.compile(r"^a=rtpmap:(\d+) opus/48000", re.IGNORECASE)
+
+
+def _fmtp_line(payload_type: str, existing: str | None) -> str:
+    """The Opus fmtp line: the offer's parameters kept, ours set over them."""
+    parameters: dict[str, str] = {}
+    for item in (existing or "").split(";"):
+        key, _, value = item.strip().partition("=")
+        if key:
+            parameters[key] = value
+    parameters.update(FMTP)
+    return f"a=fmtp:{payload_type} " + ";".join(f"{key}={value}" for key, value in parameters.items())
+
+
+def _audio_section(lines: list[str]) -> list[str]:
+    """One ``m=audio`` section's lines with the Opus frame length and DTX asked for (unchanged without Opus)."""
+    payload_type = next((m.group(1) for line in lines if (m := _OPUS_RTPMAP.match(line))), None)
+    if payload_type is None:
+        return lines
+    fmtp_prefix = f"a=fmtp:{payload_type} "
+    existing = next((line[len(fmtp_prefix) :] for line in lines if line.startswith(fmtp_prefix)), None)
+    kept = [line for line in lines if not line.startswith((fmtp_prefix, "a=ptime:", "a=maxptime:"))]
+    rtpmap = next(index for index, line in enumerate(kept) if _OPUS_RTPMAP.match(line))
+    kept.insert(rtpmap + 1, _fmtp_line(payload_type, existing))
+    return [*kept, f"a=ptime:{FRAME_MS}", f"a=maxptime:{FRAME_MS}"]
+
+
+def ask_for_long_frames(sdp: str) -> str:
+    """The session description with every Opus ``m=audio`` section asking for 60-ms frames and DTX."""
+    sections: list[list[str]] = [[]]
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            sections.append([])
+        sections[-1].append(line)
+    edited = [_audio_section(s) if s and s[0].startswith("m=audio") else s for s in sections]
+    return "".join(line + "\r\n" for section in edited for line in section)
