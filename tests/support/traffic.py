@@ -17,9 +17,10 @@ clients, which behave as the pages do:
   default) have real media, in a process of their own (tests/support/lesson_media.py): the teacher and the
   first student publish an aiortc camera (the testdata clip pre-encoded as VP8, 320x240 @ 15 fps, replayed as
   the exam students' clips are) into the lesson's Janus room, and each of them subscribes to the others' and
-  decodes and counts the frames — as the page does, they subscribe again after every rejoin. The other
-  students join over the lesson socket only (signalling and Janus rooms, no media): media for all 15 students
-  of the soak would cost its 2-core machine about a core of aiortc for nothing the few do not show.
+  decodes and counts the frames — as the page does, they publish and subscribe again after every rejoin. The
+  other students join over the lesson socket only (signalling and Janus rooms, no media): media for all 15
+  students of the soak would put 15 more aiortc receivers, each decoding two streams, on its 2-core machine
+  beside the servers it measures, and a few show whether the lesson's media comes back as well as all would.
 
 Each client is "down" from the moment it notices trouble (a socket closed, an ack overdue, an error frame, a
 lost medium) until it works again (an ack, an answer, ``joined``; a lesson participant with media: when frames
