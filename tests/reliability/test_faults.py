@@ -2,9 +2,9 @@
 shared cluster, each beside steady traffic through nginx — chat clients in several rooms sending with client ids,
 exam students streaming (the project's VP8 replay, analysed by the media workers) and one lesson whose
 participants join and rejoin, the teacher and a student publishing aiortc cameras that the others receive. For
-each: no chat message lost, duplicated or out of order (every send followed to
-every client of its room), no episode lost, and every client back (generous time-outs; the times are printed,
-and measured in bench/faults.py, not asserted).
+each: no chat message lost, duplicated or out of order (every send followed to every client of its room), no
+episode lost, and every client back (generous time-outs; the times are printed, and measured in bench/faults.py,
+not asserted) — a lesson participant with media once it decodes frames again.
 
 The faults run in file order on one traffic (a module fixture): each repairs what it broke before the next.
 """
@@ -96,3 +96,8 @@ async def test_kill_9_of_the_lesson_s_janus(traffic, cluster, cluster_env):
     frames = {index: state.frames_since(back) for index, state in traffic.lesson_media.states.items()}
     assert len(frames) == 1 + min(LESSON_STUDENTS, traffic.plan.lesson_media)
     assert all(frames.values()), f"frames decoded since every client was back: {frames}"
+
+
+async def test_web2_cut_off_for_20_s(traffic, cluster, cluster_env):
+    result = await run_fault(traffic, cluster_env, "partition web2 20 s", lambda: faults.partitioned(cluster, "web2"))
+    assert result.errors, "the clients of web2 noticed nothing: the fault did not happen"
