@@ -55,6 +55,7 @@ class MediaParticipant(LessonParticipant):
         super().__init__(url, lesson, cookie, state)
         self.camera, self.expected = camera, expected
         self.publisher: RTCPeerConnection | None = None
+        self.requested: set[int] = set()  # feeds subscribed to since the join (once each, as the page does)
         self.subscriptions: dict[int, Subscription] = {}
         self.last_frame: dict[int, float] = {}  # feed → when its last frame was decoded (monotonic)
         self.counted = 0  # frames since the last report
@@ -103,16 +104,33 @@ class MediaParticipant(LessonParticipant):
         if self.camera is not None:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             send_replay(pc, self.camera, CAMERA[2])
+            self.told_if_failed(pc, "camera")
             await pc.setLocalDescription(await pc.createOffer())  # aiortc gathers every candidate: no trickle
             self.publisher = pc
             await ws.send(json.dumps({"type": "publish", "source": "camera", "sdp": pc.localDescription.sdp}))
 
+    def told_if_failed(self, pc: RTCPeerConnection, what: str) -> None:
+        """A connection that fails (ICE, DTLS) is counted as a trouble: ``camera failed``, ``subscription failed``."""
+
+        @pc.on("connectionstatechange")
+        def changed() -> None:
+            if pc.connectionState == "failed":
+                self.state.error(f"{what} failed")
+
     async def subscribe(self, ws: websockets.ClientConnection, feed: int) -> None:
-        await ws.send(json.dumps({"type": "subscribe", "feed": feed}))
+        """Once a feed (one may come both in ``joined`` and in ``feed.added``): a second ``subscribe`` would replace
+        the server's subscription while our answer to the first offer is on its way, and that answer would start
+        the new one."""
+        if feed not in self.requested:
+            self.requested.add(feed)
+            await ws.send(json.dumps({"type": "subscribe", "feed": feed}))
 
     async def answer(self, ws: websockets.ClientConnection, feed: int, sdp: str) -> None:
-        await self.unsubscribed(feed)  # a new offer replaces the feed's subscription
+        if feed not in self.requested:
+            return  # an offer for a feed gone meanwhile (the page ignores it too)
+        await self.close_subscription(feed)  # a new offer replaces the feed's subscription
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.told_if_failed(pc, "subscription")
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         tracks = [t.receiver.track for t in pc.getTransceivers() if t.kind == "video"]
         self.subscriptions[feed] = Subscription(pc, [asyncio.ensure_future(self.count(feed, t)) for t in tracks])
@@ -127,7 +145,11 @@ class MediaParticipant(LessonParticipant):
                 self.counted += 1
 
     async def unsubscribed(self, feed: int) -> None:
-        """The feed is gone (or offered anew): close its subscription."""
+        """The feed is gone."""
+        self.requested.discard(feed)
+        await self.close_subscription(feed)
+
+    async def close_subscription(self, feed: int) -> None:
         self.last_frame.pop(feed, None)
         subscription = self.subscriptions.pop(feed, None)
         if subscription is not None:
@@ -136,7 +158,7 @@ class MediaParticipant(LessonParticipant):
             await subscription.pc.close()
 
     async def drop_media(self) -> None:
-        for feed in list(self.subscriptions):
+        for feed in list(self.requested | set(self.subscriptions)):
             await self.unsubscribed(feed)
         self.last_frame.clear()
         publisher, self.publisher = self.publisher, None

@@ -429,7 +429,9 @@ class Traffic:
         deadline = time.monotonic() + timeout
         while not self.all_up():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"traffic not up within {timeout:.0f} s: {self.not_up()[:10]}")
+                raise TimeoutError(
+                    f"traffic not up within {timeout:.0f} s: {self.not_up()[:10]}; troubles: {dict(self.errors())}"
+                )
             await asyncio.sleep(0.5)
         self.sending = True
 
