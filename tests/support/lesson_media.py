@@ -4,7 +4,7 @@
 On ``joined`` a :class:`MediaParticipant` subscribes to every feed of the room, and to each ``feed.added``
 (``subscribe``, Janus's ``offer``, our ``answer``); a publisher then sends its camera (``publish``, Janus's answer
 in ``published``): the testdata clip pre-encoded as VP8 (:data:`CAMERA`, no audio), replayed by bench/replay.py.
-Every subscription decodes what arrives and counts the frames (reported each second). After ``media.lost`` or a
+Every subscription decodes what arrives and counts the frames (reported every half second). After ``media.lost`` or a
 lost socket every peer connection is closed and the participant joins again (tests/support/lesson_traffic.py).
 
 It is up only while media flows: frames within :data:`STALL_SECONDS` from as many feeds as the lesson has
@@ -36,7 +36,7 @@ from .traffic_base import Reporter, Sink, run_until_stopped
 CLIP = "video/clips/carphone.mp4"
 CAMERA = (320, 240, 15, 300_000)  # width, height, fps, bit/s: about a browser's middle simulcast layer
 STALL_SECONDS = 5.0  # no frame from a feed for this long: it is not received (tolerant of a busy machine)
-WATCH_EVERY = 0.5  # seconds between two looks at the media (and frame reports at most twice as often)
+WATCH_EVERY = 0.5  # seconds between two looks at the media, each reporting the frames counted since
 
 
 @dataclass
