@@ -8,12 +8,14 @@ It starts the scaled layout (deploy.cluster: PostgreSQL and Redis on ``db``, dap
 ``web2``, Janus on ``sfu1``/``sfu2``, nginx on ``edge``; PostgreSQL with fsync, as in production), makes the
 classes, and runs steady traffic through nginx (tests/support/traffic.py): chat clients in many rooms sending
 with client ids, exam students streaming the benchmark clips with the project's VP8 replay (as
-bench/proctor_load.py), and one lesson whose teacher and students join and rejoin (signalling and Janus rooms, no
-media). Then, one after another (tests/support/faults.py): ``kill -9`` of web1's daphne, Redis restarted,
-PostgreSQL restarted, ``kill -9`` of the media worker holding the most students, ``kill -9`` of the lesson's
-Janus, web2 cut off for 20 s. Per fault: chat messages lost, duplicated and out of order (every send of the
-window followed to every client of its room), episodes lost, how long until every client was back, and the
-p99 delivery latency before (the baseline of the same run), during and after.
+bench/proctor_load.py), and one lesson whose teacher and students join and rejoin, the teacher and one student
+publishing an aiortc camera that the teacher and two students receive (the other students signal only). Then,
+one after another (tests/support/faults.py): ``kill -9`` of web1's daphne, Redis restarted, PostgreSQL restarted,
+``kill -9`` of the media worker holding the most students, ``kill -9`` of the lesson's Janus, web2 cut off for
+20 s. Per fault: chat messages lost, duplicated and out of order (every send of the window followed to every
+client of its room), episodes lost, how long until every client was back (a lesson participant with media: until
+it decodes frames again), and the p99 delivery latency before (the baseline of the same run), during and after.
+``--only Janus`` runs just the faults whose name has that word.
 
 The last line is ``RESULT lost=<int> dup=<int> episodes_lost=<int> max_recovery_s=<float>``.
 """
@@ -59,6 +61,8 @@ async def run(args: argparse.Namespace) -> list[FaultResult]:
         await asyncio.sleep(args.warm_up)
         results = []
         for name, fault in all_faults(cluster, env, plan.exam, plan.lesson):
+            if args.only and args.only.lower() not in name.lower():
+                continue
             result = await measure(traffic, env, name, fault, plan.exam, args.before, args.after)
             print(result.row(), flush=True)
             results.append(result)
@@ -75,6 +79,7 @@ def main() -> None:
     parser.add_argument("--warm-up", type=float, default=10.0, help="seconds of traffic before the first fault")
     parser.add_argument("--before", type=float, default=15.0, help="seconds measured before each fault")
     parser.add_argument("--after", type=float, default=15.0, help="seconds measured after every client is back")
+    parser.add_argument("--only", default="", help="run only the faults whose name has this word, e.g. Janus")
     args = parser.parse_args()
     require_root_in_private_network()
     results = asyncio.run(run(args))

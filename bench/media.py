@@ -38,9 +38,11 @@ def clip_frames(path: Path, width: int, height: int, fps: int) -> list:
     return [cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA) for frame in picked]
 
 
-def encode_clip(path: Path, width: int, height: int, fps: int, bitrate: int, start: float = 0.0) -> list[bytes]:
-    """The clip as VP8 packets at this grade, looping from ``start`` (a fraction of the clip) with one
-    keyframe at the start of the loop."""
+def encode_clip(
+    path: Path, width: int, height: int, fps: int, bitrate: int, start: float = 0.0, gop: int | None = None
+) -> list[bytes]:
+    """The clip as VP8 packets at this grade, looping from ``start`` (a fraction of the clip) with a keyframe at
+    the start of the loop and then every ``gop`` frames (none else by default)."""
     import av
 
     frames = clip_frames(path, width, height, fps)
@@ -49,7 +51,7 @@ def encode_clip(path: Path, width: int, height: int, fps: int, bitrate: int, sta
     codec = av.CodecContext.create("libvpx", "w")
     codec.width, codec.height, codec.pix_fmt = width, height, "yuv420p"
     codec.time_base, codec.framerate = Fraction(1, fps), Fraction(fps, 1)
-    codec.bit_rate, codec.gop_size = bitrate, len(frames)
+    codec.bit_rate, codec.gop_size = bitrate, gop or len(frames)
     codec.options = ENCODER_OPTIONS
     packets = []
     for number, frame in enumerate(frames):

@@ -7,7 +7,8 @@ One command, as root, inside the private network namespace (the students' media 
 It starts the scaled layout (deploy.cluster, PostgreSQL with fsync as in production) and runs through nginx the
 traffic of the fault suite (tests/support/traffic.py): chat clients in rooms of ten, each sending now and then with
 client ids, exam students streaming the benchmark clips (the project's VP8 replay, analysed by the media workers),
-and one lesson whose participants join over the lesson socket (signalling and Janus rooms, no media). After the
+and one lesson whose participants join over the lesson socket, the teacher and one student publishing an aiortc
+camera through Janus that the teacher and two students receive (the other students signal only). After the
 warm-up it records, per service (a process and its children: PostgreSQL's backends, the media workers' analysts),
 the resident memory — RSS summed over the processes, PSS (shared pages split between the processes that map
 them: PostgreSQL's backends each map the shared buffers, so their summed RSS counts those once per backend and

@@ -1,9 +1,10 @@
 """The fault suite, shortened (bench/faults.py is the full one): the six faults of issue 13, one after another on the
 shared cluster, each beside steady traffic through nginx — chat clients in several rooms sending with client ids,
 exam students streaming (the project's VP8 replay, analysed by the media workers) and one lesson whose
-participants join and rejoin. For each: no chat message lost, duplicated or out of order (every send followed to
-every client of its room), no episode lost, and every client back (generous time-outs; the times are printed,
-and measured in bench/faults.py, not asserted).
+participants join and rejoin, the teacher and a student publishing aiortc cameras that the others receive. For
+each: no chat message lost, duplicated or out of order (every send followed to every client of its room), no
+episode lost, and every client back (generous time-outs; the times are printed, and measured in bench/faults.py,
+not asserted) — a lesson participant with media once it decodes frames again.
 
 The faults run in file order on one traffic (a module fixture): each repairs what it broke before the next.
 """
@@ -84,9 +85,17 @@ async def test_kill_9_of_a_media_worker_mid_exam(traffic, cluster, cluster_env):
 async def test_kill_9_of_the_lesson_s_janus(traffic, cluster, cluster_env):
     lesson = traffic.plan.lesson
     host = faults.lesson_janus_host(cluster, cluster_env, lesson)
-    await run_fault(traffic, cluster_env, "kill -9 Janus", lambda: faults.janus_killed(cluster, host))
+    result = await run_fault(traffic, cluster_env, "kill -9 Janus", lambda: faults.janus_killed(cluster, host))
     assert faults.lesson_janus_host(cluster, cluster_env, lesson) != host  # the lesson moved to the live instance
-    assert all(client.errors.get("media.lost") for client in traffic.lesson_clients)
+    told = {index: state.errors["media.lost"] for index, state in traffic.lesson_states().items()}
+    assert all(told.values()), f"participants not told of the lost media: {told}"
+    # back means media again (tests/support/lesson_media.py): frames decoded since, by every participant with media
+    assert result.recovery_s is not None
+    assert traffic.lesson_media is not None
+    back = result.struck + result.recovery_s
+    frames = {index: state.frames_since(back) for index, state in traffic.lesson_media.states.items()}
+    assert len(frames) == 1 + min(LESSON_STUDENTS, traffic.plan.lesson_media)
+    assert all(frames.values()), f"frames decoded since every client was back: {frames}"
 
 
 async def test_web2_cut_off_for_20_s(traffic, cluster, cluster_env):

@@ -12,12 +12,20 @@ clients, which behave as the pages do:
 * an exam student (separate processes, the project's own VP8 replay of a testdata clip, as in
   bench/proctor_load.py) reconnects its socket and offers again after ``media.lost``, ``media_timeout`` or a
   closed socket, as the exam page does;
-* a lesson's teacher and students join over the lesson socket and join again after ``media.lost`` (signalling
-  and Janus rooms, no media: the browsers' media path is tested in tests/lessons/).
+* one lesson, whose participants signal as the lesson page does (tests/support/lesson_traffic.py: join, and join
+  again after ``media.lost`` or a closed socket). The teacher and the first ``lesson_media`` students (2 by
+  default) have real media, in a process of their own (tests/support/lesson_media.py): the teacher and the
+  first student publish an aiortc camera (the testdata clip pre-encoded as VP8, 320x240 @ 15 fps, replayed as
+  the exam students' clips are) into the lesson's Janus room, and each of them subscribes to the others' and
+  decodes and counts the frames — as the page does, they publish and subscribe again after every rejoin. The
+  other students join over the lesson socket only (signalling and Janus rooms, no media): media for all 15
+  students of the soak would put 15 more aiortc receivers, each decoding two streams, on its 2-core machine
+  beside the servers it measures, and a few show whether the lesson's media comes back as well as all would.
 
 Each client is "down" from the moment it notices trouble (a socket closed, an ack overdue, an error frame, a
-lost medium) until it works again (an ack, an answer, ``joined``); :meth:`Traffic.recovered` tells how long
-after a moment every client was back.
+lost medium) until it works again (an ack, an answer, ``joined``; a lesson participant with media: when frames
+come again from every other publisher, so a dead Janus is over when the lesson's media is back);
+:meth:`Traffic.recovered` tells how long after a moment every client was back.
 """
 
 from __future__ import annotations
@@ -26,72 +34,38 @@ import argparse
 import asyncio
 import contextlib
 import json
-import multiprocessing
 import os
-import queue
 import random
 import statistics
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import websockets
 
+from .lesson_media import media_entries, media_process
+from .lesson_traffic import LessonParticipant
+from .traffic_base import (
+    RETRY_PAUSE,
+    Availability,
+    ClientState,
+    ProcessClients,
+    Reporter,
+    open_socket,
+    run_until_stopped,
+)
+
 if TYPE_CHECKING:
     from .servers import LiveEnvironment
 
 ACK_TIMEOUT = 5.0  # seconds a chat client waits for its ack before it reconnects and resends
-RETRY_PAUSE = 0.5  # seconds before a resend after `unavailable`, and between reconnection attempts
-PING = {"ping_interval": 5.0, "ping_timeout": 10.0}  # a stalled connection (a cut-off host) is noticed in ~15 s
 STUDENTS_PER_PROCESS = 10
+LESSON_MEDIA_STUDENTS = 2  # lesson students with real media (the first publishes too); the others signal only
 QUIET_SECONDS = 8.0  # a fault is over when every client has been up this long (media workers are dead after 4 s)
-
-
-def ws_url(base_url: str, path: str) -> str:
-    return base_url.rstrip("/").replace("http://", "ws://", 1) + path
-
-
-async def open_socket(base_url: str, path: str, cookie: str) -> websockets.ClientConnection:
-    return await websockets.connect(
-        ws_url(base_url, path),
-        additional_headers={"Cookie": cookie},
-        origin=base_url.rstrip("/"),
-        max_size=2**22,
-        open_timeout=10,
-        close_timeout=2,
-        **PING,
-    )
-
-
-# ----- who is up -------------------------------------------------------------------------------------------
-@dataclass
-class Availability:
-    """One client's outages: when it noticed trouble and when it worked again."""
-
-    down_since: float | None = None
-    outages: list[tuple[float, float]] = field(default_factory=list)
-
-    def down(self, at: float) -> None:
-        if self.down_since is None:
-            self.down_since = at
-
-    def up(self, at: float) -> None:
-        if self.down_since is not None:
-            self.outages.append((self.down_since, at))
-            self.down_since = None
-
-    def back_after(self, moment: float) -> float | None:
-        """Seconds from ``moment`` until the end of its last outage since then (0: none); None while down."""
-        if self.down_since is not None:
-            return None
-        ends = [end for _, end in self.outages if end > moment]
-        return max(ends) - moment if ends else 0.0
 
 
 # ----- chat ------------------------------------------------------------------------------------------------
@@ -253,12 +227,11 @@ def student_process(url: str, students: list[dict], reports: Any, stop: Any) -> 
 
 
 async def _students(url: str, students: list[dict], reports: Any, stop: Any) -> None:
-    import av
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-    from aiortc.mediastreams import MediaStreamTrack
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
     from bench.media import encode_clip
     from bench.proctor_load import clip_path
+    from bench.replay import send_replay
     from proctor.media.grades import grade
 
     sent_grade = grade("analysis", 2.0)
@@ -266,37 +239,15 @@ async def _students(url: str, students: list[dict], reports: Any, stop: Any) -> 
         clip: encode_clip(clip_path(clip), sent_grade.width, sent_grade.height, sent_grade.fps, sent_grade.bitrate)
         for clip in {s["clip"] for s in students}
     }
-    vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
-
-    class ReplayTrack(MediaStreamTrack):
-        """The pre-encoded clip from its keyframe, at the grade's rate (a new track per offer)."""
-
-        kind = "video"
-
-        def __init__(self, packets: list[bytes]) -> None:
-            super().__init__()
-            self.packets, self.index, self.next = packets, 0, None
-
-        async def recv(self) -> Any:
-            now = time.monotonic()
-            self.next = now if self.next is None else self.next + 1 / sent_grade.fps
-            await asyncio.sleep(max(0.0, self.next - now))
-            packet = av.Packet(self.packets[self.index % len(self.packets)])
-            packet.pts, packet.time_base = self.index * (90_000 // sent_grade.fps), Fraction(1, 90_000)
-            self.index += 1
-            return packet
-
-    def report(state: str, session: int) -> None:
-        reports.put((state, session, time.time()))
 
     async def offer(ws: Any, entry: dict) -> Any:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        pc.addTransceiver(ReplayTrack(clips[entry["clip"]]), direction="sendonly").setCodecPreferences(vp8)
+        send_replay(pc, clips[entry["clip"]], sent_grade.fps)
         await pc.setLocalDescription(await pc.createOffer())
         await ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))
         return pc
 
-    async def connected(entry: dict) -> None:
+    async def connected(entry: dict, state: Reporter) -> None:
         session = entry["session"]
         ws = await open_socket(url, f"/ws/rtc/sessions/{session}/", f"sessionid={entry['cookie']}")
         pc = None
@@ -307,11 +258,11 @@ async def _students(url: str, students: list[dict], reports: Any, stop: Any) -> 
                 message = json.loads(raw)
                 if message["type"] == "answer":
                     await pc.setRemoteDescription(RTCSessionDescription(sdp=message["sdp"], type="answer"))
-                    report("up", session)
+                    state.up()
                 elif message["type"] == "media.lost" or message["type"] == "error":
-                    report("down", session)
+                    state.down()
                     if message["type"] == "error":
-                        report("error:" + message["error"], session)
+                        state.error(message["error"])
                         await asyncio.sleep(6.0 if message["error"] == "rate_limited" else 1.0)
                     await pc.close()
                     pc = await offer(ws, entry)
@@ -321,113 +272,33 @@ async def _students(url: str, students: list[dict], reports: Any, stop: Any) -> 
             await ws.close()
 
     async def student(entry: dict) -> None:
+        state = Reporter(reports, entry["session"])
         while True:
             try:
-                await connected(entry)
+                await connected(entry, state)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                report("error:" + type(error).__name__, entry["session"])
-            report("down", entry["session"])
+                state.error(type(error).__name__)
+            state.down()
             await asyncio.sleep(RETRY_PAUSE)
 
-    tasks = [asyncio.ensure_future(student(s)) for s in students]
-    while not stop.is_set():
-        await asyncio.sleep(0.2)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-class ExamStudents:
-    """Simulated exam students in processes of their own; their reports land in ``availability`` by session."""
-
-    def __init__(self, url: str, students: list[dict]) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self.reports, self.done = ctx.Queue(), ctx.Event()
-        self.availability = {s["session"]: Availability(down_since=time.time()) for s in students}
-        self.errors: Counter[str] = Counter()
-        step = STUDENTS_PER_PROCESS
-        self.processes = [
-            ctx.Process(target=student_process, args=(url, students[i : i + step], self.reports, self.done))
-            for i in range(0, len(students), step)
-        ]
-        self.collector = threading.Thread(target=self.collect, daemon=True)
-
-    def start(self) -> None:
-        for process in self.processes:
-            process.start()
-        self.collector.start()
-
-    def collect(self) -> None:
-        while not self.done.is_set():
-            try:
-                state, session, at = self.reports.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if state == "up":
-                self.availability[session].up(at)
-            elif state == "down":
-                self.availability[session].down(at)
-            else:
-                self.errors[state.removeprefix("error:")] += 1
-
-    def stop(self) -> None:
-        self.done.set()
-        for process in self.processes:
-            if process.pid is not None:
-                process.join(15)
-                if process.is_alive():
-                    process.kill()
-
-
-# ----- the lesson ---------------------------------------------------------------------------------------------
-class LessonClient:
-    """A participant of the lesson: joins, and joins again after ``media.lost`` or a reconnect."""
-
-    def __init__(self, traffic: Traffic, lesson: int, cookie: str) -> None:
-        self.traffic, self.lesson, self.cookie = traffic, lesson, cookie
-        self.availability = Availability(down_since=time.time())
-        self.errors: Counter[str] = Counter()
-
-    async def run(self) -> None:
-        while not self.traffic.closing:
-            try:
-                ws = await open_socket(self.traffic.url, f"/ws/lessons/{self.lesson}/", self.cookie)
-            except (TimeoutError, OSError, websockets.WebSocketException):
-                await asyncio.sleep(RETRY_PAUSE)
-                continue
-            try:
-                await ws.send(json.dumps({"type": "join"}))
-                async for raw in ws:
-                    frame = json.loads(raw)
-                    if frame["type"] == "joined":
-                        self.availability.up(time.time())
-                    elif frame["type"] in ("media.lost", "error"):
-                        self.availability.down(time.time())
-                        self.errors[frame.get("error", frame["type"])] += 1
-                        await asyncio.sleep(1.0 if frame["type"] == "error" else 0.0)
-                        await ws.send(json.dumps({"type": "join"}))
-            except (OSError, websockets.WebSocketException):
-                pass
-            finally:
-                if not self.traffic.closing:
-                    self.availability.down(time.time())
-                await ws.close()
-            await asyncio.sleep(RETRY_PAUSE)
+    await run_until_stopped(stop, [student(s) for s in students])
 
 
 # ----- all of it ---------------------------------------------------------------------------------------------
 @dataclass
 class Plan:
     """What to run: chat ``rooms`` (room id → its members' cookie headers), exam ``students`` (as
-    bench.setups.exam_class gives them), a ``lesson`` and its participants' cookie headers."""
+    bench.setups.exam_class gives them), a ``lesson`` and its participants' cookie headers (the teacher's first), of
+    whom the teacher and ``lesson_media`` students have real media (tests/support/lesson_media.py)."""
 
     rooms: dict[int, list[str]]
     exam: int | None = None
     students: list[dict] = field(default_factory=list)
     lesson: int | None = None
     lesson_cookies: list[str] = field(default_factory=list)
+    lesson_media: int = LESSON_MEDIA_STUDENTS
     send_every: float = 3.0  # seconds between one chat client's messages (on average)
 
 
@@ -439,10 +310,12 @@ def plan_on(
     students: int,
     lesson_students: int,
     send_every: float,
+    lesson_media: int = LESSON_MEDIA_STUDENTS,
 ) -> Plan:
     """Make the classes in the environment's database: ``rooms`` chat rooms of ``room_size`` clients, an exam of
     ``students`` enrolled students streaming the benchmark clips (reference photos written to ``folder``), and a
-    lesson with the teacher and ``lesson_students`` students (none when 0)."""
+    lesson with the teacher and ``lesson_students`` students (none when 0), the teacher and ``lesson_media`` of them
+    with real media."""
     from bench import setups
     from bench.proctor_load import CLIPS, reference_photo
 
@@ -453,6 +326,7 @@ def plan_on(
             for r, room in enumerate(chat["rooms"]["small"])
         },
         send_every=send_every,
+        lesson_media=lesson_media,
     )
     if students:
         names = CLIPS.split(",")
@@ -476,11 +350,19 @@ def add_load_arguments(
     parser.add_argument(
         "--lesson-students", type=int, default=lesson_students, help="lesson participants besides the teacher"
     )
+    parser.add_argument(
+        "--lesson-media",
+        type=int,
+        default=LESSON_MEDIA_STUDENTS,
+        help="lesson students with real media, like the teacher (the first publishes, all receive); the rest signal",
+    )
 
 
 def plan_from_arguments(env: LiveEnvironment, folder: Path, args: argparse.Namespace) -> Plan:
     """:func:`plan_on` sized by the options of :func:`add_load_arguments`."""
-    return plan_on(env, folder, args.rooms, args.room_size, args.students, args.lesson_students, args.send_every)
+    return plan_on(
+        env, folder, args.rooms, args.room_size, args.students, args.lesson_students, args.send_every, args.lesson_media
+    )
 
 
 def require_root_in_private_network() -> None:
@@ -501,36 +383,55 @@ class Traffic:
             for room, cookies in plan.rooms.items()
             for index, cookie in enumerate(cookies)
         ]
-        self.students = ExamStudents(url, plan.students) if plan.students else None
-        self.lesson_clients = (
-            [LessonClient(self, plan.lesson, cookie) for cookie in plan.lesson_cookies] if plan.lesson else []
+        self.students = (
+            ProcessClients(student_process, (url,), plan.students, "session", STUDENTS_PER_PROCESS)
+            if plan.students
+            else None
         )
+        self.lesson_media: ProcessClients | None = None
+        self.lesson_signalling: dict[int, ClientState] = {}  # by place in the plan's lesson cookies
+        self.lesson_participants: list[LessonParticipant] = []
+        if plan.lesson:
+            media = media_entries(plan.lesson_cookies, plan.lesson_media)
+            arguments = (url, plan.lesson)
+            self.lesson_media = ProcessClients(media_process, arguments, media, "index", STUDENTS_PER_PROCESS)
+            for index in range(len(media), len(plan.lesson_cookies)):
+                state = self.lesson_signalling[index] = ClientState()
+                self.lesson_participants.append(LessonParticipant(url, plan.lesson, plan.lesson_cookies[index], state))
         self.seqs_of: dict[str, set[int]] = {}  # client_id → every seq a message with it was delivered as
         self.tasks: list[asyncio.Future[None]] = []
 
     def stored(self, client_id: str, seq: int) -> None:
         self.seqs_of.setdefault(client_id, set()).add(seq)
 
+    def lesson_states(self) -> dict[int, ClientState]:
+        """Every lesson participant's state by its place in the plan's lesson cookies (0: the teacher)."""
+        media = self.lesson_media.states if self.lesson_media is not None else {}
+        return dict(sorted({**media, **self.lesson_signalling}.items()))
+
     def availabilities(self) -> dict[str, Availability]:
         found = {f"chat {c.name}": c.availability for c in self.chat_clients}
-        found |= {f"lesson {i}": c.availability for i, c in enumerate(self.lesson_clients)}
+        found |= {f"lesson {i}": state.availability for i, state in self.lesson_states().items()}
         if self.students is not None:
             found |= {f"student {s}": a for s, a in self.students.availability.items()}
         return found
 
     async def start(self, timeout: float = 300.0) -> None:
         """Connect everyone; return once every chat client subscribed, every student streams and the lesson's
-        participants joined; then the chat clients start sending."""
-        if self.students is not None:
-            self.students.start()
+        participants joined (those with media receive it); then the chat clients start sending."""
+        for processes in (self.students, self.lesson_media):
+            if processes is not None:
+                processes.start()
         for client in self.chat_clients:
             self.tasks.append(asyncio.ensure_future(client.run()))
             await asyncio.sleep(0.01)  # no connection burst
-        self.tasks += [asyncio.ensure_future(client.run()) for client in self.lesson_clients]
+        self.tasks += [asyncio.ensure_future(participant.run()) for participant in self.lesson_participants]
         deadline = time.monotonic() + timeout
         while not self.all_up():
             if time.monotonic() > deadline:
-                raise TimeoutError(f"traffic not up within {timeout:.0f} s: {self.not_up()[:10]}")
+                raise TimeoutError(
+                    f"traffic not up within {timeout:.0f} s: {self.not_up()[:10]}; troubles: {dict(self.errors())}"
+                )
             await asyncio.sleep(0.5)
         self.sending = True
 
@@ -597,10 +498,10 @@ class Traffic:
 
     def errors(self) -> Counter[str]:
         total = Counter(self.chat.errors)
-        for client in self.lesson_clients:
-            total.update({f"lesson {k}": v for k, v in client.errors.items()})
+        for state in self.lesson_states().values():
+            total.update({f"lesson {k}": v for k, v in state.errors.items()})
         if self.students is not None:
-            total.update({f"exam {k}": v for k, v in self.students.errors.items()})
+            total.update({f"exam {k}": v for k, v in self.students.errors().items()})
         return total
 
     async def stop(self) -> None:
@@ -609,5 +510,6 @@ class Traffic:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
-        if self.students is not None:
-            await asyncio.to_thread(self.students.stop)
+        for processes in (self.students, self.lesson_media):
+            if processes is not None:
+                await asyncio.to_thread(processes.stop)
