@@ -29,7 +29,6 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +51,7 @@ from proctor.policy import Policy  # noqa: E402
 from tests.support.servers import DaphneServer, LiveEnvironment  # noqa: E402
 
 HOSTILE_TRACKS = 10
+HOSTILE_FPS = 10  # each of the ten cameras
 
 
 def rss_mb(pid: int) -> float:
@@ -78,24 +78,10 @@ def socket_url(server: DaphneServer, session: int) -> str:
 
 async def attack(server: DaphneServer, flooder: dict, multicam: dict, packets: list[bytes], run: Run) -> None:
     """Both attackers until cancelled; every frame they get back is counted in ``run.replies``."""
-    import av
     import websockets
-    from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription, VideoStreamTrack
-    from aiortc.mediastreams import MediaStreamTrack
+    from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 
-    class ReplayTrack(MediaStreamTrack):
-        kind = "video"
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.sent = 0
-
-        async def recv(self) -> av.Packet:
-            await asyncio.sleep(0.1)
-            packet = av.Packet(packets[self.sent % len(packets)])
-            packet.pts, packet.time_base = self.sent * 9000, Fraction(1, 90_000)
-            self.sent += 1
-            return packet
+    from bench.replay import send_replay
 
     async def connect(student: dict) -> websockets.ClientConnection:
         ws = await websockets.connect(
@@ -130,11 +116,10 @@ async def attack(server: DaphneServer, flooder: dict, multicam: dict, packets: l
                 await asyncio.sleep(0)  # let the reader drain the answers
 
     async def offer_ten_cameras() -> None:
-        vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
         while True:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
             for _ in range(HOSTILE_TRACKS):
-                pc.addTransceiver(ReplayTrack(), direction="sendonly").setCodecPreferences(vp8)
+                send_replay(pc, packets, HOSTILE_FPS)
             await pc.setLocalDescription(await pc.createOffer())
             pcs.append(pc)
             await multicam_ws.send(json.dumps({"type": "offer", "sdp": pc.localDescription.sdp}))

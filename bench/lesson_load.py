@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from fractions import Fraction
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -88,38 +87,20 @@ class Teacher:
         self.drainer: asyncio.Future | None = None
 
     async def start(self, url: str, cookie: str, lesson: int) -> None:
-        import av
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-        from aiortc.mediastreams import MediaStreamTrack
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+        from bench.replay import send_replay
 
         clip = testdata("video/clips/carphone.mp4")
         sent = self.sent
 
-        class ReplayTrack(MediaStreamTrack):
-            kind = "video"
-
-            def __init__(self, source: str) -> None:
-                super().__init__()
-                self.source, self.packets, self.fps = source, encode_clip(clip, *SOURCES[source]), SOURCES[source][2]
-                self.index, self.next = 0, None
-
-            async def recv(self):
-                now = time.monotonic()
-                self.next = now if self.next is None else self.next + 1 / self.fps
-                await asyncio.sleep(max(0.0, self.next - now))
-                packet = av.Packet(self.packets[self.index % len(self.packets)])
-                packet.pts, packet.time_base = self.index * (90_000 // self.fps), Fraction(1, 90_000)
-                self.index += 1
-                sent[self.source].append(time.time())
-                return packet
-
         self.ws = await connect(url, cookie, lesson)
         await self.ws.send(json.dumps({"type": "join"}))
         await next_of(self.ws, "joined")
-        vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
         for source in SOURCES:
             pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-            pc.addTransceiver(ReplayTrack(source), direction="sendonly").setCodecPreferences(vp8)
+            packets, fps = encode_clip(clip, *SOURCES[source]), SOURCES[source][2]
+            send_replay(pc, packets, fps, on_sent=lambda times=sent[source]: times.append(time.time()))
             await pc.setLocalDescription(await pc.createOffer())
             await self.ws.send(json.dumps({"type": "publish", "source": source, "sdp": pc.localDescription.sdp}))
             answer = await next_of(self.ws, "published")

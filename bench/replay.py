@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from fractions import Fraction
 
 import av
@@ -15,13 +16,14 @@ VIDEO_CLOCK = 90_000  # RTP's clock rate for video
 
 
 class ReplayTrack(MediaStreamTrack):
-    """The packets in a loop from the first (the clip's keyframe), ``fps`` a second; a new track per offer."""
+    """The packets in a loop from the first (the clip's keyframe), ``fps`` a second; a new track per offer.
+    ``on_sent`` is called as each packet goes out (a load generator's count of what it sent)."""
 
     kind = "video"
 
-    def __init__(self, packets: list[bytes], fps: int) -> None:
+    def __init__(self, packets: list[bytes], fps: int, on_sent: Callable[[], None] | None = None) -> None:
         super().__init__()
-        self.packets, self.fps = packets, fps
+        self.packets, self.fps, self.on_sent = packets, fps, on_sent
         self.index = 0
         self.next: float | None = None
 
@@ -32,10 +34,14 @@ class ReplayTrack(MediaStreamTrack):
         packet = av.Packet(self.packets[self.index % len(self.packets)])
         packet.pts, packet.time_base = self.index * (VIDEO_CLOCK // self.fps), Fraction(1, VIDEO_CLOCK)
         self.index += 1
+        if self.on_sent is not None:
+            self.on_sent()
         return packet
 
 
-def send_replay(pc: RTCPeerConnection, packets: list[bytes], fps: int) -> None:
+def send_replay(
+    pc: RTCPeerConnection, packets: list[bytes], fps: int, on_sent: Callable[[], None] | None = None
+) -> None:
     """Add a send-only VP8 transceiver replaying ``packets`` to ``pc`` (before its offer)."""
     vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
-    pc.addTransceiver(ReplayTrack(packets, fps), direction="sendonly").setCodecPreferences(vp8)
+    pc.addTransceiver(ReplayTrack(packets, fps, on_sent), direction="sendonly").setCodecPreferences(vp8)

@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from fractions import Fraction
 from pathlib import Path
 
-import av
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 
 from bench.media import encode_clip
+from bench.replay import send_replay
 from proctor.media.protocol import MAX_OFFER_BYTES
 from tests.exams.helpers import ClipTrack, camera_offer, next_event, open_session, scenario, stream_track
 from tests.support import setups
@@ -31,6 +29,7 @@ pytestmark = pytest.mark.media
 
 FLOOD_OFFERS = 10_000  # the issue's figure
 HOSTILE_TRACKS = 10
+HOSTILE_FPS = 10  # each of the hostile cameras
 RSS_GROWTH_BOUND_MB = 80  # daphne's resident memory may grow this much while under attack
 GOOD_THUMBNAILS = 3  # thumbnail batches of the good student the proctor must see after its identity result
 
@@ -43,28 +42,10 @@ def rss_mb(pid: int) -> float:
     raise AssertionError(f"no VmRSS for process {pid}")
 
 
-class ReplayTrack(MediaStreamTrack):
-    """Pre-encoded VP8 packets at 10 fps: a camera that costs the sender no encoding (aiortc only packetizes)."""
-
-    kind = "video"
-
-    def __init__(self, packets: list[bytes]) -> None:
-        super().__init__()
-        self.packets, self.sent = packets, 0
-
-    async def recv(self) -> av.Packet:
-        await asyncio.sleep(0.1)
-        packet = av.Packet(self.packets[self.sent % len(self.packets)])
-        packet.pts, packet.time_base = self.sent * 9000, Fraction(1, 90_000)
-        self.sent += 1
-        return packet
-
-
 async def many_camera_offer(packets: list[bytes]) -> RTCPeerConnection:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    vp8 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType == "video/VP8"]
     for _ in range(HOSTILE_TRACKS):
-        pc.addTransceiver(ReplayTrack(packets), direction="sendonly").setCodecPreferences(vp8)
+        send_replay(pc, packets, HOSTILE_FPS)
     await pc.setLocalDescription(await pc.createOffer())
     return pc
 
