@@ -59,11 +59,12 @@ def piece_closed(piece_id: int, size: int) -> None:
 def _recorded(session: ExamSession) -> list[tuple[RecordingPiece, Path, Path | None]]:
     """The session's pieces that have a camera file (a peer that never sent a keyframe has none), in order, each
     with its screen file if the student shared the screen during it."""
-    found = [(piece, _written(piece.path), _written(piece.screen_path)) for piece in session.recording_pieces.all()]
+    found = [(piece, written(piece.path), written(piece.screen_path)) for piece in session.recording_pieces.all()]
     return [(piece, path, screen) for piece, path, screen in found if path is not None]
 
 
-def _written(relative: str) -> Path | None:
+def written(relative: str) -> Path | None:
+    """The recording file ``relative`` names, if it exists and holds something (a piece nothing reached is empty)."""
     path = stored_path(relative)
     return path if path is not None and path.stat().st_size > 0 else None
 
@@ -167,6 +168,7 @@ def purge_recordings(now: datetime | None = None, dry_run: bool = False) -> int:
 
 def held(session: ExamSession) -> dict:
     """What is held of the session's recording, for the student's export (the file itself by reference)."""
-    pieces = [piece for piece in session.recording_pieces.all() if stored_path(piece.path)]
-    paths = [path for piece in pieces for path in (stored_path(piece.path), stored_path(piece.screen_path)) if path]
-    return {"pieces": len(pieces), "bytes": sum(path.stat().st_size for path in paths)}
+    found = [(stored_path(piece.path), stored_path(piece.screen_path)) for piece in session.recording_pieces.all()]
+    held_files = [(camera, screen) for camera, screen in found if camera]  # a piece is held while its camera file is
+    paths = [path for files in held_files for path in files if path]
+    return {"pieces": len(held_files), "bytes": sum(path.stat().st_size for path in paths)}

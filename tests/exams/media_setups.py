@@ -36,11 +36,7 @@ def recording_pieces(session: int) -> list[list]:
     """The session's recording pieces as ``[started_at (ISO), size_bytes (0: cut or still written), screen
     recorded]``, in order."""
     from proctor.models import RecordingPiece
-    from proctor.models.recordings import stored_path
+    from proctor.recording import written
 
     rows = RecordingPiece.objects.filter(session_id=session)
-    return [[p.started_at.isoformat(), p.size_bytes, _written(stored_path(p.screen_path))] for p in rows]
-
-
-def _written(path) -> bool:
-    return path is not None and path.stat().st_size > 0
+    return [[p.started_at.isoformat(), p.size_bytes, written(p.screen_path) is not None] for p in rows]
