@@ -154,22 +154,25 @@ def test_a_running_attempt_is_joined_again_at_most_once_per_interval_and_at_once
 
 def test_who_may_fetch_the_recording(world, client_for, tmp_path):
     session = world["session"]
-    record_piece(session, tmp_path)
+    record_piece(session, tmp_path, screen_from=0.5)
     manifest_url, file_url = urls(session.pk)
+    screen_url = f"/proctor/sessions/{session.pk}/screen.webm"
     status = {
-        who: [client_for(world["users"][who]).get(url).status_code for url in (manifest_url, file_url)]
+        who: [client_for(world["users"][who]).get(url).status_code for url in (manifest_url, file_url, screen_url)]
         for who in ("proctor", "proctor2", "student", "student2", "admin", "teacher")
     }
     assert status == {
-        "proctor": [200, 200],
-        "proctor2": [404, 404],  # not assigned to the exam
-        "student": [404, 404],  # not reviewed yet
-        "student2": [404, 404],
-        "admin": [200, 200],
-        "teacher": [200, 200],  # the exam's teacher reviews
+        "proctor": [200, 200, 200],
+        "proctor2": [404, 404, 404],  # not assigned to the exam
+        "student": [404, 404, 404],  # not reviewed yet
+        "student2": [404, 404, 404],
+        "admin": [200, 200, 200],
+        "teacher": [200, 200, 200],  # the exam's teacher reviews
     }
     ExamSession.objects.filter(pk=session.pk).update(verdict=ExamSession.Verdict.CLEAN)
     assert client_for(world["users"]["student"]).get(file_url).status_code == 200
+    assert client_for(world["users"]["student"]).get(screen_url).status_code == 200
+    assert client_for(world["users"]["student2"]).get(screen_url).status_code == 404
 
 
 def test_recordings_are_purged_exported_and_deleted_with_the_session_like_evidence(
