@@ -10,8 +10,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rtc.opus import FRAME_MS
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ENCODER_OPTIONS = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}  # like a browser's live encoder
 OPUS_RATE = 48_000
@@ -122,6 +126,23 @@ def voice(
         for packet in stream.encode(None):
             out.mux(packet)
     return path
+
+
+def opus_packets(pcm: np.ndarray, frame_ms: int = 60) -> list[bytes]:
+    """48-kHz mono int16 PCM as a 32 kbit/s microphone's Opus packets, one per ``frame_ms`` (a trailing part frame is
+    left out), in order: what a receiver's tap sees of a browser's microphone without DTX."""
+    import av
+
+    frame = OPUS_RATE * frame_ms // 1000
+    codec = av.CodecContext.create("libopus", "w")
+    codec.sample_rate, codec.layout, codec.format, codec.bit_rate = OPUS_RATE, "mono", "s16", 32_000
+    codec.time_base, codec.options = Fraction(1, OPUS_RATE), {"frame_duration": str(frame_ms)}
+    packets = []
+    for at in range(0, len(pcm) - frame + 1, frame):
+        audio = av.AudioFrame.from_ndarray(pcm[at : at + frame].reshape(1, -1), format="s16", layout="mono")
+        audio.sample_rate, audio.pts, audio.time_base = OPUS_RATE, at, Fraction(1, OPUS_RATE)
+        packets += [bytes(p) for p in codec.encode(audio)]
+    return packets + [bytes(p) for p in codec.encode(None)]
 
 
 @dataclass(frozen=True)

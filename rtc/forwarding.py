@@ -42,9 +42,14 @@ FrameSink = Callable[[JitterFrame], None]
 
 
 class EncodedFrameTap:
-    """Copies every encoded frame a receiver (video or audio) reassembles to its sinks, on the event loop."""
+    """Copies every encoded frame a receiver (video or audio) reassembles to its sinks, on the event loop.
 
-    def __init__(self, receiver: RTCRtpReceiver) -> None:
+    With ``decode=False`` the frames go to the sinks only, never to aiortc's decoder thread (which then waits idle
+    until the receiver stops): for a stream whose sinks decode what they need themselves, e.g. a microphone heard
+    at 16 kHz mono off the event loop, without a thread hand-off, a 48-kHz stereo decode and a queue per frame.
+    """
+
+    def __init__(self, receiver: RTCRtpReceiver, decode: bool = True) -> None:
         self._receiver = receiver
         self._sinks: dict[FrameSink, None] = {}  # in the order added
         self._requests: set[asyncio.Task] = set()
@@ -54,7 +59,8 @@ class EncodedFrameTap:
         put = decoder_queue.put
 
         def tapped_put(item: tuple[Any, JitterFrame] | None, *args: Any, **kwargs: Any) -> None:
-            put(item, *args, **kwargs)
+            if decode or item is None:  # None stops the decoder thread: always passed on
+                put(item, *args, **kwargs)
             if item is not None:
                 for sink in list(self._sinks):
                     sink(item[1])

@@ -27,7 +27,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from django.conf import settings
 
 from .bounds import bound_track
-from .forwarding import EncodedFrameTap, ForwardedVideoTrack, relay_picture_loss
+from .forwarding import EncodedFrameTap, ForwardedVideoTrack, FrameSink, relay_picture_loss
 from .opus import ask_for_long_frames
 from .recording import PieceRecorder
 
@@ -87,7 +87,9 @@ class _Peer:
 
 class StudentPeer(_Peer):
     """Receives one student's camera (VP8); every decoded video frame goes to ``on_frame``, and with ``on_audio``
-    every decoded frame of the microphone (Opus at 48 kHz: 60 ms as the answer asks, none in DTX silence) to it.
+    every encoded frame of the microphone as received (Opus, 60 ms as the answer asks, few in DTX silence; its
+    ``timestamp`` on Opus's 48-kHz RTP clock, unwrapped) to it. The microphone is never decoded here: whoever
+    listens decodes what they need (:class:`rtc.opus.OpusDecoder`), off the event loop.
 
     The offer's first ``m=video`` section is the camera; a second one, if present, is the student's shared
     screen (VP8, about 1 fps): nothing analyses it, its encoded frames are only tapped (:attr:`screen_tap`).
@@ -102,7 +104,7 @@ class StudentPeer(_Peer):
         self,
         on_frame: Callable[[Any], None],
         on_state: Callable[[str], None],
-        on_audio: Callable[[Any], None] | None = None,
+        on_audio: FrameSink | None = None,
         recorder: PieceRecorder | None = None,
     ) -> None:
         super().__init__()
@@ -144,16 +146,11 @@ class StudentPeer(_Peer):
             if self._recorder is not None:
                 self.screen_tap.add_sink(self._recorder.screen.video)
         elif track.kind == "audio" and self._audio_tap is None:
-            self._audio_tap = EncodedFrameTap(receiver)
+            self._audio_tap = EncodedFrameTap(receiver, decode=False)
             if self._recorder is not None:
                 self._audio_tap.add_sink(self._recorder.camera.audio)
             if self._on_audio is not None:
-                self._readers.append(asyncio.ensure_future(self._listen(track, self._on_audio)))
-
-    async def _listen(self, track: MediaStreamTrack, on_audio: Callable[[Any], None]) -> None:
-        with contextlib.suppress(MediaStreamError):  # the microphone ended: the camera's state says the rest
-            while True:
-                on_audio(await track.recv())
+                self._audio_tap.add_sink(self._on_audio)
 
     async def _read(self, track: MediaStreamTrack) -> None:
         try:

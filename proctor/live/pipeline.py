@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from aiortc.jitterbuffer import JitterFrame
 from django.conf import settings
 
 from rtc.scheduler import AnalysisScheduler
@@ -144,8 +145,8 @@ class LivePipeline:
                 if events and (target := self._stream(session_id)) is not None:
                     target.loop.call_soon_threadsafe(spawn, target.deliver(StreamResult(events=events)))
 
-    def offer_audio(self, session_id: int, frame: Any) -> None:
-        """A decoded microphone frame (on the event loop): kept for the hearing thread while the exam runs."""
+    def offer_audio(self, session_id: int, frame: JitterFrame) -> None:
+        """An encoded microphone frame (on the event loop): kept for the hearing thread while the exam runs."""
         if (stream := self._streams.get(session_id)) is not None and stream.monitored and stream.worker >= 0:
             stream.audio.offer(frame, time.monotonic())
 

@@ -26,6 +26,7 @@ from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
+from aiortc.jitterbuffer import JitterFrame
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -163,7 +164,7 @@ class MediaSession:
             self.media_reported = True
             spawn(self.reply({"type": "media.ok"}))
 
-    def _audio(self, frame: Any) -> None:
+    def _audio(self, frame: JitterFrame) -> None:
         pipeline().offer_audio(self.session_id, frame)
 
     def _peer_state(self, state: str) -> None:

@@ -13,6 +13,7 @@ from channels.layers import get_channel_layer
 from proctor.media import worker
 from proctor.media.sdp import media_sections, offer_problem
 from rtc import bounds
+from rtc.forwarding import EncodedFrameTap
 
 CAMERA = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n"
 
@@ -127,3 +128,20 @@ async def test_encoded_frames_beyond_the_bound_are_skipped_up_to_the_next_keyfra
     assert encoded.qsize() == 2
     encoded.put(None)  # the receiver's stop always gets through
     assert encoded.qsize() == 3
+
+
+def test_a_tap_that_decodes_nothing_gives_every_frame_to_its_sinks_and_none_to_aiortcs_decoder():
+    """A microphone is heard from its encoded frames (proctor.live.hearing): aiortc's decoder thread gets only the
+    receiver's stop, so it never decodes (nor queues) a frame."""
+    receiver = Receiver()
+    tap = EncodedFrameTap(receiver, decode=False)
+    heard: list = []
+    tap.add_sink(heard.append)
+    encoded = receiver._RTCRtpReceiver__decoder_queue
+    frames = [SimpleNamespace(data=bytes([index]), timestamp=index * 2880) for index in range(5)]
+    for frame in frames:
+        encoded.put(("opus", frame))
+    assert heard == frames
+    assert encoded.empty()
+    encoded.put(None)  # the receiver stops: its decoder thread must still hear of it
+    assert encoded.get_nowait() is None
