@@ -208,8 +208,7 @@ def media_cost(seconds: float = 10.0) -> dict[str, float]:
 
     from bench.audio_corpus import resample
     from bench.media import opus_packets
-    from proctor.audio.pcm import Resampler
-    from rtc.opus import OpusDecoder
+    from rtc.opus import MonoResampler, OpusDecoder
 
     sound = scene("cost", "keyboard", ((1.0, TUNING_UTTERANCES[0]),), seconds=seconds)
     pcm = (np.clip(resample(sound.samples, RATE, 48000), -1, 1) * 32767).astype(np.int16)
@@ -220,7 +219,7 @@ def media_cost(seconds: float = 10.0) -> dict[str, float]:
         for payload in packets:
             ours.decode(payload)
         decoding = time.process_time() - began
-        theirs, resampler = AiortcOpusDecoder(), Resampler()
+        theirs, resampler = AiortcOpusDecoder(), MonoResampler(RATE)
         began = time.process_time()
         for index, payload in enumerate(packets):
             for frame in theirs.decode(JitterFrame(data=payload, timestamp=index * 2880)):

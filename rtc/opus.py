@@ -1,7 +1,7 @@
 """What a microphone is asked to send: long Opus frames and silence left out (DTX), written into our SDP answer.
 
 Most of a microphone's cost on the server is per packet in aiortc's Python receive path (SRTP, RTP, jitter
-buffer, a decoder call), and Chromium sends a 20-ms Opus frame per packet, 50 a second, unless the answer asks
+buffer), and Chromium sends a 20-ms Opus frame per packet, 50 a second, unless the answer asks
 otherwise. libwebrtc's Opus encoder reads its frame length from the answer's ``a=ptime`` (bounded by
 ``a=maxptime`` and the fmtp ``minptime``) and turns DTX on for ``usedtx=1`` in the Opus fmtp: then a quiet
 microphone sends one small comfort-noise packet every 400 ms instead of a frame every 60 ms. aiortc's own
@@ -10,7 +10,8 @@ answer copies the offer's Opus fmtp and carries no ptime, so :func:`ask_for_long
 
 A receiver must therefore expect 60-ms frames and gaps in the RTP timestamps during silence (the recording lays
 frames by timestamp, the listener hears a gap as silence: :mod:`rtc.recording`, :mod:`proctor.audio.listener`).
-:class:`OpusDecoder` turns the packets into the PCM a listener wants, off the event loop.
+:class:`OpusDecoder` turns the packets into the PCM a listener wants, off the event loop (aiortc's own decoder, a
+thread per track at 48 kHz stereo, is left out: :class:`rtc.forwarding.EncodedFrameTap` with ``decode=False``).
 """
 
 from __future__ import annotations
@@ -63,23 +64,34 @@ def ask_for_long_frames(sdp: str) -> str:
     return "".join(line + "\r\n" for section in edited for line in section)
 
 
-class OpusDecoder:
-    """One stream's Opus packets (as received, in order) to mono 16-bit PCM at ``rate``.
+class MonoResampler:
+    """Decoded audio frames of any layout and rate (Opus decodes at 48 kHz) to mono int16 samples at ``rate``."""
 
-    FFmpeg's own Opus decoder (through PyAV, 48 kHz mono: ~30 µs per 60-ms packet, a third of aiortc's libopus
-    stereo decode plus a resample) and a resampler to ``rate``. A packet FFmpeg cannot decode (a hostile or
-    broken sender) gives no samples and leaves the decoder usable for the next one.
+    def __init__(self, rate: int) -> None:
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+
+    def convert(self, frame: av.AudioFrame) -> np.ndarray:
+        parts = [out.to_ndarray().reshape(-1) for out in self._resampler.resample(frame)]
+        return np.concatenate(parts).astype(np.int16, copy=False) if parts else np.zeros(0, dtype=np.int16)
+
+
+class OpusDecoder:
+    """One stream's Opus packets (as received, in order) to mono int16 samples at ``rate``.
+
+    FFmpeg's own Opus decoder (through PyAV, 48 kHz mono: ~30 µs per 60-ms packet, half of aiortc's libopus
+    decode to stereo) and a :class:`MonoResampler`. A packet FFmpeg cannot decode (a hostile or broken sender)
+    gives no samples and leaves the decoder usable for the next one.
     """
 
     def __init__(self, rate: int) -> None:
         self._codec = av.CodecContext.create("opus", "r")
         self._codec.sample_rate, self._codec.layout = CLOCK_RATE, "mono"
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+        self._resampler = MonoResampler(rate)
 
     def decode(self, data: bytes) -> np.ndarray:
         try:
             frames = self._codec.decode(av.Packet(data))
         except av.error.FFmpegError:
             return np.zeros(0, dtype=np.int16)
-        parts = [out.to_ndarray().reshape(-1) for frame in frames for out in self._resampler.resample(frame)]
-        return np.concatenate(parts).astype(np.int16, copy=False) if parts else np.zeros(0, dtype=np.int16)
+        parts = [self._resampler.convert(frame) for frame in frames]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int16)

@@ -1,4 +1,5 @@
-"""Audio as the voice detector wants it: 16-kHz mono 16-bit PCM, from WebRTC frames or a recorded file.
+"""A recorded file's audio as the voice detector wants it: 16-kHz mono 16-bit PCM (a live microphone's Opus
+packets become the same in the hearing thread: :class:`rtc.opus.OpusDecoder`).
 
 A file's audio comes with times in seconds from the start of the file, on the same clock as
 :class:`proctor.vision.frames.VideoReader`'s frames; the evidence clip is written as WAV (plays in every
@@ -16,19 +17,10 @@ import av
 import av.error
 import numpy as np
 
+from rtc.opus import MonoResampler
+
 from ..vision.frames import InputError
 from .vad import SAMPLE_RATE
-
-
-class Resampler:
-    """Any decoded audio frame (Opus is 48 kHz stereo) to 16-kHz mono int16 samples."""
-
-    def __init__(self) -> None:
-        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-
-    def convert(self, frame: av.AudioFrame) -> np.ndarray:
-        chunks = [out.to_ndarray().reshape(-1) for out in self._resampler.resample(frame)]
-        return np.concatenate(chunks).astype(np.int16, copy=False) if chunks else np.zeros(0, dtype=np.int16)
 
 
 def has_audio(path: Path) -> bool:
@@ -52,7 +44,7 @@ def read_audio(path: Path) -> Iterator[tuple[float, np.ndarray]]:
         if not container.streams.audio:
             raise InputError(f"{path}: no audio track")
         stream = container.streams.audio[0]
-        resampler = Resampler()
+        resampler = MonoResampler(SAMPLE_RATE)
         origin = (container.start_time or 0) / av.time_base  # the file's start, where its first video frame is
         end = 0.0  # where the last chunk ended: the time of a frame without one
         try:
