@@ -32,6 +32,7 @@ WINDOW = 512  # samples: Silero's window at 16 kHz
 WINDOW_S = WINDOW / SAMPLE_RATE  # 0.032 s
 WEBRTC_FRAME = 160  # 10 ms
 ENERGY_FLOOR_DB = -60.0  # RMS dBFS below which a window is silence without asking anyone
+_FLOOR_POWER = 32768.0**2 * 10 ** (ENERGY_FLOOR_DB / 10)  # the floor as mean square of int16 samples
 WEBRTC_AGGRESSIVENESS = 2  # 0 (lenient) .. 3 (strict): 2 still passed every whispered window in our corpus
 HANGOVER_WINDOWS = 16  # Silero keeps listening 0.5 s after the gate closes (pauses between words)
 PREROLL_WINDOWS = 3  # windows fed to a freshly borrowed model before the one it judges
@@ -129,13 +130,16 @@ class VoiceDetector:
         return self._speaking
 
     def _gate(self, window: np.ndarray) -> bool:
-        power = float(np.mean(np.square(window, dtype=np.float64)))
-        if 10 * np.log10(power / 32768**2 + 1e-12) < ENERGY_FLOOR_DB:
+        samples = window.astype(np.float64)
+        if samples.dot(samples) < _FLOOR_POWER * WINDOW:
             return False
-        frames = window[: WINDOW // WEBRTC_FRAME * WEBRTC_FRAME].reshape(-1, WEBRTC_FRAME)
-        return any(self._webrtc.is_speech(frame.tobytes(), SAMPLE_RATE) for frame in frames)
+        pcm, frame = window.tobytes(), 2 * WEBRTC_FRAME  # bytes of 16-bit samples
+        return any(
+            self._webrtc.is_speech(pcm[start : start + frame], SAMPLE_RATE)
+            for start in range(0, WINDOW // WEBRTC_FRAME * frame, frame)
+        )
 
     def _silero(self, window: np.ndarray) -> float:
         assert self._model is not None, "a model is on loan"
-        floats = (window.astype(np.float32) / 32768).copy()
+        floats = np.multiply(window, 1 / 32768, dtype=np.float32)
         return float(self._model.process(memoryview(floats.data)))
