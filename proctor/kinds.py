@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -155,6 +156,7 @@ def spec(kind: str) -> KindSpec:
         raise UnknownKind(f"unknown episode kind {kind!r} (proctor.kinds.REGISTRY)") from None
 
 
+@cache  # REGISTRY is fixed at import; the speech engine asks ~31 times per audio-second per student
 def of_family(family: Family) -> tuple[str, ...]:
     return tuple(kind for kind, entry in REGISTRY.items() if entry.family == family)
 
