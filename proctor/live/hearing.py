@@ -30,13 +30,14 @@ from ..audio.vad import SAMPLE_RATE
 BATCH_SECONDS = 0.5
 CLOCK_DRIFT_SECONDS = 1.0
 MAX_PENDING_SECONDS = 5.0  # of the stream's time held for a stalled hearing thread: it drops the oldest frames
+MAX_PENDING_FRAMES = 500  # and never more frames than 5 s of 10-ms ones, whatever a sender's timestamps say
 
 
 class AudioIntake:
     """One stream's microphone between the event loop (:meth:`offer`) and the hearing thread (:meth:`take`)."""
 
     def __init__(self) -> None:
-        self._frames: deque[tuple[float, JitterFrame]] = deque()
+        self._frames: deque[tuple[float, JitterFrame]] = deque(maxlen=MAX_PENDING_FRAMES)  # full: the oldest goes
         self._lock = threading.Lock()
         self._anchor: tuple[float, float] | None = None  # (engine time, stream time) of the clock's origin
         self._decoder = OpusDecoder(SAMPLE_RATE)  # the hearing thread's alone

@@ -13,7 +13,7 @@ from aiortc.jitterbuffer import JitterFrame
 from bench.audio_corpus import TUNING_UTTERANCES, require_espeak, resample, scene
 from bench.media import opus_packets
 from proctor.live.analyst import StreamAnalysis, _handle
-from proctor.live.hearing import MAX_PENDING_SECONDS, AudioIntake
+from proctor.live.hearing import MAX_PENDING_FRAMES, MAX_PENDING_SECONDS, AudioIntake
 from proctor.policy import Policy
 from rtc.opus import OpusDecoder
 
@@ -52,6 +52,16 @@ def test_a_stalled_intake_keeps_the_last_seconds_of_audio_whatever_the_frame_len
     chunks = intake.take()
     assert chunks[0][0] == pytest.approx(112.0 - MAX_PENDING_SECONDS, abs=length / OPUS_RATE)
     assert sum(len(samples) for _, samples in chunks) == pytest.approx(MAX_PENDING_SECONDS * 16000, abs=length / 3)
+
+
+def test_a_sender_whose_timestamps_stand_still_cannot_grow_the_intake() -> None:
+    """A hostile client may send any number of frames with one RTP timestamp: the span never grows, the count
+    bound holds."""
+    intake = AudioIntake()
+    frame = tapped_frames(np.zeros(960, dtype=np.float32))[0]
+    for index in range(5 * MAX_PENDING_FRAMES):
+        intake.offer(JitterFrame(frame.data, 0), 100.0 + index * 1e-4)
+    assert len(intake.take()) == MAX_PENDING_FRAMES
 
 
 def test_a_packet_the_decoder_cannot_read_costs_only_itself() -> None:
