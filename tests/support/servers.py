@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -76,6 +78,72 @@ class RedisServer:
         return cls(port, process)
 
 
+class CallServer:
+    """``python -m tests.support.live_call`` on one environment: each call runs in a process of its own, forked
+    from one that has set Django up (a fresh ``python`` per call spent a second or two starting)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115  # the server's start-up errors; closed in close()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.live_call"],
+            env=env,
+            cwd=REPO_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
+        )
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def call(self, target: str, arguments: str) -> str:
+        """The standard output of ``target(**arguments)``; RuntimeError with its error output if it failed."""
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
+        self.process.stdin.write(json.dumps({"target": target, "arguments": arguments}) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            self.errors.seek(0)
+            raise RuntimeError(f"the live_call server exited:\n{self.errors.read().decode(errors='replace')[-3000:]}")
+        reply = json.loads(line)
+        if reply["returncode"] != 0:
+            raise RuntimeError(f"{target} {arguments[:300]} failed:\n{reply['stderr'][-3000:]}")
+        return reply["stdout"]
+
+    def close(self) -> None:
+        """End of input: the server exits."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait()
+        self.errors.close()
+
+
+KEPT_CALL_SERVERS = 4  # environments (sets of variables) whose servers stay up: a test uses one or two
+_call_servers: dict[tuple[tuple[str, str], ...], CallServer] = {}
+
+
+def call_server(env: dict[str, str]) -> CallServer:
+    """The running call server on these variables, started if need be (the least recently used one beyond
+    KEPT_CALL_SERVERS is closed)."""
+    key = tuple(sorted(env.items()))
+    server = _call_servers.pop(key, None)
+    if server is None or not server.alive():
+        server = CallServer(env)
+    _call_servers[key] = server
+    while len(_call_servers) > KEPT_CALL_SERVERS:
+        _call_servers.pop(next(iter(_call_servers))).close()
+    return server
+
+
+@atexit.register
+def _close_call_servers() -> None:
+    for server in _call_servers.values():
+        server.close()
+    _call_servers.clear()
+
+
 @dataclass
 class LiveEnvironment:
     """A private VAR_DIR with a migrated database holding the demo school: SQLite in VAR_DIR unless a URL is given."""
@@ -108,13 +176,8 @@ class LiveEnvironment:
         module, name = function.__module__, function.__qualname__
         if module == "__main__" or "." in name:
             raise ValueError(f"{module}.{name} cannot be imported by name in another process")
-        output = self._python(
-            "-m",
-            "tests.support.live_call",
-            f"{module}:{name}",
-            json.dumps(arguments),
-            extra_env={"REDIS_URL": redis_url} if redis_url else None,
-        )
+        env = {**self.env, **({"REDIS_URL": redis_url} if redis_url else {})}
+        output = call_server(env).call(f"{module}:{name}", json.dumps(arguments))
         result = next(line for line in reversed(output.splitlines()) if line.startswith(live_call.RESULT))
         return json.loads(result.removeprefix(live_call.RESULT))
 
