@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -48,12 +49,36 @@ def stop(process: subprocess.Popen, timeout: float = 10.0) -> float:
         return 0.0
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
+    wait_or_kill(process, timeout)
+    return time.monotonic() - started
+
+
+def stop_together(processes: list[subprocess.Popen], timeout: float = 10.0) -> None:
+    """SIGTERM to every one still running at once, then wait for each (SIGKILL if not gone within ``timeout``):
+    their shutdowns overlap instead of following one another."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(signal.SIGTERM)
+    for process in running:
+        wait_or_kill(process, timeout)
+
+
+def wait_or_kill(process: subprocess.Popen, timeout: float) -> None:
     try:
         process.wait(timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-    return time.monotonic() - started
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` different free ports (for processes started side by side, before any of them listens)."""
+    ports: list[int] = []
+    while len(ports) < count:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
 
 
 @dataclass
@@ -201,6 +226,13 @@ class LiveEnvironment:
             raise RuntimeError(f"{' '.join(args)[:300]} failed:\n{result.stderr[-3000:]}")
         return result.stdout
 
+    def make_secret_key(self) -> None:
+        """VAR_DIR's secret key, as the first process on a new VAR_DIR makes it (server.settings): made here, it
+        exists before processes started side by side could each make one of their own."""
+        key_file = self.var_dir / "secret_key"
+        key_file.touch(mode=0o600)
+        key_file.write_text(secrets.token_urlsafe(50))
+
     @classmethod
     def create(cls, var_dir: Path, database_url: str | None = None) -> LiveEnvironment:
         """A new environment: migrated, with the demo school.
@@ -213,6 +245,7 @@ class LiveEnvironment:
         fresh = _fresh_databases.get(database_server(live.database))
         if fresh is not None:
             copy_database(fresh, live.database)
+            live.make_secret_key()
             return live
         live.manage("migrate", "--noinput", "-v0")
         live.manage("seed_demo", "--quiet-logins", "--school-only")
@@ -283,8 +316,10 @@ class DaphneServer:
         extra_env: dict[str, str] | None = None,
         host: str = "127.0.0.1",
         port: int | None = None,
+        ready: bool = True,
     ) -> DaphneServer:
-        """``port``: a given one (to restart a server where the pages expect it), else a free one."""
+        """``port``: a given one (to restart a server where the pages expect it), else a free one.
+        ``ready=False``: back at once, before it listens (:meth:`wait_ready` before using it)."""
         port = port or free_port()
         env = {**live.env, **(extra_env or {})}
         if redis_url:
@@ -298,8 +333,39 @@ class DaphneServer:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        server = cls(port, process, log_path, env)
+        if ready:
+            server.wait_ready()
+        return server
+
+    def wait_ready(self) -> None:
         try:
-            wait_for_port(port, process, what="daphne")
+            wait_for_port(self.port, self.process, what="daphne")
         except Exception as error:
-            raise RuntimeError(f"{error}\n{log_path.read_text(errors='replace')[-3000:]}") from error
-        return cls(port, process, log_path, env)
+            raise RuntimeError(f"{error}\n{self.log()[-3000:]}") from error
+
+
+class DaphneFactory:
+    """``factory(redis_url=None, extra_env=None)``: a daphne on the live environment; ``factory.several(n, ...)``:
+    n of them, started side by side. :meth:`stop_all` stops every one it started (the fixture, after the test)."""
+
+    def __init__(self, live: LiveEnvironment) -> None:
+        self.live = live
+        self.started: list[DaphneServer] = []
+
+    def __call__(self, redis_url: str | None = None, extra_env: dict[str, str] | None = None) -> DaphneServer:
+        return self.several(1, redis_url, extra_env)[0]
+
+    def several(
+        self, count: int, redis_url: str | None = None, extra_env: dict[str, str] | None = None
+    ) -> list[DaphneServer]:
+        launched = [
+            DaphneServer.start(self.live, redis_url, extra_env, port=port, ready=False) for port in free_ports(count)
+        ]
+        self.started.extend(launched)
+        for server in launched:
+            server.wait_ready()
+        return launched
+
+    def stop_all(self) -> None:
+        stop_together([server.process for server in self.started])
