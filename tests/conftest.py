@@ -10,8 +10,8 @@
 ``--database=postgres`` (or TEST_DATABASE=postgres) runs the session on PostgreSQL: the in-process test database,
 ``live_env`` and the tests marked ``postgres`` (skipped otherwise); only those and the tests on the in-process
 database are collected, without live servers (daphne, Janus, Chromium). `make test` runs this pass after the SQLite one.
-* ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database;
-  all are stopped at the end of the test.
+* ``daphne_factory(redis_url=None, extra_env=None)`` – start daphne processes on that database
+  (``daphne_factory.several(n, ...)``: n of them side by side); all are stopped at the end of the test.
 * ``daphne_server`` – one daphne on the in-memory channel layer, shared by the session.
 * ``browser_factory(fake_video=None)`` / ``browser`` – Playwright Chromium (Debian binary).
 * ``private_network`` – the address of the private network namespace; media tests need it.
@@ -31,7 +31,7 @@ from tests.support.browser import launch_args, require_chromium
 from tests.support.janus import JanusServer
 from tests.support.paths import ARTIFACTS
 from tests.support.postgres import PostgresServer
-from tests.support.servers import DaphneServer, LiveEnvironment, RedisServer, stop
+from tests.support.servers import DaphneFactory, DaphneServer, LiveEnvironment, RedisServer, stop
 
 # The PostgreSQL pass: tests on the in-process test database, without the slow live servers (their database
 # code is the same; the PostgreSQL-only tests marked ``postgres`` run their own daphne processes on it).
@@ -194,17 +194,10 @@ def live_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture
-def daphne_factory(live_env: LiveEnvironment) -> Iterator[Callable[..., DaphneServer]]:
-    started: list[DaphneServer] = []
-
-    def start(redis_url: str | None = None, extra_env: dict[str, str] | None = None) -> DaphneServer:
-        server = DaphneServer.start(live_env, redis_url=redis_url, extra_env=extra_env)
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
+def daphne_factory(live_env: LiveEnvironment) -> Iterator[DaphneFactory]:
+    factory = DaphneFactory(live_env)
+    yield factory
+    factory.stop_all()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ BACK_WITHIN_MS = 60_000  # generous: the machine may be busy; socket.js retries 
 async def test_a_page_of_a_killed_daphne_catches_up_on_the_other_without_loss_or_doubles(
     daphne_factory, redis_server, live_env, browser
 ):
-    web1, web2 = (daphne_factory(redis_url=redis_server.url, extra_env=FAST) for _ in range(2))
+    web1, web2 = daphne_factory.several(2, redis_url=redis_server.url, extra_env=FAST)
     edge = await Edge([web1.port, web2.port]).start()
     try:
         key = uuid.uuid4().hex[:12]

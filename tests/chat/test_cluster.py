@@ -15,9 +15,7 @@ FAST = {"CHAT_RATE_PER_USER": "1000/1", "CHAT_RATE_PER_ROOM": "1000/1"}
 
 @pytest.fixture
 def two_processes(daphne_factory, redis_server):
-    return daphne_factory(redis_url=redis_server.url, extra_env=FAST), daphne_factory(
-        redis_url=redis_server.url, extra_env=FAST
-    )
+    return tuple(daphne_factory.several(2, redis_url=redis_server.url, extra_env=FAST))
 
 
 async def test_clients_on_two_processes_see_the_same_order(two_processes, live_env):

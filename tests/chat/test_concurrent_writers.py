@@ -41,7 +41,7 @@ async def write_all(socket: ChatSocket, room: int, name: str) -> list[dict]:
 
 
 async def test_eight_writers_on_two_processes_get_seqs_one_to_n(daphne_factory, redis_server, live_env):
-    processes = [daphne_factory(redis_url=redis_server.url, extra_env=FAST) for _ in range(2)]
+    processes = daphne_factory.several(2, redis_url=redis_server.url, extra_env=FAST)
     room = make_room(live_env, "lesson", WRITERS[2:], WRITERS[:2])
     sockets = [await ChatSocket.open(server.url, user) for server in processes for user in WRITERS]
     run = uuid.uuid4().hex  # client ids only: the texts are fixed (a random tail can read as leetspeak abuse)

@@ -25,8 +25,7 @@ async def test_a_non_member_cannot_use_up_a_rooms_limit(daphne_factory, live_env
 
 async def test_limits_are_shared_by_the_processes_on_redis(daphne_factory, redis_server, live_env):
     limits = {"CHAT_RATE_PER_USER": "3/600", "CHAT_RATE_PER_ROOM": "1000/1"}
-    server_a = daphne_factory(redis_url=redis_server.url, extra_env=limits)
-    server_b = daphne_factory(redis_url=redis_server.url, extra_env=limits)
+    server_a, server_b = daphne_factory.several(2, redis_url=redis_server.url, extra_env=limits)
     room = make_room(live_env, "lesson", ["student"], ["curator"])
     on_a = await ChatSocket.open(server_a.url, "curator")
     on_b = await ChatSocket.open(server_b.url, "curator")

@@ -21,7 +21,7 @@ from server.school import demo
 from server.school.models import StudyGroup
 from tests.support import setups
 from tests.support.paths import REPO_ROOT
-from tests.support.servers import LiveEnvironment, stop
+from tests.support.servers import LiveEnvironment, stop, stop_together
 
 
 @pytest.fixture
@@ -93,7 +93,8 @@ class MediaWorkerProcess:
         return stop(self.process)
 
     @classmethod
-    def start(cls, live: LiveEnvironment, name: str, env: dict[str, str], timeout: float = 30.0) -> MediaWorkerProcess:
+    def launch(cls, live: LiveEnvironment, name: str, env: dict[str, str]) -> MediaWorkerProcess:
+        """The process started, not yet listening: :meth:`wait_ready` before using it."""
         log_path = live.var_dir / f"media-worker-{name}-{time.monotonic_ns()}.log"
         process = subprocess.Popen(
             [sys.executable, str(REPO_ROOT / "manage.py"), "media_worker", "--name", name],
@@ -102,26 +103,41 @@ class MediaWorkerProcess:
             stdout=log_path.open("w"),
             stderr=subprocess.STDOUT,
         )
-        worker = cls(name, process, log_path)
+        return cls(name, process, log_path)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        while " listening on proctor.media." not in worker.log():
-            if process.poll() is not None or time.monotonic() > deadline:
-                worker.stop()
-                raise RuntimeError(f"media worker {name} did not start:\n{worker.log()[-3000:]}")
+        while " listening on proctor.media." not in self.log():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"media worker {self.name} did not start:\n{self.log()[-3000:]}")
             time.sleep(0.1)
-        return worker
+
+
+class MediaWorkerFactory:
+    """``factory(name, env)``: a ``manage.py media_worker --name NAME`` process (env: REDIS_URL...);
+    ``factory.several(names, env)``: one per name, started side by side. All are stopped after the test."""
+
+    def __init__(self, live: LiveEnvironment) -> None:
+        self.live = live
+        self.started: list[MediaWorkerProcess] = []
+
+    def __call__(self, name: str, env: dict[str, str]) -> MediaWorkerProcess:
+        return self.several([name], env)[name]
+
+    def several(self, names: list[str], env: dict[str, str]) -> dict[str, MediaWorkerProcess]:
+        launched = {name: MediaWorkerProcess.launch(self.live, name, env) for name in names}
+        self.started.extend(launched.values())
+        for worker in launched.values():
+            worker.wait_ready()
+        return launched
+
+    def stop_all(self) -> None:
+        stop_together([worker.process for worker in self.started])
 
 
 @pytest.fixture
-def media_worker_factory(live_env: LiveEnvironment) -> Iterator[Callable[..., MediaWorkerProcess]]:
-    """Start ``manage.py media_worker --name NAME`` processes (env: REDIS_URL...); stopped after."""
-    started: list[MediaWorkerProcess] = []
-
-    def start(name: str, env: dict[str, str]) -> MediaWorkerProcess:
-        worker = MediaWorkerProcess.start(live_env, name, env)
-        started.append(worker)
-        return worker
-
-    yield start
-    for worker in started:
-        worker.stop()
+def media_worker_factory(live_env: LiveEnvironment) -> Iterator[MediaWorkerFactory]:
+    factory = MediaWorkerFactory(live_env)
+    yield factory
+    factory.stop_all()

@@ -67,7 +67,7 @@ async def test_an_attempt_s_flags_play_in_the_review_player_from_one_recording_a
 ):
     clip, reference = scenario("second_person")
     exam_id = make_exam(reference)  # the default policy: camera, microphone and screen
-    workers = {name: media_worker_factory(name, {"REDIS_URL": redis_server.url}) for name in ("alpha", "beta")}
+    workers = media_worker_factory.several(["alpha", "beta"], {"REDIS_URL": redis_server.url})
     server = daphne_factory(redis_url=redis_server.url)
     proctor_http = logged_in(server.url, "proctor")
     proctor = await proctor_http.websocket(f"/ws/proctor/exams/{exam_id}/")

@@ -18,7 +18,7 @@ SESSION_IN_PAGE = re.compile(rb'"socket": "/ws/rtc/sessions/(\d+)/"')
 
 
 def test_two_devices_starting_at_once_share_one_session(daphne_factory, live_env):
-    servers = [daphne_factory(), daphne_factory()]
+    servers = daphne_factory.several(2)
     devices = [logged_in(server.url, "student") for server in servers]  # two logins: two devices
     for round_ in range(ROUNDS):
         exam = live_env.call(

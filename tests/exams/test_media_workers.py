@@ -38,7 +38,7 @@ async def test_a_killed_worker_s_session_moves_to_a_live_worker_with_one_camera_
     # Capacity 1 student each, so the students decide the placement, not the CPU of this shared host (the load is
     # the larger of the two: placement by CPU is in test_media_placement.py).
     scaled = {"REDIS_URL": redis_server.url, "RTC_MEDIA_CAPACITY": "1"}
-    workers = {name: media_worker_factory(name, scaled) for name in ("alpha", "beta")}
+    workers = media_worker_factory.several(["alpha", "beta"], scaled)
     server = daphne_factory(redis_url=redis_server.url)
     proctor = await logged_in(server.url, "proctor").websocket(f"/ws/proctor/exams/{exam_id}/")
     assert (await receive_json(proctor))["type"] == "snapshot"
@@ -89,7 +89,7 @@ async def test_a_worker_stopped_with_sigterm_exits_by_itself_and_its_session_mov
 ):
     clip, reference = scenario("second_person")
     exam_id = make_exam(reference)
-    workers = {name: media_worker_factory(name, {"REDIS_URL": redis_server.url}) for name in ("alpha", "beta")}
+    workers = media_worker_factory.several(["alpha", "beta"], {"REDIS_URL": redis_server.url})
     server = daphne_factory(redis_url=redis_server.url)
     browser = await browser_factory(fake_video=clip)
     page = await (await browser.new_context()).new_page()

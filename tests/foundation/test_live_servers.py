@@ -39,8 +39,7 @@ async def test_websocket_refuses_foreign_origin_and_anonymous(daphne_server):
 
 async def test_group_message_crosses_daphne_processes_on_redis(daphne_factory, redis_server, live_env):
     """A tab on process A hears what the same user's tab on process B did (via Redis)."""
-    server_a = daphne_factory(redis_url=redis_server.url)
-    server_b = daphne_factory(redis_url=redis_server.url)
+    server_a, server_b = daphne_factory.several(2, redis_url=redis_server.url)
     notification_id = live_env.call(setups.notification, username="student", kind="test", text="t")
     tab_a = await logged_in(server_a.url, "student").websocket("/ws/notifications/")
     tab_b = await logged_in(server_b.url, "student").websocket("/ws/notifications/")

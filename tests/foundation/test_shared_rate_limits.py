@@ -43,7 +43,7 @@ async def browser_events(server, session_id: int, count: int) -> Counter:
 
 
 async def test_a_user_spreading_frames_over_two_processes_is_limited_once(daphne_factory, redis_server, live_env):
-    servers = [daphne_factory(redis_url=redis_server.url) for _ in range(2)]
+    servers = daphne_factory.several(2, redis_url=redis_server.url)
 
     # The notifications socket: bursts of 60.
     sockets = await open_on_both(servers, "student", "/ws/notifications/")

@@ -47,7 +47,7 @@ def fresh_user(live_env, role: str, group: str | None = None) -> str:
 
 @pytest.fixture
 def two_processes(daphne_factory, redis_server):
-    return daphne_factory(redis_url=redis_server.url), daphne_factory(redis_url=redis_server.url)
+    return tuple(daphne_factory.several(2, redis_url=redis_server.url))
 
 
 # ----- on two processes, the change made by another process (Redis) ------------------------------------------

@@ -38,8 +38,7 @@ async def test_a_lesson_moves_to_a_live_janus_when_its_janus_is_killed(
     second = janus_server.sibling(tmp_path / "janus2")
     try:
         janus_env = {**janus_server.env, "JANUS_URLS": f"{janus_server.config.api_url},{second.config.api_url}"}
-        web1 = daphne_factory(redis_url=redis_server.url, extra_env=janus_env)
-        web2 = daphne_factory(redis_url=redis_server.url, extra_env=janus_env)
+        web1, web2 = daphne_factory.several(2, redis_url=redis_server.url, extra_env=janus_env)
         lesson = lesson_now(live_env)
         browser = await browser_factory(fake_video=paths.testdata("video/clips/carphone.y4m"))
         teacher = await open_room(browser, web1.url, "teacher", lesson)

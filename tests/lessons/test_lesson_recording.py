@@ -59,9 +59,17 @@ async def test_recorded_lesson_is_played_back_to_the_group_with_its_chat(
     assert await badge_shown(late)  # from `joined`, not from a broadcast it missed
     await teacher.click("#btn-screen")
     await wait_for(lambda: teacher.evaluate("!!window.lesson.published.screen"), what="screen published")
+    # The screen's media has passed Janus (and its recorder) once the student decodes it. The message is written
+    # halfway through the recorded stretch: well into the screen share, so that a seek to it moves the screen too
+    # (the player leaves the screen where it is when it is less than half a second off).
+    await wait_for(
+        lambda: counter(student, "framesDecoded", role="teacher", source="screen", kind="video"),
+        what="the screen share reaching the student",
+    )
     chat_room = int((await student.get_attribute("#chat-note a", "href")).rsplit("=", 1)[1])
+    await asyncio.sleep(RECORD_FOR_SECONDS / 2)
     live_env.call(setups.post_messages, author="student", room=chat_room, texts=["Вопрос по задаче 3"])
-    await asyncio.sleep(RECORD_FOR_SECONDS)
+    await asyncio.sleep(RECORD_FOR_SECONDS / 2)
     await student.screenshot(path=str(artifacts_dir / "lesson-recording-on-student.png"), full_page=True)
 
     # 2. The lesson ends; the recording is converted in the background.

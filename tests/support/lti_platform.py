@@ -19,6 +19,7 @@ skip the browser and drive the handshake with :meth:`TestPlatform.sign_for_redir
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import secrets
@@ -39,6 +40,8 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 LEARNER, INSTRUCTOR, MENTOR, ADMINISTRATOR = LIS + "Learner", LIS + "Instructor", LIS + "Mentor", LIS + "Administrator"
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
+# How often the server looks for a shutdown request: stop() waits up to this long (the default 0.5 s, once per test).
+SHUTDOWN_POLL_SECONDS = 0.02
 
 
 def rsa_key() -> JWK:
@@ -82,7 +85,8 @@ class TestPlatform:
                 platform._handle(self, "POST")
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve = functools.partial(self.server.serve_forever, poll_interval=SHUTDOWN_POLL_SECONDS)
+        threading.Thread(target=serve, daemon=True).start()
         return self
 
     def stop(self) -> None:

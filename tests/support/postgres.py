@@ -133,6 +133,20 @@ class PostgresServer:
             raise RuntimeError(f"{program} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
 
 
+def copy_database(source_url: str, target_url: str) -> None:
+    """Make the database of ``target_url`` (dropped first if it exists) a copy of the one of ``source_url``, on
+    the same server; no one may be connected to the source meanwhile (PostgreSQL's ``CREATE DATABASE ... TEMPLATE``)."""
+    server_url, _, target = target_url.rpartition("/")
+    source = source_url.rpartition("/")[2]
+    maintenance = f"--maintenance-db={server_url}/postgres"
+    for program, *args in (("dropdb", "--if-exists", target), ("createdb", "--template", source, target)):
+        result = subprocess.run(
+            [str(binaries() / program), maintenance, *args], capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{program} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
+
+
 def use_database(url: str) -> None:
     """Point Django's default database at ``url`` before any connection is made (pytest-django's
     ``django_db_modify_db_settings``): settings were loaded with the SQLite default before the server existed."""
