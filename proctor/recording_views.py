@@ -1,8 +1,15 @@
 """The recording of an exam attempt for the review player: its manifest and its WebM (range requests), both
-permission-checked like the session's other evidence."""
+permission-checked like the session's other evidence.
+
+The views are async: a join (:func:`proctor.recording.joined`, seconds for a long attempt) runs in a worker
+thread of its own (:func:`_joined`), not in the one thread that daphne's sync views and the sockets' database
+calls share, so nobody else waits for it.
+"""
 
 from __future__ import annotations
 
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.http.response import HttpResponseBase
@@ -26,11 +33,17 @@ def _session(request: AuthenticatedHttpRequest, session_id: int) -> ExamSession:
     return session
 
 
+async def _joined(session: ExamSession) -> AttemptRecording | None:
+    """:func:`proctor.recording.joined` in a worker thread of its own (its database connection closed around the
+    call when stale, as for a socket's)."""
+    return await database_sync_to_async(recording.joined, thread_sensitive=False)(session)
+
+
 @login_required
-def recording_manifest(request: AuthenticatedHttpRequest, session_id: int) -> JsonResponse:
+async def recording_manifest(request: AuthenticatedHttpRequest, session_id: int) -> JsonResponse:
     """``{"started_at", "duration", "camera", "screen", "waveform"}`` (docs/proctoring.md, "Recording")."""
-    session = _session(request, session_id)
-    joined = recording.joined(session)
+    session = await sync_to_async(_session)(request, session_id)
+    joined = await _joined(session)
     urls = (reverse(f"proctor:recording_{track}", args=[session.pk]) for track in ("file", "screen"))
     response = JsonResponse(recording.manifest(joined, *urls))
     response["Cache-Control"] = "private, no-store"
@@ -38,24 +51,24 @@ def recording_manifest(request: AuthenticatedHttpRequest, session_id: int) -> Js
 
 
 @login_required
-def recording_file(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponseBase:
+async def recording_file(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponseBase:
     """The attempt's WebM (camera and microphone as received), seekable with range requests.
 
     The file as last joined (by the manifest, which the player reads first), so a player's range requests all
     read one file even while a running attempt's pieces grow; joined here only if it never was.
     """
-    return _joined_file(request, session_id, "path")
+    return await _joined_file(request, session_id, "path")
 
 
 @login_required
-def recording_screen(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponseBase:
+async def recording_screen(request: AuthenticatedHttpRequest, session_id: int) -> HttpResponseBase:
     """The attempt's shared screen (VP8 as received, about 1 fps) on the same time 0 as :func:`recording_file`."""
-    return _joined_file(request, session_id, "screen_path")
+    return await _joined_file(request, session_id, "screen_path")
 
 
-def _joined_file(request: AuthenticatedHttpRequest, session_id: int, field: str) -> HttpResponseBase:
-    session = _session(request, session_id)
-    joined = AttemptRecording.objects.filter(session=session).first() or recording.joined(session)
+async def _joined_file(request: AuthenticatedHttpRequest, session_id: int, field: str) -> HttpResponseBase:
+    session = await sync_to_async(_session)(request, session_id)
+    joined = await AttemptRecording.objects.filter(session=session).afirst() or await _joined(session)
     path = stored_path(getattr(joined, field)) if joined is not None else None
     if path is None:
         raise Http404
