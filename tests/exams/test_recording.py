@@ -22,8 +22,6 @@ from tests.support import setups
 from tests.support.client import Session, logged_in
 
 STREAMED_SECONDS = 6
-# The views join in a worker thread of their own, on its own database connection: the tests that reach a join
-# commit their rows (``transactional_db``) so that connection sees them.
 
 
 def urls(session_id: int) -> tuple[str, str]:
@@ -97,7 +95,7 @@ def record_piece(
 
 
 def test_pieces_are_joined_again_when_a_piece_is_added_and_the_manifest_names_the_contract(
-    world, transactional_db, client_for, tmp_path, settings
+    world, client_for, tmp_path, settings
 ):
     session = world["session"]
     manifest_url, file_url = urls(session.pk)
@@ -128,7 +126,7 @@ def test_pieces_are_joined_again_when_a_piece_is_added_and_the_manifest_names_th
 
 
 def test_a_running_attempt_is_joined_again_at_most_once_per_interval_and_at_once_when_it_has_ended(
-    world, transactional_db, client_for, tmp_path
+    world, client_for, tmp_path
 ):
     session = world["session"]
     ExamSession.objects.filter(pk=session.pk).update(state=ExamSession.State.RUNNING)
@@ -154,7 +152,7 @@ def test_a_running_attempt_is_joined_again_at_most_once_per_interval_and_at_once
     assert proctor.get(manifest_url).json()["duration"] > second["duration"]  # ended: the whole attempt at once
 
 
-def test_who_may_fetch_the_recording(world, transactional_db, client_for, tmp_path):
+def test_who_may_fetch_the_recording(world, client_for, tmp_path):
     session = world["session"]
     record_piece(session, tmp_path, screen_from=0.5)
     manifest_url, file_url = urls(session.pk)
@@ -178,7 +176,7 @@ def test_who_may_fetch_the_recording(world, transactional_db, client_for, tmp_pa
 
 
 def test_recordings_are_purged_exported_and_deleted_with_the_session_like_evidence(
-    world, transactional_db, client_for, tmp_path, settings, django_capture_on_commit_callbacks
+    world, client_for, tmp_path, settings, django_capture_on_commit_callbacks
 ):
     session = world["session"]
     old = record_piece(session, tmp_path, started_ago=timedelta(days=91))
@@ -224,9 +222,7 @@ def test_the_consent_says_what_is_recorded_and_for_how_long_in_both_languages(wo
     assert "kept for the evidence retention period and deleted with the session" in page
 
 
-def test_the_shared_screen_is_joined_into_its_own_file_on_the_camera_s_time_0(
-    world, transactional_db, client_for, tmp_path
-):
+def test_the_shared_screen_is_joined_into_its_own_file_on_the_camera_s_time_0(world, client_for, tmp_path):
     session = world["session"]
     manifest_url, _ = urls(session.pk)
     screen_url = f"/proctor/sessions/{session.pk}/screen.webm"
