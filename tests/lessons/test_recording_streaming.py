@@ -1,6 +1,7 @@
 """A long lesson recording streams through a real daphne: whole and from a range, the body arrives in full while
 the server's peak memory grows by a small part of the file (nothing reads the file whole before sending), and a
-client that stops reading keeps the rest of the file on disk (daphne reads ahead only what the socket takes)."""
+client that stops reading keeps the rest of the file on disk (daphne reads ahead only what the socket takes); one
+that goes away mid-file leaves it closed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from tests.support.client import Session, logged_in
 from tests.support.servers import DaphneServer
+from tests.support.waiting import wait_for
 
 from .recording_setups import ready_recording
 
@@ -118,3 +120,12 @@ def test_a_client_that_stops_reading_keeps_the_rest_of_the_file_on_disk(served):
         assert READ_BYTES + drop(response) == FILE_BYTES  # the client reads on: the rest arrives
     finally:
         conn.close()
+
+
+async def test_a_client_that_goes_away_mid_file_leaves_it_closed(served):
+    conn, response = served.request({"Range": "bytes=0-"})
+    assert (response.status, len(response.read(READ_BYTES))) == (206, READ_BYTES)
+    assert served.read_position() is not None  # the response is under way, paced to the client
+    conn.close()
+    await wait_for(lambda: served.read_position() is None, timeout=30, what="daphne to close the file")
+    assert fetch_and_drop(served, {"Range": "bytes=0-99"})[::2] == (206, 100)
