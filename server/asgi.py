@@ -25,6 +25,10 @@ from server.ws import backpressure  # noqa: E402
 
 backpressure.install()  # a flooding client waits in TCP, not in daphne's memory
 
+from server import response_backpressure  # noqa: E402
+
+response_backpressure.install()  # what a slow client has not read yet stays on disk, not in daphne's memory
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

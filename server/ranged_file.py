@@ -2,15 +2,20 @@
 
 Django serves no ranges itself. One range per request (what players send); several ranges, or a range that is
 not ``bytes=``, get the whole file (200), which RFC 9110 allows; a range past the end gets 416.
+
+Both answers stream the file in :data:`CHUNK_BYTES` chunks from an async iterator (:class:`FileChunks`), each
+chunk read in a worker thread: under ASGI Django would read a sync iterator (``FileResponse`` too) whole into
+memory, in the thread every sync view shares, before sending its first byte.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 
 CHUNK_BYTES = 256 * 1024
@@ -43,15 +48,39 @@ def requested_range(header: str, size: int) -> tuple[int, int] | None:
     return start, end
 
 
-def _chunks(path: Path, start: int, length: int) -> Iterator[bytes]:
-    with path.open("rb") as file:
-        file.seek(start)
-        while length > 0:
-            chunk = file.read(min(CHUNK_BYTES, length))
-            if not chunk:
-                return
-            length -= len(chunk)
-            yield chunk
+class FileChunks:
+    """``length`` bytes of a file from ``start``, as an async iterator of chunks of at most :data:`CHUNK_BYTES`,
+    each read in a worker thread (never on the event loop).
+
+    The file is closed at the end of the range or by :meth:`close`, which the response calls when it is closed
+    (Django registers an iterator's ``close``); when the client goes away mid-file, Django drops the response
+    without closing it, and the file closes with the dropped iterator.
+    """
+
+    def __init__(self, path: Path, start: int, length: int) -> None:
+        self._file: BinaryIO = path.open("rb")
+        self._file.seek(start)
+        self._left = length
+
+    def __aiter__(self) -> FileChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await asyncio.to_thread(self._file.read, min(CHUNK_BYTES, self._left)) if self._left > 0 else b""
+        if not chunk:
+            self.close()
+            raise StopAsyncIteration
+        self._left -= len(chunk)
+        return chunk
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _streamed(path: Path, start: int, length: int, status: int, content_type: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(FileChunks(path, start, length), status=status, content_type=content_type)
+    response["Content-Length"] = str(length)
+    return response
 
 
 def ranged_file_response(request: HttpRequest, path: Path, content_type: str) -> HttpResponseBase:
@@ -64,12 +93,11 @@ def ranged_file_response(request: HttpRequest, path: Path, content_type: str) ->
         response["Content-Range"] = f"bytes */{size}"
         return response
     if wanted is None:
-        response = FileResponse(path.open("rb"), content_type=content_type)
+        response = _streamed(path, 0, size, 200, content_type)
     else:
         start, end = wanted
-        response = StreamingHttpResponse(_chunks(path, start, end - start + 1), status=206, content_type=content_type)
+        response = _streamed(path, start, end - start + 1, 206, content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(end - start + 1)
     response["Accept-Ranges"] = "bytes"
     response["Cache-Control"] = "private, no-store"
     return response

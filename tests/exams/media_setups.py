@@ -40,3 +40,26 @@ def recording_pieces(session: int) -> list[list]:
 
     rows = RecordingPiece.objects.filter(session_id=session)
     return [[p.started_at.isoformat(), p.size_bytes, written(p.screen_path) is not None] for p in rows]
+
+
+def long_recording(session: int, minutes: int, folder: str) -> None:
+    """One piece of ``minutes`` of the session's recording, written by the recorder as a media worker does: a
+    10-second camera (1 fps) and voice clip over and over, so joining it (copy and waveform) takes as long as a
+    real attempt of that length."""
+    from pathlib import Path
+
+    from aiortc.jitterbuffer import JitterFrame
+
+    from bench.media import camera, voice
+    from proctor import recording
+    from tests.exams.test_recording_pieces import CLOCK_RATES, MediaTime, encoded_frames, feed
+
+    clip_seconds = 10
+    clip = encoded_frames(camera(Path(folder) / "c.webm", clip_seconds, fps=1), voice(Path(folder) / "v.ogg", 10, 440))
+    clock = MediaTime()
+    piece_id, recorder = recording.start_piece(session, clock)
+    for repeat in range(minutes * 60 // clip_seconds):
+        ticks = {kind: repeat * clip_seconds * rate for kind, rate in CLOCK_RATES.items()}
+        feed(recorder.camera, clock, [(kind, JitterFrame(f.data, f.timestamp + ticks[kind])) for kind, f in clip])
+    recorder.close()
+    recording.piece_closed(piece_id, recorder.size)

@@ -232,7 +232,7 @@ def test_the_shared_screen_is_joined_into_its_own_file_on_the_camera_s_time_0(wo
     assert manifest["screen"] == screen_url
     response = proctor.get(screen_url, HTTP_RANGE="bytes=0-")
     assert (response.status_code, response["Content-Type"]) == (206, "video/webm")
-    (tmp_path / "screen.webm").write_bytes(b"".join(response.streaming_content))
+    (tmp_path / "screen.webm").write_bytes(b"".join(response))
     with av.open(str(tmp_path / "screen.webm")) as container:
         assert [(s.type, s.codec_context.name) for s in container.streams] == [("video", "vp8")]
         assert (container.streams.video[0].codec_context.width, container.streams.video[0].codec_context.height) == (

@@ -89,11 +89,12 @@ def test_range_requests_let_the_player_seek(school, client_for, raw_root):
     url = file_url(make_recording())
     student = client_for("student")
     whole = student.get(url)
-    assert (whole.status_code, whole["Accept-Ranges"], b"".join(whole.streaming_content)) == (200, "bytes", CONTENT)
+    assert (whole.status_code, whole["Accept-Ranges"], b"".join(whole)) == (200, "bytes", CONTENT)
+    assert (whole["Content-Length"], whole["Cache-Control"]) == (str(len(CONTENT)), "private, no-store")
 
     def ranged(header: str) -> tuple[int, str, bytes]:
         response = student.get(url, HTTP_RANGE=header)
-        body = b"".join(response.streaming_content) if response.streaming else response.content
+        body = b"".join(response) if response.streaming else response.content
         return response.status_code, response.get("Content-Range", ""), body
 
     size = len(CONTENT)
