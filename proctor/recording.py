@@ -28,7 +28,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from rtc.recording import PieceRecorder
-from rtc.recording_mux import Piece, join, waveform
+from rtc.recording_mux import Piece, join, joined_waveform
 from server.accounts import audit
 from server.retention import retention_period
 
@@ -92,7 +92,8 @@ def joined(session: ExamSession) -> AttemptRecording | None:
     offsets = [(piece.started_at - start).total_seconds() for piece, _, _ in pieces]
     name = recording_name(session.pk)
     target = Path(settings.MEDIA_ROOT) / name
-    duration = join([Piece(camera, offset) for (_, camera, _), offset in zip(pieces, offsets, strict=True)], target)
+    cameras = [Piece(camera, offset) for (_, camera, _), offset in zip(pieces, offsets, strict=True)]
+    duration = join(cameras, target)
     screens = [Piece(screen, offset) for (_, _, screen), offset in zip(pieces, offsets, strict=True) if screen]
     screen_name = recording_name(session.pk) if screens else ""
     if screens:
@@ -103,7 +104,7 @@ def joined(session: ExamSession) -> AttemptRecording | None:
         "path": name,
         "screen_path": screen_name,
         "size_bytes": target.stat().st_size,
-        "waveform": waveform(target, WAVEFORM_STEP),
+        "waveform": joined_waveform(cameras, WAVEFORM_STEP),
         "joined_from": fingerprint,
         "joined_at": timezone.now(),
     }

@@ -176,17 +176,25 @@ def waveform(path: Path, step: float = 0.1) -> list[float]:
     """The peak level (0..1) of the first audio stream in each ``step`` seconds from the file's start (an Opus frame,
     20 or 60 ms, counts in the step it starts in); [] without audio. Zero where the microphone was missing or sent
     nothing (DTX)."""
+    return joined_waveform([Piece(path, 0.0)], step)
+
+
+def joined_waveform(pieces: list[Piece], step: float = 0.1) -> list[float]:
+    """The :func:`waveform` of the pieces on their timeline (as :func:`join` lays them), each piece decoded by a
+    decoder of its own: a piece is a new Opus stream (a new peer's encoder), and one decoder across the join would
+    carry the cut stream's state into the new one's first frame, a loud spike where the attempt was cut."""
     peaks: list[float] = []
-    with av.open(str(path)) as container:
-        if not container.streams.audio:
-            return []
-        for frame in container.decode(container.streams.audio[0]):
-            if frame.time is None:
+    for piece in pieces:
+        with av.open(str(piece.path)) as container:
+            if not container.streams.audio:
                 continue
-            index = int(frame.time / step)
-            if index >= len(peaks):
-                peaks += [0.0] * (index + 1 - len(peaks))
-            peaks[index] = max(peaks[index], float(np.abs(frame.to_ndarray()).max(initial=0.0)))
+            for frame in container.decode(container.streams.audio[0]):
+                if frame.time is None:
+                    continue
+                index = int((piece.offset + frame.time) / step)
+                if index >= len(peaks):
+                    peaks += [0.0] * (index + 1 - len(peaks))
+                peaks[index] = max(peaks[index], float(np.abs(frame.to_ndarray()).max(initial=0.0)))
     return [round(min(1.0, level), 3) for level in peaks]
 
 

@@ -17,7 +17,7 @@ from aiortc.jitterbuffer import JitterFrame
 
 from bench.media import DTX_CYCLE_FRAMES, camera, microphone, voice
 from rtc.recording import PieceWriter, vp8_size
-from rtc.recording_mux import Piece, join, waveform
+from rtc.recording_mux import Piece, join, joined_waveform, waveform
 from tests.support.paths import REPO_ROOT
 
 FIRST_TICKS = 12_345  # where the senders' RTP clocks start
@@ -192,3 +192,23 @@ def test_pieces_join_on_one_timeline_with_both_streams_copied_and_the_waveform_s
     assert min(peaks[2:28]) > 0.1  # the tone (a quarter of full scale)
     assert all(0.0 <= level <= 1.0 for level in peaks)
     assert waveform(second.path) == []
+
+
+def test_the_waveform_decodes_each_piece_afresh_so_a_cut_leaves_no_spike(tmp_path):
+    """A piece cut mid-sound (a media worker killed while the student spoke), then the next peer's piece in silence:
+    one decoder across the join hears the cut stream's state in the new stream's first frame (a spike in the
+    waveform where the attempt resumed); a decoder per piece hears the silence that was there."""
+    sounding = encoded_frames(camera(tmp_path / "c1.webm", 6, fps=5), voice(tmp_path / "v1.ogg", 6, 440, level=16000))
+    cut = [(kind, frame) for kind, frame in sounding if frame.timestamp < 3 * CLOCK_RATES[kind]]  # mid-tone
+    first = write_piece(tmp_path / "a.webm", cut)
+    second = write_piece(
+        tmp_path / "b.webm",
+        encoded_frames(camera(tmp_path / "c2.webm", 2, fps=5), voice(tmp_path / "v2.ogg", 2, 440, level=0)),
+    )
+    pieces = [Piece(first.path, 0.0), Piece(second.path, 3.5)]
+    target = tmp_path / "attempt.webm"
+    join(pieces, target)
+    peaks = joined_waveform(pieces)
+    assert min(peaks[2:28]) > 0.3  # the tone, half of full scale
+    assert peaks[30:35] == [0.0] * 5  # nothing was received between the pieces
+    assert max(peaks[35:]) < 0.01  # the second piece is silent from its first frame on (one decoder: 0.49 there)
