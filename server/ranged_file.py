@@ -5,7 +5,7 @@ not ``bytes=``, get the whole file (200), which RFC 9110 allows; a range past th
 
 Both answers stream the file in :data:`CHUNK_BYTES` chunks from an async iterator (:class:`FileChunks`), each
 chunk read in a worker thread: under ASGI Django would read a sync iterator (``FileResponse`` too) whole into
-memory, in the thread every sync view shares, before sending its first byte.
+memory, in the request's thread, before sending its first byte.
 """
 
 from __future__ import annotations
