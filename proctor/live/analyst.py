@@ -30,7 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..audio.listener import SpeechListener
+from ..audio.listener import SpeechListener, hear_together
 from ..episodes import EpisodeEngine, EpisodeEvent
 from ..kinds import Kind
 from ..policy import Policy
@@ -112,23 +112,7 @@ class StreamAnalysis:
             if self.policy.enabled(Kind.SPEECH):
                 self.listener = SpeechListener(EpisodeEngine(self.policy).hear, self.policy.speech_window_s)
         elif not on:
-            self.analyzer = None
-            self.close()
-
-    def listen(self, chunks: list[tuple[float, np.ndarray]]) -> list[tuple[EpisodeEvent, Evidence | None]]:
-        """Microphone audio (16-kHz mono chunks with the time of their first sample) while the exam runs."""
-        if self.listener is None:
-            return []
-        events = []
-        for t, samples in chunks:
-            events += self.listener.feed(t, samples)
-        return self._with_evidence(events)
-
-    def close(self) -> None:
-        """Give back what the stream holds beyond its state (the voice detector's model)."""
-        if self.listener is not None:
-            self.listener.close()
-            self.listener = None
+            self.analyzer = self.listener = None
 
     def analyse(self, bgr: np.ndarray, now: float) -> StreamResult:
         result = StreamResult()
@@ -196,6 +180,19 @@ def thumbnail(bgr: np.ndarray, large: bool = False) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(small, quality=70)).decode()
 
 
+def listen(
+    heard: list[tuple[int, StreamAnalysis, list[tuple[float, np.ndarray]]]],
+) -> dict[int, list[tuple[EpisodeEvent, Evidence | None]]]:
+    """Microphone audio of several streams (16-kHz mono chunks with the time of their first sample) while their
+    exams run: each stream's events with their evidence. Their voice detectors run together (batched Silero calls)."""
+    listening = [(sid, stream, stream.listener, chunks) for sid, stream, chunks in heard if stream.listener is not None]
+    events = hear_together([(listener, chunks) for _, _, listener, chunks in listening])
+    results: dict[int, list[tuple[EpisodeEvent, Evidence | None]]] = {sid: [] for sid, _, _ in heard}
+    for (sid, stream, _, _), stream_events in zip(listening, events, strict=True):
+        results[sid] = stream._with_evidence(stream_events)
+    return results
+
+
 def to_bgr(planes: np.ndarray) -> np.ndarray:
     """A frame from its I420 planes as PyAV's ``to_ndarray(format="yuv420p")`` gives them."""
     return cv2.cvtColor(planes, cv2.COLOR_YUV2BGR_I420)
@@ -225,15 +222,14 @@ def _handle(streams: dict[int, StreamAnalysis], action: str, stream_id: int | No
         return {sid: streams[sid].tick(now, stalled) for sid, now, stalled in items if sid in streams}
     if action == "listen":
         (heard,) = args
-        return {sid: streams[sid].listen(chunks) for sid, chunks in heard if sid in streams}
+        return listen([(sid, streams[sid], chunks) for sid, chunks in heard if sid in streams])
     assert stream_id is not None  # every other request names its stream
     if action == "register":
         streams[stream_id] = StreamAnalysis(*args)
         return None
     stream = streams.get(stream_id)
     if action == "unregister":
-        if (gone := streams.pop(stream_id, None)) is not None:
-            gone.close()
+        streams.pop(stream_id, None)
         return None
     if stream is None:
         return None if action != "analyse" else StreamResult()

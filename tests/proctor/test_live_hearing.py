@@ -85,32 +85,40 @@ def monitored(tmp_path: Path, policy: Policy) -> StreamAnalysis:
 
 
 def test_the_analyst_hears_a_sentence_and_stores_its_clip_as_evidence(tmp_path: Path) -> None:
+    """Two streams in the same listen requests (their detectors run batched): the one with a sentence gets its
+    episode and clip, the one with only a keyboard gets nothing."""
     require_espeak()
     sound = scene("live", "keyboard", ((2.0, TUNING_UTTERANCES[2]),), seconds=10.0)
-    intake = AudioIntake()
-    stream = monitored(tmp_path, Policy())
-    events = []
-    frames = tapped_frames(sound.samples)
-    for batch in range(0, len(frames), 8):  # the hearing thread's half-second batches
-        for index, frame in enumerate(frames[batch : batch + 8]):
-            intake.offer(frame, 100.0 + (batch + index) * LONG_FRAME / OPUS_RATE)
-        events += _handle({7: stream}, "listen", None, [(7, intake.take())])[7]
+    typing = scene("live", "keyboard", seconds=10.0, seed=3)
+    intakes = {7: AudioIntake(), 8: AudioIntake()}
+    streams = {7: monitored(tmp_path, Policy()), 8: monitored(tmp_path, Policy())}
+    events: dict[int, list] = {7: [], 8: []}
+    frames = {7: tapped_frames(sound.samples), 8: tapped_frames(typing.samples)}
+    for batch in range(0, len(frames[7]), 8):  # the hearing thread's half-second batches
+        for sid, intake in intakes.items():
+            for index, frame in enumerate(frames[sid][batch : batch + 8]):
+                intake.offer(frame, 100.0 + (batch + index) * LONG_FRAME / OPUS_RATE)
+        heard = _handle(streams, "listen", None, [(sid, intake.take()) for sid, intake in intakes.items()])
+        for sid in events:
+            events[sid] += heard[sid]
     [(start, end)] = sound.speech
-    assert [(e.action, e.episode.kind, round(e.episode.start - 100.0, 1)) for e, _ in events] == [
+    assert [(e.action, e.episode.kind, round(e.episode.start - 100.0, 1)) for e, _ in events[7]] == [
         ("opened", "speech", pytest.approx(start, abs=0.3)),
         ("closed", "speech", pytest.approx(start, abs=0.3)),
     ]
-    assert events[1][0].episode.end - 100.0 == pytest.approx(end, abs=1.0)
-    evidence = events[0][1]
+    assert events[7][1][0].episode.end - 100.0 == pytest.approx(end, abs=1.0)
+    assert events[8] == []
+    evidence = events[7][0][1]
     assert evidence is not None
     assert evidence.relative_path == f"evidence/7/{evidence.token}.wav"
     assert (tmp_path / evidence.relative_path).read_bytes()[:4] == b"RIFF"
-    assert events[0][0].evidence is None  # the clip stays in the analyst; only its name goes back
-    _handle({7: stream}, "unregister", 7)
-    assert stream.listener is None  # the voice detector's model went back to the pool
+    assert events[7][0][0].evidence is None  # the clip stays in the analyst; only its name goes back
+    _handle(streams, "unregister", 7)
+    assert list(streams) == [8]
+    assert _handle(streams, "listen", None, [(7, [(200.0, np.zeros(960, dtype=np.int16))])]) == {}
 
 
 def test_an_exam_that_does_not_listen_has_no_listener(tmp_path: Path) -> None:
     stream = monitored(tmp_path, Policy.from_dict({"rules": {"speech": {"enabled": False}}}))
     assert stream.listener is None
-    assert stream.listen([(100.0, np.zeros(16000, dtype=np.int16))]) == []
+    assert _handle({7: stream}, "listen", None, [(7, [(100.0, np.zeros(16000, dtype=np.int16))])]) == {7: []}

@@ -62,17 +62,40 @@ def test_a_short_remark_is_below_the_policy() -> None:
     assert listen(as_stream(sound.samples), DEFAULT_POLICY).episodes == []
 
 
-def test_a_quiet_room_never_loads_a_model_and_speech_borrows_one_and_gives_it_back() -> None:
-    pool = vad.ModelPool()
-    detector = VoiceDetector(pool=pool)
+def test_a_quiet_room_never_runs_silero_and_speech_starts_it_until_the_room_is_quiet_again() -> None:
+    detector = VoiceDetector()
     quiet = (scene("test", "silence", seconds=5.0).samples * 32767).astype(np.int16)
     assert not any(detector.feed(quiet))
-    assert (detector.counts.gated, pool.created) == (0, 0)
+    assert (detector.counts.gated, detector.counts.starts, detector.listening) == (0, 0, False)
     spoken = (scene("test", "silence", ((0.5, VOICE_RU),), seconds=9.0).samples * 32767).astype(np.int16)
     assert any(detector.feed(spoken))
-    detector.feed(quiet)  # quiet again: the model goes back to the pool
-    assert (pool.created, detector.counts.loans) == (1, 1)
-    assert detector._model is None
+    detector.feed(quiet)  # quiet again: Silero stops following the stream
+    assert not detector.listening
+    assert detector.counts.starts >= 1
+    assert 0 < detector.counts.gated < detector.counts.windows
+
+
+def test_streams_heard_together_decide_as_each_heard_alone() -> None:
+    """The batched path (one Silero call per step for all streams) gives every stream the decisions it gets alone,
+    whatever the other streams are doing: speech starting at other times, silence, noise, chunks of other sizes."""
+    sounds = [
+        scene("a", "silence", ((0.5, VOICE_RU),), seconds=6.0),
+        scene("b", "fan", ((2.0, VOICE_EN),), seconds=6.0),
+        scene("c", "silence", seconds=6.0),
+        scene("d", "music", ((1.0, WHISPER_RU),), seconds=6.0),
+    ]
+    pcms = [(sound.samples * 32767).astype(np.int16) for sound in sounds]
+    alone = [VoiceDetector().feed(pcm) for pcm in pcms]
+    detectors = [VoiceDetector() for _ in pcms]
+    together: list[list[bool]] = [[] for _ in pcms]
+    steps = [3000, 5000, 7000, 9000]  # each stream's own chunk size
+    for call in range(max(len(pcm) // step + 1 for pcm, step in zip(pcms, steps, strict=True))):
+        chunks = [pcm[call * step : (call + 1) * step] for pcm, step in zip(pcms, steps, strict=True)]
+        heard = vad.decide_together(list(zip(detectors, chunks, strict=True)))
+        for decisions, new in zip(together, heard, strict=True):
+            decisions += new
+    assert together == alone
+    assert sum(any(decisions) for decisions in alone) == 3  # three streams speak, the silent one does not
 
 
 def test_a_chunk_split_anywhere_gives_the_same_decisions() -> None:

@@ -20,7 +20,7 @@ from aiortc.jitterbuffer import JitterFrame
 from bench.media import camera, microphone
 from proctor.audio.listener import CLIP_BEFORE_S, MAX_SILENT_GAP_S, SpeechListener
 from proctor.audio.pcm import read_audio
-from proctor.audio.vad import SAMPLE_RATE, WINDOW_S, VoiceDetector
+from proctor.audio.vad import CONTEXT, SAMPLE_RATE, WINDOW_S, VoiceDetector
 from proctor.episodes import EpisodeEngine, EpisodeEvent
 from proctor.policy import DEFAULT_POLICY
 from tests.exams.test_recording_pieces import FIRST_TICKS, encoded_frames, in_time_order, write_piece
@@ -29,11 +29,19 @@ FRAME = 960  # 60 ms at 16 kHz: one Opus frame as the exam's answer asks for it 
 LOUD = 8000
 
 
-class LoudIsSpeech(VoiceDetector):
-    """Speech wherever the window is loud, silence where it is zeros."""
+class LoudIsSpeech:
+    """A speech model that hears speech wherever the window is loud, silence where it is zeros."""
 
-    def probability(self, window: np.ndarray) -> float:
-        return 1.0 if np.abs(window.astype(np.int32)).mean() > LOUD / 2 else 0.0
+    def score(self, inputs: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        loud = np.abs(inputs[:, CONTEXT:]).mean(axis=1) > LOUD / 2 / 32768
+        return loud.astype(np.float32), states
+
+
+class LoudGate(VoiceDetector):
+    """Every window reaches the model (a constant level is not a voice to webrtcvad)."""
+
+    def _gate(self, window: np.ndarray) -> bool:
+        return True
 
 
 class Heard:
@@ -56,9 +64,8 @@ def speech(start: float, seconds: float) -> list[tuple[float, np.ndarray]]:
 
 def listened(*parts: list[tuple[float, np.ndarray]]) -> tuple[Heard, list[EpisodeEvent]]:
     heard = Heard()
-    listener = SpeechListener(heard, DEFAULT_POLICY.speech_window_s, LoudIsSpeech())
+    listener = SpeechListener(heard, DEFAULT_POLICY.speech_window_s, LoudGate(LoudIsSpeech()))
     events = [event for part in parts for t, samples in part for event in listener.feed(t, samples)]
-    listener.close()
     return heard, events
 
 
