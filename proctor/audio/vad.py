@@ -26,13 +26,15 @@ import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import onnxruntime
 import webrtcvad
 
 import models
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 SAMPLE_RATE = 16000
 WINDOW = 512  # samples: Silero's window at 16 kHz
@@ -61,7 +63,8 @@ class SpeechModel(Protocol):
 
 class Silero:
     """``silero_vad.onnx`` in ONNX Runtime: one session per process, loaded on first use, shared by every stream
-    (a session's ``run`` is thread-safe). One thread per call: a process serves one core's streams."""
+    (a session's ``run`` is thread-safe). One thread per call: a process serves one core's streams. ONNX Runtime is
+    imported then too (~20 MB), so processes that never listen (daphne, the media process) do without it."""
 
     def __init__(self) -> None:
         self._session: onnxruntime.InferenceSession | None = None
@@ -75,6 +78,8 @@ class Silero:
     def _loaded(self) -> onnxruntime.InferenceSession:
         with self._lock:
             if self._session is None:
+                import onnxruntime
+
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = options.inter_op_num_threads = 1
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
