@@ -6,6 +6,10 @@ voices). Synthetic speech is easier than a real voice; these tests pin behaviour
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -113,3 +117,21 @@ def test_the_clip_buffer_keeps_only_the_last_seconds() -> None:
     # The newest chunk (5-6 s) and the 2 s before it (3-5 s), in whole chunks: 2-3 s ends at the limit.
     assert len(buffer.clip(0.0, 6.0)) == 4 * RATE
     assert set(buffer.clip(4.5, 5.5).tolist()) == {4, 5}
+
+
+def test_onnxruntime_is_loaded_by_the_first_stream_that_listens_not_by_importing_the_analyst() -> None:
+    """daphne and the media process import the analyst's module but never listen: they do without ~20 MB."""
+    script = (
+        "import sys, numpy as np\n"
+        "import proctor.live.analyst\n"
+        "from proctor.audio.vad import VoiceDetector\n"
+        "before = 'onnxruntime' in sys.modules\n"
+        "loud = (np.random.default_rng(0).standard_normal(16000) * 3000).astype(np.int16)\n"
+        "VoiceDetector().feed(loud)\n"
+        "print(before, 'onnxruntime' in sys.modules)\n"
+    )
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.split() == ["False", "True"]
