@@ -93,6 +93,11 @@ class Silero:
 SILERO = Silero()
 
 
+def fresh_states(streams: int) -> np.ndarray:
+    """The recurrent states of ``streams`` streams that have heard nothing, as :meth:`SpeechModel.score` takes them."""
+    return np.zeros((STATE_SHAPE[0], streams, STATE_SHAPE[1]), dtype=np.float32)
+
+
 @dataclass
 class DetectorCounts:
     windows: int = 0
@@ -201,7 +206,7 @@ def _score(plans: list[_Plan]) -> None:
     for step in range(max((len(plan.runs) for plan in plans), default=0)):
         batch = [plan for plan in plans if step < len(plan.runs)]
         inputs = np.zeros((len(batch), CONTEXT + WINDOW), dtype=np.float32)
-        states = np.zeros((STATE_SHAPE[0], len(batch), STATE_SHAPE[1]), dtype=np.float32)
+        states = fresh_states(len(batch))
         for row, plan in enumerate(batch):
             window, fresh, _ = plan.runs[step]
             np.multiply(window, 1 / 32768, out=inputs[row, CONTEXT:], casting="unsafe")
